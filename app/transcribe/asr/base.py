@@ -1,0 +1,84 @@
+"""What every ASR engine takes and returns."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..transcript import Segment
+
+Progress = Callable[[float], None]  # fraction done, 0..1
+
+DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass
+class AsrOptions:
+    model: str = "base"
+    language: str | None = None  # None: detect
+    # Names, places and jargon the recording contains: steers Whisper's spelling.
+    initial_prompt: str | None = None
+    beam_size: int = 5
+    batch_size: int = 8
+    device: str = "auto"  # auto: cuda when present, else cpu
+    compute_type: str | None = None  # None: float16 on cuda, int8 on cpu
+    # Off by default: conditioning on earlier text is what lets one error loop for minutes.
+    condition_on_previous_text: bool = False
+    temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
+    word_timestamps: bool = True
+    # Remove repetition loops and text written over silence.
+    guard: bool = True
+    cpu_threads: int = 0  # 0: all cores
+
+
+@dataclass
+class SegmentStats:
+    """Decoder confidence for one segment, used by the guard."""
+
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+
+
+@dataclass
+class AsrResult:
+    segments: list[Segment]
+    language: str
+    language_probability: float | None = None
+    stats: list[SegmentStats] = field(default_factory=list)
+    # Speech regions (seconds) when the engine ran a VAD; the guard reuses them.
+    speech: list[tuple[float, float]] | None = None
+
+
+class Engine(Protocol):
+    name: str
+
+    def transcribe(self, samples: np.ndarray, options: AsrOptions,
+                   progress: Progress | None = None) -> AsrResult: ...
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() > 0:
+            return "cuda"
+    except Exception:  # noqa: BLE001 - no CUDA runtime at all: CPU it is
+        pass
+    return "cpu"
+
+
+def resolve_compute_type(device: str, compute_type: str | None) -> str:
+    if compute_type:
+        return compute_type
+    return "float16" if device == "cuda" else "int8"
+
+
+def cpu_threads(requested: int) -> int:
+    return requested or os.cpu_count() or 1

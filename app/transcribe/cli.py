@@ -1,0 +1,158 @@
+"""`transcribe FILE... --out DIR --format ...`: argument parsing and a progress bar.
+
+Each file is transcribed on its own: a failed file is reported by name and the others
+go on; the exit status is non-zero if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .asr import DEFAULT_ENGINE, ENGINES, AsrOptions
+from .conventions import Conventions
+from .export import FORMATS, parse_formats, write_exports
+from .i18n import UserFacingError, message, normalise_language
+from .models import ModelNotFoundError, ModelStore
+from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transcribe",
+        description="Transcribe interview recordings offline with Whisper. "
+                    "`transcribe models` lists the models on disk.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio or video files")
+    parser.add_argument("--out", type=Path, default=Path("."), help="output folder")
+    parser.add_argument("--format", default="txt,docx,srt,vtt,json,csv,qda",
+                        help=f"comma-separated, among: {','.join(FORMATS)}")
+    parser.add_argument("--language", default="auto", help="language code (fr, en...) or auto")
+    parser.add_argument("--model", default=None, help="Whisper model (default: best on disk)")
+    parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=sorted(ENGINES))
+    parser.add_argument("--prompt", default=None,
+                        help="vocabulary hint: names, places and jargon the recording contains")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--condition-on-previous-text", action="store_true",
+                        help="feed each window the previous text (off: fewer loops)")
+    parser.add_argument("--no-guard", action="store_true",
+                        help="keep repetition loops and text over silence")
+    parser.add_argument("--mark-pauses", action="store_true", help="(.) per second of pause")
+    parser.add_argument("--flag-uncertain", type=float, nargs="?", const=0.5, default=None,
+                        metavar="THRESHOLD",
+                        help="flag words below this confidence as [word?] (default 0.5)")
+    parser.add_argument("--remove-fillers", action="store_true", help="drop euh, hum, uh...")
+    parser.add_argument("--ui-language", default=None, help="language of messages: fr or en")
+    parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def list_models(store: ModelStore) -> int:
+    infos = store.list()
+    if not infos:
+        print(f"No models in {store.root}. Run `make models` (developer) or use the image.")
+        return 1
+    print(f"Models in {store.root}:")
+    for info in infos:
+        size = f"{info.size / 1e6:,.0f} MB"
+        hint = f"  ({info.hint})" if info.hint else ""
+        print(f"  {info.kind:15s} {info.name:16s} {size:>10s}{hint}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["models"]:
+        models_parser = argparse.ArgumentParser(prog="transcribe models")
+        models_parser.add_argument("--models-dir", type=Path, default=None)
+        return list_models(ModelStore(models_parser.parse_args(argv[1:]).models_dir))
+
+    args = build_parser().parse_args(argv)
+    ui = normalise_language(args.ui_language)
+    store = ModelStore(args.models_dir)
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    model = args.model or store.default_whisper_model()
+    if model is None:
+        print(message("model.not_found", ui, kind="whisper", name="(any)", available="-"),
+              file=sys.stderr)
+        return 2
+    options = PipelineOptions(
+        engine=args.engine,
+        asr=AsrOptions(
+            model=model,
+            language=None if args.language == "auto" else args.language,
+            initial_prompt=args.prompt,
+            beam_size=args.beam_size,
+            batch_size=args.batch_size,
+            device=args.device,
+            condition_on_previous_text=args.condition_on_previous_text,
+            guard=not args.no_guard,
+        ),
+    )
+    conventions = Conventions(
+        mark_pauses=args.mark_pauses,
+        flag_uncertain=args.flag_uncertain is not None,
+        uncertainty_threshold=args.flag_uncertain or 0.5,
+        remove_fillers=args.remove_fillers,
+    )
+    try:
+        check_options(options, store)
+    except ModelNotFoundError as error:
+        print(message("model.not_found", ui, kind=error.kind, name=error.name,
+                      available=", ".join(error.available) or "-"), file=sys.stderr)
+        return 2
+
+    failed: list[str] = []
+    for index, name in enumerate(args.files, start=1):
+        path = Path(name)
+        label = f"[{index}/{len(args.files)}] {path.name}"
+        try:
+            transcript = _transcribe_with_bar(path, options, store, label)
+            written = write_exports(transcript, formats, args.out, path.stem, conventions)
+        except UserFacingError as error:
+            failed.append(path.name)
+            print(message("cli.failed", ui, name=path.name, reason=error.message(ui)),
+                  file=sys.stderr)
+            continue
+        except Exception as error:  # noqa: BLE001 - one bad file must not stop the batch
+            failed.append(path.name)
+            print(message("cli.failed", ui, name=path.name, reason=repr(error)),
+                  file=sys.stderr)
+            continue
+        for warning in transcript.options.get("warnings", []):
+            print(f"  ! {message(warning['key'], ui, **warning['params'])}", file=sys.stderr)
+        print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out))
+    if failed:
+        print(message("cli.summary_failed", ui, failed=len(failed), total=len(args.files),
+                      names=", ".join(failed)), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _transcribe_with_bar(path: Path, options: PipelineOptions, store: ModelStore,
+                         label: str):
+    from tqdm import tqdm
+
+    stages = stages_for(options)
+    with tqdm(total=100, desc=label, leave=True, file=sys.stderr,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]") as bar:
+
+        def progress(stage: str, fraction: float) -> None:
+            done = 100 * overall_fraction(stage, fraction, stages)
+            bar.set_description_str(f"{label} ({stage})", refresh=False)
+            bar.update(max(0.0, done - bar.n))
+
+        return run(path, options, store, progress)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Transcription conventions, applied once so that every export shows the same text.
+
+Turns the transcript into `Turn`s: who speaks, when, and the tokens of what they say,
+with pauses marked by length, overlapping speech between // //, words the model was
+unsure of flagged for review, filler words optionally removed, and a pseudonym table
+applied to text and speaker names alike.
+
+A segment's `text` is the truth for its content: once a user corrects it, its words
+(kept for timing) may no longer match, and the corrected text is exported as is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .transcript import Segment, Transcript
+
+FILLERS = {
+    "fr": ("euh", "heu", "hum", "hm", "mmh", "bah", "ben"),
+    "en": ("uh", "um", "erm", "hmm", "mm", "er"),
+}
+LONG_PAUSE = 3.0  # beyond this, a pause is written out: (12 s)
+
+
+@dataclass
+class Conventions:
+    mark_pauses: bool = False
+    min_pause: float = 1.0  # seconds of silence inside a turn that count as a pause
+    mark_overlaps: bool = True
+    flag_uncertain: bool = False
+    uncertainty_threshold: float = 0.5  # word probability below this is flagged
+    remove_fillers: bool = False
+    pseudonyms: dict[str, str] = field(default_factory=dict)  # real name -> pseudonym
+
+
+@dataclass
+class Token:
+    text: str
+    uncertain: bool = False
+    pause: bool = False
+    # Times of the word, when the text still matches the recognised words.
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass
+class Turn:
+    """What one speaker says without interruption (or one segment, for subtitles)."""
+
+    start: float
+    end: float
+    speaker: str | None  # the name exports print
+    speaker_id: str | None
+    tokens: list[Token]
+    overlap: bool = False
+
+    @property
+    def text(self) -> str:
+        # Whisper's words carry their punctuation, so a plain join keeps the original
+        # spacing (including French spaces before ? ! :).
+        text = " ".join(f"[{t.text}?]" if t.uncertain else t.text for t in self.tokens)
+        return f"//{text}//" if self.overlap else text
+
+
+def build_turns(transcript: Transcript, conventions: Conventions | None = None,
+                merge_speaker_turns: bool = True) -> list[Turn]:
+    """Turns in time order. With `merge_speaker_turns`, consecutive segments of the same
+    speaker form one turn (txt, docx, QDA); without, one turn per segment (srt, vtt, csv).
+    """
+    conventions = conventions or Conventions()
+    pseudonymise = Pseudonymiser(conventions.pseudonyms)
+    turns: list[Turn] = []
+    for segment in sorted(transcript.segments, key=lambda s: s.start):
+        if not segment.text.strip():
+            continue
+        tokens = segment_tokens(segment, conventions, transcript.language)
+        if not tokens:
+            continue
+        tokens = pseudonymise_tokens(tokens, pseudonymise)
+        name = transcript.speaker_name(segment.speaker)
+        name = pseudonymise(name) if name else None
+        previous = turns[-1] if turns else None
+        if (merge_speaker_turns and previous is not None
+                and previous.speaker_id == segment.speaker
+                and previous.overlap == segment.overlap):
+            gap = segment.start - previous.end
+            if conventions.mark_pauses and gap >= conventions.min_pause:
+                previous.tokens.append(pause_token(gap))
+            previous.tokens.extend(tokens)
+            previous.end = max(previous.end, segment.end)
+        else:
+            turns.append(Turn(segment.start, segment.end, name, segment.speaker, tokens,
+                              overlap=segment.overlap and conventions.mark_overlaps))
+    return turns
+
+
+def segment_tokens(segment: Segment, conventions: Conventions,
+                   language: str | None) -> list[Token]:
+    fillers = set(FILLERS.get((language or "")[:2], ())) if conventions.remove_fillers else set()
+    words_match_text = bool(segment.words) and _same_text(segment.text_from_words(), segment.text)
+    tokens: list[Token] = []
+    if not words_match_text:
+        # Corrected by hand (or no word times): the text as the user wrote it.
+        for piece in segment.text.split():
+            if _bare(piece) in fillers:
+                continue
+            tokens.append(Token(piece))
+        return tokens
+    previous_end: float | None = None
+    for word in segment.words:
+        text = word.word.strip()
+        if not text:
+            continue
+        if _bare(text) in fillers:
+            continue
+        if (conventions.mark_pauses and previous_end is not None and word.start is not None
+                and word.start - previous_end >= conventions.min_pause):
+            tokens.append(pause_token(word.start - previous_end))
+        uncertain = (conventions.flag_uncertain and word.probability is not None
+                     and word.probability < conventions.uncertainty_threshold)
+        tokens.append(Token(text, uncertain=uncertain, start=word.start, end=word.end))
+        previous_end = word.end if word.end is not None else previous_end
+    return tokens
+
+
+def pause_token(seconds: float) -> Token:
+    """(.) per second up to three, then the length written out: (12 s)."""
+    whole = round(seconds)
+    if whole <= LONG_PAUSE:
+        return Token("(" + "." * max(1, whole) + ")", pause=True)
+    return Token(f"({whole} s)", pause=True)
+
+
+class Pseudonymiser:
+    """Replace each real name by its pseudonym, whole words only, case-insensitively;
+    longest names first so that "Marie Dupont" wins over "Marie"."""
+
+    def __init__(self, table: dict[str, str]):
+        items = sorted(((real.strip(), fake) for real, fake in table.items() if real.strip()),
+                       key=lambda item: len(item[0]), reverse=True)
+        self.lookup = {real.lower(): fake for real, fake in items}
+        self.pattern = re.compile(
+            "|".join(rf"(?<!\w){re.escape(real)}(?!\w)" for real, _ in items) or r"(?!x)x",
+            re.IGNORECASE)
+
+    def __call__(self, text: str) -> str:
+        if not self.lookup:
+            return text
+        return self.pattern.sub(lambda match: self.lookup[match.group(0).lower()], text)
+
+
+def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> list[Token]:
+    """Apply the pseudonym table across token boundaries ("Marie" + "Dupont,"): tokens a
+    replacement spans are merged into one, keeping the first start and the last end."""
+    joined = " ".join(t.text for t in tokens)
+    replaced = pseudonymise(joined)
+    if replaced == joined:
+        return tokens
+    result: list[Token] = []
+    for group, text in _regroup(tokens, joined, pseudonymise):
+        result.append(Token(text, uncertain=any(t.uncertain for t in group),
+                            pause=all(t.pause for t in group),
+                            start=group[0].start, end=group[-1].end))
+    return result
+
+
+def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
+    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
+    tokens that one matched name covers."""
+    spans = []
+    position = 0
+    for token in tokens:
+        spans.append((position, position + len(token.text)))
+        position += len(token.text) + 1
+    matches = [(m.start(), m.end()) for m in pseudonymise.pattern.finditer(joined)]
+    index = 0
+    while index < len(tokens):
+        start, _ = spans[index]
+        covering = next(((s, e) for s, e in matches if s < spans[index][1] and e > start), None)
+        if covering is None:
+            yield [tokens[index]], tokens[index].text
+            index += 1
+            continue
+        last = index
+        while last + 1 < len(tokens) and spans[last + 1][0] < covering[1]:
+            last += 1
+        text = joined[spans[index][0]:spans[last][1]]
+        yield tokens[index:last + 1], pseudonymise(text)
+        index = last + 1
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"[^\w]", "", text.lower())

@@ -1,0 +1,73 @@
+"""Exports: every format reads the same turns (see conventions), so that a correction or
+a pseudonym shows in all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..conventions import Conventions
+from ..transcript import Transcript
+from .docx import to_docx
+from .qda import to_qda
+from .subtitles import to_srt, to_vtt
+from .tables import to_csv
+from .txt import to_txt
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extension: str  # appended to the recording's stem: <stem><extension>
+    media_type: str
+    render: Callable[[Transcript, Conventions], bytes]
+
+
+def _text(function) -> Callable[[Transcript, Conventions], bytes]:
+    return lambda transcript, conventions: function(transcript, conventions).encode("utf-8")
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("txt", ".txt", "text/plain", _text(to_txt)),
+        Format("docx", ".docx",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               to_docx),
+        Format("srt", ".srt", "application/x-subrip", _text(to_srt)),
+        Format("vtt", ".vtt", "text/vtt", _text(to_vtt)),
+        Format("json", ".json", "application/json",
+               lambda transcript, conventions: transcript.to_json().encode("utf-8")),
+        Format("csv", ".csv", "text/csv", to_csv),
+        # .qda.txt: never overwrites the plain .txt of the same recording.
+        Format("qda", ".qda.txt", "text/plain", _text(to_qda)),
+    )
+}
+
+
+def parse_formats(value: str) -> list[str]:
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s): {', '.join(unknown)}; "
+                         f"known: {', '.join(FORMATS)}")
+    return list(dict.fromkeys(names))
+
+
+def render(transcript: Transcript, format_name: str,
+           conventions: Conventions | None = None) -> bytes:
+    return FORMATS[format_name].render(transcript, conventions or Conventions())
+
+
+def write_exports(transcript: Transcript, formats: list[str], folder: Path, stem: str,
+                  conventions: Conventions | None = None) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in formats:
+        path = folder / f"{stem}{FORMATS[name].extension}"
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(render(transcript, name, conventions))
+        temporary.replace(path)
+        written.append(path)
+    return written

@@ -1,0 +1,108 @@
+"""Messages in the user's language (French and English).
+
+Every error a user can meet has a key here; code raises errors carrying a key and its
+parameters, and the CLI or the web app renders them with `message(key, language)`.
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "audio.not_found": {
+        "fr": "Fichier introuvable : {name}.",
+        "en": "File not found: {name}.",
+    },
+    "audio.empty_file": {
+        "fr": "Le fichier {name} est vide (0 octet). Vérifiez qu'il a été entièrement copié.",
+        "en": "The file {name} is empty (0 bytes). Check that it was copied completely.",
+    },
+    "audio.no_audio_stream": {
+        "fr": "Le fichier {name} ne contient pas de piste audio.",
+        "en": "The file {name} has no audio track.",
+    },
+    "audio.unreadable": {
+        "fr": "Le fichier {name} n'est pas un fichier audio ou vidéo lisible "
+              "(format non reconnu ou fichier endommagé).",
+        "en": "The file {name} is not a readable audio or video file "
+              "(unknown format or damaged file).",
+    },
+    "audio.zero_length": {
+        "fr": "Le fichier {name} ne contient aucun son (durée nulle).",
+        "en": "The file {name} contains no sound (zero duration).",
+    },
+    "audio.truncated": {
+        "fr": "Le fichier {name} semble tronqué : seules {decoded} sur {declared} ont pu être "
+              "lues. La transcription porte sur cette partie.",
+        "en": "The file {name} seems truncated: only {decoded} of {declared} could be read. "
+              "The transcript covers that part.",
+    },
+    "audio.ffmpeg_missing": {
+        "fr": "ffmpeg est introuvable : installez-le (make test l'installe).",
+        "en": "ffmpeg was not found: install it (make test installs it).",
+    },
+    "model.not_found": {
+        "fr": "Le modèle {kind} « {name} » n'est pas disponible. Modèles présents : {available}.",
+        "en": "The {kind} model '{name}' is not available. Models on disk: {available}.",
+    },
+    "engine.unknown": {
+        "fr": "Moteur inconnu « {name} ». Moteurs disponibles : {available}.",
+        "en": "Unknown engine '{name}'. Available engines: {available}.",
+    },
+    "asr.no_speech": {
+        "fr": "Aucune parole détectée dans {name}.",
+        "en": "No speech found in {name}.",
+    },
+    "speakers.invalid_count": {
+        "fr": "Nombre de locuteurs invalide : {detail}.",
+        "en": "Invalid number of speakers: {detail}.",
+    },
+    "cli.failed": {
+        "fr": "Échec pour {name} : {reason}",
+        "en": "Failed for {name}: {reason}",
+    },
+    "cli.summary_failed": {
+        "fr": "{failed} fichier(s) sur {total} en échec : {names}.",
+        "en": "{failed} of {total} file(s) failed: {names}.",
+    },
+    "cli.written": {
+        "fr": "{name} : {count} fichier(s) écrit(s) dans {folder}",
+        "en": "{name}: {count} file(s) written to {folder}",
+    },
+}
+
+
+class UserFacingError(Exception):
+    """An error with a message key: rendered in the user's language where it is shown."""
+
+    def __init__(self, key: str, **params: object):
+        self.key = key
+        self.params = params
+        super().__init__(message(key, "en", **params))
+
+    def message(self, language: str | None = None) -> str:
+        return message(self.key, language, **self.params)
+
+
+def message(key: str, language: str | None = None, **params: object) -> str:
+    texts = MESSAGES[key]
+    text = texts.get(normalise_language(language)) or texts["en"]
+    return text.format(**params)
+
+
+def normalise_language(language: str | None) -> str:
+    """'fr_FR.UTF-8' -> 'fr'; unknown or missing -> the environment's, else French."""
+    if not language:
+        language = os.environ.get("TRANSCRIBE_UI_LANGUAGE") or os.environ.get("LANG", "")
+    code = language.split("_")[0].split("-")[0].split(".")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

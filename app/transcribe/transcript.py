@@ -1,0 +1,184 @@
+"""The transcript: the one data model every stage reads and writes.
+
+Segments hold words; speakers are filled in by diarization; timings record how long each
+stage took. It saves and loads as JSON with a schema version so that files written by an
+older version can still be read (or refused with a clear message).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class TranscriptFormatError(ValueError):
+    """A transcript file that is not ours or comes from a newer schema."""
+
+
+@dataclass
+class Word:
+    start: float | None
+    end: float | None
+    word: str
+    probability: float | None = None
+    speaker: str | None = None
+
+    @property
+    def duration(self) -> float:
+        if self.start is None or self.end is None:
+            return 0.0
+        return max(0.0, self.end - self.start)
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+    # True where two speakers talk at once (marked //...// in exports).
+    overlap: bool = False
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.end - self.start)
+
+    def text_from_words(self) -> str:
+        return "".join(w.word for w in self.words).strip()
+
+
+@dataclass
+class Speaker:
+    """A speaker as diarization found it, with the name the user sees.
+
+    `role` is "interviewer" / "interviewee" / None; `name` is what every export prints.
+    """
+
+    id: str
+    name: str
+    role: str | None = None
+    role_confidence: float | None = None
+    talk_time: float = 0.0
+
+
+@dataclass
+class Transcript:
+    language: str | None
+    duration: float
+    segments: list[Segment] = field(default_factory=list)
+    speakers: dict[str, Speaker] = field(default_factory=dict)
+    source: str | None = None
+    model: str | None = None
+    engine: str | None = None
+    # Seconds per stage, e.g. {"decode": 0.4, "asr": 12.1}.
+    timings: dict[str, float] = field(default_factory=dict)
+    # Options the run used (language asked, prompt, diarization...), for provenance.
+    options: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+    def speaker_name(self, speaker_id: str | None) -> str | None:
+        if speaker_id is None:
+            return None
+        speaker = self.speakers.get(speaker_id)
+        return speaker.name if speaker else speaker_id
+
+    # -- JSON ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["speakers"] = {key: asdict(value) for key, value in self.speakers.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        if not isinstance(data, dict) or "segments" not in data:
+            raise TranscriptFormatError("not a transcript: no 'segments'")
+        version = int(data.get("schema_version", SCHEMA_VERSION))
+        if version > SCHEMA_VERSION:
+            raise TranscriptFormatError(
+                f"transcript schema {version} is newer than this program's ({SCHEMA_VERSION})"
+            )
+        segments = [
+            Segment(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=s.get("text", ""),
+                speaker=s.get("speaker"),
+                words=[_word_from_dict(w) for w in s.get("words", [])],
+                overlap=bool(s.get("overlap", False)),
+            )
+            for s in data["segments"]
+        ]
+        speakers = {}
+        for key, value in (data.get("speakers") or {}).items():
+            if isinstance(value, str):  # tolerate {"SPEAKER_00": "Camille"}
+                value = {"name": value}
+            speakers[key] = Speaker(
+                id=value.get("id", key),
+                name=value.get("name", key),
+                role=value.get("role"),
+                role_confidence=value.get("role_confidence"),
+                talk_time=float(value.get("talk_time", 0.0)),
+            )
+        return cls(
+            language=data.get("language"),
+            duration=float(data.get("duration", 0.0)),
+            segments=segments,
+            speakers=speakers,
+            source=data.get("source"),
+            model=data.get("model"),
+            engine=data.get("engine"),
+            timings=dict(data.get("timings") or {}),
+            options=dict(data.get("options") or {}),
+            schema_version=SCHEMA_VERSION,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Transcript:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise TranscriptFormatError(f"not valid JSON: {error}") from error
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically: a crash mid-write never leaves a half transcript behind."""
+        path = Path(path)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(self.to_json(), encoding="utf-8")
+        temporary.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Transcript:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _word_from_dict(data: dict[str, Any]) -> Word:
+    return Word(
+        start=_optional_float(data.get("start")),
+        end=_optional_float(data.get("end")),
+        word=data.get("word", ""),
+        probability=_optional_float(data.get("probability")),
+        speaker=data.get("speaker"),
+    )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,62 @@
+"""Voice activity: where people speak, with the pyannote VAD model the whisperx wheel ships.
+
+Used to cut long recordings into chunks for batched decoding, and by the guard to
+recognise text that Whisper wrote over silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .audio import SAMPLE_RATE
+
+ONSET = 0.5
+OFFSET = 0.363
+
+
+@dataclass
+class Chunk:
+    """A stretch of audio to decode in one go, and the speech regions inside it."""
+
+    start: float
+    end: float
+    speech: list[tuple[float, float]]
+
+
+@lru_cache(maxsize=2)
+def _load(device: str):
+    import torch
+    from whisperx.vads import Pyannote
+
+    from .logs import quiet_libraries
+
+    quiet_libraries()
+    return Pyannote(torch.device(device), vad_onset=ONSET, vad_offset=OFFSET)
+
+
+def detect_chunks(samples: np.ndarray, chunk_size: float = 30.0,
+                  device: str = "cpu") -> list[Chunk]:
+    """Speech regions merged into chunks of at most `chunk_size` seconds."""
+    import torch
+    from whisperx.vads import Pyannote
+
+    if samples.size == 0:
+        return []
+    vad = _load(device)
+    scores = vad({"waveform": torch.from_numpy(np.ascontiguousarray(samples)).unsqueeze(0),
+                  "sample_rate": SAMPLE_RATE})
+    merged = Pyannote.merge_chunks(scores, chunk_size, onset=ONSET, offset=OFFSET)
+    return [Chunk(float(m["start"]), float(m["end"]),
+                  [(float(s), float(e)) for s, e in m["segments"]]) for m in merged]
+
+
+def speech_regions(chunks: list[Chunk]) -> list[tuple[float, float]]:
+    return [region for chunk in chunks for region in chunk.speech]
+
+
+def speech_overlap(start: float, end: float, regions: list[tuple[float, float]]) -> float:
+    """Seconds of speech between start and end."""
+    return sum(max(0.0, min(end, e) - max(start, s)) for s, e in regions)

@@ -1,0 +1,238 @@
+{{/* vim: set filetype=mustache: */}}
+
+{{/* Chart name. */}}
+{{- define "wt.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Base name of every object. 40 characters at most so that the longest derived
+names stay valid: "<name>-self-delete" (a CronJob, 52 max) and the pod "<name>-0".
+*/}}
+{{- define "wt.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "wt.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "wt.labels" -}}
+helm.sh/chart: {{ include "wt.chart" . }}
+app.kubernetes.io/name: {{ include "wt.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Selects the app pod. */}}
+{{- define "wt.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "wt.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: app
+{{- end }}
+
+{{/* Selects the self-deletion pod. */}}
+{{- define "wt.selfDeleteSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "wt.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: self-delete
+{{- end }}
+
+{{/* Names of the objects, in one place: the deletion plan and the Role use them too. */}}
+{{- define "wt.podName" -}}{{ include "wt.fullname" . }}-0{{- end }}
+{{- define "wt.deadlineName" -}}{{ include "wt.fullname" . }}-deadline{{- end }}
+{{- define "wt.selfDeleteName" -}}{{ include "wt.fullname" . }}-self-delete{{- end }}
+{{- define "wt.netpolIngressName" -}}{{ include "wt.fullname" . }}-ingress{{- end }}
+{{- define "wt.netpolEgressName" -}}{{ include "wt.fullname" . }}-egress{{- end }}
+
+{{/* Image tag: explicit, or "<appVersion>-gpu" / "<appVersion>-cpu". */}}
+{{- define "wt.imageTag" -}}
+{{- .Values.service.image.tag | default (printf "%s-%s" .Chart.AppVersion (ternary "gpu" "cpu" .Values.gpu.enabled)) }}
+{{- end }}
+
+{{- define "wt.image" -}}
+{{- printf "%s:%s" .Values.service.image.repository (include "wt.imageTag" .) }}
+{{- end }}
+
+{{- define "wt.selfDeleteImage" -}}
+{{- $repo := .Values.autoDelete.image.repository | default .Values.service.image.repository }}
+{{- $tag := .Values.autoDelete.image.tag | default (include "wt.imageTag" .) }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+
+{{/* Whisper model preselected in the app. */}}
+{{- define "wt.defaultModel" -}}
+{{- if eq .Values.transcription.defaultModel "auto" }}
+{{- ternary "large-v3-turbo" "small" .Values.gpu.enabled }}
+{{- else }}
+{{- .Values.transcription.defaultModel }}
+{{- end }}
+{{- end }}
+
+{{/* App language: fr, or en for every other Onyxia language. */}}
+{{- define "wt.language" -}}
+{{- ternary "fr" "en" (eq (.Values.userPreferences).language "fr") }}
+{{- end }}
+
+{{/* Base path without trailing slash ("" for "/"), to build other paths on. */}}
+{{- define "wt.basePathPrefix" -}}
+{{- .Values.networking.basePath | default "/" | trimSuffix "/" }}
+{{- end }}
+
+{{/* Base path as given to the app and the Ingress: "/" or "/something". */}}
+{{- define "wt.basePath" -}}
+{{- include "wt.basePathPrefix" . | default "/" }}
+{{- end }}
+
+{{- define "wt.healthPath" -}}
+{{- printf "%s/_stcore/health" (include "wt.basePathPrefix" .) }}
+{{- end }}
+
+{{- define "wt.hostname" -}}
+{{- if .Values.route.enabled }}
+{{- .Values.route.hostname }}
+{{- else }}
+{{- .Values.ingress.hostname }}
+{{- end }}
+{{- end }}
+
+{{/* URL shown to the user (https when TLS is on; a Route always terminates TLS). */}}
+{{- define "wt.url" -}}
+{{- $scheme := ternary "https" "http" (or .Values.route.enabled (and .Values.ingress.enabled .Values.ingress.tls)) }}
+{{- $path := include "wt.basePathPrefix" . }}
+{{- printf "%s://%s%s/" $scheme (include "wt.hostname" .) $path }}
+{{- end }}
+
+{{/*
+Deletion deadline, ISO-8601 UTC to the minute (e.g. 2026-11-26T10:00:00Z).
+
+Computed once per install and then kept:
+  1. helm upgrade: reuse the value stored in the "<name>-deadline" ConfigMap
+     (lookup), so an upgrade never extends or shortens the service's life;
+  2. else autoDelete.deleteAt when given (rounded down to the minute; at
+     least a minute and at most 24 h ahead);
+  3. else now + autoDelete.ttlHours, rounded down to the minute (CronJob
+     schedules have minute precision; rounding down never exceeds the ttl).
+The result is cached in .Values (one map shared by all templates of a render)
+so that every template and NOTES.txt show the same minute.
+*/}}
+{{- define "wt.deleteAt" -}}
+{{- if not (hasKey .Values.autoDelete "resolvedDeleteAt") }}
+{{- $layout := "2006-01-02T15:04:05Z07:00" }}
+{{- $existing := lookup "v1" "ConfigMap" .Release.Namespace (include "wt.deadlineName" .) }}
+{{- $stored := dig "data" "deleteAt" "" $existing }}
+{{- $at := "" }}
+{{- if $stored }}
+{{- $at = $stored }}
+{{- else if .Values.autoDelete.deleteAt }}
+{{- $at = dateInZone "2006-01-02T15:04:00Z" (toDate $layout .Values.autoDelete.deleteAt) "UTC" }}
+{{- $epoch := toDate $layout $at | unixEpoch | int64 }}
+{{- $now := now | unixEpoch | int64 }}
+{{- /* A minute ahead at least: the CronJob must be created before its only run. */}}
+{{- if or (lt $epoch (add $now 60)) (gt $epoch (add $now 86400)) }}
+{{- fail (printf "autoDelete.deleteAt (%s) must lie in the future and at most 24 h ahead" .Values.autoDelete.deleteAt) }}
+{{- end }}
+{{- else }}
+{{- $hours := int .Values.autoDelete.ttlHours }}
+{{- $at = dateInZone "2006-01-02T15:04:00Z" (now | dateModify (printf "+%dh" $hours)) "UTC" }}
+{{- end }}
+{{- $_ := set .Values.autoDelete "resolvedDeleteAt" $at }}
+{{- end }}
+{{- .Values.autoDelete.resolvedDeleteAt }}
+{{- end }}
+
+{{/* CronJob schedule firing once, at the deadline's minute (UTC): "m h dom mon *". */}}
+{{- define "wt.deleteSchedule" -}}
+{{- $t := toDate "2006-01-02T15:04:05Z07:00" (include "wt.deleteAt" .) }}
+{{- $minute := dateInZone "4" $t "UTC" | int }}
+{{- $hour := dateInZone "15" $t "UTC" | int }}
+{{- $day := dateInZone "2" $t "UTC" | int }}
+{{- $month := dateInZone "1" $t "UTC" | int }}
+{{- printf "%d %d %d %d *" $minute $hour $day $month }}
+{{- end }}
+
+{{/*
+Helm keeps one secret per release revision: sh.helm.release.v1.<release>.v<N>.
+RBAC resourceNames cannot hold a pattern, so the Role names revisions 1 to
+(current revision + 10): upgrades re-render the list, the margin covers
+rollbacks, which re-apply an older manifest.
+*/}}
+{{- define "wt.helmReleaseSecrets" -}}
+{{- $names := list }}
+{{- range $i := until (add .Release.Revision 10 | int) }}
+{{- $names = append $names (printf "sh.helm.release.v1.%s.v%d" $.Release.Name (add $i 1)) }}
+{{- end }}
+{{- toJson $names }}
+{{- end }}
+
+{{/*
+The release record: Helm's secrets, then the one onyxia-api adds with the
+service's display name (owned by revision 1's secret, so normally already
+garbage-collected; deleting it too costs nothing).
+*/}}
+{{- define "wt.releaseRecordSecrets" -}}
+{{- $names := include "wt.helmReleaseSecrets" . | fromJsonArray }}
+{{- append $names (printf "sh.onyxia.release.v1.%s" .Release.Name) | toJson }}
+{{- end }}
+
+{{/* Pod placement shared by both pods: region settings, plus GPU tolerations in GPU mode. */}}
+{{- define "wt.tolerations" -}}
+{{- $tolerations := concat (.Values.tolerations | default (list)) (ternary (.Values.gpu.tolerations | default (list)) (list) .Values.gpu.enabled) }}
+{{- with $tolerations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+What transcribe-self-delete removes, in order (JSON, passed in SELF_DELETE_PLAN).
+  delete:    deleted one by one; "wait" polls until the object is gone.
+  ownByJob:  given an ownerReference to the running Job, so that the garbage
+             collector removes them with it (the job cannot delete its own
+             RoleBinding and carry on).
+  last:      deleted at the very end; the garbage collector then removes the
+             Job, its pod and everything in ownByJob.
+The Role in self-delete-rbac.yaml grants exactly these names.
+*/}}
+{{- define "wt.selfDeletePlan" -}}
+{{- $fullname := include "wt.fullname" . }}
+{{- $self := include "wt.selfDeleteName" . }}
+{{- $delete := list
+  (dict "apiVersion" "apps/v1" "resource" "statefulsets" "name" $fullname)
+  (dict "apiVersion" "v1" "resource" "pods" "name" (include "wt.podName" .) "wait" true) }}
+{{- if .Values.ingress.enabled }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "ingresses" "name" $fullname) }}
+{{- end }}
+{{- if .Values.route.enabled }}
+{{- $delete = append $delete (dict "apiVersion" "route.openshift.io/v1" "resource" "routes" "name" $fullname) }}
+{{- end }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" $fullname) }}
+{{- if .Values.security.networkPolicy.enabled }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolIngressName" .)) }}
+{{- end }}
+{{- if .Values.security.denyEgress }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolEgressName" .)) }}
+{{- end }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
+{{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" .) }}
+{{- end }}
+{{- $own := list
+  (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" $self)
+  (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $self)
+  (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $self)
+  (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $self) }}
+{{- $last := dict "apiVersion" "batch/v1" "resource" "cronjobs" "name" $self }}
+{{- dict "release" .Release.Name "delete" $delete "ownByJob" $own "last" $last | toJson }}
+{{- end }}

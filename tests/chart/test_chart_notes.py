@@ -1,0 +1,70 @@
+"""NOTES.txt, the Markdown Onyxia shows after launch, in the user's language.
+
+helm-python-sdk renders NOTES.txt along with the templates, so the real text is tested.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+HOST = "user-jdoe-123456-0.lab.example.org"
+INGRESS = {"ingress": {"enabled": True, "hostname": HOST}}
+
+
+def at_text(deadline: str) -> str:
+    return datetime.strptime(deadline, "%Y-%m-%dT%H:%M:%SZ").strftime(
+        "%Y-%m-%d %H:%M UTC"
+    )
+
+
+def test_notes_in_english(render, deadline):
+    notes = render(
+        {
+            **INGRESS,
+            "autoDelete": {"deleteAt": deadline},
+            "userPreferences": {"language": "en"},
+        }
+    ).notes
+    assert "[the service](https://user-jdoe-123456-0.lab.example.org/)" in notes
+    assert "Your password: **s3cret-pass**" in notes
+    assert f"**deleted on {at_text(deadline)}**" in notes
+    assert "every audio file and transcript" in notes
+    assert "and frees the GPU" in notes
+    assert "Votre" not in notes
+
+
+def test_notes_in_french(render, deadline):
+    notes = render(
+        {
+            **INGRESS,
+            "autoDelete": {"deleteAt": deadline},
+            "userPreferences": {"language": "fr"},
+        }
+    ).notes
+    assert "[le service](https://user-jdoe-123456-0.lab.example.org/)" in notes
+    assert "Votre mot de passe : **s3cret-pass**" in notes
+    assert f"**supprimé le {at_text(deadline)}**" in notes
+    assert "tous les fichiers audio et transcriptions" in notes
+    assert "et libère le GPU" in notes
+    assert "Your password" not in notes
+
+
+def test_other_onyxia_languages_get_english(render):
+    notes = render({**INGRESS, "userPreferences": {"language": "de"}}).notes
+    assert "Your password" in notes
+
+
+def test_notes_without_ingress_explain_port_forward(render):
+    notes = render({}).notes
+    assert (
+        "kubectl port-forward service/whisper-transcription-123456 8501:8501" in notes
+    )
+    assert "http://localhost:8501/" in notes
+
+
+def test_notes_cpu_only_warns_about_speed(render):
+    notes = render(
+        {**INGRESS, "gpu": {"enabled": False}, "userPreferences": {"language": "fr"}}
+    ).notes
+    assert "CPU uniquement" in notes and "GPU" not in notes
+    assert "modèle proposé par défaut : small" in notes

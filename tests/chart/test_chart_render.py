@@ -1,0 +1,533 @@
+"""Rendered manifests under several value sets, checked against Kubernetes' schemas."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from datetime import UTC, datetime, timedelta
+
+import kubernetes_validate
+import pytest
+
+helm = pytest.importorskip("helm_python")
+
+RELEASE = "whisper-transcription-123456"  # conftest.py
+FULLNAME = RELEASE  # the release name contains the chart name
+HOST = "user-jdoe-123456-0.lab.example.org"
+KUBE_VERSIONS = ["1.30", "1.33", kubernetes_validate.utils.latest_version()]
+
+VALUE_SETS = {
+    "defaults": {},
+    "cpu-only": {"gpu": {"enabled": False}},
+    "ingress": {
+        "ingress": {
+            "enabled": True,
+            "hostname": HOST,
+            "ingressClassName": "nginx",
+            "useCertManager": True,
+            "certManagerClusterIssuer": "letsencrypt",
+        }
+    },
+    "route": {"route": {"enabled": True, "hostname": HOST}},
+    "memory": {
+        "data": {"inMemory": True, "sizeLimit": "8Gi"},
+        "resources": {"limits": {"memory": "48Gi"}},
+    },
+    "base-path": {
+        "networking": {"basePath": "/transcribe/"},
+        "ingress": {"enabled": True, "hostname": HOST},
+    },
+    "no-network-policy": {
+        "security": {"networkPolicy": {"enabled": False}, "denyEgress": False}
+    },
+}
+
+
+@functools.cache
+def _schema_file(filename: str, version: str):
+    return _original_schema_contents(filename, version)
+
+
+_original_schema_contents = kubernetes_validate.utils.schema_contents
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_kubernetes_schemas():
+    """kubernetes-validate re-reads its JSON schemas on every call; read each once."""
+    kubernetes_validate.utils.schema_contents = _schema_file
+    yield
+    kubernetes_validate.utils.schema_contents = _original_schema_contents
+
+
+def env_of(container):
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def minute(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- every value set
+
+
+@pytest.fixture(scope="module", params=[*sorted(VALUE_SETS), "onyxia"])
+def rendered(request, render, onyxia_values):
+    values = onyxia_values if request.param == "onyxia" else VALUE_SETS[request.param]
+    return render(values)
+
+
+def test_manifests_are_valid_kubernetes_objects(rendered):
+    for doc in rendered.docs:
+        if doc["apiVersion"] == "route.openshift.io/v1":
+            continue  # not a built-in kind: checked in test_route_option
+        for version in KUBE_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                pytest.fail(
+                    f"{doc['kind']}/{doc['metadata']['name']} invalid for {version}: "
+                    f"{'.'.join(map(str, error.path))}: {error.message}"
+                )
+
+
+def test_pods_are_locked_down(rendered):
+    for pod in (rendered.app_pod, rendered.job_pod):
+        context = pod["securityContext"]
+        assert context["runAsNonRoot"] is True
+        assert context["runAsUser"] == 1000 and context["runAsGroup"] == 100
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["capabilities"] == {"drop": ["ALL"]}
+            assert security["runAsNonRoot"] is True
+    assert rendered.app_pod["automountServiceAccountToken"] is False
+    assert (
+        rendered.job_pod["automountServiceAccountToken"] is True
+    )  # only the deletion job
+    assert "serviceAccountName" not in rendered.app_pod
+
+
+def test_data_is_ephemeral(rendered):
+    volumes = {v["name"]: v for v in rendered.app_pod["volumes"]}
+    assert set(volumes) == {"data", "tmp"}
+    assert all("emptyDir" in v for v in volumes.values())
+    assert not rendered.kind("PersistentVolumeClaim")
+    assert "volumeClaimTemplates" not in rendered.one("StatefulSet")["spec"]
+    mounts = {m["mountPath"]: m["name"] for m in rendered.app_container["volumeMounts"]}
+    assert mounts == {"/data": "data", "/tmp": "tmp"}
+    assert rendered.app_env["TRANSCRIBE_DATA_DIR"] == "/data"
+
+
+def test_app_environment_contract(rendered):
+    env = rendered.app_env
+    assert env["TRANSCRIBE_PASSWORD"] == {
+        "secretKeyRef": {"name": FULLNAME, "key": "password"}
+    }
+    assert env["TRANSCRIBE_PORT"] == "8501"
+    assert env["TRANSCRIBE_MAX_UPLOAD_MB"] == "2048"
+    assert env["TRANSCRIBE_UI_LANGUAGE"] in ("fr", "en")
+    assert env["TRANSCRIBE_DEFAULT_MODEL"] in (
+        "large-v3-turbo",
+        "large-v3",
+        "small",
+        "base",
+    )
+    assert env["HF_HUB_OFFLINE"] == "1" and env["TRANSFORMERS_OFFLINE"] == "1"
+    assert env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
+    assert env["PYANNOTE_METRICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
+    assert "TRANSCRIBE_MODELS_DIR" not in env  # baked in the image
+    minute(env["TRANSCRIBE_DELETE_AT"])  # ISO-8601 UTC
+    assert rendered.app_container["ports"] == [
+        {"name": "http", "containerPort": 8501, "protocol": "TCP"}
+    ]
+
+
+def test_deadline_is_the_same_everywhere(rendered):
+    at = rendered.app_env["TRANSCRIBE_DELETE_AT"]
+    deadline = minute(at)
+    cronjob = rendered.one("CronJob")
+    assert (
+        cronjob["spec"]["schedule"]
+        == f"{deadline.minute} {deadline.hour} {deadline.day} {deadline.month} *"
+    )
+    assert cronjob["spec"]["timeZone"] == "Etc/UTC"
+    assert env_of(rendered.job_pod["containers"][0])["TRANSCRIBE_DELETE_AT"] == at
+    assert rendered.one("ConfigMap")["data"]["deleteAt"] == at
+    assert (
+        rendered.one("StatefulSet")["spec"]["template"]["metadata"]["annotations"][
+            "transcribe/delete-at"
+        ]
+        == at
+    )
+    assert deadline.strftime("%Y-%m-%d %H:%M UTC") in rendered.notes
+
+
+def test_default_deadline_is_now_plus_ttl(render):
+    before = datetime.now(UTC)
+    at = minute(render({}).app_env["TRANSCRIBE_DELETE_AT"])
+    after = datetime.now(UTC)
+    # Rounded down to the minute: never later than the ttl.
+    assert (
+        before + timedelta(hours=24) - timedelta(minutes=1)
+        <= at
+        <= after + timedelta(hours=24)
+    )
+    at = minute(render({"autoDelete": {"ttlHours": 3}}).app_env["TRANSCRIBE_DELETE_AT"])
+    assert at <= datetime.now(UTC) + timedelta(hours=3)
+    assert at >= before + timedelta(hours=3) - timedelta(minutes=1)
+
+
+def test_network_policies_deny_egress_except_dns(rendered):
+    policies = {
+        p["metadata"]["name"]: p["spec"] for p in rendered.kind("NetworkPolicy")
+    }
+    self_delete = policies.pop(f"{FULLNAME}-self-delete")  # always present
+    assert self_delete["policyTypes"] == ["Ingress", "Egress"]
+    assert self_delete["ingress"] == []
+    dns, api = self_delete["egress"]
+    assert "to" not in dns and {p["port"] for p in dns["ports"]} == {53, 5353}
+    assert {p["port"] for p in api["ports"]} == {443, 6443} and all(
+        p["protocol"] == "TCP" for p in api["ports"]
+    )
+    assert (
+        self_delete["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        == "self-delete"
+    )
+
+    egress = policies.get(f"{FULLNAME}-egress")
+    if egress is None:  # the no-network-policy value set
+        return
+    assert egress["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "whisper-transcription",
+        "app.kubernetes.io/instance": RELEASE,
+        "app.kubernetes.io/component": "app",
+    }
+    assert egress["policyTypes"] == ["Egress"]
+    for rule in egress["egress"]:
+        assert "to" not in rule
+        assert {p["port"] for p in rule["ports"]} <= {53, 5353}
+
+
+def test_ingress_network_policy_admits_only_the_allowed_sources(rendered):
+    policy = next(
+        (
+            p
+            for p in rendered.kind("NetworkPolicy")
+            if p["metadata"]["name"] == f"{FULLNAME}-ingress"
+        ),
+        None,
+    )
+    if policy is None:
+        return
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress"]
+    (rule,) = spec["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    assert rule["from"], "an empty 'from' would admit everyone"
+    assert {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
+        }
+    } in rule["from"]
+
+
+def test_self_deletion_objects(rendered):
+    name = f"{FULLNAME}-self-delete"
+    cronjob = rendered.one("CronJob", name)
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = rendered.job_pod
+    assert pod["serviceAccountName"] == name and pod["restartPolicy"] == "Never"
+    container = pod["containers"][0]
+    assert container["command"] == ["transcribe-self-delete"]
+    env = env_of(container)
+    assert env["SELF_DELETE_JOB_UID"] == {
+        "fieldRef": {
+            "fieldPath": "metadata.labels['batch.kubernetes.io/controller-uid']"
+        }
+    }
+    rendered.one("ServiceAccount", name)
+    binding = rendered.one("RoleBinding", name)
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": name,
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": name, "namespace": "user-jdoe"}
+    ]
+
+    role = rendered.one("Role", name)
+    names = set()
+    for rule in role["rules"]:
+        # resourceNames on every rule; no verb that ignores them.
+        assert rule["resourceNames"], rule
+        assert set(rule["verbs"]) <= {"get", "delete", "patch"}, rule
+        names |= set(rule["resourceNames"])
+    for resource_name in names:
+        assert RELEASE in resource_name, resource_name
+    assert f"sh.helm.release.v1.{RELEASE}.v1" in names
+    assert f"sh.onyxia.release.v1.{RELEASE}" in names
+    assert f"{FULLNAME}-0" in names  # the app pod
+
+    # The plan and the Role agree; the workload comes first, the CronJob last.
+    plan = json.loads(env["SELF_DELETE_PLAN"])
+    assert plan["delete"][0] == {
+        "apiVersion": "apps/v1",
+        "resource": "statefulsets",
+        "name": FULLNAME,
+    }
+    assert plan["delete"][1]["resource"] == "pods" and plan["delete"][1]["wait"] is True
+    assert plan["last"] == {
+        "apiVersion": "batch/v1",
+        "resource": "cronjobs",
+        "name": name,
+    }
+    for entry in [*plan["delete"], *plan["ownByJob"], plan["last"]]:
+        assert entry["name"] in names, entry
+
+
+def test_every_object_is_labelled_for_the_release(rendered):
+    for doc in rendered.docs:
+        labels = doc["metadata"]["labels"]
+        assert labels["app.kubernetes.io/instance"] == RELEASE
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+
+
+# --------------------------------------------------------------------------- specific value sets
+
+
+def test_gpu_by_default(render):
+    out = render({})
+    container = out.app_container
+    assert (
+        container["image"]
+        == "ghcr.io/whisper-transcription/whisper-transcription:0.1.0-gpu"
+    )
+    assert container["resources"] == {
+        "requests": {"cpu": "4000m", "memory": "16Gi"},
+        "limits": {"cpu": "8000m", "memory": "32Gi", "nvidia.com/gpu": "1"},
+    }
+    assert out.app_env["TRANSCRIBE_DEVICE"] == "cuda"
+    assert out.app_env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3-turbo"
+    assert {
+        "key": "nvidia.com/gpu",
+        "operator": "Exists",
+        "effect": "NoSchedule",
+    } in out.app_pod["tolerations"]
+    assert "livenessProbe" not in container
+    assert container["startupProbe"]["httpGet"] == {
+        "path": "/_stcore/health",
+        "port": "http",
+    }
+
+
+def test_cpu_only_mode(render):
+    out = render({"gpu": {"enabled": False, "nodeSelector": {"gpu": "a100"}}})
+    container = out.app_container
+    assert container["image"].endswith(":0.1.0-cpu")
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+    assert "nvidia.com/gpu" not in container["resources"].get("requests", {})
+    env = out.app_env
+    assert env["TRANSCRIBE_DEVICE"] == "cpu"
+    assert env["TRANSCRIBE_DEFAULT_MODEL"] == "small"
+    assert env["CUDA_VISIBLE_DEVICES"] == ""
+    assert "tolerations" not in out.app_pod and "nodeSelector" not in out.app_pod
+    assert out.job_pod["containers"][0]["image"].endswith(":0.1.0-cpu")
+    assert "CPU" in out.notes and "GPU" not in out.notes
+
+
+def test_explicit_model_and_image(render):
+    out = render(
+        {
+            "gpu": {"enabled": False},
+            "transcription": {"defaultModel": "large-v3"},
+            "service": {"image": {"tag": "0.1.1-cpu"}},
+            "autoDelete": {
+                "image": {"repository": "registry.example.org/tools", "tag": "1"}
+            },
+        }
+    )
+    assert out.app_env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3"
+    assert out.app_container["image"].endswith(":0.1.1-cpu")
+    assert out.job_pod["containers"][0]["image"] == "registry.example.org/tools:1"
+
+
+def test_ingress_host_tls_and_cert_manager(render):
+    out = render(VALUE_SETS["ingress"])
+    ingress = out.one("Ingress", FULLNAME)
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["rules"][0]["host"] == HOST
+    path = spec["rules"][0]["http"]["paths"][0]
+    assert path["path"] == "/" and path["pathType"] == "Prefix"
+    assert path["backend"]["service"] == {"name": FULLNAME, "port": {"name": "http"}}
+    assert spec["tls"] == [{"hosts": [HOST], "secretName": f"tls-cert-{FULLNAME}"}]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "2048m"
+    assert not out.kind("Route")
+    assert f"https://{HOST}/" in out.notes
+
+
+def test_ingress_tls_with_the_clusters_default_or_named_certificate(render):
+    spec = render({"ingress": {"enabled": True, "hostname": HOST}}).one("Ingress")[
+        "spec"
+    ]
+    assert spec["tls"] == [
+        {"hosts": [HOST]}
+    ]  # the ingress controller's default certificate
+    assert "ingressClassName" not in spec
+    spec = render(
+        {
+            "ingress": {
+                "enabled": True,
+                "hostname": HOST,
+                "useTlsSecret": True,
+                "tlsSecretName": "wildcard-lab",
+            }
+        }
+    ).one("Ingress")["spec"]
+    assert spec["tls"][0]["secretName"] == "wildcard-lab"
+    out = render({"ingress": {"enabled": True, "hostname": HOST, "tls": False}})
+    assert "tls" not in out.one("Ingress")["spec"]
+    assert f"http://{HOST}/" in out.notes
+
+
+def test_ingress_requires_a_hostname(render):
+    with pytest.raises(helm.HelmRenderError, match=r"ingress\.hostname is required"):
+        render({"ingress": {"enabled": True}})
+
+
+def test_route_option(render):
+    out = render(VALUE_SETS["route"])
+    route = out.one("Route", FULLNAME)
+    assert route["apiVersion"] == "route.openshift.io/v1"
+    spec = route["spec"]
+    assert spec["host"] == HOST and spec["path"] == "/"
+    assert spec["to"] == {"kind": "Service", "name": FULLNAME, "weight": 100}
+    assert spec["port"] == {"targetPort": "http"}
+    assert spec["tls"] == {
+        "termination": "edge",
+        "insecureEdgeTerminationPolicy": "Redirect",
+    }
+    assert not out.kind("Ingress")
+    policy = out.one("NetworkPolicy", f"{FULLNAME}-ingress")
+    assert {
+        "namespaceSelector": {
+            "matchLabels": {"policy-group.network.openshift.io/ingress": ""}
+        }
+    } in (policy["spec"]["ingress"][0]["from"])
+    rules = out.one("Role")["rules"]
+    assert any(
+        r["apiGroups"] == ["route.openshift.io"] and r["resourceNames"] == [FULLNAME]
+        for r in rules
+    )
+    assert not any(
+        "networking.k8s.io" in r["apiGroups"] and "ingresses" in r["resources"]
+        for r in rules
+    )
+    assert f"https://{HOST}/" in out.notes
+
+
+def test_memory_backed_data_volume(render):
+    out = render(VALUE_SETS["memory"])
+    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"]}
+    assert volumes["data"] == {"medium": "Memory", "sizeLimit": "8Gi"}
+    assert volumes["tmp"] == {"medium": "Memory", "sizeLimit": "20Gi"}
+    default = {v["name"]: v["emptyDir"] for v in render({}).app_pod["volumes"]}
+    assert default == {"data": {"sizeLimit": "50Gi"}, "tmp": {"sizeLimit": "20Gi"}}
+
+
+def test_base_path(render):
+    out = render(VALUE_SETS["base-path"])
+    assert out.app_env["TRANSCRIBE_BASE_PATH"] == "/transcribe"
+    assert (
+        out.one("Ingress")["spec"]["rules"][0]["http"]["paths"][0]["path"]
+        == "/transcribe"
+    )
+    assert (
+        out.app_container["startupProbe"]["httpGet"]["path"]
+        == "/transcribe/_stcore/health"
+    )
+    assert (
+        out.app_container["readinessProbe"]["httpGet"]["path"]
+        == "/transcribe/_stcore/health"
+    )
+    assert f"https://{HOST}/transcribe/" in out.notes
+
+
+def test_no_allowed_source_means_no_one_rather_than_everyone(render):
+    out = render({"security": {"networkPolicy": {"from": []}}})
+    policy = out.one("NetworkPolicy", f"{FULLNAME}-ingress")
+    assert policy["spec"]["ingress"] == []
+
+
+def test_disabled_policies_are_not_in_the_role(render):
+    out = render(VALUE_SETS["no-network-policy"])
+    assert [p["metadata"]["name"] for p in out.kind("NetworkPolicy")] == [
+        f"{FULLNAME}-self-delete"
+    ]
+    for rule in out.one("Role")["rules"]:
+        assert f"{FULLNAME}-egress" not in rule["resourceNames"]
+
+
+def test_onyxia_launch(render, onyxia_values):
+    out = render(onyxia_values)
+    ingress = out.one("Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == HOST
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert (
+        base64.b64decode(out.one("Secret")["data"]["password"]).decode()
+        == "s3cret-pass"
+    )
+    assert out.app_env["TRANSCRIBE_UI_LANGUAGE"] == "fr"
+    for pod in (out.app_pod, out.job_pod):
+        assert pod["nodeSelector"] == {"topology.kubernetes.io/zone": "paris-1"}
+        keys = [t["key"] for t in pod["tolerations"]]
+        assert keys == ["dedicated", "nvidia.com/gpu"]
+    assert out.app_container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert out.app_container["startupProbe"]["failureThreshold"] == 90
+    assert "**s3cret-pass**" in out.notes and "Votre mot de passe" in out.notes
+
+
+def test_pinned_deadline(render, deadline):
+    out = render({"autoDelete": {"deleteAt": deadline}})
+    assert out.app_env["TRANSCRIBE_DELETE_AT"] == deadline
+    at = minute(deadline)
+    assert (
+        out.one("CronJob")["spec"]["schedule"]
+        == f"{at.minute} {at.hour} {at.day} {at.month} *"
+    )
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=-1), timedelta(hours=25)])
+def test_pinned_deadline_must_be_within_a_day(render, offset):
+    at = (datetime.now(UTC) + offset).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(helm.HelmRenderError, match="at most 24 h ahead"):
+        render({"autoDelete": {"deleteAt": at}})
+
+
+def test_upgrade_role_covers_every_revision(render):
+    out = render({}, revision=7, is_upgrade=True, is_install=False)
+    names = next(
+        r["resourceNames"]
+        for r in out.one("Role")["rules"]
+        if r["resources"] == ["secrets"]
+    )
+    helm_secrets = [n for n in names if n.startswith("sh.helm.release.v1.")]
+    assert helm_secrets == [f"sh.helm.release.v1.{RELEASE}.v{n}" for n in range(1, 18)]
+
+
+def test_long_release_names_give_valid_object_names(render):
+    release = "transcription-for-the-sociology-lab-interviews-2026"  # 51 characters
+    out = render({"ingress": {"enabled": True, "hostname": HOST}}, name=release)
+    for doc in out.docs:
+        name = doc["metadata"]["name"]
+        limit = {"CronJob": 52, "Service": 63, "StatefulSet": 52}.get(doc["kind"], 63)
+        assert len(name) <= limit, (doc["kind"], name)
+        for value in doc["metadata"]["labels"].values():
+            assert len(value) <= 63
+    assert len(out.one("StatefulSet")["metadata"]["name"] + "-0") <= 63

@@ -1,0 +1,229 @@
+"""values.schema.json: what Helm rejects, and what Onyxia's launcher needs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+helm = pytest.importorskip("helm_python")
+
+PASSWORD = "s3cret-pass"  # the sample context's service.oneTimePassword (conftest.py)
+GOOD = {"security": {"password": PASSWORD}}
+
+
+def with_good(**overrides):
+    values = copy.deepcopy(GOOD)
+    for dotted, value in overrides.items():
+        node = values
+        *parents, leaf = dotted.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return values
+
+
+def test_defaults_plus_password_are_valid(chart):
+    chart.validate_schema(GOOD)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "/security/password"),  # missing: no anonymous access
+        ({"security": {"password": "short"}}, "/security/password"),
+        (with_good(resources={"limits": {"nvidia.com/gpu": "-1"}}), "nvidia.com~1gpu"),
+        (with_good(resources={"limits": {"nvidia.com/gpu": "0"}}), "nvidia.com~1gpu"),
+        (
+            with_good(resources={"limits": {"nvidia.com/gpu": 1}}),
+            "nvidia.com~1gpu",
+        ),  # a string, as Onyxia sends
+        (with_good(transcription__defaultModel="tiny"), "/transcription/defaultModel"),
+        (
+            with_good(transcription__defaultModel="large-v2"),
+            "/transcription/defaultModel",
+        ),
+        (with_good(autoDelete__ttlHours=25), "/autoDelete/ttlHours"),
+        (with_good(autoDelete__ttlHours=48), "/autoDelete/ttlHours"),
+        (with_good(autoDelete__ttlHours=0), "/autoDelete/ttlHours"),
+        (with_good(autoDelete__ttlHours=1.5), "/autoDelete/ttlHours"),
+        (with_good(autoDelete__deleteAt="tomorrow"), "/autoDelete/deleteAt"),
+        # The cache key the templates use cannot be smuggled in to extend the deadline.
+        (with_good(autoDelete__resolvedDeleteAt="2099-01-01T00:00:00Z"), "/autoDelete"),
+        (with_good(resources={"requests": {"cpu": "lots"}}), "/resources/requests/cpu"),
+        (with_good(data__sizeLimit="50 gigs"), "/data/sizeLimit"),
+        (with_good(networking={"basePath": "app"}), "/networking/basePath"),
+    ],
+)
+def test_schema_rejects_bad_values(chart, values, message):
+    with pytest.raises(helm.HelmValuesError) as caught:
+        chart.validate_schema(values)
+    assert message in str(caught.value)
+
+
+def test_render_refuses_values_the_schema_rejects(render):
+    with pytest.raises(helm.HelmValuesError, match="ttlHours"):
+        render({"autoDelete": {"ttlHours": 30}})
+    with pytest.raises(helm.HelmValuesError, match="password"):
+        render(password=False)
+
+
+@pytest.mark.parametrize("hours", [1, 6, 24])
+def test_schema_accepts_lifetimes_up_to_a_day(chart, hours):
+    chart.validate_schema(with_good(autoDelete__ttlHours=hours))
+
+
+@pytest.mark.parametrize(
+    "model", ["auto", "large-v3-turbo", "large-v3", "small", "base"]
+)
+def test_schema_accepts_every_model(chart, model):
+    chart.validate_schema(with_good(transcription__defaultModel=model))
+
+
+def test_onyxia_values_are_valid(chart, onyxia_values):
+    chart.validate_schema(onyxia_values)
+
+
+def test_schema_defaults_match_values_yaml(schema, values_yaml):
+    """The form (schema defaults) and plain Helm (values.yaml) start from the same values."""
+    # Deliberate differences: outside Onyxia, no Ingress without a hostname.
+    expected_differences = {("ingress", "enabled")}
+
+    def walk(node, values, path):
+        if "properties" in node:
+            for key, sub in node["properties"].items():
+                assert isinstance(values, dict) and key in values, (
+                    f"{'.'.join((*path, key))} missing in values.yaml"
+                )
+                walk(sub, values[key], (*path, key))
+        elif "default" in node and path not in expected_differences:
+            assert node["default"] == values, (
+                f"{'.'.join(path)}: schema {node['default']!r} != values.yaml {values!r}"
+            )
+
+    walk(schema, values_yaml, ())
+
+
+# --------------------------------------------------------------------------- Onyxia's form
+
+
+ONYXIA_TYPES = {"object", "array", "string", "boolean", "integer", "number"}
+ONYXIA_RENDERS = {"textArea", "password", "list", "slider"}
+X_ONYXIA_KEYS = {
+    "overwriteDefaultWith",
+    "overwriteSchemaWith",
+    "overwriteListEnumWith",
+    "useRegionSliderConfig",
+    "hidden",
+    "readonly",
+}
+
+
+def iter_nodes(node, path=()):
+    yield path, node
+    for key, sub in (node.get("properties") or {}).items():
+        yield from iter_nodes(sub, (*path, key))
+    if isinstance(node.get("items"), dict):
+        yield from iter_nodes(node["items"], (*path, "[]"))
+
+
+def test_schema_is_accepted_by_onyxias_launcher(schema):
+    """The checks Onyxia's web app makes on a chart schema before building the form."""
+    sliders = []
+    for path, node in iter_nodes(schema):
+        where = ".".join(path) or "<root>"
+        assert node.get("type") in ONYXIA_TYPES or "const" in node, (
+            f"{where}: type required"
+        )
+        if "render" in node:
+            assert node["render"] in ONYXIA_RENDERS, where
+        hidden = node.get("hidden")
+        if hidden is not None and not isinstance(hidden, bool):
+            assert (
+                set(hidden) <= {"value", "path", "isPathRelative"} and "path" in hidden
+            ), where
+            target = schema
+            for part in hidden["path"].split("/"):
+                target = target["properties"][part]  # the path must exist
+        x_onyxia = node.get("x-onyxia", {})
+        assert set(x_onyxia) <= X_ONYXIA_KEYS, where
+        if "hidden" in x_onyxia:
+            assert isinstance(x_onyxia["hidden"], bool), where
+        if "enum" in node and "default" in node:
+            assert node["default"] in node["enum"], where
+        if "sliderMin" in node:
+            sliders.append(where)
+            # Onyxia draws sliders for strings and numbers only.
+            assert node["type"] in ("string", "number"), where
+            assert "sliderMax" in node and node.get("render", "slider") == "slider", (
+                where
+            )
+            if node["type"] == "number":
+                assert "sliderUnit" not in node, where
+            if "sliderExtremity" in node:
+                assert (
+                    node["sliderExtremity"] in ("down", "up")
+                    and "sliderRangeId" in node
+                ), where
+            default = node["default"]
+            unit = node.get("sliderUnit", "")
+            number = float(
+                default[: len(default) - len(unit)]
+                if isinstance(default, str) and unit
+                else default
+            )
+            assert node["sliderMin"] <= number <= node["sliderMax"], (
+                f"{where}: default outside the slider"
+            )
+    assert {
+        "autoDelete.ttlHours",
+        "resources.requests.cpu",
+        "resources.limits.nvidia.com/gpu",
+    } <= set(sliders)
+
+
+def test_onyxia_fills_host_password_gpu_and_region_settings(onyxia_values):
+    assert onyxia_values["ingress"]["enabled"] is True
+    assert onyxia_values["ingress"]["hostname"] == "user-jdoe-123456-0.lab.example.org"
+    assert onyxia_values["ingress"]["ingressClassName"] == "nginx"
+    assert onyxia_values["route"]["enabled"] is False
+    assert onyxia_values["security"]["password"] == PASSWORD
+    assert onyxia_values["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert onyxia_values["userPreferences"]["language"] == "fr"
+    assert onyxia_values["nodeSelector"] == {"topology.kubernetes.io/zone": "paris-1"}
+    assert onyxia_values["tolerations"][0]["key"] == "dedicated"
+    assert onyxia_values["security"]["networkPolicy"]["enabled"] is True
+    assert onyxia_values["startupProbe"]["failureThreshold"] == 90
+    # The region's IDE defaults (100m CPU, 2Gi) must not shrink Whisper's sizing.
+    assert onyxia_values["resources"]["requests"] == {"cpu": "4000m", "memory": "16Gi"}
+    assert onyxia_values["resources"]["limits"]["memory"] == "32Gi"
+    assert onyxia_values["autoDelete"]["ttlHours"] == 24
+
+
+def test_onyxia_without_region_values_falls_back_to_chart_defaults(
+    schema, values_yaml, onyxia, chart
+):
+    context = {
+        "user": {"lang": "en"},
+        "project": {"id": "user-x"},
+        "service": {"oneTimePassword": PASSWORD},
+        "k8s": {"domain": "lab.example.org", "randomSubdomain": "1"},
+        "region": {},
+    }
+    values = onyxia.compute(onyxia.substitute(schema), context, values_yaml)
+    chart.validate_schema(values)
+    assert values["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert (
+        values["security"]["networkPolicy"]["from"]
+        == values_yaml["security"]["networkPolicy"]["from"]
+    )
+    assert values["ingress"]["hostname"] == "user-x-1-0.lab.example.org"
+
+
+def test_region_gpu_value_that_does_not_fit_is_ignored(
+    schema, values_yaml, onyxia, onyxia_context
+):
+    context = copy.deepcopy(onyxia_context)
+    context["region"]["resources"]["gpu"] = "0"  # not a valid GPU count for this chart
+    values = onyxia.compute(schema, context, values_yaml)
+    assert values["resources"]["limits"]["nvidia.com/gpu"] == "1"

@@ -1,0 +1,194 @@
+"""Every export read back by an independent parser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+import srt
+import webvtt
+from docx import Document
+from docx.enum.text import WD_COLOR_INDEX
+
+from transcribe.conventions import Conventions, build_turns, pause_token
+from transcribe.export import FORMATS, parse_formats, render, write_exports
+from transcribe.export.txt import to_txt
+from transcribe.transcript import Segment, Speaker, Transcript, Word
+
+
+def w(start, end, text, probability=0.95, speaker=None):
+    return Word(start, end, " " + text, probability, speaker)
+
+
+@pytest.fixture
+def interview() -> Transcript:
+    return Transcript(
+        language="fr",
+        duration=3725.0,
+        source="entretien-03.m4a",
+        model="base",
+        engine="whisperx",
+        segments=[
+            Segment(1.0, 4.0, "Bonjour Marie Dupont, merci d'être là.", "S0", [
+                w(1.0, 1.5, "Bonjour"), w(1.6, 2.1, "Marie"), w(2.2, 2.7, "Dupont,"),
+                w(2.8, 3.2, "merci"), w(3.3, 3.6, "d'être"), w(3.7, 4.0, "là.")]),
+            Segment(5.0, 12.0, "Euh oui, je travaille à Montreuil.", "S1", [
+                w(5.0, 5.3, "Euh"), w(5.4, 5.8, "oui,"), w(8.8, 9.1, "je"),
+                w(9.2, 10.0, "travaille", 0.2), w(10.1, 10.3, "à"),
+                w(10.4, 12.0, "Montreuil.")]),
+            Segment(12.5, 14.0, "Depuis longtemps ?", "S0",
+                    [w(12.5, 13.2, "Depuis"), w(13.3, 14.0, "longtemps ?")], overlap=True),
+            Segment(3600.0, 3610.0, "Depuis dix ans, avec Marie.", "S1", [
+                w(3600.0, 3601.0, "Depuis"), w(3601.1, 3602.0, "dix"),
+                w(3602.1, 3603.0, "ans,"), w(3603.1, 3604.0, "avec"),
+                w(3604.1, 3610.0, "Marie.")]),
+        ],
+        speakers={"S0": Speaker("S0", "Enquêtrice", "interviewer"),
+                  "S1": Speaker("S1", "Enquêté", "interviewee")},
+    )
+
+
+def text_of(data: bytes) -> str:
+    return data.decode("utf-8-sig")
+
+
+def test_txt_paragraphs_with_names_and_optional_timestamps(interview):
+    plain = text_of(render(interview, "txt")).strip().split("\n\n")
+    assert plain[0] == "Enquêtrice: Bonjour Marie Dupont, merci d'être là."
+    text = to_txt(interview, timestamps=True)
+    paragraphs = text.strip().split("\n\n")
+    assert len(paragraphs) == 4
+    pattern = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] ([^:]+): (.+)$")
+    parsed = [pattern.match(p).groups() for p in paragraphs]
+    assert parsed[0][3:] == ("Enquêtrice", "Bonjour Marie Dupont, merci d'être là.")
+    assert parsed[2][3] == "Enquêtrice" and parsed[2][4] == "//Depuis longtemps ?//"
+    assert parsed[3][:3] == ("01", "00", "00")
+
+
+def test_docx_title_metadata_bold_speakers_and_timestamps(interview):
+    conventions = Conventions(flag_uncertain=True)
+    document = Document(io.BytesIO(render(interview, "docx", conventions)))
+    assert document.core_properties.title == "entretien-03.m4a"
+    assert document.paragraphs[0].text == "entretien-03.m4a"
+    body = [p for p in document.paragraphs if p.text.startswith("[")]
+    assert len(body) == 4
+    first = body[0]
+    assert first.text == "[00:00:01] Enquêtrice: Bonjour Marie Dupont, merci d'être là."
+    bold = [r.text for r in first.runs if r.bold]
+    assert bold == ["Enquêtrice: "]
+    highlighted = [r.text for p in body for r in p.runs
+                   if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
+    assert highlighted == ["travaille"]
+    metadata = "\n".join(p.text for p in document.paragraphs[1:8])
+    assert "1:02:05" in metadata and "whisperx / base" in metadata
+
+
+def test_srt_parses_with_speakers_and_times(interview):
+    subtitles = list(srt.parse(text_of(render(interview, "srt"))))
+    assert subtitles[0].start.total_seconds() == pytest.approx(1.0)
+    assert subtitles[0].content.startswith("Enquêtrice: Bonjour")
+    assert all(s.end > s.start for s in subtitles)
+    assert any(s.content.startswith("Enquêté:") for s in subtitles)
+    assert all(len(s.content) <= 100 for s in subtitles)
+
+
+def test_vtt_uses_voice_spans(interview, tmp_path):
+    path = tmp_path / "t.vtt"
+    path.write_bytes(render(interview, "vtt"))
+    captions = webvtt.read(str(path))
+    assert captions[0].voice == "Enquêtrice"
+    assert captions[0].text.startswith("Bonjour Marie")
+    assert {c.voice for c in captions} == {"Enquêtrice", "Enquêté"}
+    assert captions[-1].end == "01:00:10.000"
+
+
+def test_csv_has_start_end_speaker_text(interview):
+    data = render(interview, "csv")
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel reads accents right
+    rows = list(csv.DictReader(io.StringIO(text_of(data))))
+    assert list(rows[0]) == ["start", "end", "speaker", "text"]
+    assert rows[1] == {"start": "00:00:05.000", "end": "00:00:12.000", "speaker": "Enquêté",
+                       "text": "Euh oui, je travaille à Montreuil."}
+    assert len(rows) == 4
+
+
+def test_json_round_trips(interview):
+    loaded = Transcript.from_json(text_of(render(interview, "json")))
+    assert loaded == interview
+    assert json.loads(render(interview, "json"))["speakers"]["S1"]["name"] == "Enquêté"
+
+
+def test_qda_paragraphs_start_with_bracketed_timestamps(interview):
+    text = text_of(render(interview, "qda"))
+    assert not text.startswith("\ufeff")
+    paragraphs = text.strip().split("\n\n")
+    pattern = re.compile(r"^\[\d\d:\d\d:\d\d\] (Enquêtrice|Enquêté): \S.*$")
+    assert all(pattern.match(p) for p in paragraphs), paragraphs
+    assert "\n" not in "".join(paragraphs)  # one line per paragraph
+
+
+def test_pauses_are_marked_by_length(interview):
+    text = text_of(render(interview, "txt", Conventions(mark_pauses=True)))
+    assert "Euh oui, (...) je travaille" in text
+    assert pause_token(2.2).text == "(..)"
+    assert pause_token(12.4).text == "(12 s)"
+
+
+def test_uncertain_words_flagged(interview):
+    text = text_of(render(interview, "txt", Conventions(flag_uncertain=True)))
+    assert "je [travaille?] à Montreuil" in text
+    stricter = text_of(render(interview, "txt", Conventions(flag_uncertain=True,
+                                                             uncertainty_threshold=0.1)))
+    assert "[travaille?]" not in stricter
+
+
+def test_fillers_removed_on_request(interview):
+    kept = text_of(render(interview, "txt"))
+    removed = text_of(render(interview, "txt", Conventions(remove_fillers=True)))
+    assert "Euh oui" in kept and "Euh" not in removed and "oui, je travaille" in removed
+
+
+def test_pseudonyms_apply_to_every_format(interview):
+    interview.speakers["S1"].name = "Marie Dupont"
+    conventions = Conventions(pseudonyms={"Marie Dupont": "Mme A.", "Marie": "Anne",
+                                          "Montreuil": "[ville]"})
+    for name in FORMATS:
+        data = render(interview, name, conventions)
+        if name == "docx":
+            data = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs).encode()
+        if name == "json":
+            continue  # the JSON is the raw transcript, kept for re-import
+        text = text_of(data)
+        assert "Dupont" not in text and "Montreuil" not in text, name
+        assert "Mme A." in text and "[ville]" in text, name
+        assert "avec Anne." in text, name
+
+
+def test_a_corrected_segment_exports_its_corrected_text(interview):
+    interview.segments[1].text = "Oui, je travaille à Montreuil-sous-Bois."
+    text = text_of(render(interview, "txt", Conventions(flag_uncertain=True)))
+    assert "Oui, je travaille à Montreuil-sous-Bois." in text
+    assert "[travaille?]" not in text  # the flag belonged to the words before correction
+
+
+def test_consecutive_segments_of_one_speaker_form_one_turn(interview):
+    interview.segments[2].speaker = "S1"
+    interview.segments[2].overlap = False
+    turns = build_turns(interview)
+    assert [t.speaker for t in turns] == ["Enquêtrice", "Enquêté"]
+    assert turns[1].end == 3610.0
+
+
+def test_write_exports_names_one_file_per_format(interview, tmp_path):
+    written = write_exports(interview, parse_formats("txt,docx,srt,vtt,json,csv,qda"),
+                            tmp_path, "entretien-03")
+    names = sorted(p.name for p in written)
+    assert names == sorted(["entretien-03.txt", "entretien-03.docx", "entretien-03.srt",
+                            "entretien-03.vtt", "entretien-03.json", "entretien-03.csv",
+                            "entretien-03.qda.txt"])
+    assert len({p.read_bytes() for p in written}) == 7
+    with pytest.raises(ValueError, match="pdf"):
+        parse_formats("txt,pdf")

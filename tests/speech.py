@@ -1,0 +1,61 @@
+"""Test audio: the dev clips in ../shared/eval-audio/dev (skipped when absent) and speech
+synthesised with espeak-ng, whose references are exact."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL_AUDIO = ROOT.parent / "shared" / "eval-audio"
+DEV = EVAL_AUDIO / "dev"  # never read EVAL_AUDIO / "acceptance": reserved for acceptance
+
+
+def dev_clip(relative: str) -> Path:
+    path = DEV / relative
+    if not path.exists():
+        pytest.skip(f"dev clip {relative} not available (../shared/eval-audio absent)")
+    return path
+
+
+def dev_clips(folder: str, pattern: str) -> list[Path]:
+    base = DEV / folder
+    clips = sorted(base.glob(pattern)) if base.is_dir() else []
+    if not clips:
+        pytest.skip(f"dev clips {folder}/{pattern} not available")
+    return clips
+
+
+def reference(clip: Path) -> str:
+    return clip.with_suffix(".txt").read_text(encoding="utf-8").strip()
+
+
+def synthesise(text: str, path: Path, voice: str = "en", speed: int = 150,
+               pitch: int = 50) -> Path:
+    """Speech for `text` as a 16 kHz mono wav."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed")
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w",
+                    str(raw), text], check=True, capture_output=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-ar", "16000", "-ac", "1",
+                    str(path)], check=True)
+    raw.unlink()
+    return path
+
+
+def convert(source: Path, target: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(source), *args, str(target)],
+                   check=True)
+    return target
+
+
+def wer(references: list[str], hypotheses: list[str], language: str) -> float:
+    import jiwer
+    from whisper.normalizers import BasicTextNormalizer, EnglishTextNormalizer
+
+    normalise = EnglishTextNormalizer() if language == "en" else BasicTextNormalizer()
+    return jiwer.wer([normalise(r) for r in references], [normalise(h) for h in hypotheses])

@@ -1,0 +1,141 @@
+import subprocess
+
+import numpy as np
+import pytest
+
+from transcribe.audio import SAMPLE_RATE, AudioError, load_audio, probe
+
+from speech import convert, dev_clip, synthesise
+
+FORMATS = {
+    "mp3": [],
+    "m4a": ["-c:a", "aac"],
+    "wav": [],
+    "ogg": ["-c:a", "libopus"],
+    "flac": [],
+    "wma": ["-c:a", "wmav2"],
+}
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    return synthesise("Hello, thank you for taking part in this interview.",
+                      folder / "hello.wav")
+
+
+@pytest.mark.parametrize("extension", sorted(FORMATS))
+def test_decodes_audio_formats(tmp_path, speech_wav, extension):
+    encoded = convert(speech_wav, tmp_path / f"hello.{extension}", *FORMATS[extension])
+    audio = load_audio(encoded)
+    reference = load_audio(speech_wav)
+    assert audio.sample_rate == SAMPLE_RATE
+    assert audio.channels.dtype == np.float32
+    assert abs(audio.duration - reference.duration) < 0.15  # codec padding only
+
+
+@pytest.mark.parametrize("extension", ["mp4", "mov"])
+def test_decodes_the_sound_of_videos(tmp_path, speech_wav, extension):
+    video = tmp_path / f"call.{extension}"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "color=c=blue:s=64x64:d=4", "-i", str(speech_wav), "-shortest",
+                    "-c:v", "mpeg4", "-c:a", "aac", str(video)], check=True)
+    info = probe(video)
+    assert info.has_video
+    audio = load_audio(video)
+    assert audio.duration > 2.0
+    assert np.abs(audio.mono).max() > 0.05
+
+
+def test_keeps_stereo_channels_apart(tmp_path, speech_wav):
+    stereo = tmp_path / "stereo.wav"
+    # Speech on the left only: the right channel must stay silent.
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(speech_wav), "-af",
+                    "pan=stereo|c0=c0|c1=0*c0", str(stereo)], check=True)
+    audio = load_audio(stereo)
+    assert audio.n_channels == 2
+    left, right = np.abs(audio.channels).max(axis=1)
+    assert left > 0.05 and right < 1e-4
+    assert audio.mono.shape == (audio.channels.shape[1],)
+
+
+def test_real_stereo_dev_clip_has_two_different_channels():
+    audio = load_audio(dev_clip("stereo_overlap/stereo_diarization.wav"))
+    assert audio.n_channels == 2
+    correlation = np.corrcoef(audio.channels)[0, 1]
+    assert correlation < 0.9
+
+
+def test_quiet_recording_is_raised(tmp_path, speech_wav):
+    quiet = tmp_path / "quiet.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(speech_wav), "-af",
+                    "volume=-42dB", str(quiet)], check=True)
+    raw = load_audio(quiet, normalize=False)
+    normalised = load_audio(quiet)
+    assert np.abs(raw.mono).max() < 0.02
+    assert 0.3 < np.abs(normalised.mono).max() <= 0.51
+    assert normalised.gain > 10
+    # A normal recording is left as it is.
+    assert load_audio(speech_wav).gain == 1.0
+
+
+def test_empty_file(tmp_path):
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioError) as error:
+        load_audio(empty)
+    assert error.value.key == "audio.empty_file"
+    assert "vide" in error.value.message("fr") and "empty" in error.value.message("en")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError) as error:
+        load_audio(tmp_path / "nowhere.wav")
+    assert error.value.key == "audio.not_found"
+
+
+def test_video_without_sound(tmp_path):
+    silent_video = tmp_path / "screen.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "color=c=red:s=64x64:d=1", "-c:v", "mpeg4", str(silent_video)], check=True)
+    with pytest.raises(AudioError) as error:
+        load_audio(silent_video)
+    assert error.value.key == "audio.no_audio_stream"
+    assert "piste audio" in error.value.message("fr")
+
+
+def test_not_an_audio_file(tmp_path):
+    fake = tmp_path / "notes.mp3"
+    fake.write_text("Interview notes, not a recording.\n" * 20)
+    with pytest.raises(AudioError) as error:
+        load_audio(fake)
+    assert error.value.key == "audio.unreadable"
+
+
+def test_truncated_header(tmp_path, speech_wav):
+    broken = tmp_path / "broken.m4a"
+    data = convert(speech_wav, tmp_path / "full.m4a", "-c:a", "aac").read_bytes()
+    broken.write_bytes(data[:200])  # the download stopped early
+    with pytest.raises(AudioError) as error:
+        load_audio(broken)
+    assert error.value.key in {"audio.unreadable", "audio.no_audio_stream"}
+
+
+def test_truncated_recording_keeps_what_is_there_and_warns(tmp_path, speech_wav):
+    # A phone's m4a whose upload stopped halfway: the header still declares the full length.
+    full = convert(speech_wav, tmp_path / "full.m4a", "-c:a", "aac", "-movflags", "+faststart")
+    cut = tmp_path / "cut.m4a"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    audio = load_audio(cut)
+    assert 0.3 < audio.duration / load_audio(full).duration < 0.7
+    assert [w.key for w in audio.warnings] == ["audio.truncated"]
+
+
+def test_zero_length_audio(tmp_path):
+    zero = tmp_path / "zero.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "anullsrc=r=16000:cl=mono", "-t", "0", str(zero)], check=True)
+    with pytest.raises(AudioError) as error:
+        load_audio(zero)
+    assert error.value.key == "audio.zero_length"

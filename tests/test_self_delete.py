@@ -1,0 +1,607 @@
+"""transcribe-self-delete against a test double of the Kubernetes API.
+
+The double is a local HTTP server that keeps a set of existing objects,
+records every request and can answer with scripted errors. One test feeds
+it the plan and the Role rendered by the Helm chart, so that the program and
+the chart are checked together.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Self
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE_PATH = ROOT / "app" / "transcribe" / "self_delete.py"
+CHART = ROOT / "charts" / "whisper-transcription"
+
+TOKEN = "tok-3b1e-DO-NOT-LOG"
+SECRET_SENTINEL = "c2VjcmV0LWRhdGEtbXVzdC1ub3QtbGVhaw=="  # body of deleted Secrets
+NS = "user-jdoe"
+JOB = {
+    "name": "whisper-self-delete-29441250",
+    "uid": "6f0c3a52-1f7e-4c1e-9a43-0d8e5f0b1c2d",
+}
+
+
+def _load_module():
+    """Load app/transcribe/self_delete.py by path: no dependency on the app package."""
+    spec = importlib.util.spec_from_file_location(
+        "transcribe_self_delete_under_test", MODULE_PATH
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+sd = _load_module()
+
+
+# --------------------------------------------------------------------------- the double
+
+
+class FakeKubeApi:
+    """Namespaced objects addressed by API path; answers like the API server."""
+
+    def __init__(self) -> None:
+        self.objects: set[str] = set()
+        self.calls: list[dict[str, Any]] = []
+        self.script: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
+        self.forbidden: set[str] = set()
+        # pod path -> GETs that still answer 200 (the pod is terminating)
+        self.terminating_polls: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            daemon=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def add(self, *refs: dict[str, Any]) -> None:
+        for ref in refs:
+            self.objects.add(sd.object_path(NS, ref))
+
+    def requests(self, method: str | None = None) -> list[tuple[str, str]]:
+        return [
+            (c["method"], c["path"])
+            for c in self.calls
+            if method in (None, c["method"])
+        ]
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def _answer(
+                self, status: int, payload: dict[str, Any], headers=None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _status(
+                self, code: int, reason: str, message: str, headers=None
+            ) -> None:
+                self._answer(
+                    code,
+                    {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "status": "Failure",
+                        "reason": reason,
+                        "message": message,
+                        "code": code,
+                    },
+                    headers,
+                )
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                path = self.path
+                with api.lock:
+                    api.calls.append(
+                        {
+                            "method": self.command,
+                            "path": path,
+                            "body": body,
+                            "auth": self.headers.get("Authorization"),
+                            "content_type": self.headers.get("Content-Type"),
+                        }
+                    )
+                    scripted = api.script.get((self.command, path))
+                    status = scripted.pop(0) if scripted else None
+                if status == 429:
+                    return self._status(
+                        429, "TooManyRequests", "slow down", {"Retry-After": "0"}
+                    )
+                if status is not None:
+                    return self._status(status, "InternalError", "try again")
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self._status(401, "Unauthorized", "bad token")
+                if path in api.forbidden:
+                    return self._status(
+                        403, "Forbidden", f"cannot {self.command} {path}"
+                    )
+                name = path.rsplit("/", 1)[-1]
+                with api.lock:
+                    exists = path in api.objects
+                    if self.command == "GET":
+                        polls = api.terminating_polls.get(path, 0)
+                        if not exists and polls > 0:
+                            api.terminating_polls[path] = polls - 1
+                            return self._answer(
+                                200, {"kind": "Pod", "metadata": {"name": name}}
+                            )
+                    if not exists:
+                        return self._status(404, "NotFound", f"{name} not found")
+                    if self.command == "DELETE":
+                        api.objects.discard(path)
+                # A deleted Secret comes back whole: the client must not log it.
+                return self._answer(
+                    200,
+                    {"metadata": {"name": name}, "data": {"password": SECRET_SENTINEL}},
+                )
+
+            do_GET = do_DELETE = do_PATCH = _handle
+
+        return Handler
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def ref(api_version: str, resource: str, name: str, **extra) -> dict[str, Any]:
+    return {"apiVersion": api_version, "resource": resource, "name": name, **extra}
+
+
+def sample_plan(release: str = "whisper-transcription-42") -> dict[str, Any]:
+    self_name = f"{release}-self-delete"
+    return {
+        "release": release,
+        "delete": [
+            ref("apps/v1", "statefulsets", release),
+            ref("v1", "pods", f"{release}-0", wait=True),
+            ref("networking.k8s.io/v1", "ingresses", release),
+            ref("v1", "services", release),
+            ref("networking.k8s.io/v1", "networkpolicies", f"{release}-ingress"),
+            ref("networking.k8s.io/v1", "networkpolicies", f"{release}-egress"),
+            ref("v1", "secrets", release),
+            ref("v1", "configmaps", f"{release}-deadline"),
+            *[
+                ref("v1", "secrets", f"sh.helm.release.v1.{release}.v{n}")
+                for n in range(1, 4)
+            ],
+        ],
+        "ownByJob": [
+            ref("networking.k8s.io/v1", "networkpolicies", self_name),
+            ref("rbac.authorization.k8s.io/v1", "rolebindings", self_name),
+            ref("rbac.authorization.k8s.io/v1", "roles", self_name),
+            ref("v1", "serviceaccounts", self_name),
+        ],
+        "last": ref("batch/v1", "cronjobs", self_name),
+    }
+
+
+@pytest.fixture
+def api():
+    with FakeKubeApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    return path
+
+
+def make_env(
+    api: FakeKubeApi, token_file: Path, plan: dict, delete_at: datetime, **extra
+) -> dict:
+    env = {
+        "SELF_DELETE_API_URL": api.url,
+        "SELF_DELETE_TOKEN_FILE": str(token_file),
+        "SELF_DELETE_CA_FILE": "",
+        "SELF_DELETE_NAMESPACE": NS,
+        "SELF_DELETE_PLAN": json.dumps(plan),
+        "TRANSCRIBE_DELETE_AT": delete_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "SELF_DELETE_JOB_NAME": JOB["name"],
+        "SELF_DELETE_JOB_UID": JOB["uid"],
+        "SELF_DELETE_RETRY_BASE_SECONDS": "0.01",
+        "SELF_DELETE_POLL_SECONDS": "0.01",
+        "SELF_DELETE_WAIT_SECONDS": "5",
+    }
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def run_main(monkeypatch, env: dict, *argv: str) -> int:
+    for key in list(os.environ):
+        if key.startswith(("SELF_DELETE_", "TRANSCRIBE_", "KUBERNETES_")):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return sd.main(list(argv))
+
+
+PAST = datetime.now(UTC) - timedelta(minutes=1)
+
+
+def everything(plan: dict) -> list[dict]:
+    return [*plan["delete"], *plan["ownByJob"], plan["last"]]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_deletes_everything_in_order(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    pod = sd.object_path(NS, plan["delete"][1])
+    api.terminating_polls[pod] = 2  # the pod takes a moment to terminate
+
+    assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+
+    deletes = [path for method, path in api.requests("DELETE")]
+    assert deletes == [sd.object_path(NS, r) for r in [*plan["delete"], plan["last"]]]
+    # The workload goes first and its pod is awaited: the GPU is free before the rest.
+    calls = api.requests()
+    assert calls[0] == ("DELETE", sd.object_path(NS, plan["delete"][0]))
+    assert calls[1] == ("DELETE", pod)
+    assert calls[2:5] == [("GET", pod)] * 3
+    # The job's own objects are handed over to its Job, then the CronJob goes, last.
+    patches = [c for c in api.calls if c["method"] == "PATCH"]
+    assert [c["path"] for c in patches] == [
+        sd.object_path(NS, r) for r in plan["ownByJob"]
+    ]
+    for call in patches:
+        assert call["content_type"] == "application/merge-patch+json"
+        assert call["body"] == {
+            "metadata": {
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", **JOB}]
+            }
+        }
+    assert calls[-1] == ("DELETE", sd.object_path(NS, plan["last"]))
+    # Left to the garbage collector:
+    assert api.objects == {sd.object_path(NS, r) for r in plan["ownByJob"]}
+    for call in api.calls:
+        assert call["auth"] == f"Bearer {TOKEN}"
+        if call["method"] == "DELETE":
+            assert call["body"]["propagationPolicy"] == "Background"
+
+
+def test_tolerates_objects_already_gone(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    # The ingress and the Helm secrets of revisions 2 and 3 are already gone.
+    gone = [plan["delete"][2], plan["delete"][9], plan["delete"][10]]
+    for r in gone:
+        api.objects.discard(sd.object_path(NS, r))
+
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+    assert "Already gone: ingresses/whisper-transcription-42" in caplog.text
+    assert api.requests()[-1] == ("DELETE", sd.object_path(NS, plan["last"]))
+
+
+def test_rerun_after_success_is_harmless(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(api, token_file, plan, PAST)
+    assert run_main(monkeypatch, env) == 0
+    api.objects.clear()  # the garbage collector did its part
+    api.calls.clear()
+    assert run_main(monkeypatch, env) == 0  # every answer is now a 404: still fine
+    assert api.requests()[-1] == ("DELETE", sd.object_path(NS, plan["last"]))
+
+
+def test_retries_transient_errors(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    service = sd.object_path(NS, plan["delete"][3])
+    helm_secret = sd.object_path(NS, plan["delete"][8])
+    api.script[("DELETE", service)] = [503, 500, 502]
+    api.script[("DELETE", helm_secret)] = [429]
+
+    assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+    assert api.requests().count(("DELETE", service)) == 4
+    assert api.requests().count(("DELETE", helm_secret)) == 2
+    assert service not in api.objects and helm_secret not in api.objects
+
+
+def test_retries_when_the_api_server_is_unreachable(token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    with FakeKubeApi() as api:
+        url = api.url
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_RETRIES=3)
+    env["SELF_DELETE_API_URL"] = url  # nothing listens there any more
+    with caplog.at_level(logging.WARNING):
+        assert run_main(monkeypatch, env) == 1
+    assert caplog.text.count("retry") >= 2
+
+
+def test_permanent_error_keeps_the_job_for_a_retry(
+    api, token_file, monkeypatch, caplog
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    blocked = sd.object_path(NS, plan["delete"][6])  # the password secret
+    api.forbidden.add(blocked)
+
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    # Every other object was still deleted, but nothing of the job itself.
+    assert api.objects == {blocked} | {
+        sd.object_path(NS, r) for r in [*plan["ownByJob"], plan["last"]]
+    }
+    assert not api.requests("PATCH")
+    assert (
+        "secrets/whisper-transcription-42" in caplog.text and "Forbidden" in caplog.text
+    )
+
+
+def test_gives_up_after_too_many_transient_errors(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    service = sd.object_path(NS, plan["delete"][3])
+    api.script[("DELETE", service)] = [503] * 10
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_RETRIES=4)
+    assert run_main(monkeypatch, env) == 1
+    assert api.requests().count(("DELETE", service)) == 4
+    assert ("DELETE", sd.object_path(NS, plan["last"])) not in api.requests()
+
+
+def test_does_nothing_before_the_deadline(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    later = datetime.now(UTC) + timedelta(hours=2)
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, later)) == 0
+    assert api.calls == []
+    assert "not reached" in caplog.text
+
+
+def test_waits_for_a_deadline_a_few_seconds_away(api, token_file):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    clock = {"now": datetime(2026, 11, 26, 9, 59, 58, tzinfo=UTC)}
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock["now"] += timedelta(seconds=seconds)
+
+    settings = sd.Settings.from_env(
+        make_env(api, token_file, plan, datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    )
+    client = sd.KubeClient(settings)
+    deleter = sd.SelfDeleter(settings, client, now=lambda: clock["now"], sleep=sleep)
+    assert deleter.run() == 0
+    assert slept[0] == pytest.approx(2.0)
+    assert api.requests()[0][0] == "DELETE"
+
+
+def test_never_logs_secrets(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    api.script[("DELETE", sd.object_path(NS, plan["delete"][6]))] = [503]
+    with caplog.at_level(logging.DEBUG):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+    assert caplog.text  # it did log its work...
+    assert TOKEN not in caplog.text  # ...but not the token
+    assert SECRET_SENTINEL not in caplog.text  # nor the deleted secrets' data
+
+
+def test_console_entry_point_output(api, token_file):
+    """The real process: exit status and stderr, with no secret in its output."""
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SELF_DELETE_")
+    }
+    env.update(make_env(api, token_file, plan, PAST))
+    done = subprocess.run(
+        [sys.executable, str(MODULE_PATH)],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Deleted statefulsets/whisper-transcription-42" in done.stderr
+    assert TOKEN not in done.stderr + done.stdout
+    assert SECRET_SENTINEL not in done.stderr + done.stdout
+
+
+def test_dry_run_changes_nothing(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    with caplog.at_level(logging.INFO):
+        assert (
+            run_main(monkeypatch, make_env(api, token_file, plan, PAST), "--dry-run")
+            == 0
+        )
+    assert api.calls == []
+    assert (
+        "would touch /apis/apps/v1/namespaces/user-jdoe/statefulsets/whisper-transcription-42"
+        in caplog.text
+    )
+
+
+def test_without_job_identity_deletes_its_own_objects_directly(
+    api, token_file, monkeypatch
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(
+        api, token_file, plan, PAST, SELF_DELETE_JOB_NAME="", SELF_DELETE_JOB_UID=""
+    )
+    assert run_main(monkeypatch, env) == 0
+    assert api.objects == set()
+    deletes = api.calls[-5:]
+    assert deletes[0]["path"] == sd.object_path(NS, plan["last"])
+    assert deletes[0]["body"]["propagationPolicy"] == "Orphan"  # keep this pod alive
+    assert [d["path"] for d in deletes[1:]] == [
+        sd.object_path(NS, r) for r in plan["ownByJob"]
+    ]
+
+
+def test_invalid_configuration_is_reported(monkeypatch, caplog):
+    assert run_main(monkeypatch, {"TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z"}) == 2
+    assert "SELF_DELETE_PLAN" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-26T10:00:00Z", datetime(2026, 11, 26, 10, 0, tzinfo=UTC)),
+        ("2026-11-26T11:00:00+01:00", datetime(2026, 11, 26, 10, 0, tzinfo=UTC)),
+        ("2026-11-26T10:00:00", datetime(2026, 11, 26, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_deadline(value, expected):
+    assert sd.parse_deadline(value) == expected
+
+
+def test_api_paths_and_in_cluster_url():
+    assert sd.object_path("ns", ref("v1", "secrets", "sh.helm.release.v1.r.v1")) == (
+        "/api/v1/namespaces/ns/secrets/sh.helm.release.v1.r.v1"
+    )
+    assert (
+        sd.object_path("ns", ref("batch/v1", "cronjobs", "c"))
+        == "/apis/batch/v1/namespaces/ns/cronjobs/c"
+    )
+    env = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
+    assert sd._in_cluster_url(env) == "https://[fd00::1]:443"
+    assert sd._in_cluster_url({}) == "https://kubernetes.default.svc"
+
+
+# --------------------------------------------------------------------------- with the chart
+
+
+def _rendered_chart() -> list[dict]:
+    helm = pytest.importorskip("helm_python")
+    values = {
+        "security": {"password": "s3cret-pass"},
+        "ingress": {"enabled": True, "hostname": "user-jdoe-123456-0.lab.example.org"},
+    }
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(values, name="whisper-transcription-42", namespace=NS)
+    docs = []
+    for name, text in manifests.items():
+        if name.endswith(".yaml"):
+            docs.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return docs
+
+
+def _plural(kind: str) -> str:
+    return {"NetworkPolicy": "networkpolicies", "Ingress": "ingresses"}.get(
+        kind, kind.lower() + "s"
+    )
+
+
+def _allowed(role: dict, method: str, path: str) -> bool:
+    verb = {"DELETE": "delete", "PATCH": "patch", "GET": "get"}[method]
+    parts = path.strip("/").split("/")
+    group = "" if parts[0] == "api" else parts[1]
+    resource, name = parts[-2], parts[-1]
+    return any(
+        group in rule["apiGroups"]
+        and resource in rule["resources"]
+        and name in rule.get("resourceNames", [])
+        and verb in rule["verbs"]
+        for rule in role["rules"]
+    )
+
+
+def test_chart_plan_removes_every_object_the_chart_creates(
+    api, token_file, monkeypatch
+):
+    docs = _rendered_chart()
+    cronjob = next(d for d in docs if d["kind"] == "CronJob")
+    role = next(d for d in docs if d["kind"] == "Role")
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    plan = json.loads(env["SELF_DELETE_PLAN"])
+
+    def path_of(doc: dict) -> str:
+        return sd.object_path(
+            NS,
+            {
+                "apiVersion": doc["apiVersion"],
+                "resource": _plural(doc["kind"]),
+                "name": doc["metadata"]["name"],
+            },
+        )
+
+    created = {path_of(doc) for doc in docs}
+    pod = sd.object_path(NS, ref("v1", "pods", "whisper-transcription-42-0"))
+    helm_secret = sd.object_path(
+        NS, ref("v1", "secrets", "sh.helm.release.v1.whisper-transcription-42.v1")
+    )
+    api.objects |= created | {pod, helm_secret}
+
+    assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+
+    patched = {path for method, path in api.requests("PATCH")}
+    # Everything is deleted, except what the garbage collector removes with the Job.
+    assert api.objects == patched
+    assert patched == {
+        path_of(d)
+        for d in docs
+        if d["kind"] in {"ServiceAccount", "Role", "RoleBinding"}
+    } | {
+        path_of(d)
+        for d in docs
+        if d["metadata"]["name"].endswith("-self-delete")
+        and d["kind"] == "NetworkPolicy"
+    }
+    # The GPU first, the CronJob (hence this job) last.
+    assert api.requests()[0] == (
+        "DELETE",
+        sd.object_path(NS, ref("apps/v1", "statefulsets", "whisper-transcription-42")),
+    )
+    assert api.requests()[-1] == ("DELETE", path_of(cronjob))
+    # Every request the program made is allowed by the chart's Role, by name.
+    for method, path in api.requests():
+        assert _allowed(role, method, path), (method, path)
