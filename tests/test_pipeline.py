@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from speech import synthesise
 from transcribe.asr import AsrOptions
 from transcribe.pipeline import Cancelled, PipelineOptions, overall_fraction, run
+
+from speech import synthesise
 
 
 def test_overall_fraction_is_monotonic_over_stages():
@@ -21,7 +22,7 @@ def test_run_reports_stages_and_times_them(store, tmp_path):
     transcript = run(clip, PipelineOptions(engine="faster-whisper",
                                            asr=AsrOptions(language="en")),
                      store, lambda stage, fraction: seen.append((stage, fraction)))
-    assert [s for s, _ in seen][0] == "decode" and ("asr", 1.0) in seen
+    assert next(s for s, _ in seen) == "decode" and ("asr", 1.0) in seen
     assert set(transcript.timings) >= {"decode", "asr"}
     assert transcript.source == "a.wav" and transcript.engine == "faster-whisper"
     assert "recording the second" in transcript.text.lower()

@@ -17,6 +17,7 @@ from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
 from .models import ModelNotFoundError, ModelStore
 from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
+from .speakers import SpeakerOptions, parse_names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="feed each window the previous text (off: fewer loops)")
     parser.add_argument("--no-guard", action="store_true",
                         help="keep repetition loops and text over silence")
+    speakers = parser.add_argument_group("speakers")
+    speakers.add_argument("--diarize", action="store_true",
+                          help="find who speaks when and label interviewer / interviewee")
+    speakers.add_argument("--preset", choices=("interview", "group", "single"),
+                          default="interview",
+                          help="interview: 2 speakers; group: 2 to 6; single: one speaker")
+    speakers.add_argument("--speakers", type=int, default=None, metavar="N",
+                          help="exact number of speakers")
+    speakers.add_argument("--min-speakers", type=int, default=None)
+    speakers.add_argument("--max-speakers", type=int, default=None)
+    speakers.add_argument("--stereo", choices=("auto", "on", "off"), default="auto",
+                          help="one speaker per channel (two microphones): auto-detected")
+    speakers.add_argument("--names", default="",
+                          help='e.g. "Interviewer=Camille,Interviewee=M. D."')
+    parser.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
+                        help="wav2vec2 word alignment when a model for the language exists")
     parser.add_argument("--mark-pauses", action="store_true", help="(.) per second of pause")
     parser.add_argument("--flag-uncertain", type=float, nargs="?", const=0.5, default=None,
                         metavar="THRESHOLD",
@@ -80,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    try:
+        names = parse_names(args.names)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     model = args.model or store.default_whisper_model()
     if model is None:
         print(message("model.not_found", ui, kind="whisper", name="(any)", available="-"),
@@ -97,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
             condition_on_previous_text=args.condition_on_previous_text,
             guard=not args.no_guard,
         ),
+        align=args.align,
+        diarize=args.diarize,
+        speakers=SpeakerOptions(
+            preset=args.preset, num_speakers=args.speakers, min_speakers=args.min_speakers,
+            max_speakers=args.max_speakers, stereo=args.stereo, names=names),
+        ui_language=ui,
     )
     conventions = Conventions(
         mark_pauses=args.mark_pauses,
@@ -109,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModelNotFoundError as error:
         print(message("model.not_found", ui, kind=error.kind, name=error.name,
                       available=", ".join(error.available) or "-"), file=sys.stderr)
+        return 2
+    except UserFacingError as error:
+        print(error.message(ui), file=sys.stderr)
         return 2
 
     failed: list[str] = []

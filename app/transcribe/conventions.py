@@ -42,6 +42,8 @@ class Token:
     # Times of the word, when the text still matches the recognised words.
     start: float | None = None
     end: float | None = None
+    # False for a word Whisper glued to the previous one ("d'" + "avoir").
+    space_before: bool = True
 
 
 @dataclass
@@ -59,7 +61,9 @@ class Turn:
     def text(self) -> str:
         # Whisper's words carry their punctuation, so a plain join keeps the original
         # spacing (including French spaces before ? ! :).
-        text = " ".join(f"[{t.text}?]" if t.uncertain else t.text for t in self.tokens)
+        text = "".join((" " if t.space_before and i else "") +
+                       (f"[{t.text}?]" if t.uncertain else t.text)
+                       for i, t in enumerate(self.tokens))
         return f"//{text}//" if self.overlap else text
 
 
@@ -98,9 +102,8 @@ def build_turns(transcript: Transcript, conventions: Conventions | None = None,
 def segment_tokens(segment: Segment, conventions: Conventions,
                    language: str | None) -> list[Token]:
     fillers = set(FILLERS.get((language or "")[:2], ())) if conventions.remove_fillers else set()
-    words_match_text = bool(segment.words) and _same_text(segment.text_from_words(), segment.text)
     tokens: list[Token] = []
-    if not words_match_text:
+    if not segment.words_match_text():
         # Corrected by hand (or no word times): the text as the user wrote it.
         for piece in segment.text.split():
             if _bare(piece) in fillers:
@@ -119,7 +122,8 @@ def segment_tokens(segment: Segment, conventions: Conventions,
             tokens.append(pause_token(word.start - previous_end))
         uncertain = (conventions.flag_uncertain and word.probability is not None
                      and word.probability < conventions.uncertainty_threshold)
-        tokens.append(Token(text, uncertain=uncertain, start=word.start, end=word.end))
+        tokens.append(Token(text, uncertain=uncertain, start=word.start, end=word.end,
+                            space_before=word.word[:1].isspace() or not tokens))
         previous_end = word.end if word.end is not None else previous_end
     return tokens
 
@@ -161,7 +165,8 @@ def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> lis
     for group, text in _regroup(tokens, joined, pseudonymise):
         result.append(Token(text, uncertain=any(t.uncertain for t in group),
                             pause=all(t.pause for t in group),
-                            start=group[0].start, end=group[-1].end))
+                            start=group[0].start, end=group[-1].end,
+                            space_before=group[0].space_before))
     return result
 
 
@@ -188,10 +193,6 @@ def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
         text = joined[spans[index][0]:spans[last][1]]
         yield tokens[index:last + 1], pseudonymise(text)
         index = last + 1
-
-
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 def _bare(text: str) -> str:

@@ -11,12 +11,31 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .align import align_segments, alignment_available, fill_missing_times
 from .asr import DEFAULT_ENGINE, AsrOptions, get_engine, resolve_device
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
+from .diarize import (
+    Diarization,
+    SpeakerTurn,
+    analyse_stereo,
+    diarize_by_channel,
+    diarize_with_pyannote,
+)
 from .i18n import UserFacingError
 from .models import ModelStore
-from .transcript import Transcript
+from .speakers import (
+    SpeakerOptions,
+    apply_names,
+    apply_roles,
+    assign_words,
+    guess_roles,
+    mark_overlaps,
+    name_speakers,
+    smooth_speakers,
+    split_by_speaker,
+)
+from .transcript import Segment, Transcript
 
 # Share of the total work per stage, for one overall progress figure and its ETA.
 STAGE_WEIGHTS = {"decode": 0.03, "asr": 0.72, "align": 0.05, "diarize": 0.18, "assign": 0.02}
@@ -33,6 +52,13 @@ class PipelineOptions:
     engine: str = DEFAULT_ENGINE
     asr: AsrOptions = field(default_factory=AsrOptions)
     normalize: bool = True
+    # Word alignment with wav2vec2 when a model for the language is on disk.
+    align: bool = True
+    # Who speaks when, then interviewer / interviewee roles.
+    diarize: bool = False
+    speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
+    # Language of speaker labels (Enquêteur·rice / Interviewer).
+    ui_language: str = "fr"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,7 +77,12 @@ def overall_fraction(stage: str, fraction: float, stages: list[str]) -> float:
 
 
 def stages_for(options: PipelineOptions) -> list[str]:
-    return ["decode", "asr"]
+    stages = ["decode", "asr"]
+    if options.align:
+        stages.append("align")
+    if options.diarize:
+        stages += ["diarize", "assign"]
+    return stages
 
 
 def run(path: str | Path, options: PipelineOptions | None = None,
@@ -60,7 +91,9 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     options = options or PipelineOptions()
     store = store or ModelStore()
     path = Path(path)
+    device = resolve_device(options.asr.device)
     timings: dict[str, float] = {}
+    notes: dict[str, object] = {}
 
     def report(stage: str, fraction: float) -> None:
         if cancelled and cancelled():
@@ -68,27 +101,56 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         if progress:
             progress(stage, fraction)
 
-    report("decode", 0.0)
-    started = time.perf_counter()
-    audio: Audio = load_audio(path, normalize=options.normalize)
-    timings["decode"] = time.perf_counter() - started
-    report("decode", 1.0)
+    def timed(stage: str):
+        return _Stage(stage, timings, report)
+
+    if options.diarize:
+        exact, minimum, maximum = options.speakers.counts()  # bad counts fail before work
+
+    with timed("decode"):
+        audio: Audio = load_audio(path, normalize=options.normalize)
+
+    channel_mode = options.diarize and _one_speaker_per_channel(audio, options.speakers.stereo)
+    # What each ASR pass hears: the mix, or each person's own microphone.
+    tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
+              if channel_mode else [(None, audio.mono)])
 
     engine = get_engine(options.engine, store)
-    report("asr", 0.0)
-    started = time.perf_counter()
-    samples = audio.mono
-    result = engine.transcribe(samples, options.asr, lambda f: report("asr", f))
-    guard_report = None
-    if options.asr.guard:
-        guard_report = apply_guard(result, samples, resolve_device(options.asr.device))
-    timings["asr"] = time.perf_counter() - started
-    report("asr", 1.0)
+    segments: list[Segment] = []
+    language = options.asr.language
+    guard_reports = []
+    with timed("asr"):
+        for index, (speaker, samples) in enumerate(tracks):
+            def asr_progress(fraction: float, index: int = index) -> None:
+                report("asr", (index + fraction) / len(tracks))
+
+            result = engine.transcribe(samples, options.asr, asr_progress)
+            if options.asr.guard:
+                guard_reports.append(asdict(apply_guard(result, samples, device)))
+            language = language or result.language
+            for segment in result.segments:
+                segment.speaker = speaker
+                for word in segment.words:
+                    word.speaker = speaker
+            segments += result.segments
+    segments.sort(key=lambda s: s.start)
+
+    if options.align:
+        with timed("align"):
+            notes["alignment"] = "wav2vec2" if alignment_available(store, language) \
+                else "whisper"
+            aligned = []
+            for speaker, samples in tracks:
+                own = [s for s in segments if s.speaker == speaker]
+                aligned += align_segments(own, samples, store, language or "", device)
+            segments = sorted(aligned, key=lambda s: s.start)
+    for segment in segments:
+        fill_missing_times(segment.words, segment.start, segment.end)
 
     transcript = Transcript(
-        language=result.language or options.asr.language,
+        language=language,
         duration=audio.duration,
-        segments=result.segments,
+        segments=segments,
         source=path.name,
         model=options.asr.model,
         engine=options.engine,
@@ -96,10 +158,28 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         options={
             **options.to_dict(),
             "warnings": [{"key": w.key, "params": w.params} for w in audio.warnings],
-            "guard": asdict(guard_report) if guard_report else None,
+            "guard": guard_reports,
             "gain": audio.gain,
         },
     )
+
+    if options.diarize:
+        with timed("diarize"):
+            if channel_mode:
+                diarization = diarize_by_channel(audio.channels, device)
+            elif exact == 1:
+                diarization = Diarization([SpeakerTurn(0.0, audio.duration, "SPEAKER_00")],
+                                          "single")
+            else:
+                diarization = diarize_with_pyannote(
+                    audio.mono, store.diarization_path(), device, num_speakers=exact,
+                    min_speakers=minimum, max_speakers=maximum,
+                    progress=lambda f: report("diarize", f))
+        notes["diarization"] = diarization.method
+        with timed("assign"):
+            assign_speakers(transcript, diarization, channel_mode, options)
+    transcript.options.update(notes)
+
     if not transcript.segments:
         # Not an error: the transcript is valid and empty, but the user must know why.
         transcript.options["warnings"].append(
@@ -107,12 +187,85 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     return transcript
 
 
+def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mode: bool,
+                    options: PipelineOptions) -> None:
+    """Words to speakers, speakers to turns, then names and roles."""
+    if channel_mode:
+        transcript.segments = drop_crosstalk(transcript.segments, diarization.turns)
+    else:
+        assign_words(transcript.segments, diarization.turns)
+        words = [w for s in sorted(transcript.segments, key=lambda s: s.start) for w in s.words]
+        smooth_speakers(words, diarization.turns)
+        transcript.segments = split_by_speaker(transcript.segments)
+    mark_overlaps(transcript.segments, diarization.overlaps)
+    name_speakers(transcript, options.ui_language)
+    guess = guess_roles(transcript)
+    # Two people: interviewer and interviewee. A group: only when the interviewer is clear.
+    if len(transcript.speakers) == 2 or (len(transcript.speakers) > 2
+                                         and guess.confidence >= GROUP_ROLE_CONFIDENCE):
+        apply_roles(transcript, guess, options.ui_language)
+    apply_names(transcript, options.speakers.names)
+
+
+GROUP_ROLE_CONFIDENCE = 0.6
+
+
+def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
+    """With one microphone per person, each microphone also picks up the other voice,
+    quieter; a word a channel's recognition heard while its own speaker was silent is the
+    other person's, already transcribed on their channel."""
+    kept = []
+    for segment in segments:
+        own = [t for t in turns if t.speaker == segment.speaker]
+        words = [w for w in segment.words
+                 if w.start is None or any(t.start - 0.3 <= w.end and w.start <= t.end + 0.3
+                                           for t in own)]
+        if not words:
+            continue
+        if len(words) < len(segment.words):
+            segment.words = words
+            segment.text = "".join(w.word for w in words).strip()
+            segment.start = words[0].start if words[0].start is not None else segment.start
+            segment.end = words[-1].end if words[-1].end is not None else segment.end
+        kept.append(segment)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def _one_speaker_per_channel(audio: Audio, stereo: str) -> bool:
+    if stereo == "off" or audio.n_channels != 2:
+        return False
+    return stereo == "on" or analyse_stereo(audio.channels).one_speaker_per_channel
+
+
+class _Stage:
+    """Times a stage and reports its start and end."""
+
+    def __init__(self, name: str, timings: dict[str, float], report):
+        self.name, self.timings, self.report = name, timings, report
+
+    def __enter__(self):
+        self.report(self.name, 0.0)
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.timings[self.name] = round(time.perf_counter() - self.started, 3)
+            self.report(self.name, 1.0)
+        return False
+
+
 def check_options(options: PipelineOptions, store: ModelStore) -> None:
-    """Fail before decoding when a model is missing (cheap, and the message is clear)."""
+    """Fail before decoding when a model is missing or an option is wrong (cheap, and the
+    message is clear)."""
     if options.engine == "openai-whisper":
         store.openai_whisper_path(options.asr.model)
     else:
         store.whisper_path(options.asr.model)
+    if options.diarize:
+        exact, _, _ = options.speakers.counts()
+        if exact != 1 and options.speakers.stereo != "on":
+            store.diarization_path()
 
 
 __all__ = ["Cancelled", "PipelineOptions", "UserFacingError", "check_options",

@@ -49,7 +49,13 @@ class Segment:
         return max(0.0, self.end - self.start)
 
     def text_from_words(self) -> str:
+        # Whisper's words carry their own leading space ("d'" + "avoir" has none).
         return "".join(w.word for w in self.words).strip()
+
+    def words_match_text(self) -> bool:
+        """The words still spell the text (false once a reviewer corrected the text)."""
+        return bool(self.words) and \
+            " ".join(self.text_from_words().split()) == " ".join(self.text.split())
 
 
 @dataclass

@@ -65,7 +65,7 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
         if turn.overlap:
             paragraph.add_run("//")
         for index, token in enumerate(turn.tokens):
-            separator = "" if index == 0 else " "
+            separator = " " if index and token.space_before else ""
             if token.uncertain:
                 if separator:
                     paragraph.add_run(separator)

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""`make bench`: the engines side by side on the same weights and the dev clips, then the
+speaker stages.
+
+Table 1, per engine: WER (FLEURS + LibriSpeech + JFK dev clips, French and English),
+seconds and real-time factor on one long session made of all those clips joined, peak
+memory, and speed relative to openai-whisper (the tutorial's engine), all measured in one
+run, each engine in its own process so that peak memory is its own.
+
+Table 2, speakers: DER (pyannote.metrics) on the dev AMI clips and on synthetic two-voice
+interviews, speaker-attributed WER where references exist, seconds per stage.
+
+Results are printed and written to bench/results/ (markdown and JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests")]
+
+import numpy as np  # noqa: E402
+
+import transcribe  # noqa: E402,F401 - offline environment first
+
+from speech import DEV, reference, wer  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+ENGINES = ("openai-whisper", "faster-whisper", "whisperx")
+CLIPS = {
+    "fr": ["fleurs_fr/fleurs-fr-000.ogg", "fleurs_fr/fleurs-fr-001.ogg",
+           "fleurs_fr/fleurs-fr-002.ogg", "fleurs_fr/fleurs-fr-003.ogg",
+           "fleurs_fr/fleurs-fr-004.ogg", "leopard/test_fr.wav"],
+    "en": ["fleurs_en/fleurs-en-000.ogg", "fleurs_en/fleurs-en-001.ogg",
+           "fleurs_en/fleurs-en-002.ogg", "fleurs_en/fleurs-en-003.ogg",
+           "fleurs_en/fleurs-en-004.ogg", "leopard/test.wav", "jfk/jfk.flac",
+           "speechbrain/example1.wav"],
+}
+
+
+# -- one engine, in its own process -------------------------------------------------------------
+
+
+def measure_engine(engine: str, model: str, device: str) -> dict:
+    from transcribe.asr import AsrOptions, get_engine
+    from transcribe.asr.guard import apply_guard
+    from transcribe.audio import SAMPLE_RATE, load_audio
+
+    asr = get_engine(engine)
+    result: dict = {"engine": engine, "model": model, "wer": {}, "clips": {}}
+    sessions = {}
+    for language, clips in CLIPS.items():
+        audios = [load_audio(DEV / clip).mono for clip in clips]
+        options = AsrOptions(model=model, language=language, device=device)
+        # Warm-up: model loading is not what we compare.
+        asr.transcribe(audios[0][: SAMPLE_RATE * 3], options)
+        hypotheses = []
+        for clip, samples in zip(clips, audios, strict=True):
+            decoded = asr.transcribe(samples, options)
+            apply_guard(decoded, samples)
+            text = " ".join(s.text for s in decoded.segments)
+            hypotheses.append(text)
+            result["clips"][clip] = round(wer([reference(DEV / clip)], [text], language), 4)
+        references = [reference(DEV / clip) for clip in clips]
+        result["wer"][language] = round(wer(references, hypotheses, language), 4)
+        gap = np.zeros(SAMPLE_RATE, dtype=np.float32)
+        sessions[language] = np.concatenate([x for a in audios for x in (a, gap)])
+
+    # Speed on one long session per language (per-file overheads would dominate clips of a
+    # few seconds; interviews are hours long).
+    seconds = 0.0
+    audio_seconds = 0.0
+    for language, samples in sessions.items():
+        options = AsrOptions(model=model, language=language, device=device)
+        started = time.perf_counter()
+        decoded = asr.transcribe(samples, options)
+        apply_guard(decoded, samples)
+        seconds += time.perf_counter() - started
+        audio_seconds += len(samples) / SAMPLE_RATE
+    result.update(
+        seconds=round(seconds, 2),
+        audio_seconds=round(audio_seconds, 1),
+        rtf=round(seconds / audio_seconds, 3),
+        peak_memory_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    )
+    return result
+
+
+# -- speakers -------------------------------------------------------------------------------
+
+
+def measure_speakers(device: str) -> list[dict]:
+    from dialogue import make_dialogue
+    from pyannote.database.util import load_rttm, load_uem
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from transcribe.asr import AsrOptions
+    from transcribe.audio import load_audio
+    from transcribe.diarize import diarize_with_pyannote
+    from transcribe.models import ModelStore
+    from transcribe.pipeline import PipelineOptions, run
+    from transcribe.speakers import SpeakerOptions
+
+    store = ModelStore()
+    rows = []
+    ami = DEV / "ami_debug"
+    if ami.is_dir():
+        references = load_rttm(ami / "debug.test.rttm")
+        uems = load_uem(ami / "debug.test.uem")
+        for uri in ("tst00", "tst01"):
+            samples = load_audio(ami / f"{uri}.wav").mono
+            for label, counts in (("4 speakers given", {"num_speakers": 4}),
+                                  ("auto, 1-6", {"min_speakers": 1, "max_speakers": 6})):
+                started = time.perf_counter()
+                diarization = diarize_with_pyannote(samples, store.diarization_path(), device,
+                                                    **counts)
+                seconds = time.perf_counter() - started
+                der = DiarizationErrorRate()(references[uri], _annotation(diarization.turns),
+                                             uem=uems[uri])
+                rows.append({"recording": f"AMI {uri} (30 s, 4 speakers, overlap)",
+                             "setting": label, "der": round(der, 3), "swer": None,
+                             "found": len(diarization.speakers),
+                             "timings": {"diarize": round(seconds, 1)}})
+    folder = RESULTS / "dialogues"
+    for language in ("fr", "en"):
+        dialogue = make_dialogue(folder / language, language=language)
+        options = PipelineOptions(asr=AsrOptions(language=language, device=device),
+                                  diarize=True, speakers=SpeakerOptions(preset="interview"),
+                                  ui_language="en")
+        transcript = run(dialogue.path, options, store)
+        der = DiarizationErrorRate()(dialogue.annotation(), _annotation(transcript.segments))
+        rows.append({"recording": f"synthetic interview {language} "
+                                  f"({transcript.duration:.0f} s, 2 voices)",
+                     "setting": "interview preset", "der": round(der, 3),
+                     "swer": round(_speaker_attributed_wer(dialogue, transcript, language), 3),
+                     "found": len(transcript.speakers),
+                     "roles": {s.name: s.role_confidence for s in transcript.speakers.values()},
+                     "timings": transcript.timings})
+    return rows
+
+
+def _annotation(items):
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation(uri="dialogue")
+    for index, item in enumerate(items):
+        annotation[Segment(item.start, item.end), index] = item.speaker
+    return annotation
+
+
+def _speaker_attributed_wer(dialogue, transcript, language: str) -> float:
+    """WER of each reference speaker's words against the words of the hypothesis speaker
+    mapped to them (best mapping), over all speakers: words given to the wrong speaker
+    count as errors."""
+    from itertools import permutations
+
+    references = {s: dialogue.text_of(s) for s in ("A", "B")}
+    hypotheses = {sid: " ".join(s.text for s in transcript.segments if s.speaker == sid)
+                  for sid in transcript.speakers}
+    ids = list(hypotheses) + [None] * max(0, 2 - len(hypotheses))
+    best = 1.0e9
+    for mapping in permutations(ids, 2):
+        texts = [hypotheses.get(h, "") if h else "" for h in mapping]
+        best = min(best, wer(list(references.values()), texts, language))
+    return best
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def engines_table(results: list[dict]) -> str:
+    baseline = next((r for r in results if r["engine"] == "openai-whisper"), None)
+    lines = ["| engine | model | WER fr | WER en | seconds | real-time factor | "
+             "peak memory | speed vs openai-whisper |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        ratio = f"{baseline['seconds'] / r['seconds']:.1f}x" if baseline else "-"
+        lines.append(f"| {r['engine']} | {r['model']} | {100 * r['wer']['fr']:.1f} % | "
+                     f"{100 * r['wer']['en']:.1f} % | {r['seconds']:.1f} | {r['rtf']:.3f} | "
+                     f"{r['peak_memory_mb']} MB | {ratio} |")
+    return "\n".join(lines)
+
+
+def speakers_table(rows: list[dict]) -> str:
+    lines = ["| recording | setting | DER | speaker-attributed WER | speakers found | "
+             "seconds per stage |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        swer = f"{100 * r['swer']:.1f} %" if r["swer"] is not None else "-"
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items())
+        lines.append(f"| {r['recording']} | {r['setting']} | {100 * r['der']:.1f} % | {swer} | "
+                     f"{r['found']} | {stages} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    gpu = ""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f", GPU {torch.cuda.get_device_name(0)}"
+    except Exception:  # noqa: BLE001
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--skip-speakers", action="store_true")
+    parser.add_argument("--one-engine", help=argparse.SUPPRESS)  # child process mode
+    args = parser.parse_args()
+
+    if args.one_engine:
+        print(json.dumps(measure_engine(args.one_engine, args.model, args.device)))
+        return 0
+    if not DEV.is_dir():
+        print(f"{DEV} not found: the bench needs the dev clips.", file=sys.stderr)
+        return 1
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    for engine in args.engines.split(","):
+        print(f"measuring {engine}...", file=sys.stderr, flush=True)
+        child = subprocess.run([sys.executable, __file__, "--one-engine", engine, "--model",
+                                args.model, "--device", args.device],
+                               capture_output=True, text=True, check=True)
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    report = [f"Machine: {machine()}", "", engines_table(results)]
+    speakers: list[dict] = []
+    if not args.skip_speakers:
+        print("measuring speakers...", file=sys.stderr, flush=True)
+        speakers = measure_speakers(args.device)
+        report += ["", speakers_table(speakers)]
+    text = "\n".join(report)
+    print(text)
+    (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
+    (RESULTS / "latest.json").write_text(json.dumps(
+        {"machine": machine(), "engines": results, "speakers": speakers}, indent=2),
+        encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Words to speakers, turn boundaries, roles and names (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcribe.diarize import SpeakerTurn
+from transcribe.export import render
+from transcribe.i18n import UserFacingError
+from transcribe.speakers import (
+    SpeakerOptions,
+    apply_names,
+    apply_roles,
+    assign_words,
+    guess_roles,
+    mark_overlaps,
+    name_speakers,
+    parse_names,
+    rename_speaker,
+    smooth_speakers,
+    split_by_speaker,
+    swap_speakers,
+)
+from transcribe.transcript import Segment, Transcript, Word
+
+
+def segment_of(text: str, start: float = 0.0, step: float = 0.4) -> Segment:
+    words = [Word(round(start + i * step, 3), round(start + (i + 1) * step - 0.05, 3), " " + w,
+                  0.9) for i, w in enumerate(text.split())]
+    return Segment(start, words[-1].end, text, words=words)
+
+
+def test_words_go_to_the_speaker_who_covers_them():
+    segment = segment_of("Vous travaillez où ? À Montreuil depuis dix ans.")
+    turns = [SpeakerTurn(0.0, 1.55, "A"), SpeakerTurn(1.6, 4.0, "B")]
+    assign_words([segment], turns)
+    assert [w.speaker for w in segment.words] == ["A"] * 4 + ["B"] * 5
+
+
+def test_a_flicker_inside_a_turn_is_removed():
+    segment = segment_of("Je suis arrivée en mille neuf cent quatre-vingt-dix à Paris.")
+    # A third of a second of the other voice (a cough, an "mm") in the middle.
+    turns = [SpeakerTurn(0.0, 1.2, "B"), SpeakerTurn(1.2, 1.55, "A"), SpeakerTurn(1.6, 9.0, "B")]
+    assign_words([segment], turns)
+    assert {w.speaker for w in segment.words} == {"B", "A"}
+    smooth_speakers(segment.words, turns)
+    assert {w.speaker for w in segment.words} == {"B"}
+
+
+def test_a_short_real_answer_is_kept():
+    first = segment_of("Vous êtes d'accord ?", 0.0)
+    answer = segment_of("Oui.", 2.0)
+    turns = [SpeakerTurn(0.0, 1.6, "A"), SpeakerTurn(1.9, 2.5, "B")]
+    words = first.words + answer.words
+    assign_words([first, answer], turns)
+    smooth_speakers(words, turns)
+    assert answer.words[0].speaker == "B"
+
+
+def test_boundary_moves_to_the_end_of_the_question():
+    """The interviewer's last words must not go to the interviewee."""
+    segment = segment_of("Et votre famille, elle vit où ? Mes parents vivent à Lyon.")
+    # The diarization switches two words too early.
+    turns = [SpeakerTurn(0.0, 1.58, "A"), SpeakerTurn(1.58, 5.0, "B")]
+    assign_words([segment], turns)
+    assert [w.word.strip() for w in segment.words if w.speaker == "A"][-1] == "elle"
+    smooth_speakers(segment.words, turns)
+    speakers = [(w.word.strip(), w.speaker) for w in segment.words]
+    assert speakers[:7] == [(w, "A") for w in "Et votre famille, elle vit où ?".split()]
+    assert all(s == "B" for _, s in speakers[7:])
+
+
+def test_segment_split_where_the_speaker_changes():
+    segment = segment_of("Vous travaillez où ? À Montreuil.")
+    for word, speaker in zip(segment.words, "AAAABB", strict=True):
+        word.speaker = speaker
+    parts = split_by_speaker([segment])
+    assert [(p.speaker, p.text) for p in parts] == [("A", "Vous travaillez où ?"),
+                                                   ("B", "À Montreuil.")]
+    assert parts[0].end <= parts[1].start
+
+
+def test_overlapping_speech_is_marked():
+    segments = [segment_of("oui oui", 0.0), segment_of("non mais attendez", 2.0)]
+    mark_overlaps(segments, [(2.0, 3.1)])
+    assert [s.overlap for s in segments] == [False, True]
+
+
+@pytest.fixture
+def interview() -> Transcript:
+    lines = [("S1", "Bonjour, pouvez-vous vous présenter ?"),
+             ("S2", "Oui, je m'appelle Jeanne, j'ai quarante ans et je suis infirmière "
+                    "depuis quinze ans dans un grand hôpital de la région parisienne."),
+             ("S1", "Comment avez-vous choisi ce métier ?"),
+             ("S2", "Par ma mère, qui était aide-soignante, et qui m'en parlait souvent le "
+                    "soir quand elle rentrait du travail."),
+             ("S1", "D'accord. Et aujourd'hui ?"),
+             ("S2", "Aujourd'hui nous manquons de temps pour les patients.")]
+    segments, start = [], 0.0
+    for speaker, text in lines:
+        segment = segment_of(text, start, 0.35)
+        segment.speaker = speaker
+        segments.append(segment)
+        start = segment.end + 0.5
+    transcript = Transcript("fr", start, segments)
+    name_speakers(transcript, "fr")
+    return transcript
+
+
+def test_default_labels_follow_first_appearance(interview):
+    assert {k: v.name for k, v in interview.speakers.items()} == {
+        "S1": "Locuteur·rice 1", "S2": "Locuteur·rice 2"}
+    assert interview.speakers["S2"].talk_time > interview.speakers["S1"].talk_time
+
+
+def test_interviewer_is_the_one_asking_questions(interview):
+    guess = guess_roles(interview)
+    assert guess.interviewer == "S1"
+    assert guess.confidence >= 0.8
+    apply_roles(interview, guess, "fr")
+    assert interview.speakers["S1"].name == "Enquêteur·rice"
+    assert interview.speakers["S2"].name == "Enquêté·e"
+    apply_roles(interview, guess, "en")
+    assert [s.name for s in interview.speakers.values()] == ["Interviewer", "Interviewee"]
+
+
+def test_names_swap_and_rename_reach_every_export(interview):
+    apply_roles(interview, guess_roles(interview), "fr")
+    apply_names(interview, parse_names("Enquêteur·rice=Camille, interviewee=M. D."))
+    assert interview.speakers["S1"].name == "Camille"
+    assert interview.speakers["S2"].name == "M. D."
+    swap_speakers(interview, "S1", "S2")
+    assert interview.speakers["S1"].name == "M. D."
+    assert interview.speakers["S1"].role == "interviewee"
+    rename_speaker(interview, "S1", "Jeanne")
+    for fmt in ("txt", "srt", "vtt", "csv", "qda"):
+        text = render(interview, fmt).decode("utf-8-sig")
+        assert "Jeanne" in text and "Camille" in text, fmt
+    with pytest.raises(ValueError):
+        rename_speaker(interview, "S1", "   ")
+
+
+@pytest.mark.parametrize("options, detail", [
+    (SpeakerOptions(min_speakers=3, max_speakers=2), "min 3 > max 2"),
+    (SpeakerOptions(num_speakers=0), "exact = 0"),
+    (SpeakerOptions(num_speakers=2, max_speakers=4), "not both"),
+    (SpeakerOptions(preset="crowd"), "unknown preset"),
+])
+def test_bad_counts_are_refused_clearly(options, detail):
+    with pytest.raises(UserFacingError) as error:
+        options.counts()
+    assert detail in error.value.message("en")
+    assert "locuteurs" in error.value.message("fr")
+
+
+def test_presets():
+    assert SpeakerOptions().counts() == (2, None, None)
+    assert SpeakerOptions(preset="group").counts() == (None, 2, 6)
+    assert SpeakerOptions(preset="single").counts() == (1, None, None)
+    assert SpeakerOptions(min_speakers=2, max_speakers=4).counts() == (None, 2, 4)
+    with pytest.raises(ValueError):
+        parse_names("Camille")
