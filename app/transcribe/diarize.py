@@ -8,6 +8,7 @@ through the same `Pipeline.from_pretrained(folder)` call.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,7 +65,12 @@ def write_embedded_pipeline(folder: Path) -> None:
              lda=np.eye(dimension))
     np.savez(plda / "plda.npz", mu=np.zeros(dimension), tr=np.eye(dimension),
              psi=np.ones(dimension))
-    config = {
+    (folder / "config.yaml").write_text(yaml.safe_dump(embedded_pipeline_config(),
+                                                       sort_keys=False), encoding="utf-8")
+
+
+def embedded_pipeline_config() -> dict:
+    return {
         "pipeline": {
             "name": "pyannote.audio.pipelines.SpeakerDiarization",
             "params": {
@@ -85,8 +91,12 @@ def write_embedded_pipeline(folder: Path) -> None:
                            "threshold": EMBEDDED_CLUSTERING_THRESHOLD},
         },
     }
-    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False),
-                                        encoding="utf-8")
+
+
+def embedded_pipeline_digest() -> str:
+    """Changes when the embedded pipeline's configuration does (so `make models` rebuilds)."""
+    text = yaml.safe_dump(embedded_pipeline_config(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 # -- pyannote ---------------------------------------------------------------------------------
