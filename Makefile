@@ -53,12 +53,16 @@ bench: setup
 lint: venv
 	$(VENV)/bin/ruff check app tests bench image charts
 	$(VENV)/bin/hadolint image/Dockerfile
+	shellcheck image/*.sh scripts/*.sh
 
 chart: venv
 	$(PY) charts/build_repo.py --out dist/charts
 
+# The image bakes a gated model (pyannote community-1): the Hugging Face token goes in as a
+# BuildKit secret, never as a build argument (image/README.md).
 image:
-	docker build -f image/Dockerfile --build-arg VARIANT=$(VARIANT) \
+	@test -n "$$HF_TOKEN" || { echo "HF_TOKEN is not set: accept pyannote/speaker-diarization-community-1's conditions on Hugging Face, export your token as HF_TOKEN, then make image (image/README.md)"; exit 2; }
+	DOCKER_BUILDKIT=1 docker build -f image/Dockerfile --build-arg VARIANT=$(VARIANT) \
 		--secret id=hf_token,env=HF_TOKEN -t $(IMAGE):$(VERSION)-$(VARIANT) .
 
 clean:

@@ -205,11 +205,11 @@ PRODUCTION_COMMON = [
     ModelSource(ALIGNMENT, "fr", "Apache-2.0",
                 "Hugging Face jonatasgrosman/wav2vec2-large-xlsr-53-french",
                 hub_snapshot("jonatasgrosman/wav2vec2-large-xlsr-53-french",
-                             allow=["*.json", "*.bin", "*.txt", "*.safetensors"])),
+                             allow=["*.json", "*.txt", "pytorch_model.bin"])),
     ModelSource(ALIGNMENT, "en", "Apache-2.0",
                 "Hugging Face facebook/wav2vec2-base-960h",
                 hub_snapshot("facebook/wav2vec2-base-960h",
-                             allow=["*.json", "*.bin", "*.txt", "*.safetensors"])),
+                             allow=["*.json", "*.txt", "pytorch_model.bin"])),
     ModelSource(DIARIZATION, "community-1", f"CC-BY-4.0 ({_GATED_NOTE})",
                 "Hugging Face pyannote/speaker-diarization-community-1",
                 hub_snapshot("pyannote/speaker-diarization-community-1")),
@@ -225,6 +225,9 @@ GPU = [
     ModelSource(WHISPER, "small", "MIT (OpenAI Whisper)",
                 "Hugging Face Systran/faster-whisper-small",
                 hub_snapshot("Systran/faster-whisper-small")),
+    ModelSource(WHISPER, "base", "MIT (OpenAI Whisper)",
+                "Hugging Face Systran/faster-whisper-base",
+                hub_snapshot("Systran/faster-whisper-base")),
     ModelSource(OPENAI_WHISPER, "large-v3", "MIT (OpenAI Whisper)",
                 "converted from whisper/large-v3 by transcribe.asr.openai_checkpoint",
                 converted_openai_whisper("large-v3"), needs=[(WHISPER, "large-v3")]),
@@ -338,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     secret_file = Path("/run/secrets/hf_token")
     if not token and secret_file.is_file():
         token = secret_file.read_text(encoding="utf-8").strip() or None
+    if args.from_folder is None:
+        # Importing transcribe made this process offline (right for the app, wrong for a
+        # build step); huggingface_hub reads these at its first import, still to come.
+        os.environ.update({"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"})
     ctx = FetchContext(store, args.wheel_cache, args.from_folder, token)
     fetch_preset(args.preset, ctx, only=set(args.only) if args.only else None)
     return 0

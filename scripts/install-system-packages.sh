@@ -6,7 +6,7 @@ set -euo pipefail
 
 declare -A package_of=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [espeak-ng]=espeak-ng [sox]=sox
-  [chromium]=chromium [chromedriver]=chromium-driver
+  [chromium]=chromium [chromedriver]=chromium-driver [shellcheck]=shellcheck
 )
 missing=()
 for tool in "${!package_of[@]}"; do
