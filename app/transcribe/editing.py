@@ -50,13 +50,15 @@ def split(transcript: Transcript, index: int, position: int) -> None:
     if segment.words_match_text():
         # The first word that starts at or after the cut in the text.
         consumed = 0
-        for index, word in enumerate(segment.words):
+        for position_in_words, word in enumerate(segment.words):
             if consumed >= len(text[:position].rstrip()):
-                first_words, second_words = segment.words[:index], segment.words[index:]
+                first_words = segment.words[:position_in_words]
+                second_words = segment.words[position_in_words:]
                 if word.start is not None:
                     cut = float(word.start)
                 break
-            consumed += len(word.word) - (1 if index == 0 and word.word[:1].isspace() else 0)
+            leading = 1 if position_in_words == 0 and word.word[:1].isspace() else 0
+            consumed += len(word.word) - leading
     else:
         first_words = [w for w in segment.words if (w.start or 0.0) < cut]
         second_words = segment.words[len(first_words):]

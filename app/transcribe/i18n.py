@@ -72,6 +72,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "{name} : {count} fichier(s) écrit(s) dans {folder}",
         "en": "{name}: {count} file(s) written to {folder}",
     },
+    # Job queue (web app): reasons a job stopped that are not the recording's fault.
+    "job.failed_unexpected": {
+        "fr": "La transcription a échoué à cause d'une erreur inattendue ({error}). "
+              "Relancez-la ; si l'erreur revient, signalez-la avec l'heure à laquelle "
+              "elle s'est produite.",
+        "en": "The transcription failed because of an unexpected error ({error}). "
+              "Try again; if it happens again, report it with the time it occurred.",
+    },
+    "job.out_of_memory": {
+        "fr": "Mémoire insuffisante pour ce fichier avec ce modèle. Choisissez un modèle "
+              "plus petit, ou découpez l'enregistrement.",
+        "en": "Not enough memory for this file with this model. Choose a smaller model, "
+              "or split the recording.",
+    },
+    "upload.unsupported": {
+        "fr": "{name} n'est pas un fichier audio ou vidéo pris en charge. Formats acceptés : "
+              "{extensions}.",
+        "en": "{name} is not a supported audio or video file. Accepted formats: {extensions}.",
+    },
+    "upload.too_large": {
+        "fr": "{name} est trop volumineux : {limit} Mo au plus par fichier.",
+        "en": "{name} is too large: {limit} MB at most per file.",
+    },
+    "upload.no_space": {
+        "fr": "Plus assez d'espace pour enregistrer {name}. Supprimez des fichiers déjà "
+              "transcrits (page Confidentialité), puis réessayez.",
+        "en": "Not enough space left to store {name}. Delete files already transcribed "
+              "(Privacy page), then try again.",
+    },
+    "job.interrupted": {
+        "fr": "Le serveur s'est arrêté à plusieurs reprises pendant la transcription de ce "
+              "fichier ; elle n'a pas été relancée une nouvelle fois.",
+        "en": "The server stopped several times while transcribing this file; it was not "
+              "started again.",
+    },
 }
 
 

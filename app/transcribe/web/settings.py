@@ -1,0 +1,86 @@
+"""The web app's settings, from the environment the Helm chart (or `make run`) sets."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..i18n import LANGUAGES
+
+log = logging.getLogger("transcribe.web")
+
+DEFAULT_PORT = 8501
+DEFAULT_MAX_UPLOAD_MB = 2048
+DEVICES = ("auto", "cuda", "cpu")
+LOCAL_ADDRESS = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    password: str | None  # None: no login (a local `make run`)
+    delete_at: datetime | None  # when the service deletes itself (UTC), if it does
+    ui_language: str  # default interface language: fr or en
+    default_model: str | None  # Whisper model to preselect, when on disk
+    device: str  # auto | cuda | cpu
+    max_upload_mb: int
+    port: int
+    base_path: str  # URL path the app is served under, "" for the root
+    address: str | None  # None: every interface (IPv4 and IPv6)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    password = env.get("TRANSCRIBE_PASSWORD") or None
+    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or "fr").strip().lower()[:2]
+    device = (env.get("TRANSCRIBE_DEVICE") or "auto").strip().lower()
+    return Settings(
+        data_dir=Path(env.get("TRANSCRIBE_DATA_DIR") or "data").resolve(),
+        password=password,
+        delete_at=parse_deadline(env.get("TRANSCRIBE_DELETE_AT")),
+        ui_language=language if language in LANGUAGES else "fr",
+        default_model=(env.get("TRANSCRIBE_DEFAULT_MODEL") or "").strip() or None,
+        device=device if device in DEVICES else "auto",
+        max_upload_mb=_positive_int(env.get("TRANSCRIBE_MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
+        port=_positive_int(env.get("TRANSCRIBE_PORT"), DEFAULT_PORT),
+        base_path=(env.get("TRANSCRIBE_BASE_PATH") or "/").strip().strip("/"),
+        address=bind_address(env.get("TRANSCRIBE_ADDRESS"), password),
+    )
+
+
+def bind_address(configured: str | None, password: str | None) -> str | None:
+    """TRANSCRIBE_ADDRESS when set. Otherwise: with a password (the chart always sets one)
+    listen on every interface, as a pod must; without one (a local `make run`) listen on
+    this machine only, so that interview audio is not open to the whole network."""
+    if configured and configured.strip():
+        return configured.strip()
+    return None if password else LOCAL_ADDRESS
+
+
+def parse_deadline(value: str | None) -> datetime | None:
+    """'2026-11-26T10:00:00Z' -> an aware UTC datetime; None when unset or unreadable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        deadline = datetime.fromisoformat(text)
+    except ValueError:
+        log.warning("TRANSCRIBE_DELETE_AT is not an ISO-8601 date; the deadline is not shown")
+        return None
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=timezone.utc)
+    return deadline.astimezone(timezone.utc)
+
+
+def _positive_int(value: str | None, default: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default

@@ -1,0 +1,74 @@
+"""What lives across reruns: the job queue and model store (one per server process, in
+st.cache_resource), the interface language (per browser session), and `t`, the one way
+pages get their text."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from ..jobs import JobQueue, JobStore, Runner, default_runner
+from ..models import ModelStore
+from . import strings
+from .settings import Settings, load_settings
+
+LANGUAGE_KEY = "ui_language"
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def model_store() -> ModelStore:
+    return ModelStore()
+
+
+def make_runner() -> Runner:
+    """The pipeline; tests replace this function to run jobs without models."""
+    return default_runner(model_store())
+
+
+_queues: dict[str, JobQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def job_queue(data_dir: str) -> JobQueue:
+    """One queue and one worker thread per server process and data folder, shared by every
+    browser session. A plain module-level singleton rather than st.cache_resource: serve.py
+    starts it before Streamlit's runtime exists, and two workers on one folder would run a
+    job twice."""
+    with _queues_lock:
+        queue = _queues.get(data_dir)
+        if queue is None:
+            queue = _queues[data_dir] = JobQueue(JobStore(data_dir), make_runner()).start()
+        return queue
+
+
+def stop_queues() -> None:
+    """Stop and forget every queue (tests)."""
+    with _queues_lock:
+        for queue in _queues.values():
+            queue.stop()
+        _queues.clear()
+
+
+def queue() -> JobQueue:
+    running = job_queue(str(settings().data_dir))
+    if not running.alive:  # the worker thread never dies on a job's error; be sure anyway
+        running.start()
+    return running
+
+
+def store() -> JobStore:
+    return queue().store
+
+
+def language() -> str:
+    chosen = st.session_state.get(LANGUAGE_KEY)
+    return chosen if chosen in strings.LANGUAGES else settings().ui_language
+
+
+def t(key: str, **params: object) -> str:
+    return strings.text(key, language(), **params)

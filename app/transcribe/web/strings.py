@@ -1,0 +1,387 @@
+"""Every text of the web interface, in French and English, in one place.
+
+Error messages shared with the CLI (bad files, missing models, no speech...) stay in
+`transcribe.i18n.MESSAGES`; pages render those with `i18n.message` and everything else
+from here with `text` (through `state.t`, which knows the visitor's language).
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("fr", "en")
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    # -- app and navigation ---------------------------------------------------------------
+    "app.title": {"fr": "Transcription d'entretiens", "en": "Interview transcription"},
+    "app.language": {"fr": "Langue de l'interface", "en": "Interface language"},
+    "app.logout": {"fr": "Se déconnecter", "en": "Log out"},
+    "nav.upload": {"fr": "Transcrire", "en": "Transcribe"},
+    "nav.review": {"fr": "Relire et corriger", "en": "Review and correct"},
+    "nav.privacy": {"fr": "Confidentialité", "en": "Privacy"},
+    "deadline.left": {
+        "fr": "Ce service et tous ses fichiers seront supprimés dans {hours} h {minutes:02d} min "
+              "({when}). Téléchargez vos transcriptions avant.",
+        "en": "This service and all its files will be deleted in {hours} h {minutes:02d} min "
+              "({when}). Download your transcripts before then.",
+    },
+    "deadline.passed": {
+        "fr": "L'heure de suppression de ce service est passée : il va être supprimé d'un "
+              "instant à l'autre.",
+        "en": "This service's deletion time has passed: it will be deleted at any moment.",
+    },
+
+    # -- login ----------------------------------------------------------------------------
+    "login.title": {"fr": "Connexion", "en": "Log in"},
+    "login.intro": {
+        "fr": "Ce service est protégé par un mot de passe (celui affiché par Onyxia au "
+              "lancement du service).",
+        "en": "This service is protected by a password (the one Onyxia showed when the "
+              "service was launched).",
+    },
+    "login.password": {"fr": "Mot de passe", "en": "Password"},
+    "login.submit": {"fr": "Se connecter", "en": "Log in"},
+    "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
+
+    # -- upload page ----------------------------------------------------------------------
+    "upload.title": {"fr": "Transcrire des enregistrements", "en": "Transcribe recordings"},
+    "upload.intro": {
+        "fr": "Déposez un ou plusieurs fichiers audio ou vidéo, choisissez les options, puis "
+              "lancez la transcription. Les fichiers sont traités l'un après l'autre, sur ce "
+              "serveur uniquement ; vous pouvez fermer l'onglet et revenir plus tard.",
+        "en": "Drop one or more audio or video files, choose the options, then start. Files "
+              "are processed one after the other, on this server only; you can close the tab "
+              "and come back later.",
+    },
+    "upload.files": {"fr": "Enregistrements (audio ou vidéo)",
+                     "en": "Recordings (audio or video)"},
+    "upload.files_help": {
+        "fr": "mp3, m4a, wav, ogg, opus, flac, wma, aac, mp4, mov, mkv, webm… "
+              "{limit} Mo au plus par fichier.",
+        "en": "mp3, m4a, wav, ogg, opus, flac, wma, aac, mp4, mov, mkv, webm… "
+              "{limit} MB at most per file.",
+    },
+    "upload.browse": {"fr": "Choisir des fichiers", "en": "Choose files"},
+    "upload.dropzone": {"fr": "ou glissez-les ici · {limit} Mo au plus par fichier",
+                        "en": "or drop them here · {limit} MB at most per file"},
+    "upload.start": {"fr": "Transcrire ({count} fichier(s))",
+                     "en": "Transcribe ({count} file(s))"},
+    "upload.saving": {"fr": "Enregistrement de {name}…", "en": "Saving {name}…"},
+    "upload.queued": {"fr": "{count} fichier(s) ajouté(s) à la file d'attente.",
+                      "en": "{count} file(s) added to the queue."},
+
+    # -- options --------------------------------------------------------------------------
+    "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
+    "preset.interview": {"fr": "Entretien (2 personnes)", "en": "Interview (2 people)"},
+    "preset.interview.help": {
+        "fr": "Enquêteur·rice et enquêté·e, reconnus et nommés automatiquement.",
+        "en": "Interviewer and interviewee, detected and named automatically.",
+    },
+    "preset.group": {"fr": "Entretien collectif", "en": "Group interview"},
+    "preset.group.help": {"fr": "De 2 à 6 personnes.", "en": "From 2 to 6 people."},
+    "preset.single": {"fr": "Une seule personne", "en": "One speaker"},
+    "preset.single.help": {"fr": "Dictée, conférence, récit : pas de détection des locuteurs.",
+                           "en": "Dictation, lecture, narrative: no speaker detection."},
+    "opt.names": {"fr": "Noms à afficher (facultatif)", "en": "Names to show (optional)"},
+    "opt.names_help": {
+        "fr": "Remplacent « Enquêteur·rice » et « Enquêté·e » dans la transcription. Pour "
+              "anonymiser, utilisez plutôt la table des pseudonymes à la relecture.",
+        "en": "Replace \"Interviewer\" and \"Interviewee\" in the transcript. To anonymise, "
+              "use the pseudonym table when reviewing instead.",
+    },
+    "opt.interviewer": {"fr": "Enquêteur·rice", "en": "Interviewer"},
+    "opt.interviewee": {"fr": "Enquêté·e", "en": "Interviewee"},
+    "opt.language": {"fr": "Langue parlée", "en": "Spoken language"},
+    "opt.language_help": {
+        "fr": "Automatique : détectée sur les premières secondes. Indiquez-la si vous la "
+              "connaissez : c'est plus sûr, surtout si l'entretien commence par du bruit.",
+        "en": "Automatic: detected from the first seconds. Give it when you know it: it is "
+              "safer, especially when the recording starts with noise.",
+    },
+    "opt.language_auto": {"fr": "Détection automatique", "en": "Detect automatically"},
+    "opt.prompt": {"fr": "Vocabulaire (facultatif)", "en": "Vocabulary (optional)"},
+    "opt.prompt_help": {
+        "fr": "Noms propres, lieux, sigles et jargon présents dans l'enregistrement, séparés "
+              "par des virgules : ils guident l'orthographe.",
+        "en": "Names, places, acronyms and jargon the recording contains, separated by "
+              "commas: they guide the spelling.",
+    },
+    "opt.prompt_placeholder": {"fr": "ex. : Montreuil, Insee, RSA, Camille",
+                               "en": "e.g. Montreuil, Insee, NHS, Camille"},
+    "opt.model": {"fr": "Modèle", "en": "Model"},
+    "opt.model_help": {
+        "fr": "Les plus gros modèles font moins d'erreurs mais sont plus lents.",
+        "en": "Larger models make fewer mistakes but are slower.",
+    },
+    "hint.tiny.en": {"fr": "le plus rapide, anglais seulement, brouillon",
+                     "en": "fastest, English only, draft quality"},
+    "hint.base": {"fr": "rapide, qualité brouillon", "en": "fast, draft quality"},
+    "hint.small": {"fr": "équilibré : bon brouillon sur processeur",
+                   "en": "balanced: good for a quick draft on CPU"},
+    "hint.medium": {"fr": "précis, lent sur processeur", "en": "accurate, slow on CPU"},
+    "hint.large-v3-turbo": {"fr": "précis et rapide sur GPU (recommandé)",
+                            "en": "accurate and fast on GPU (recommended)"},
+    "hint.large-v3": {"fr": "le plus précis, le plus lent", "en": "most accurate, slowest"},
+    "opt.conventions": {"fr": "Conventions de transcription", "en": "Transcription conventions"},
+    "opt.conventions_help": {
+        "fr": "Appliquées aux fichiers téléchargés ; modifiables ensuite à la relecture.",
+        "en": "Applied to the downloaded files; you can change them later when reviewing.",
+    },
+    "conv.pauses": {"fr": "Marquer les pauses (.) (..) (12 s)",
+                    "en": "Mark pauses (.) (..) (12 s)"},
+    "conv.pauses_help": {"fr": "Un point par seconde de silence, la durée au-delà de 3 s.",
+                         "en": "One dot per second of silence, the length beyond 3 s."},
+    "conv.overlaps": {"fr": "Marquer les chevauchements //…//", "en": "Mark overlaps //…//"},
+    "conv.overlaps_help": {"fr": "Quand deux personnes parlent en même temps.",
+                           "en": "When two people talk at once."},
+    "conv.uncertain": {"fr": "Signaler les mots incertains [mot?]",
+                       "en": "Flag uncertain words [word?]"},
+    "conv.uncertain_help": {
+        "fr": "Les mots dont le modèle est peu sûr, à vérifier à l'écoute.",
+        "en": "Words the model is unsure of, to check by listening.",
+    },
+    "conv.threshold": {"fr": "Seuil de confiance", "en": "Confidence threshold"},
+    "conv.threshold_help": {"fr": "Plus il est haut, plus de mots sont signalés.",
+                            "en": "The higher, the more words are flagged."},
+    "conv.fillers": {"fr": "Retirer les hésitations (euh, hum)",
+                     "en": "Remove fillers (uh, um)"},
+    "conv.fillers_help": {"fr": "Pour une transcription « nettoyée ».",
+                          "en": "For a clean-read transcript."},
+    "opt.advanced": {"fr": "Options avancées", "en": "Advanced options"},
+    "opt.engine": {"fr": "Moteur", "en": "Engine"},
+    "opt.engine_help": {
+        "fr": "whisperx : le plus rapide (recommandé). faster-whisper : séquentiel, la "
+              "référence. openai-whisper : le moteur du tutoriel d'origine.",
+        "en": "whisperx: fastest (recommended). faster-whisper: sequential, the reference. "
+              "openai-whisper: the original tutorial's engine.",
+    },
+    "opt.align": {"fr": "Alignement des mots", "en": "Word alignment"},
+    "opt.align_help": {
+        "fr": "Horodatage précis de chaque mot (quand un modèle d'alignement est installé "
+              "pour la langue) : meilleure attribution des locuteurs.",
+        "en": "Precise timing of every word (when an alignment model is installed for the "
+              "language): better speaker attribution.",
+    },
+    "opt.device": {"fr": "Calcul : {device}", "en": "Compute: {device}"},
+
+    # -- job list -------------------------------------------------------------------------
+    "jobs.title": {"fr": "File d'attente et résultats", "en": "Queue and results"},
+    "jobs.empty": {"fr": "Aucun fichier pour l'instant.", "en": "No files yet."},
+    "status.uploading": {"fr": "Vérification du fichier…", "en": "Checking the file…"},
+    "status.queued": {"fr": "En attente (position {position})",
+                      "en": "Waiting (position {position})"},
+    "status.running": {"fr": "{stage} — {percent} % — {eta}",
+                       "en": "{stage} — {percent}% — {eta}"},
+    "status.cancelling": {"fr": "Annulation en cours…", "en": "Cancelling…"},
+    "status.done": {"fr": "Terminé en {took}", "en": "Done in {took}"},
+    "status.cancelled": {"fr": "Annulé.", "en": "Cancelled."},
+    "status.failed_unknown": {"fr": "La transcription a échoué.",
+                              "en": "The transcription failed."},
+    "stage.decode": {"fr": "Lecture du fichier", "en": "Reading the file"},
+    "stage.asr": {"fr": "Transcription", "en": "Transcribing"},
+    "stage.align": {"fr": "Alignement des mots", "en": "Aligning words"},
+    "stage.diarize": {"fr": "Reconnaissance des locuteurs", "en": "Finding speakers"},
+    "stage.assign": {"fr": "Attribution des tours de parole", "en": "Assigning turns"},
+    "eta.estimating": {"fr": "estimation du temps restant…",
+                       "en": "estimating the time left…"},
+    "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
+    "eta.minutes": {"fr": "environ {minutes} min restantes", "en": "about {minutes} min left"},
+    "unit.mb": {"fr": "{value} Mo", "en": "{value} MB"},
+    "unit.kb": {"fr": "{value} ko", "en": "{value} kB"},
+    "job.review": {"fr": "Relire", "en": "Review"},
+    "job.cancel": {"fr": "Annuler", "en": "Cancel"},
+    "job.retry": {"fr": "Relancer", "en": "Try again"},
+    "job.delete": {"fr": "Supprimer", "en": "Delete"},
+    "job.delete_confirm_text": {
+        "fr": "Supprimer {name}, sa transcription et vos corrections ? C'est définitif.",
+        "en": "Delete {name}, its transcript and your corrections? This cannot be undone.",
+    },
+    "job.delete_confirm": {"fr": "Oui, supprimer", "en": "Yes, delete"},
+
+    # -- review page ----------------------------------------------------------------------
+    "review.title": {"fr": "Relire et corriger", "en": "Review and correct"},
+    "review.none": {"fr": "Aucune transcription terminée pour l'instant.",
+                    "en": "No finished transcript yet."},
+    "review.job": {"fr": "Enregistrement", "en": "Recording"},
+    "review.segments": {"fr": "{count} segments", "en": "{count} segments"},
+    "review.stale": {
+        "fr": "La transcription a changé ailleurs (un autre onglet ?) : elle a été "
+              "rechargée, refaites la dernière modification.",
+        "en": "The transcript changed elsewhere (another tab?): it was reloaded, please "
+              "redo your last change.",
+    },
+    "review.tab_text": {"fr": "Transcription", "en": "Transcript"},
+    "review.tab_speakers": {"fr": "Locuteurs", "en": "Speakers"},
+    "review.tab_replace": {"fr": "Rechercher et remplacer", "en": "Find and replace"},
+    "review.tab_pseudonyms": {"fr": "Pseudonymes", "en": "Pseudonyms"},
+    "review.tab_export": {"fr": "Télécharger", "en": "Download"},
+    "review.empty": {"fr": "Cette transcription ne contient aucun texte.",
+                     "en": "This transcript contains no text."},
+    "review.search": {"fr": "Chercher dans la transcription", "en": "Search the transcript"},
+    "review.search_placeholder": {"fr": "un mot, un nom…", "en": "a word, a name…"},
+    "review.matches": {"fr": "{count} segment(s) trouvé(s)", "en": "{count} segment(s) found"},
+    "review.page_size": {"fr": "Segments par page", "en": "Segments per page"},
+    "review.no_speaker": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
+    "review.turn_speaker": {"fr": "Locuteur de ce tour", "en": "Speaker of this turn"},
+    "review.segment_speaker": {"fr": "Locuteur de ce segment", "en": "Speaker of this segment"},
+    "review.play": {"fr": "Écouter à partir de {time}", "en": "Listen from {time}"},
+    "review.text": {"fr": "Texte à {time}", "en": "Text at {time}"},
+    "review.uncertain": {"fr": "Mots incertains :", "en": "Uncertain words:"},
+    "review.merge": {"fr": "Fusionner avec le suivant", "en": "Merge with the next one"},
+    "review.split_at": {"fr": "Couper avant", "en": "Split before"},
+    "review.split": {"fr": "Couper ici", "en": "Split here"},
+    "player.title": {"fr": "Écoute", "en": "Listening"},
+    "player.speed": {"fr": "Vitesse de lecture", "en": "Playback speed"},
+    "player.help": {
+        "fr": "Le bouton ▶ d'un segment lance la lecture à cet endroit.",
+        "en": "A segment's ▶ button starts playback there.",
+    },
+    "player.unavailable": {"fr": "L'écoute n'est pas disponible pour ce fichier.",
+                           "en": "Playback is not available for this file."},
+    "speakers.none": {
+        "fr": "Aucun locuteur n'a été détecté (type « une seule personne », ou détection "
+              "indisponible). Vous pouvez en ajouter puis les attribuer aux tours de parole.",
+        "en": "No speakers were detected (\"one speaker\" kind, or detection unavailable). "
+              "You can add some, then assign them to turns.",
+    },
+    "speakers.name": {"fr": "Nom de {id}", "en": "Name of {id}"},
+    "speakers.talk_time": {"fr": "temps de parole {time} ({share} %)",
+                           "en": "talk time {time} ({share}%)"},
+    "role.interviewer": {"fr": "enquêteur·rice", "en": "interviewer"},
+    "role.interviewee": {"fr": "enquêté·e", "en": "interviewee"},
+    "speakers.swap_first": {"fr": "Échanger", "en": "Swap"},
+    "speakers.swap_second": {"fr": "avec", "en": "with"},
+    "speakers.swap": {"fr": "Échanger", "en": "Swap"},
+    "speakers.add": {"fr": "Ajouter un locuteur", "en": "Add a speaker"},
+    "speakers.add_placeholder": {"fr": "son nom", "en": "their name"},
+    "speakers.add_button": {"fr": "Ajouter", "en": "Add"},
+    "speakers.timeline": {"fr": "Qui parle quand", "en": "Who speaks when"},
+    "speakers.shares": {"fr": "Part du temps de parole", "en": "Share of talk time"},
+    "speakers.speaker": {"fr": "Locuteur", "en": "Speaker"},
+    "speakers.seconds": {"fr": "secondes", "en": "seconds"},
+    "speakers.minutes": {"fr": "minutes", "en": "minutes"},
+    "speakers.from": {"fr": "de (s)", "en": "from (s)"},
+    "speakers.to": {"fr": "à (s)", "en": "to (s)"},
+    "speakers.share": {"fr": "part", "en": "share"},
+    "replace.help": {
+        "fr": "Remplace un mot ou une expression entière dans toute la transcription (par "
+              "exemple un nom mal orthographié partout).",
+        "en": "Replaces a whole word or phrase throughout the transcript (for example a "
+              "name misspelt everywhere).",
+    },
+    "replace.find": {"fr": "Rechercher", "en": "Find"},
+    "replace.with": {"fr": "Remplacer par", "en": "Replace with"},
+    "replace.case": {"fr": "Respecter les majuscules", "en": "Match case"},
+    "replace.button": {"fr": "Tout remplacer", "en": "Replace all"},
+    "replace.done": {"fr": "{count} remplacement(s).", "en": "{count} replacement(s)."},
+    "pseudonyms.help": {
+        "fr": "Chaque nom réel est remplacé par son pseudonyme dans le texte et les noms des "
+              "locuteurs de tous les fichiers téléchargés (sauf le JSON brut, qui garde la "
+              "transcription d'origine). La transcription affichée ici n'est pas modifiée.",
+        "en": "Each real name is replaced by its pseudonym in the text and speaker names of "
+              "every downloaded file (except the raw JSON, which keeps the original "
+              "transcript). The transcript shown here is not changed.",
+    },
+    "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
+    "pseudonyms.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
+    "pseudonyms.active": {"fr": "{count} pseudonyme(s) appliqué(s) aux exports.",
+                          "en": "{count} pseudonym(s) applied to downloads."},
+    "export.help": {
+        "fr": "Les fichiers reprennent vos corrections, les noms des locuteurs, les "
+              "pseudonymes et les conventions ci-dessous.",
+        "en": "The files include your corrections, speaker names, pseudonyms and the "
+              "conventions below.",
+    },
+    "export.files": {"fr": "Fichiers", "en": "Files"},
+    "export.zip": {"fr": "Tout télécharger (zip)", "en": "Download all (zip)"},
+    "export.format.txt": {"fr": "Texte", "en": "Text"},
+    "export.format.docx": {"fr": "Word", "en": "Word"},
+    "export.format.srt": {"fr": "Sous-titres SRT", "en": "SRT subtitles"},
+    "export.format.vtt": {"fr": "Sous-titres WebVTT", "en": "WebVTT subtitles"},
+    "export.format.json": {"fr": "JSON (réimportable)", "en": "JSON (re-importable)"},
+    "export.format.csv": {"fr": "Tableur CSV", "en": "CSV spreadsheet"},
+    "export.format.qda": {"fr": "MAXQDA / ATLAS.ti / NVivo", "en": "MAXQDA / ATLAS.ti / NVivo"},
+
+    # -- privacy page ---------------------------------------------------------------------
+    "privacy.title": {"fr": "Confidentialité", "en": "Privacy"},
+    "privacy.intro": {
+        "fr": "Vos enregistrements ne quittent pas ce service : la transcription se fait ici, "
+              "sans connexion à Internet, et rien n'est envoyé ailleurs.",
+        "en": "Your recordings do not leave this service: transcription happens here, "
+              "without an Internet connection, and nothing is sent anywhere.",
+    },
+    "privacy.deadline_title": {"fr": "Suppression automatique", "en": "Automatic deletion"},
+    "privacy.deadline": {
+        "fr": "Le service se supprimera lui-même, avec tous les fichiers ci-dessous, dans "
+              "{hours} h {minutes:02d} min ({when}).",
+        "en": "The service will delete itself, with every file below, in "
+              "{hours} h {minutes:02d} min ({when}).",
+    },
+    "privacy.stored_title": {"fr": "Ce qui est conservé, et où", "en": "What is stored, and where"},
+    "privacy.stored": {"fr": "Dossier de données : `{folder}`", "en": "Data folder: `{folder}`"},
+    "privacy.files_explained": {
+        "fr": "Pour chaque fichier déposé, un dossier `jobs/<identifiant>/` contient :\n"
+              "- `source.<ext>` : l'enregistrement déposé ;\n"
+              "- `listening.mp3` : une copie légère pour l'écoute dans le navigateur ;\n"
+              "- `transcript.json` : la transcription et vos corrections ;\n"
+              "- `job.json` : le nom du fichier, les options, l'état et les pseudonymes.",
+        "en": "For each uploaded file, a folder `jobs/<id>/` holds:\n"
+              "- `source.<ext>`: the uploaded recording;\n"
+              "- `listening.mp3`: a light copy for listening in the browser;\n"
+              "- `transcript.json`: the transcript and your corrections;\n"
+              "- `job.json`: the file's name, options, status and pseudonyms.",
+    },
+    "privacy.column_recording": {"fr": "Enregistrement", "en": "Recording"},
+    "privacy.column_file": {"fr": "Fichier", "en": "File"},
+    "privacy.column_size": {"fr": "Taille", "en": "Size"},
+    "privacy.total": {"fr": "{count} fichier(s), {size} au total.",
+                      "en": "{count} file(s), {size} in all."},
+    "privacy.empty": {"fr": "Le dossier de données est vide.", "en": "The data folder is empty."},
+    "privacy.delete_title": {"fr": "Tout supprimer maintenant", "en": "Delete everything now"},
+    "privacy.delete_help": {
+        "fr": "Arrête la transcription en cours et supprime tous les enregistrements, "
+              "transcriptions et corrections. Téléchargez d'abord ce que vous voulez garder.",
+        "en": "Stops the running transcription and deletes every recording, transcript and "
+              "correction. Download what you want to keep first.",
+    },
+    "privacy.delete_confirm": {
+        "fr": "Je comprends que tous mes fichiers seront définitivement supprimés.",
+        "en": "I understand that all my files will be permanently deleted.",
+    },
+    "privacy.delete_button": {"fr": "Supprimer tous mes fichiers",
+                              "en": "Delete all my files"},
+    "privacy.deleted": {"fr": "Tous les fichiers ont été supprimés.",
+                        "en": "All files were deleted."},
+    "privacy.guarantees_title": {"fr": "Garanties", "en": "Guarantees"},
+    "privacy.guarantees": {
+        "fr": "- Les modèles sont installés sur le serveur : aucun téléchargement, aucune "
+              "télémétrie.\n"
+              "- Les journaux du serveur ne contiennent ni son, ni texte, ni nom de fichier : "
+              "seulement des identifiants de tâches et des durées.\n"
+              "- Le mot de passe protège l'accès ; les données disparaissent avec le service.",
+        "en": "- The models are installed on the server: no downloads, no telemetry.\n"
+              "- Server logs contain no audio, no text and no file names: only job ids and "
+              "durations.\n"
+              "- The password protects access; the data disappears with the service.",
+    },
+}
+
+# Spoken languages offered for transcription: (French name, English name).
+SPOKEN_LANGUAGES: dict[str, tuple[str, str]] = {
+    "fr": ("Français", "French"), "en": ("Anglais", "English"), "de": ("Allemand", "German"),
+    "es": ("Espagnol", "Spanish"), "it": ("Italien", "Italian"),
+    "pt": ("Portugais", "Portuguese"), "nl": ("Néerlandais", "Dutch"),
+    "pl": ("Polonais", "Polish"), "ro": ("Roumain", "Romanian"), "ru": ("Russe", "Russian"),
+    "uk": ("Ukrainien", "Ukrainian"), "ar": ("Arabe", "Arabic"), "tr": ("Turc", "Turkish"),
+    "fa": ("Persan", "Persian"), "zh": ("Chinois", "Chinese"), "ja": ("Japonais", "Japanese"),
+    "ko": ("Coréen", "Korean"), "vi": ("Vietnamien", "Vietnamese"), "hi": ("Hindi", "Hindi"),
+    "sv": ("Suédois", "Swedish"), "da": ("Danois", "Danish"), "no": ("Norvégien", "Norwegian"),
+    "fi": ("Finnois", "Finnish"), "el": ("Grec", "Greek"), "cs": ("Tchèque", "Czech"),
+    "hu": ("Hongrois", "Hungarian"), "he": ("Hébreu", "Hebrew"), "ca": ("Catalan", "Catalan"),
+    "eu": ("Basque", "Basque"), "br": ("Breton", "Breton"), "oc": ("Occitan", "Occitan"),
+}
+
+
+def text(key: str, language: str, **params: object) -> str:
+    """The text for `key` in `language` (French when unknown), with its parameters."""
+    texts = STRINGS[key]
+    return (texts.get(language) or texts["fr"]).format(**params)

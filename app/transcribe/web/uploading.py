@@ -1,0 +1,120 @@
+"""From the upload form to queued jobs: file checks, options, conventions. No Streamlit
+here, so that it can be tested directly."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ..asr import AsrOptions
+from ..audio import probe
+from ..conventions import Conventions
+from ..i18n import UserFacingError
+from ..jobs import JobQueue
+from ..models import WHISPER_PREFERENCE, ModelStore
+from ..pipeline import PipelineOptions
+from ..speakers import SpeakerOptions
+
+# What people record interviews with: phones, dictaphones, video calls, messaging apps.
+AUDIO_EXTENSIONS = ("mp3", "m4a", "wav", "ogg", "oga", "opus", "flac", "wma", "aac", "amr",
+                    "aif", "aiff", "caf", "3ga", "dss", "ac3", "mka", "weba")
+VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "wmv", "mpeg", "mpg", "3gp",
+                    "ts", "mts", "m2ts", "flv")
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
+PRESETS = ("interview", "group", "single")
+LANGUAGE_CHOICES = ("auto", "fr", "en", "de", "es", "it", "pt", "nl", "pl", "ro", "ru", "uk",
+                    "ar", "tr", "fa", "zh", "ja", "ko", "vi", "hi", "sv", "da", "no", "fi",
+                    "el", "cs", "hu", "he", "ca", "eu", "br", "oc")
+DISK_MARGIN = 64 << 20  # bytes kept free beyond the upload itself
+
+
+class UploadError(UserFacingError):
+    """A file refused before it is queued."""
+
+
+@dataclass
+class FormChoices:
+    """What the upload form asks, with its defaults."""
+
+    preset: str = "interview"
+    language: str = "auto"
+    model: str = "base"
+    engine: str = "whisperx"
+    align: bool = True
+    prompt: str = ""
+    device: str = "auto"
+    ui_language: str = "fr"
+    interviewer_name: str = ""
+    interviewee_name: str = ""
+    mark_pauses: bool = False
+    mark_overlaps: bool = True
+    flag_uncertain: bool = False
+    uncertainty_threshold: float = 0.5
+    remove_fillers: bool = False
+
+
+def pipeline_options(choices: FormChoices) -> PipelineOptions:
+    names = {role: name.strip() for role, name in (("interviewer", choices.interviewer_name),
+                                                   ("interviewee", choices.interviewee_name))
+             if name.strip() and choices.preset == "interview"}
+    return PipelineOptions(
+        engine=choices.engine,
+        asr=AsrOptions(model=choices.model,
+                       language=None if choices.language == "auto" else choices.language,
+                       initial_prompt=" ".join(choices.prompt.split()) or None,
+                       device=choices.device),
+        align=choices.align,
+        diarize=choices.preset != "single",
+        speakers=SpeakerOptions(preset=choices.preset, names=names),
+        ui_language=choices.ui_language,
+    )
+
+
+def conventions(choices: FormChoices) -> Conventions:
+    return Conventions(mark_pauses=choices.mark_pauses, mark_overlaps=choices.mark_overlaps,
+                       flag_uncertain=choices.flag_uncertain,
+                       uncertainty_threshold=choices.uncertainty_threshold,
+                       remove_fillers=choices.remove_fillers)
+
+
+def model_choices(store: ModelStore, engine: str) -> list[str]:
+    return store.openai_whisper_models() if engine == "openai-whisper" else store.whisper_models()
+
+
+def preselected_model(models: list[str], configured: str | None) -> str | None:
+    """TRANSCRIBE_DEFAULT_MODEL when it is on disk, else the best one on disk."""
+    if configured and configured in models:
+        return configured
+    ranked = [m for m in WHISPER_PREFERENCE if m in models]
+    return ranked[0] if ranked else (models[0] if models else None)
+
+
+def check_file(name: str, size: int, max_upload_mb: int, data_dir: Path) -> None:
+    """Refuse, with a reason, what cannot be a recording or cannot fit."""
+    extension = Path(name).suffix.lower().lstrip(".")
+    if extension not in MEDIA_EXTENSIONS:
+        raise UploadError("upload.unsupported", name=name,
+                          extensions=", ".join(MEDIA_EXTENSIONS))
+    if size == 0:
+        raise UploadError("audio.empty_file", name=name)
+    if size > max_upload_mb * 1024 * 1024:
+        raise UploadError("upload.too_large", name=name, limit=max_upload_mb)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(data_dir).free < size + DISK_MARGIN:
+        raise UploadError("upload.no_space", name=name)
+
+
+def readable_duration(path: Path) -> float | None:
+    """ffprobe's verdict before queueing: a damaged or audio-less file fails now, with
+    its reason, rather than minutes later in the queue."""
+    return probe(path).duration
+
+
+def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+                 choices: FormChoices, max_upload_mb: int):
+    """Check, copy and queue one uploaded file; raises UserFacingError with the reason."""
+    check_file(name, size, max_upload_mb, queue.store.data_dir)
+    return queue.submit(name, data, pipeline_options(choices), conventions(choices),
+                        check=readable_duration)

@@ -1,0 +1,189 @@
+"""Page "Transcribe": upload recordings with options, then follow the queue."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from transcribe.asr import ENGINES
+from transcribe.i18n import UserFacingError, message
+from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
+from transcribe.web import display, state, strings, uploading
+from transcribe.web.state import t
+
+settings = state.settings()
+queue = state.queue()
+language = state.language()
+models_on_disk = state.model_store()
+
+st.title(t("upload.title"))
+st.write(t("upload.intro"))
+
+for kind, text in st.session_state.pop("upload_flash", []):
+    (st.success if kind == "success" else st.error)(text)
+
+
+# -- the form --------------------------------------------------------------------------------
+
+# The uploader's own words are English whatever the language: replace them in place.
+st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button p::after {{
+  content: {display.css_string(t("upload.browse"))}; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: {display.css_string(t("upload.dropzone", limit=settings.max_upload_mb))};
+  font-size: 0.875rem; }}
+</style>""")
+
+generation = st.session_state.setdefault("uploader_generation", 0)
+files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
+                         key=f"uploads-{generation}",
+                         help=t("upload.files_help", limit=settings.max_upload_mb))
+
+left, right = st.columns(2, gap="large")
+with left:
+    preset = st.radio(t("opt.preset"), uploading.PRESETS, key="opt_preset",
+                      format_func=lambda p: strings.text(f"preset.{p}", language),
+                      captions=[t(f"preset.{p}.help") for p in uploading.PRESETS])
+    if preset == "interview":
+        with st.expander(t("opt.names")):
+            st.caption(t("opt.names_help"))
+            interviewer = st.text_input(t("opt.interviewer"), key="opt_interviewer")
+            interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
+    else:
+        interviewer = interviewee = ""
+    spoken = st.selectbox(t("opt.language"), uploading.LANGUAGE_CHOICES, key="opt_language",
+                          format_func=lambda code: display.language_label(code, language),
+                          help=t("opt.language_help"))
+    prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
+                          help=t("opt.prompt_help"), placeholder=t("opt.prompt_placeholder"))
+
+with right:
+    engine = st.session_state.get("opt_engine", "whisperx")
+    models = uploading.model_choices(models_on_disk, engine)
+    if models:
+        chosen = uploading.preselected_model(models, settings.default_model)
+        model = st.selectbox(t("opt.model"), models, index=models.index(chosen),
+                             key=f"opt_model_{engine}",
+                             format_func=lambda name: display.model_label(name, language),
+                             help=t("opt.model_help"))
+    else:
+        model = None
+        st.error(message("model.not_found", language, kind=engine, name="-", available="-"))
+    with st.expander(t("opt.conventions")):
+        st.caption(t("opt.conventions_help"))
+        mark_pauses = st.checkbox(t("conv.pauses"), key="opt_pauses", help=t("conv.pauses_help"))
+        mark_overlaps = st.checkbox(t("conv.overlaps"), value=True, key="opt_overlaps",
+                                    help=t("conv.overlaps_help"))
+        flag_uncertain = st.checkbox(t("conv.uncertain"), key="opt_uncertain",
+                                     help=t("conv.uncertain_help"))
+        threshold = st.slider(t("conv.threshold"), 0.1, 0.9, 0.5, 0.05, key="opt_threshold",
+                              disabled=not flag_uncertain, help=t("conv.threshold_help"))
+        remove_fillers = st.checkbox(t("conv.fillers"), key="opt_fillers",
+                                     help=t("conv.fillers_help"))
+    with st.expander(t("opt.advanced")):
+        st.selectbox(t("opt.engine"), sorted(ENGINES, key=lambda e: e != "whisperx"),
+                     key="opt_engine", help=t("opt.engine_help"))
+        align = st.toggle(t("opt.align"), value=True, key="opt_align", help=t("opt.align_help"))
+        st.caption(t("opt.device", device=settings.device))
+
+count = len(files or [])
+start = st.button(t("upload.start", count=count), type="primary", disabled=not count or not model,
+                  icon=":material/play_arrow:", key="start")
+
+if start and files and model:
+    choices = uploading.FormChoices(
+        preset=preset, language=spoken, model=model, engine=engine, align=align, prompt=prompt,
+        device=settings.device, ui_language=language, interviewer_name=interviewer,
+        interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
+        flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
+        remove_fillers=remove_fillers)
+    flash: list[tuple[str, str]] = []
+    queued = 0
+    progress = st.progress(0.0)
+    for number, upload in enumerate(files, start=1):
+        progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
+        try:
+            uploading.queue_upload(queue, upload.name, upload, upload.size, choices,
+                                   settings.max_upload_mb)
+            queued += 1
+        except UserFacingError as error:
+            flash.append(("error", error.message(language)))
+    if queued:
+        flash.insert(0, ("success", t("upload.queued", count=queued)))
+    st.session_state["upload_flash"] = flash
+    st.session_state["uploader_generation"] = generation + 1  # empties the uploader
+    st.rerun()
+
+
+# -- the queue -------------------------------------------------------------------------------
+
+def job_status(job: Job) -> None:
+    if job.status == UPLOADING:
+        st.caption(t("status.uploading"))
+    elif job.status == QUEUED:
+        st.caption(t("status.queued", position=queue.store.queue_position(job.id) or 1))
+    elif job.status == RUNNING:
+        stage = t(f"stage.{job.stage}") if job.stage else ""
+        label = t("status.running", stage=stage, percent=int(job.fraction * 100),
+                  eta=display.remaining_label(job, language))
+        if job.cancel_requested:
+            label = t("status.cancelling")
+        st.progress(min(max(job.fraction, 0.0), 1.0), text=label)
+    elif job.status == DONE:
+        st.success(t("status.done", took=display.elapsed_label(job)),
+                   icon=":material/check_circle:")
+        for warning in display.warning_texts(job.warnings, language):
+            st.warning(warning, icon=":material/warning:")
+    elif job.status == FAILED:
+        st.error(display.error_text(job.error, language), icon=":material/error:")
+    elif job.status == CANCELLED:
+        st.caption(t("status.cancelled"))
+
+
+def job_actions(job: Job) -> None:
+    if job.status == DONE:
+        st.page_link("views/review.py", label=t("job.review"), icon=":material/edit_note:",
+                     query_params={"job": job.id})
+    if job.status in (QUEUED, RUNNING, UPLOADING) and not job.cancel_requested:
+        st.button(t("job.cancel"), key=f"cancel-{job.id}", on_click=queue.cancel,
+                  args=(job.id,), icon=":material/stop_circle:")
+    if job.status in (FAILED, CANCELLED):
+        st.button(t("job.retry"), key=f"retry-{job.id}", on_click=queue.retry, args=(job.id,),
+                  icon=":material/refresh:")
+    if job.status in (DONE, FAILED, CANCELLED):
+        with st.popover(t("job.delete"), icon=":material/delete:"):
+            st.write(t("job.delete_confirm_text", name=job.name))
+            st.button(t("job.delete_confirm"), key=f"delete-{job.id}", type="primary",
+                      on_click=queue.delete, args=(job.id,))
+
+
+def job_list() -> None:
+    jobs = display.queue_order(queue.store.list())
+    if not jobs:
+        st.info(t("jobs.empty"))
+        return
+    for job in jobs:
+        with st.container(border=True, key=f"job-{job.id}"):
+            about, actions = st.columns([4, 1], vertical_alignment="center")
+            with about:
+                st.markdown(f"**{display.escape_markdown(job.name)}**")
+                st.caption(display.job_summary(job, language, st.context.timezone))
+                job_status(job)
+            with actions:
+                job_actions(job)
+
+
+@st.fragment(run_every=2)
+def live_job_list() -> None:
+    """Refreshes itself while jobs are waiting or running."""
+    job_list()
+    if not any(job.active for job in queue.store.list()):
+        st.rerun()  # all finished: back to a still page
+
+
+st.header(t("jobs.title"))
+if any(job.active for job in queue.store.list()):
+    live_job_list()
+else:
+    job_list()

@@ -1,0 +1,360 @@
+"""The job queue and store: order, persistence, restarts, cancelling, failures, deletion.
+
+The runner is a stand-in for the pipeline (fast and deterministic); one slow test runs the
+real pipeline through the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from transcribe.asr import AsrOptions
+from transcribe.audio import AudioError
+from transcribe.conventions import Conventions
+from transcribe.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    MAX_ATTEMPTS,
+    QUEUED,
+    RUNNING,
+    Job,
+    JobQueue,
+    JobStore,
+    default_runner,
+    estimate_remaining,
+    pipeline_options_from_dict,
+    valid_job_id,
+)
+from transcribe.pipeline import Cancelled, PipelineOptions
+from transcribe.speakers import SpeakerOptions
+from transcribe.transcript import Segment, Transcript
+
+from speech import synthesise
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def fake_transcript(path: Path, text: str = "bonjour") -> Transcript:
+    return Transcript(language="fr", duration=2.0, source=path.name,
+                      segments=[Segment(0.0, 2.0, text)])
+
+
+class RecordingRunner:
+    """Runs instantly, records the order and how many run at once."""
+
+    def __init__(self, delay: float = 0.05):
+        self.delay = delay
+        self.order: list[str] = []
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, path, options, progress, cancelled):
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            progress("decode", 0.0)
+            time.sleep(self.delay)
+            progress("asr", 0.5)
+            self.order.append(path.read_bytes().decode())
+            return fake_transcript(path)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+def all_finished(store: JobStore, count: int):
+    return lambda: len(store.list()) == count and all(not j.active for j in store.list())
+
+
+@pytest.fixture
+def store(tmp_path) -> JobStore:
+    return JobStore(tmp_path / "data")
+
+
+def options() -> PipelineOptions:
+    return PipelineOptions(asr=AsrOptions(model="base", language="fr"))
+
+
+def test_jobs_run_one_at_a_time_in_submission_order(store):
+    runner = RecordingRunner()
+    queue = JobQueue(store, runner, listening_copies=False)
+    for name in ("first", "second", "third"):
+        queue.submit(f"{name}.wav", name.encode(), options())
+    queue.start()
+    try:
+        wait_for(all_finished(store, 3))
+    finally:
+        queue.stop()
+    assert runner.order == ["first", "second", "third"]
+    assert runner.max_active == 1
+    assert [j.status for j in store.list()] == [DONE, DONE, DONE]
+
+
+def test_jobs_and_results_survive_a_new_store_instance(store):
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False).start()
+    conventions = Conventions(flag_uncertain=True, pseudonyms={"Marie": "Anne"})
+    job = queue.submit("entretien 1.m4a", b"audio", options(), conventions, duration=12.5)
+    try:
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    again = JobStore(store.data_dir)
+    [loaded] = again.list()
+    assert (loaded.id, loaded.name, loaded.status, loaded.duration) == (
+        job.id, "entretien 1.m4a", DONE, 12.5)
+    assert loaded.stem == "entretien 1" and loaded.media == "source.m4a"
+    assert again.media_path(loaded).read_bytes() == b"audio"
+    assert again.load_transcript(loaded).text == "bonjour"
+    assert again.conventions(loaded).pseudonyms == {"Marie": "Anne"}
+    assert again.conventions(loaded).flag_uncertain is True
+    assert pipeline_options_from_dict(loaded.options) == options()
+
+
+def test_a_restart_queues_running_jobs_again(store):
+    job = store.create("a.wav", b"a", options())
+    store.update(job.id, status=RUNNING, started=time.time(), stage="asr", fraction=0.4,
+                 attempts=1)
+    stuck = store.create("b.wav", b"b", options())
+    store.update(stuck.id, status=RUNNING, attempts=MAX_ATTEMPTS)
+    runner = RecordingRunner(0)
+    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
+    try:
+        wait_for(all_finished(store, 2))
+    finally:
+        queue.stop()
+    assert runner.order == ["a"]
+    assert store.get(job.id).status == DONE and store.get(job.id).attempts == 2
+    failed = store.get(stuck.id)
+    assert failed.status == FAILED and failed.error["key"] == "job.interrupted"
+
+
+def test_cancel_a_queued_job_and_a_running_one(store):
+    started = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        started.set()
+        while True:  # like the pipeline: report progress, which raises when cancelled
+            if cancelled():
+                raise Cancelled()
+            progress("asr", 0.1)
+            time.sleep(0.01)
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        running = queue.submit("long.wav", b"x", options())
+        waiting = queue.submit("next.wav", b"y", options())
+        assert started.wait(5)
+        assert queue.cancel(waiting.id).status == CANCELLED
+        wait_for(lambda: store.get(running.id).status == RUNNING)
+        queue.cancel(running.id)
+        wait_for(lambda: store.get(running.id).status == CANCELLED)
+    finally:
+        queue.stop()
+    assert store.get(waiting.id).started is None  # never ran
+
+
+def test_a_failing_job_does_not_stop_the_next_and_keeps_no_text(store, caplog):
+    def runner(path, options, progress, cancelled):
+        kind = path.read_bytes()
+        if kind == b"crash":
+            raise RuntimeError("secret words from the interview")
+        if kind == b"bad":  # the pipeline names the file as stored: source.mp3
+            raise AudioError("audio.unreadable", name=path.name)
+        return fake_transcript(path)
+
+    queue = JobQueue(store, runner, listening_copies=False)
+    crash = queue.submit("crash.wav", b"crash", options())
+    bad = queue.submit("bad.mp3", b"bad", options())
+    good = queue.submit("good.wav", b"good", options())
+    with caplog.at_level(logging.INFO, logger="transcribe.jobs"):
+        queue.start()
+        try:
+            wait_for(all_finished(store, 3))
+        finally:
+            queue.stop()
+    assert store.get(crash.id).error == {"key": "job.failed_unexpected",
+                                         "params": {"error": "RuntimeError"}}
+    assert store.get(bad.id).error == {"key": "audio.unreadable",
+                                       "params": {"name": "bad.mp3"}}
+    assert store.load_transcript(store.get(good.id)).source == "good.wav"
+    assert store.get(good.id).status == DONE
+    record = (store.folder(crash.id) / "job.json").read_text()
+    assert "secret words" not in record and "secret words" not in caplog.text
+    assert "crash.wav" not in caplog.text  # file names may name interviewees
+    assert crash.id in caplog.text
+
+
+def test_retry_queues_a_failed_job_again(store):
+    calls = []
+
+    def runner(path, options, progress, cancelled):
+        calls.append(path)
+        if len(calls) == 1:
+            raise RuntimeError("first try fails")
+        return fake_transcript(path)
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", options())
+        wait_for(lambda: store.get(job.id).status == FAILED)
+        assert queue.retry(job.id).status == QUEUED
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    assert store.get(job.id).error is None
+
+
+def test_delete_all_cancels_the_running_job_and_empties_the_data_folder(store):
+    started = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        started.set()
+        while not cancelled():
+            time.sleep(0.01)
+        raise Cancelled()
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        queue.submit("a.wav", b"a", options())
+        queue.submit("b.wav", b"b", options())
+        assert started.wait(5)
+        queue.delete_all(timeout=5)
+        time.sleep(0.2)  # a late progress report must not bring a record back
+    finally:
+        queue.stop()
+    assert store.data_dir.is_dir() and list(store.data_dir.iterdir()) == []
+    assert store.list() == []
+
+
+def test_delete_one_job(store):
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False).start()
+    try:
+        keep = queue.submit("keep.wav", b"k", options())
+        gone = queue.submit("gone.wav", b"g", options())
+        wait_for(all_finished(store, 2))
+        assert queue.delete(gone.id)
+    finally:
+        queue.stop()
+    assert [j.id for j in store.list()] == [keep.id]
+    assert not store.folder(gone.id).exists()
+    assert store.update(gone.id, status=DONE) is None  # nothing comes back
+
+
+def test_progress_is_recorded_with_an_estimate(store):
+    release = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        progress("decode", 1.0)
+        progress("asr", 0.5)
+        release.wait(5)
+        return fake_transcript(path)
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", options())
+        wait_for(lambda: store.get(job.id).stage == "asr")
+        running = store.get(job.id)
+        assert 0.3 < running.fraction < 0.7
+        assert estimate_remaining(running, running.started + 10) == pytest.approx(
+            10 * (1 - running.fraction) / running.fraction)
+        assert estimate_remaining(running, running.started + 1) is None  # too early
+        release.set()
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    assert store.get(job.id).fraction == 1.0
+
+
+def test_records_are_written_atomically_and_ids_are_checked(store):
+    job = store.create("../../etc/passwd.wav", b"x", options())
+    assert job.name == "passwd.wav" and job.media == "source.wav"
+    for index in range(20):
+        store.update(job.id, fraction=index / 20)
+    folder = store.folder(job.id)
+    assert sorted(p.name for p in folder.iterdir()) == ["job.json", "source.wav"]
+    assert json.loads((folder / "job.json").read_text())["fraction"] == 0.95
+    assert valid_job_id(job.id)
+    for bad in ("..", "../x", "", "20260101-000000-zzzzzzzz", f"{job.id}/.."):
+        assert store.get(bad) is None
+        assert not store.delete(bad)
+    with pytest.raises(KeyError):
+        store.folder("../escape")
+
+
+def test_a_worker_survives_a_broken_record(store):
+    (store.root / "20260101-000000-00000000").mkdir(parents=True)
+    (store.root / "20260101-000000-00000000" / "job.json").write_text("{not json")
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", options())
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    assert [j.id for j in store.list()] == [job.id]
+
+
+def test_options_round_trip_through_the_record():
+    original = PipelineOptions(engine="faster-whisper", align=False, diarize=True,
+                               speakers=SpeakerOptions(preset="group"),
+                               asr=AsrOptions(model="small", language=None,
+                                              initial_prompt="Montreuil"))
+    data = json.loads(json.dumps(original.to_dict()))
+    assert pipeline_options_from_dict(data) == original
+    assert pipeline_options_from_dict({**data, "from_the_future": 1}) == original
+
+
+def test_job_record_ignores_unknown_fields():
+    job = Job.from_dict({"id": "x", "name": "a.wav", "media": "source.wav", "created": 1.0,
+                         "added_later": True})
+    assert job.status == QUEUED and job.stem == "a"
+
+
+def test_listening_copy_is_a_small_mp3(store, tmp_path):
+    source = tmp_path / "tone.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
+                    "-ac", "2", "-ar", "44100", str(source)], check=True)
+    queue = JobQueue(store, lambda path, o, p, c: fake_transcript(path)).start()
+    try:
+        job = queue.submit("tone.wav", source, options())
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    copy = store.listening_path(job)
+    assert copy.is_file() and 0 < copy.stat().st_size < source.stat().st_size / 5
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels",
+                            "-of", "csv=p=0", str(copy)], capture_output=True, text=True)
+    assert probe.stdout.strip() == "mp3,1"
+    assert not list(store.folder(job.id).glob(".*partial"))
+
+
+@pytest.mark.slow
+def test_the_real_pipeline_through_the_queue(tmp_path, store):
+    clip = synthesise("We are recording the interview today.", tmp_path / "clip.wav")
+    queue = JobQueue(store, default_runner()).start()
+    try:
+        job = queue.submit("clip.wav", clip, PipelineOptions(
+            engine="faster-whisper", align=False, asr=AsrOptions(model="base", language="en")))
+        wait_for(lambda: not store.get(job.id).active, timeout=300)
+    finally:
+        queue.stop()
+    done = store.get(job.id)
+    assert done.status == DONE, done.error
+    assert "recording" in store.load_transcript(done).text.lower()
+    assert store.listening_path(done).is_file()

@@ -1,0 +1,370 @@
+"""The web app's pages with Streamlit's AppTest: login, language, upload options, the job
+list, review and corrections, pseudonyms, privacy, the deletion countdown."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from web_support import APP, interview, seed_done, tone_wav
+
+from transcribe.conventions import Conventions
+from transcribe.export import render
+from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
+
+
+def start(page: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says, in one string."""
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption",
+                                  "info", "success", "warning", "error")
+             for e in getattr(at, kind)]
+    parts += [e.proto.text for e in at.get("progress")]
+    parts += [e.label for e in at.button] + [e.proto.label for e in at.get("page_link")]
+    return "\n".join(str(p) for p in parts)
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+# -- access and language -------------------------------------------------------------------
+
+def test_no_login_without_a_password(runner):
+    at = start()
+    assert at.title[0].value == "Transcrire des enregistrements"
+    assert not [i for i in at.text_input if i.proto.type == i.proto.PASSWORD]
+    assert not [b for b in at.button if b.key == "logout"]
+
+
+def test_the_password_gates_everything(runner, monkeypatch, store):
+    monkeypatch.setenv("TRANSCRIBE_PASSWORD", "correct horse")
+    seed_done(store)
+    at = start()
+    assert at.title[0].value == "Connexion"
+    assert len(at.file_uploader) == 0 and "entretien.wav" not in texts(at)
+
+    at.text_input(key="login_password").input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "Mot de passe incorrect."
+    assert at.title[0].value == "Connexion"
+
+    at.switch_page("views/review.py").run()  # no way around the form
+    assert at.title[0].value == "Connexion" and not at.text_area
+
+    at.text_input(key="login_password").input("correct horse")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Relire et corriger"
+    assert any(b.key == "logout" for b in at.button)
+
+    at.button(key="logout").click().run()
+    assert at.title[0].value == "Connexion"
+
+
+def test_french_by_default_english_by_setting_and_by_choice(runner, monkeypatch):
+    at = start()
+    assert at.title[0].value == "Transcrire des enregistrements"
+    at.segmented_control[0].set_value("en").run()
+    assert at.title[0].value == "Transcribe recordings"
+    at.switch_page("views/privacy.py").run()
+    assert at.title[0].value == "Privacy"  # the choice follows to other pages
+
+    monkeypatch.setenv("TRANSCRIBE_UI_LANGUAGE", "en")
+    assert start().title[0].value == "Transcribe recordings"
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
+    audio = tone_wav(tmp_path / "a.wav").read_bytes()
+    at = start()
+    at.file_uploader[0].upload("Entretien Dupont.wav", audio, "audio/wav").run()
+    at.radio(key="opt_preset").set_value("single")
+    at.selectbox(key="opt_language").set_value("en")
+    at.text_area(key="opt_prompt").input("Montreuil,  Insee")
+    at.checkbox(key="opt_pauses").check()
+    at.checkbox(key="opt_uncertain").check()
+    at.checkbox(key="opt_fillers").check()
+    at.toggle(key="opt_align").set_value(False)
+    at.run()
+    at.button(key="start").click().run()
+    assert not at.exception
+
+    [job] = store.list()
+    assert job.status == QUEUED and job.name == "Entretien Dupont.wav"
+    assert store.media_path(job).read_bytes() == audio
+    assert job.duration == pytest.approx(1.0, abs=0.05)
+    options = job.options
+    assert options["diarize"] is False and options["speakers"]["preset"] == "single"
+    assert options["asr"]["language"] == "en"
+    assert options["asr"]["initial_prompt"] == "Montreuil, Insee"
+    assert options["asr"]["model"] == "base" and options["engine"] == "whisperx"
+    assert options["align"] is False and options["ui_language"] == "fr"
+    assert job.conventions["mark_pauses"] and job.conventions["flag_uncertain"]
+    assert job.conventions["remove_fillers"] and job.conventions["mark_overlaps"]
+    assert "1 fichier(s) ajouté(s)" in at.success[0].value
+    assert len(at.file_uploader) == 1 and not at.file_uploader[0].value  # emptied
+
+
+def test_interview_preset_asks_for_two_speakers_and_names(idle_worker, store, tmp_path):
+    at = start()
+    at.file_uploader[0].upload("e.m4a", tone_wav(tmp_path / "e.wav").read_bytes()).run()
+    at.text_input(key="opt_interviewer").input("Camille")
+    at.button(key="start").click().run()
+    [job] = store.list()
+    assert job.options["diarize"] is True
+    assert job.options["speakers"] == {**job.options["speakers"], "preset": "interview",
+                                       "names": {"interviewer": "Camille"}}
+    assert job.options["asr"]["language"] is None  # automatic
+    assert job.media == "source.m4a"
+
+
+def test_bad_files_are_refused_with_a_reason_and_others_go_on(idle_worker, store, tmp_path):
+    at = start()
+    at.file_uploader[0].upload("notes.pdf", b"%PDF-1.4", "application/pdf")
+    at.file_uploader[0].upload("broken.mp3", b"not audio at all" * 100, "audio/mpeg")
+    at.file_uploader[0].upload("good.wav", tone_wav(tmp_path / "g.wav").read_bytes(),
+                               "audio/wav")
+    at.run()
+    at.button(key="start").click().run()
+    errors = [e.value for e in at.error]
+    assert any("notes.pdf n'est pas un fichier audio ou vidéo pris en charge" in e
+               for e in errors)
+    assert any("broken.mp3 n'est pas un fichier audio ou vidéo lisible" in e for e in errors)
+    assert [job.name for job in store.list()] == ["good.wav"]
+    assert sorted(p.name for p in store.root.iterdir()) == [store.list()[0].id]
+
+
+def test_a_file_too_large_is_refused(idle_worker, store, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRANSCRIBE_MAX_UPLOAD_MB", "1")
+    at = start()
+    at.file_uploader[0].upload("long.wav", b"\0" * (1024 * 1024 + 1), "audio/wav").run()
+    at.button(key="start").click().run()
+    assert "long.wav est trop volumineux : 1 Mo au plus par fichier." in at.error[0].value
+    assert store.list() == []
+
+
+def test_an_uploaded_file_is_transcribed_by_the_worker(runner, store, tmp_path):
+    at = start()
+    at.file_uploader[0].upload("a.wav", tone_wav(tmp_path / "a.wav").read_bytes()).run()
+    at.button(key="start").click().run()
+    wait_for(lambda: store.list() and store.list()[0].status == DONE)
+    at.run()
+    assert "Terminé en" in texts(at)
+    assert store.load_transcript(store.list()[0]).text == "Un test."
+    assert len(runner.calls) == 1
+
+
+# -- the job list ----------------------------------------------------------------------------
+
+def test_job_list_shows_every_state(idle_worker, store):
+    waiting = store.create("waiting.wav", b"x", {})
+    running = store.create("running.wav", b"x", {})
+    store.update(running.id, status=RUNNING, stage="asr", fraction=0.4,
+                 started=time.time() - 60)
+    seed_done(store, name="silence.wav",
+              warnings=[{"key": "asr.no_speech", "params": {"name": "silence.wav"}}])
+    failed = store.create("broken.mp3", b"x", {})
+    store.update(failed.id, status=FAILED, finished=time.time(),
+                 error={"key": "audio.unreadable", "params": {"name": "broken.mp3"}})
+    crashed = store.create("crash.wav", b"x", {})
+    store.update(crashed.id, status=FAILED, finished=time.time(),
+                 error={"key": "job.failed_unexpected", "params": {"error": "RuntimeError"}})
+    cancelled = store.create("cancelled.wav", b"x", {})
+    store.update(cancelled.id, status=CANCELLED, finished=time.time())
+
+    page = texts(start())
+    assert "En attente (position 1)" in page
+    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert "Terminé en 0:30" in page and "Aucune parole détectée dans silence.wav." in page
+    assert "Le fichier broken.mp3 n'est pas un fichier audio ou vidéo lisible" in page
+    assert "erreur inattendue (RuntimeError)" in page
+    assert "Annulé." in page
+    assert "Relire" in page  # the done job links to its review
+    assert waiting.id  # (listed first: the queue order)
+
+
+def test_cancel_retry_and_delete_from_the_list(idle_worker, store):
+    job = store.create("waiting.wav", b"x", {})
+    at = start()
+    at.button(key=f"cancel-{job.id}").click().run()
+    assert store.get(job.id).status == CANCELLED
+    at.button(key=f"retry-{job.id}").click().run()
+    assert store.get(job.id).status == QUEUED
+    store.update(job.id, status=CANCELLED)
+    at.run()
+    at.button(key=f"delete-{job.id}").click().run()
+    assert store.get(job.id) is None and not at.exception
+    assert "Aucun fichier pour l'instant." in texts(at)
+
+
+# -- review ----------------------------------------------------------------------------------
+
+def review(store: JobStore, **query) -> tuple[AppTest, str]:
+    job = seed_done(store, **query)
+    return start("review", job=job.id), job.id
+
+
+def test_review_lists_turns_and_highlights_uncertain_words(runner, store):
+    at, _ = review(store)
+    assert [a.value for a in at.text_area] == [s.text for s in interview().segments]
+    html = "\n".join(h.proto.body for h in at.get("html"))
+    assert "<mark>Marie,</mark>" in html and "<mark>Lyon.</mark>" in html
+    assert "Enquêteur·rice" in texts(at) and "Enquêté·e" in texts(at)
+
+
+def test_a_text_edit_is_saved_at_once(runner, store):
+    at, job_id = review(store)
+    at.text_area(key="text-0-1").input("Avec plaisir, je viens de Grenoble.").run()
+    assert not at.exception
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.segments[1].text == "Avec plaisir, je viens de Grenoble."
+    assert "Grenoble" in render(saved, "txt").decode()
+
+
+def test_rename_swap_and_reassign_speakers(runner, store):
+    at, job_id = review(store)
+    at.text_input(key="name-0-SPEAKER_00").input("Camille").run()
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.speakers["SPEAKER_00"].name == "Camille"
+    assert render(saved, "txt").decode().startswith("Camille: Bonjour Marie")
+
+    at.button(key="swap").click().run()
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.speakers["SPEAKER_01"].name == "Camille"
+    assert saved.speakers["SPEAKER_01"].role == "interviewer"
+
+    at.selectbox(key="own-speaker-2-3").set_value("SPEAKER_00").run()  # revision 2
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.segments[3].speaker == "SPEAKER_00"
+    assert not at.exception
+
+
+def test_merge_and_split(runner, store):
+    at, job_id = review(store)
+    at.button(key="merge-0-0").click().run()
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.segments[0].text == ("Bonjour Marie, merci d'être là. "
+                                      "Avec plaisir, je viens de Lyon.")
+    assert len(saved.segments) == 3
+    cut = saved.segments[0].text.index("Avec")
+    at.selectbox(key="cut-1-0").set_value(cut)
+    at.button(key="split-1-0").click().run()
+    saved = store.load_transcript(store.get(job_id))
+    assert [s.text for s in saved.segments[:2]] == ["Bonjour Marie, merci d'être là.",
+                                                    "Avec plaisir, je viens de Lyon."]
+    assert [a.value for a in at.text_area][:2] == [s.text for s in saved.segments[:2]]
+
+
+def test_search_and_replace(runner, store):
+    at, job_id = review(store)
+    at.text_input(key="replace-find").input("Lyon")
+    at.text_input(key="replace-with").input("Grenoble").run()
+    at.button(key="replace").click().run()
+    assert "1 remplacement(s)." in texts(at)
+    assert "Grenoble" in store.load_transcript(store.get(job_id)).text
+
+
+def test_search_filters_the_turns(runner, store):
+    at, job_id = review(store)
+    at.text_input(key=f"search-{job_id}").input("infirmière").run()
+    assert [a.value for a in at.text_area] == ["Je suis infirmière depuis dix ans."]
+
+
+def test_long_transcripts_are_paginated(runner, store):
+    long = interview()
+    long.segments = [s for _ in range(100) for s in interview().segments]
+    at, _ = review(store, transcript=long)
+    assert len(at.text_area) == 20
+    assert at.get("pagination")
+
+
+def test_without_speakers_one_can_be_added_and_assigned(runner, store):
+    transcript = interview()
+    transcript.speakers = {}
+    for segment in transcript.segments:
+        segment.speaker = None
+    at, job_id = review(store, transcript=transcript)
+    assert "Aucun locuteur n'a été détecté" in texts(at)
+    at.text_input(key="new-speaker").input("Camille")
+    at.button(key="add-speaker").click().run()
+    at.selectbox(key="speaker-1-0").set_value("SPEAKER_00").run()
+    saved = store.load_transcript(store.get(job_id))
+    assert saved.speakers["SPEAKER_00"].name == "Camille"
+    assert all(s.speaker == "SPEAKER_00" for s in saved.segments)  # one turn: all of it
+    assert "Camille: Bonjour" in render(saved, "txt").decode()
+
+
+def test_pseudonym_table_is_shown_and_applied_to_exports(runner, store):
+    conventions = Conventions(pseudonyms={"Marie": "Anne", "Lyon": "Ville-A"})
+    at, job_id = review(store, conventions=conventions)
+    [table] = at.data_editor
+    assert table.value.to_dict("records") == [{"real": "Marie", "pseudonym": "Anne"},
+                                              {"real": "Lyon", "pseudonym": "Ville-A"}]
+    assert "2 pseudonyme(s) appliqué(s) aux exports." in texts(at)
+    job = store.get(job_id)
+    exported = render(store.load_transcript(job), "txt", store.conventions(job)).decode()
+    assert "Anne" in exported and "Ville-A" in exported and "Marie" not in exported
+
+
+def test_export_conventions_are_saved_with_the_job(runner, store):
+    at, job_id = review(store)
+    at.checkbox(key=f"conv-uncertain-{job_id}").check().run()
+    assert store.conventions(store.get(job_id)).flag_uncertain is True
+    labels = sorted(b.label for b in at.get("download_button"))
+    assert labels == sorted(["Texte (.txt)", "Word (.docx)", "Sous-titres SRT (.srt)",
+                      "Sous-titres WebVTT (.vtt)", "JSON (réimportable) (.json)",
+                      "Tableur CSV (.csv)", "MAXQDA / ATLAS.ti / NVivo (.qda.txt)",
+                         "Tout télécharger (zip)"])
+
+
+def test_review_without_finished_jobs(runner, store):
+    at = start("review")
+    assert "Aucune transcription terminée pour l'instant." in texts(at)
+
+
+# -- privacy and deadline ------------------------------------------------------------------
+
+def test_delete_everything_empties_the_data_folder(runner, store, data_dir):
+    seed_done(store)
+    waiting = store.create("waiting.wav", b"x", {})
+    assert waiting
+    at = start("privacy")
+    page = texts(at)
+    assert str(data_dir.resolve()) in page and "transcript.json" in page
+    assert at.button(key="delete-all").disabled  # confirm first
+    at.checkbox(key="confirm-delete-all").check().run()
+    at.button(key="delete-all").click().run()
+    assert "Tous les fichiers ont été supprimés." in texts(at)
+    assert data_dir.is_dir() and list(data_dir.iterdir()) == []
+    assert "Le dossier de données est vide." in texts(at)
+
+
+def test_the_deadline_shows_when_set(runner, monkeypatch):
+    assert "supprimés dans" not in texts(start())
+    deadline = datetime.now(timezone.utc) + timedelta(hours=5, minutes=30)
+    monkeypatch.setenv("TRANSCRIBE_DELETE_AT", deadline.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    page = texts(start())
+    assert re.search(r"supprimés dans 5 h (29|30) min", page)
+    assert deadline.strftime("%Y-%m-%d %H:%M UTC") in page
+    assert re.search(r"dans 5 h (29|30) min", texts(start("privacy")))
+
+    monkeypatch.setenv("TRANSCRIBE_DELETE_AT", "2020-01-01T00:00:00Z")
+    assert "est passée" in texts(start())

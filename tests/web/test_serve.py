@@ -1,0 +1,89 @@
+"""`transcribe-web` as a process: base path, bind address, nothing written to $HOME."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+SERVE = str(Path(sys.executable).with_name("transcribe-web"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(tmp_path: Path, **env: str):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    port = free_port()
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")},
+                   "TRANSCRIBE_DATA_DIR": str(tmp_path / "data"), "TRANSCRIBE_PORT": str(port),
+                   "HOME": str(home), **env}
+    log = tmp_path / "server.log"
+    process = subprocess.Popen([SERVE], env=environment, stdout=log.open("w"),
+                               stderr=subprocess.STDOUT)
+    return process, port, log, home
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if get(url)[0] == 200:
+                return
+        except OSError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "no answer from transcribe-web"
+        time.sleep(0.3)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_served_under_its_base_path_on_every_interface_when_protected(tmp_path):
+    process, port, log, home = serve(tmp_path, TRANSCRIBE_PASSWORD="pw",
+                                     TRANSCRIBE_BASE_PATH="/user-camille/transcription/")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/user-camille/transcription/_stcore/health",
+                     process, log)
+        status, page = get(f"http://127.0.0.1:{port}/user-camille/transcription/")
+        assert status == 200 and "<html" in page.lower()
+    finally:
+        stop(process)
+    output = log.read_text()
+    assert f"started on :::{port}" in output or f"started on 0.0.0.0:{port}" in output
+    assert "external IP" not in output  # no look-up of the public address (a web request)
+    assert (tmp_path / "data").is_dir()
+    assert list(home.iterdir()) == []
+
+
+def test_a_local_run_without_password_listens_on_this_machine_only(tmp_path):
+    process, port, log, home = serve(tmp_path)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log)
+    finally:
+        stop(process)
+    assert f"started on 127.0.0.1:{port}" in log.read_text()
+    assert list(home.iterdir()) == []

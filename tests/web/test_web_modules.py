@@ -1,0 +1,348 @@
+"""The web app's modules that need no browser: settings, the server's flags, strings,
+labels, upload checks, review helpers, exports, the login token."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import string
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from web_support import interview, tone_wav
+
+from transcribe.conventions import Conventions
+from transcribe.export import FORMATS
+from transcribe.i18n import UserFacingError
+from transcribe.jobs import RUNNING, Job
+from transcribe.models import ModelStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.web import display, reviewing, strings, uploading
+from transcribe.web.serve import streamlit_flags
+from transcribe.web.settings import load_settings, parse_deadline
+
+WEB = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web"
+
+
+# -- settings and the server ---------------------------------------------------------------
+
+def test_settings_defaults_for_a_local_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({})
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.password is None and settings.delete_at is None
+    assert (settings.ui_language, settings.device, settings.port) == ("fr", "auto", 8501)
+    assert settings.max_upload_mb == 2048 and settings.base_path == ""
+    assert settings.address == "127.0.0.1"  # no password: this machine only
+
+
+def test_settings_from_the_chart():
+    settings = load_settings({
+        "TRANSCRIBE_DATA_DIR": "/data", "TRANSCRIBE_PASSWORD": "s3cret",
+        "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z", "TRANSCRIBE_UI_LANGUAGE": "en",
+        "TRANSCRIBE_DEFAULT_MODEL": "large-v3-turbo", "TRANSCRIBE_DEVICE": "cuda",
+        "TRANSCRIBE_MAX_UPLOAD_MB": "512", "TRANSCRIBE_PORT": "8080",
+        "TRANSCRIBE_BASE_PATH": "/user-x/transcription/"})
+    assert settings.data_dir == Path("/data") and settings.password == "s3cret"
+    assert settings.delete_at == datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    assert (settings.ui_language, settings.default_model, settings.device) == (
+        "en", "large-v3-turbo", "cuda")
+    assert (settings.max_upload_mb, settings.port) == (512, 8080)
+    assert settings.base_path == "user-x/transcription"
+    assert settings.address is None  # a pod: every interface
+
+
+def test_settings_tolerate_bad_values():
+    settings = load_settings({"TRANSCRIBE_UI_LANGUAGE": "de", "TRANSCRIBE_DEVICE": "tpu",
+                              "TRANSCRIBE_MAX_UPLOAD_MB": "lots", "TRANSCRIBE_DELETE_AT": "soon",
+                              "TRANSCRIBE_ADDRESS": "0.0.0.0"})
+    assert (settings.ui_language, settings.device, settings.max_upload_mb) == ("fr", "auto",
+                                                                               2048)
+    assert settings.delete_at is None and settings.address == "0.0.0.0"
+    assert parse_deadline("2026-11-26T12:00:00+02:00") == datetime(2026, 11, 26, 10,
+                                                                   tzinfo=timezone.utc)
+
+
+def test_streamlit_runs_private_and_locked_down():
+    flags = dict(f[2:].split("=", 1) for f in streamlit_flags(load_settings({
+        "TRANSCRIBE_PASSWORD": "x", "TRANSCRIBE_MAX_UPLOAD_MB": "100",
+        "TRANSCRIBE_BASE_PATH": "/a/b", "TRANSCRIBE_PORT": "9000"})))
+    assert flags["browser.gatherUsageStats"] == "false"
+    assert flags["server.enableXsrfProtection"] == "true"
+    assert flags["server.headless"] == "true"
+    assert flags["server.fileWatcherType"] == "none" and flags["server.runOnSave"] == "false"
+    assert flags["global.developmentMode"] == "false"
+    assert flags["logger.hideWelcomeMessage"] == "true"  # its banner looks up the public IP
+    assert flags["server.maxUploadSize"] == "100" and flags["server.port"] == "9000"
+    assert flags["server.baseUrlPath"] == "a/b"
+    assert "server.address" not in flags  # every interface, IPv4 and IPv6
+    local = dict(f[2:].split("=", 1) for f in streamlit_flags(load_settings({})))
+    assert local["server.address"] == "127.0.0.1"
+
+
+# -- strings ---------------------------------------------------------------------------------
+
+def test_every_text_exists_in_french_and_english_with_the_same_fields():
+    fields = string.Formatter()
+    for key, texts in strings.STRINGS.items():
+        assert set(texts) == {"fr", "en"}, key
+        names = [{name for _, name, _, _ in fields.parse(texts[lang]) if name}
+                 for lang in ("fr", "en")]
+        assert names[0] == names[1], key
+
+
+def _used_keys() -> set[str]:
+    """Keys the pages and modules ask for with a literal (f-string keys are expanded
+    below)."""
+    used = set()
+    for path in WEB.rglob("*.py"):
+        used |= set(re.findall(r"""\b(?:t|text)\(\s*["']([a-z_.0-9-]+)["']""",
+                               path.read_text()))
+    return used
+
+
+def test_every_key_the_pages_use_exists():
+    expanded = {f"preset.{p}" for p in uploading.PRESETS} | {
+        f"preset.{p}.help" for p in uploading.PRESETS} | {
+        f"stage.{s}" for s in ("decode", "asr", "align", "diarize", "assign")} | {
+        f"export.format.{f}" for f in FORMATS} | {"role.interviewer", "role.interviewee"}
+    missing = (_used_keys() | expanded) - set(strings.STRINGS)
+    assert not missing
+
+
+UI_CALLS = {"title", "header", "subheader", "write", "markdown", "caption", "button", "text",
+            "text_input", "text_area", "selectbox", "radio", "checkbox", "toggle", "slider",
+            "select_slider", "info", "warning", "error", "success", "expander", "popover",
+            "download_button", "page_link", "tabs", "file_uploader", "number_input", "metric",
+            "segmented_control", "progress", "toast", "form_submit_button"}
+
+
+def test_pages_hold_no_hard_coded_words():
+    """Every word a page shows comes from strings.py: no literal text in a UI call."""
+    offenders = []
+    for path in [WEB / "app.py", WEB / "auth.py", *sorted((WEB / "views").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in UI_CALLS):
+                continue
+            if isinstance(node.func.value, ast.Name) and node.func.value.id == "strings":
+                continue  # strings.text(key, ...): the key, not words
+            positional = [] if node.func.attr == "page_link" else node.args[:1]  # a path
+            shown = list(positional) + [k.value for k in node.keywords
+                                           if k.arg in ("label", "body", "help",
+                                                        "placeholder", "text")]
+            for value in shown:
+                literal = [value] if isinstance(value, ast.Constant) else (
+                    value.values if isinstance(value, ast.JoinedStr) else [])
+                for part in literal:
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str) and \
+                            re.search(r"[A-Za-zÀ-ÿ]{2,}", part.value):
+                        offenders.append(f"{path.name}:{node.lineno}: {part.value!r}")
+    assert not offenders, offenders
+
+
+# -- labels ----------------------------------------------------------------------------------
+
+def test_error_records_render_in_both_languages_and_unknown_keys_fall_back():
+    record = {"key": "audio.unreadable", "params": {"name": "a.mp3"}}
+    assert display.error_text(record, "fr").startswith("Le fichier a.mp3 n'est pas")
+    assert display.error_text(record, "en").startswith("The file a.mp3 is not")
+    assert display.error_text({"key": "from.the.future", "params": {}}, "en") == \
+        "The transcription failed."
+    assert display.error_text({"key": "audio.unreadable", "params": {}}, "fr") == \
+        "La transcription a échoué."  # a parameter missing: still something readable
+    warnings = [{"key": "from.the.future", "params": {}},
+                {"key": "asr.no_speech", "params": {"name": "a.wav"}}]
+    assert display.warning_texts(warnings, "en") == ["No speech found in a.wav."]
+    assert display.error_text({"key": "model.not_found", "params": {
+        "kind": "whisper", "name": "large-v3", "available": "base"}}, "en") == (
+        "The whisper model 'large-v3' is not available. Models on disk: base.")
+
+
+def test_labels():
+    assert display.size_label(1_234_567, "fr") == "1,2 Mo"
+    assert display.size_label(1_234_567, "en") == "1.2 MB"
+    assert display.size_label(2_400, "en") == "2 kB"
+    assert display.language_label("fr", "fr") == "Français (fr)"
+    assert display.language_label("de", "en") == "German (de)"
+    assert display.language_label("auto", "en") == "Detect automatically"
+    assert display.model_label("large-v3-turbo", "fr") == \
+        "large-v3-turbo — précis et rapide sur GPU (recommandé)"
+    assert display.model_label("custom", "en") == "custom"
+    assert display.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
+    assert display.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
+
+
+def test_remaining_time_and_queue_order():
+    job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
+              started=100.0, fraction=0.25)
+    assert display.remaining_label(job, "en", now=101.0) == "estimating the time left…"
+    assert display.remaining_label(job, "en", now=160.0) == "about 3 min left"
+    assert display.remaining_label(job, "fr", now=105.0) == "moins d'une minute"
+    done = [Job(id=f"d{i}", name="", media="", created=i, status="done", finished=10.0 + i)
+            for i in range(2)]
+    waiting = Job(id="q", name="", media="", created=5.0, status="queued")
+    assert [j.id for j in display.queue_order([*done, waiting, job])] == ["q", "j", "d1", "d0"]
+
+
+# -- upload ----------------------------------------------------------------------------------
+
+def test_form_choices_become_pipeline_options_and_conventions():
+    choices = uploading.FormChoices(preset="group", language="de", model="small",
+                                    engine="faster-whisper", align=False,
+                                    prompt=" Insee,\n Montreuil ", device="cuda",
+                                    ui_language="en", interviewer_name="Camille",
+                                    flag_uncertain=True, uncertainty_threshold=0.3)
+    options = uploading.pipeline_options(choices)
+    assert options.diarize and options.speakers.preset == "group"
+    assert options.speakers.names == {}  # names are for the two-person interview
+    assert (options.asr.language, options.asr.model, options.asr.device) == ("de", "small",
+                                                                            "cuda")
+    assert options.asr.initial_prompt == "Insee, Montreuil" and options.align is False
+    assert options.engine == "faster-whisper" and options.ui_language == "en"
+    conventions = uploading.conventions(choices)
+    assert conventions.flag_uncertain and conventions.uncertainty_threshold == 0.3
+    single = uploading.pipeline_options(uploading.FormChoices(preset="single"))
+    assert not single.diarize and single.asr.language is None
+
+
+def test_model_choice_prefers_the_configured_model_when_on_disk():
+    assert uploading.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
+    assert uploading.preselected_model(["base", "small"], "base") == "base"
+    assert uploading.preselected_model(["tiny.en", "small"], None) == "small"
+    assert uploading.preselected_model([], None) is None
+    store = ModelStore()
+    assert uploading.model_choices(store, "whisperx") == store.whisper_models()
+    assert uploading.model_choices(store, "openai-whisper") == store.openai_whisper_models()
+
+
+@pytest.mark.parametrize(("name", "size", "key"), [
+    ("notes.pdf", 10, "upload.unsupported"),
+    ("empty.mp3", 0, "audio.empty_file"),
+    ("huge.wav", 3 * 1024 * 1024, "upload.too_large"),
+])
+def test_files_refused_before_upload(tmp_path, name, size, key):
+    with pytest.raises(UserFacingError) as refused:
+        uploading.check_file(name, size, 2, tmp_path)
+    assert refused.value.key == key
+    assert name in refused.value.message("fr")
+
+
+def test_media_files_accepted(tmp_path):
+    for name in ("a.MP3", "b.m4a", "c.wma", "d.mp4", "e.mov", "f.webm", "g.opus"):
+        uploading.check_file(name, 10, 2, tmp_path)
+    assert uploading.readable_duration(tone_wav(tmp_path / "t.wav", 2.0)) == pytest.approx(
+        2.0, abs=0.05)
+
+
+# -- review ----------------------------------------------------------------------------------
+
+def test_turns_on_a_page_group_consecutive_segments_of_one_speaker():
+    transcript = interview()
+    transcript.segments[1].speaker = "SPEAKER_00"
+    turns = reviewing.page_turns(transcript, list(range(4)), 1, 20)
+    assert [(t.speaker, t.indices) for t in turns] == [("SPEAKER_00", [0, 1, 2]),
+                                                       ("SPEAKER_01", [3])]
+    assert [t.indices for t in reviewing.page_turns(transcript, list(range(4)), 2, 2)] == [
+        [2], [3]]
+    assert reviewing.page_count(41, 20) == 3 and reviewing.page_count(0, 20) == 1
+    assert reviewing.matching_indices(transcript, "  LYON ") == [1]
+    assert reviewing.matching_indices(transcript, "") == [0, 1, 2, 3]
+
+
+def test_uncertain_words_and_their_highlight():
+    segment = interview().segments[0]
+    assert reviewing.uncertain_words(segment, 0.5) == ["Marie,"]
+    assert reviewing.uncertain_words(segment, 0.1) == []
+    assert "<mark>Marie,</mark>" in reviewing.highlighted_html(segment, 0.5)
+    segment.words[0].word = " <b>Bonjour</b>"
+    segment.text = segment.text_from_words()
+    assert "&lt;b&gt;" in reviewing.highlighted_html(segment, 0.5)  # escaped
+    segment.text = "Corrigé à la main."
+    assert reviewing.uncertain_words(segment, 0.5) == []  # the reviewer dealt with it
+
+
+def test_cut_points_and_text_height():
+    assert reviewing.cut_points("Un deux trois") == [(3, "…Un | deux…"), (8, "…deux | trois…")]
+    assert reviewing.cut_points("Seul") == []
+    assert reviewing.text_height("court") == 68
+    assert reviewing.text_height("x" * 500) > 68
+
+
+def test_talk_time_and_timeline():
+    transcript = interview()
+    rows = reviewing.talk_time_rows(transcript)
+    assert {r["speaker"] for r in rows} == {"Enquêteur·rice", "Enquêté·e"}
+    assert sum(r["share"] for r in rows) == pytest.approx(1.0)
+    timeline = reviewing.timeline_rows(transcript, "?", unit=60)
+    assert timeline[1] == {"speaker": "Enquêté·e", "start": 0.05, "end": round(5.5 / 60, 3)}
+    assert reviewing.new_speaker_id(transcript) == "SPEAKER_02"
+
+
+def test_table_edits():
+    base = [{"real": "Marie", "pseudonym": "Anne"}, {"real": "Lyon", "pseudonym": "Ville"}]
+    edits = {"edited_rows": {"0": {"pseudonym": "Léa"}}, "deleted_rows": [1],
+             "added_rows": [{"real": "Paul", "pseudonym": "Jean"}]}
+    assert reviewing.apply_table_edits(base, edits) == [
+        {"real": "Marie", "pseudonym": "Léa"}, {"real": "Paul", "pseudonym": "Jean"}]
+    assert base[0]["pseudonym"] == "Anne"  # the starting rows are left alone
+
+
+def test_export_names_and_the_zip_of_all_formats():
+    assert reviewing.export_name("entretien", "qda") == "entretien.qda.txt"
+    assert reviewing.export_name("entretien", "docx") == "entretien.docx"
+    conventions = Conventions(pseudonyms={"Marie": "Anne"})
+    archive = zipfile.ZipFile(io.BytesIO(reviewing.export_zip(interview(), "entretien",
+                                                              conventions)))
+    assert sorted(archive.namelist()) == sorted(f"entretien{f.extension}"
+                                                for f in FORMATS.values())
+    txt = archive.read("entretien.txt").decode()
+    assert "Anne" in txt and "Marie" not in txt
+
+
+def test_media_types_for_the_player():
+    assert reviewing.media_type(Path("listening.mp3")) == "audio/mpeg"
+    assert reviewing.media_type(Path("source.wav")) in ("audio/x-wav", "audio/wav")
+    assert reviewing.media_type(Path("source.mp4")) == "audio/mp4"
+    assert reviewing.media_type(Path("source.unknown")) == "audio/mpeg"
+
+
+def test_player_script_seeks_once_per_request():
+    script = reviewing.player_script(1.5, 12.34, "job-3")
+    assert "playbackRate = 1.5" in script and "currentTime = 12.34" in script
+    assert "'job-3'" in script
+    assert "const request = null" in reviewing.player_script(1.0, 0.0, None)
+
+
+def test_deadline_arithmetic():
+    deadline = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    left = reviewing.time_left(deadline, datetime(2026, 11, 26, 7, 30, tzinfo=timezone.utc))
+    assert reviewing.hours_minutes(left) == (2, 30)
+    assert reviewing.hours_minutes(-5) == (0, 0)
+
+
+# -- login -----------------------------------------------------------------------------------
+
+def test_password_and_login_token():
+    from transcribe.web import auth
+
+    assert auth.check_password("secret", "secret")
+    assert not auth.check_password("Secret", "secret") and not auth.check_password("", "s")
+    token = auth.make_token("secret", now=1000.0)
+    assert auth.valid_token(token, "secret", now=1001.0)
+    assert not auth.valid_token(token, "other password", now=1001.0)
+    assert not auth.valid_token(token, "secret", now=1000.0 + auth.COOKIE_LIFETIME + 1)
+    expires, signature = token.split(".")
+    assert not auth.valid_token(f"{int(expires) + 999}.{signature}", "secret", now=1001.0)
+    for bad in (None, "", "garbage", "x.y"):
+        assert not auth.valid_token(bad, "secret")
+
+
+def test_job_summary():
+    job = Job(id="j", name="a.wav", media="source.wav", created=0.0, size=2_000_000,
+              duration=75.0, options=PipelineOptions().to_dict())
+    summary = display.job_summary(job, "en", "Europe/Paris")
+    assert summary.startswith("1970-01-01 01:00 · 2.0 MB · 1:15 · Interview (2 people)")

@@ -1,0 +1,74 @@
+"""Helpers for the web app's tests: a sample interview, jobs seeded directly in the store,
+a short recording, and a stand-in for the pipeline."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from transcribe.conventions import Conventions
+from transcribe.jobs import DONE, Job, JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.transcript import Segment, Speaker, Transcript, Word
+
+APP = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web" / "app.py"
+ENVIRONMENT = ("TRANSCRIBE_PASSWORD", "TRANSCRIBE_DELETE_AT", "TRANSCRIBE_UI_LANGUAGE",
+               "TRANSCRIBE_DEFAULT_MODEL", "TRANSCRIBE_DEVICE", "TRANSCRIBE_MAX_UPLOAD_MB",
+               "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS")
+
+
+def interview() -> Transcript:
+    """Two speakers, four segments; "Marie" and "Lyon" recognised with low confidence."""
+    def words(start: float, text: str, unsure: tuple[str, ...] = ()) -> list[Word]:
+        result = []
+        for number, word in enumerate(text.split()):
+            probability = 0.2 if word.strip(",.?") in unsure else 0.95
+            result.append(Word(start + 0.4 * number, start + 0.4 * number + 0.3, " " + word,
+                               probability))
+        return result
+
+    lines = [
+        (0.0, "SPEAKER_00", "Bonjour Marie, merci d'être là.", ("Marie",)),
+        (3.0, "SPEAKER_01", "Avec plaisir, je viens de Lyon.", ("Lyon",)),
+        (6.0, "SPEAKER_00", "Parlez-moi de votre travail.", ()),
+        (9.0, "SPEAKER_01", "Je suis infirmière depuis dix ans.", ()),
+    ]
+    segments = [Segment(start, start + 2.5, text, speaker, words(start, text, unsure))
+                for start, speaker, text, unsure in lines]
+    return Transcript(language="fr", duration=12.0, segments=segments, source="entretien.wav",
+                      model="base", engine="whisperx",
+                      speakers={"SPEAKER_00": Speaker("SPEAKER_00", "Enquêteur·rice",
+                                                      "interviewer"),
+                                "SPEAKER_01": Speaker("SPEAKER_01", "Enquêté·e",
+                                                      "interviewee")})
+
+
+def seed_done(store: JobStore, transcript: Transcript | None = None,
+              name: str = "entretien.wav", conventions: Conventions | None = None,
+              warnings: list | None = None) -> Job:
+    job = store.create(name, b"RIFF....", PipelineOptions(), conventions)
+    store.save_transcript(job, transcript or interview())
+    return store.update(job.id, status=DONE, started=time.time() - 30, finished=time.time(),
+                        fraction=1.0, warnings=warnings or [])
+
+
+def tone_wav(path: Path, seconds: float = 1.0) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"sine=frequency=440:duration={seconds}", "-ar", "16000", str(path)],
+                   check=True)
+    return path
+
+
+class FakeRunner:
+    """Stands in for the pipeline: one short segment per file, instantly."""
+
+    def __init__(self):
+        self.calls: list[tuple[Path, PipelineOptions]] = []
+
+    def __call__(self, path, options, progress, cancelled):
+        self.calls.append((path, options))
+        progress("decode", 1.0)
+        progress("asr", 1.0)
+        return Transcript(language=options.asr.language or "fr", duration=1.0,
+                          segments=[Segment(0.0, 1.0, "Un test.")], source=path.name)
