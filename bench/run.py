@@ -32,18 +32,10 @@ import numpy as np  # noqa: E402
 import transcribe  # noqa: E402,F401 - offline environment first
 
 from speech import DEV, reference, wer  # noqa: E402
+from speech import DEV_SET as CLIPS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ENGINES = ("openai-whisper", "faster-whisper", "whisperx")
-CLIPS = {
-    "fr": ["fleurs_fr/fleurs-fr-000.ogg", "fleurs_fr/fleurs-fr-001.ogg",
-           "fleurs_fr/fleurs-fr-002.ogg", "fleurs_fr/fleurs-fr-003.ogg",
-           "fleurs_fr/fleurs-fr-004.ogg", "leopard/test_fr.wav"],
-    "en": ["fleurs_en/fleurs-en-000.ogg", "fleurs_en/fleurs-en-001.ogg",
-           "fleurs_en/fleurs-en-002.ogg", "fleurs_en/fleurs-en-003.ogg",
-           "fleurs_en/fleurs-en-004.ogg", "leopard/test.wav", "jfk/jfk.flac",
-           "speechbrain/example1.wav"],
-}
 
 
 # -- one engine, in its own process -------------------------------------------------------------
@@ -102,13 +94,14 @@ def measure_speakers(device: str) -> list[dict]:
     from pyannote.database.util import load_rttm, load_uem
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from transcribe.asr import AsrOptions
+    from transcribe.asr import AsrOptions, resolve_device
     from transcribe.audio import load_audio
     from transcribe.diarize import diarize_with_pyannote
     from transcribe.models import ModelStore
     from transcribe.pipeline import PipelineOptions, run
     from transcribe.speakers import SpeakerOptions
 
+    device = resolve_device(device)
     store = ModelStore()
     rows = []
     ami = DEV / "ami_debug"
@@ -228,6 +221,7 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--skip-speakers", action="store_true")
+    parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--one-engine", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
 
@@ -239,13 +233,15 @@ def main() -> int:
         return 1
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
-    for engine in args.engines.split(","):
+    for engine in [] if args.skip_engines else args.engines.split(","):
         print(f"measuring {engine}...", file=sys.stderr, flush=True)
         child = subprocess.run([sys.executable, __file__, "--one-engine", engine, "--model",
                                 args.model, "--device", args.device],
                                capture_output=True, text=True, check=True)
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
-    report = [f"Machine: {machine()}", "", engines_table(results)]
+    report = [f"Machine: {machine()}"]
+    if results:
+        report += ["", engines_table(results)]
     speakers: list[dict] = []
     if not args.skip_speakers:
         print("measuring speakers...", file=sys.stderr, flush=True)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fetch_models  # puts the app on sys.path, which the next import needs
 
-from transcribe.models import ModelStore, sha256_of
+from transcribe.models import ModelStore
 
 SECRET_FILE = Path("/run/secrets/hf_token")
 # Files larger than this are weights: a token could only be written into metadata files.
@@ -71,13 +71,11 @@ def check_baked(store: ModelStore, keys: list[tuple[str, str]], token: str | Non
             problems.append(f"{key[0]}/{key[1]}: not in the manifest")
             continue
         for record in entry.files:
-            path = store.root / record.path
-            if not path.is_file():
-                problems.append(f"{record.path}: missing")
-            elif path.stat().st_size != record.size or sha256_of(path) != record.sha256:
-                problems.append(f"{record.path}: content differs from the manifest")
+            problem = store.check_file(record)
+            if problem:
+                problems.append(problem)
             else:
-                scanned.append(path)
+                scanned.append(store.root / record.path)
     if token:
         needle = token.encode()
         for path in scanned:

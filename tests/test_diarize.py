@@ -100,9 +100,17 @@ def test_interview_turns_roles_and_words(interview_fr, interview_transcript):
     assert interviewer.role_confidence >= 0.6
     der = DiarizationErrorRate()(interview_fr.annotation(), hypothesis(transcript.segments))
     assert der < 0.25
-    # The interviewer's questions are attributed to the interviewer.
-    questions = " ".join(s.text for s in transcript.segments if s.speaker == interviewer.id)
-    assert questions.count("?") >= 3
+    # What the interviewer (voice A, asking the questions) says is attributed to them.
+    def reference_speaker(segment):
+        overlap = {}
+        for who, start, end, _ in interview_fr.turns:
+            overlap[who] = overlap.get(who, 0) + max(0, min(end, segment.end) -
+                                                      max(start, segment.start))
+        return max(overlap, key=overlap.get)
+
+    right = [reference_speaker(s) == ("A" if s.speaker == interviewer.id else "B")
+             for s in transcript.segments]
+    assert sum(right) >= 0.9 * len(right)
     assert set(transcript.timings) >= {"decode", "asr", "align", "diarize", "assign"}
 
 

@@ -245,15 +245,17 @@ class ModelStore:
 
     def verify(self) -> list[str]:
         """Files whose size or sha256 differ from the manifest (empty when all match)."""
-        problems = []
-        for entry in self.read_manifest():
-            for f in entry.files:
-                path = self.root / f.path
-                if not path.is_file():
-                    problems.append(f"{f.path}: missing")
-                elif path.stat().st_size != f.size or sha256_of(path) != f.sha256:
-                    problems.append(f"{f.path}: content differs from the manifest")
-        return problems
+        return [problem for entry in self.read_manifest() for record in entry.files
+                if (problem := self.check_file(record))]
+
+    def check_file(self, record: ModelFile) -> str | None:
+        """What is wrong with one file of the manifest, or None when it matches."""
+        path = self.root / record.path
+        if not path.is_file():
+            return f"{record.path}: missing"
+        if path.stat().st_size != record.size or sha256_of(path) != record.sha256:
+            return f"{record.path}: content differs from the manifest"
+        return None
 
 
 def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -115,7 +115,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
 
-    engine = get_engine(options.engine, store)
+    engine = get_engine(options.engine, store, options.asr.device)
     segments: list[Segment] = []
     language = options.asr.language
     guard_reports = []
@@ -126,7 +126,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
 
             result = engine.transcribe(samples, options.asr, asr_progress)
             if options.asr.guard:
-                guard_reports.append(asdict(apply_guard(result, samples, device)))
+                guard_reports.append(asdict(apply_guard(result, samples)))
             language = language or result.language
             for segment in result.segments:
                 segment.speaker = speaker
@@ -153,7 +153,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         segments=segments,
         source=path.name,
         model=options.asr.model,
-        engine=options.engine,
+        engine=engine.name,
         timings=timings,
         options={
             **options.to_dict(),

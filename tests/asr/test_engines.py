@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.asr import ENGINES, AsrOptions, get_engine, resolve_device
+from transcribe.asr import ENGINES, AsrOptions, engine_for, get_engine, resolve_device
 from transcribe.asr.guard import apply_guard
 from transcribe.audio import load_audio
 
-from speech import DEV, dev_clip, reference, synthesise, wer
+from speech import DEV, DEV_SET, dev_clip, reference, synthesise, wer
 
 pytestmark = pytest.mark.slow
 
 REFERENCE_ENGINE = "faster-whisper"
-DEV_SET = {
-    "fr": ["fleurs_fr/fleurs-fr-000.ogg", "fleurs_fr/fleurs-fr-001.ogg",
-           "fleurs_fr/fleurs-fr-002.ogg", "fleurs_fr/fleurs-fr-003.ogg",
-           "fleurs_fr/fleurs-fr-004.ogg", "leopard/test_fr.wav"],
-    "en": ["fleurs_en/fleurs-en-000.ogg", "fleurs_en/fleurs-en-001.ogg",
-           "fleurs_en/fleurs-en-002.ogg", "fleurs_en/fleurs-en-003.ogg",
-           "fleurs_en/fleurs-en-004.ogg", "leopard/test.wav", "jfk/jfk.flac",
-           "speechbrain/example1.wav"],
-}
 
 
 def transcribe_text(store, engine: str, clip, language: str | None, **options) -> tuple[str, str]:
@@ -109,6 +100,10 @@ def test_vocabulary_hint_fixes_names(store, tmp_path, engine):
     assert "Anouk Martin" in hinted and "Montrouge" in hinted
 
 
-def test_auto_device_is_the_cpu_here():
+def test_auto_device_and_engine():
     assert resolve_device("auto") in {"cpu", "cuda"}
     assert resolve_device("cpu") == "cpu"
+    # Batched decoding where it pays (a GPU), sequential on a CPU.
+    assert engine_for("auto", "cuda") == "whisperx"
+    assert engine_for("auto", "cpu") == "faster-whisper"
+    assert engine_for("openai-whisper", "cuda") == "openai-whisper"

@@ -89,3 +89,15 @@ def test_no_text_in_a_long_pause(store, speech_then_silence, engine):
     assert "thank you" in " ".join(s.text for s in result.segments).lower()
     for segment in result.segments:
         assert segment.start < speech_end + 1.0, segment
+
+
+def test_hot_low_confidence_guesses_are_removed(speech_then_silence):
+    samples, _ = speech_then_silence
+    spoken = words_segment("Thank you for coming today", 0.2, 0.5)
+    guessed = words_segment("Bonjour.", 2.8, 0.5)  # over speech, but a hot random guess
+    kept_hot = words_segment("let us begin", 2.0, 0.3)
+    result = AsrResult([spoken, kept_hot, guessed], "en", stats=[
+        SegmentStats(), SegmentStats(avg_logprob=-0.6, temperature=0.8),
+        SegmentStats(avg_logprob=-1.4, temperature=1.0)])
+    apply_guard(result, samples)
+    assert [s.text for s in result.segments] == ["Thank you for coming today", "let us begin"]

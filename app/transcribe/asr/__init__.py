@@ -14,25 +14,27 @@ ENGINES: dict[str, type] = {
     FasterWhisperEngine.name: FasterWhisperEngine,
     OpenAIWhisperEngine.name: OpenAIWhisperEngine,
 }
-DEFAULT_ENGINE = WhisperXEngine.name
+# "auto": WhisperX's batched decoding where it pays (a GPU); on a CPU, batches gain
+# nothing and its pyannote VAD costs 2 % of real time, so sequential faster-whisper is
+# faster (make bench).
+AUTO = "auto"
+DEFAULT_ENGINE = AUTO
 
 
-def get_engine(name: str, store: ModelStore | None = None) -> Engine:
+def engine_for(name: str, device: str = "auto") -> str:
+    if name != AUTO:
+        return name
+    return WhisperXEngine.name if resolve_device(device) == "cuda" else FasterWhisperEngine.name
+
+
+def get_engine(name: str, store: ModelStore | None = None, device: str = "auto") -> Engine:
     try:
-        engine_class = ENGINES[name]
+        engine_class = ENGINES[engine_for(name, device)]
     except KeyError:
         raise UserFacingError("engine.unknown", name=name,
-                              available=", ".join(ENGINES)) from None
+                              available=", ".join([AUTO, *ENGINES])) from None
     return engine_class(store or ModelStore())
 
 
-__all__ = [
-    "DEFAULT_ENGINE",
-    "ENGINES",
-    "AsrOptions",
-    "AsrResult",
-    "Engine",
-    "SegmentStats",
-    "get_engine",
-    "resolve_device",
-]
+__all__ = ["AUTO", "DEFAULT_ENGINE", "ENGINES", "AsrOptions", "AsrResult", "Engine",
+           "SegmentStats", "engine_for", "get_engine", "resolve_device"]

@@ -14,6 +14,10 @@ from ..transcript import Segment
 Progress = Callable[[float], None]  # fraction done, 0..1
 
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# Temperature fallback samples at random: openai-whisper (torch) takes a fixed seed, so the
+# same recording gives the same transcript. CTranslate2's sampling ignores seeds (measured);
+# the guard removes the hot, low-confidence guesses that differ from run to run.
+SEED = 1234
 
 
 @dataclass
@@ -42,6 +46,8 @@ class SegmentStats:
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     compression_ratio: float = 1.0
+    # The decoding temperature that produced it: above 0, every greedier try failed.
+    temperature: float = 0.0
 
 
 @dataclass

@@ -43,7 +43,7 @@ def convert_segment(segment) -> tuple[Segment, SegmentStats]:
     ours = Segment(start=float(segment.start), end=float(segment.end),
                    text=segment.text.strip(), words=words)
     stats = SegmentStats(float(segment.avg_logprob), float(segment.no_speech_prob),
-                         float(segment.compression_ratio))
+                         float(segment.compression_ratio), float(segment.temperature or 0.0))
     return ours, stats
 
 

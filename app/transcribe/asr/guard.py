@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..transcript import Segment, Word
-from ..vad import detect_chunks, speech_overlap, speech_regions
+from ..vad import detect_speech, speech_overlap
 from .base import AsrResult, SegmentStats
 
 # A loop: the same n-gram repeated at least MIN_REPEATS times in a row, spanning at least
@@ -39,6 +39,10 @@ KNOWN_HALLUCINATIONS = (
     "subtitles by the amara.org community",
 )
 MIN_SPEECH_SHARE_FOR_KNOWN = 0.5
+# Text that came out only when sampling hot, and still with low confidence, is what Whisper
+# writes over breaths and room noise ("Bonjour.", "Merci."): different at every run.
+HOT_TEMPERATURE = 0.6
+LOW_LOG_PROB = -1.0
 
 
 @dataclass
@@ -48,12 +52,12 @@ class GuardReport:
     segments_removed: int = 0
 
 
-def apply_guard(result: AsrResult, samples: np.ndarray, device: str = "cpu") -> GuardReport:
+def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     """Clean `result` in place; return what was removed."""
     report = GuardReport()
     speech = result.speech
-    if speech is None:
-        speech = speech_regions(detect_chunks(samples, device=device))
+    if speech is None:  # the engine ran no VAD
+        speech = detect_speech(samples)
         result.speech = speech
     stats = result.stats or [SegmentStats() for _ in result.segments]
     kept_segments: list[Segment] = []
@@ -61,7 +65,7 @@ def apply_guard(result: AsrResult, samples: np.ndarray, device: str = "cpu") -> 
     previous_text = None
     repeats = 0
     for segment, stat in zip(result.segments, stats, strict=True):
-        if is_over_silence(segment, speech):
+        if is_over_silence(segment, speech) or is_random_guess(stat):
             report.segments_removed += 1
             continue
         removed = remove_loops(segment)
@@ -81,6 +85,10 @@ def apply_guard(result: AsrResult, samples: np.ndarray, device: str = "cpu") -> 
         kept_stats.append(stat)
     result.segments, result.stats = kept_segments, kept_stats
     return report
+
+
+def is_random_guess(stat: SegmentStats) -> bool:
+    return stat.temperature >= HOT_TEMPERATURE and stat.avg_logprob < LOW_LOG_PROB
 
 
 def is_over_silence(segment: Segment, speech: list[tuple[float, float]]) -> bool:

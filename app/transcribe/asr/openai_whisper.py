@@ -10,7 +10,15 @@ import numpy as np
 
 from ..models import ModelStore
 from ..transcript import Segment, Word
-from .base import AsrOptions, AsrResult, Progress, SegmentStats, cpu_threads, resolve_device
+from .base import (
+    SEED,
+    AsrOptions,
+    AsrResult,
+    Progress,
+    SegmentStats,
+    cpu_threads,
+    resolve_device,
+)
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +56,7 @@ class OpenAIWhisperEngine:
         if device == "cpu":
             torch.set_num_threads(cpu_threads(options.cpu_threads))
         model = load_checkpoint(self.store.openai_whisper_path(options.model), device)
+        torch.manual_seed(SEED)
         decode_options = {"beam_size": options.beam_size, "best_of": options.beam_size}
         result = whisper.transcribe(
             model,
@@ -72,7 +81,8 @@ class OpenAIWhisperEngine:
                                          text=segment["text"].strip(), words=words))
             ours.stats.append(SegmentStats(float(segment["avg_logprob"]),
                                            float(segment["no_speech_prob"]),
-                                           float(segment["compression_ratio"])))
+                                           float(segment["compression_ratio"]),
+                                           float(segment.get("temperature", 0.0))))
         if progress:
             progress(1.0)
         return ours

@@ -149,10 +149,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "opt.advanced": {"fr": "Options avancées", "en": "Advanced options"},
     "opt.engine": {"fr": "Moteur", "en": "Engine"},
     "opt.engine_help": {
-        "fr": "whisperx : le plus rapide (recommandé). faster-whisper : séquentiel, la "
+        "fr": "auto (recommandé) : whisperx sur GPU, faster-whisper sur CPU. whisperx : "
+              "décodage par lots, le plus rapide sur GPU. faster-whisper : séquentiel, la "
               "référence. openai-whisper : le moteur du tutoriel d'origine.",
-        "en": "whisperx: fastest (recommended). faster-whisper: sequential, the reference. "
-              "openai-whisper: the original tutorial's engine.",
+        "en": "auto (recommended): whisperx on a GPU, faster-whisper on a CPU. whisperx: "
+              "batched decoding, fastest on a GPU. faster-whisper: sequential, the "
+              "reference. openai-whisper: the original tutorial's engine.",
     },
     "opt.align": {"fr": "Alignement des mots", "en": "Word alignment"},
     "opt.align_help": {

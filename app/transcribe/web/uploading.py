@@ -41,7 +41,7 @@ class FormChoices:
     preset: str = "interview"
     language: str = "auto"
     model: str = "base"
-    engine: str = "whisperx"
+    engine: str = "auto"
     align: bool = True
     prompt: str = ""
     device: str = "auto"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.asr import ENGINES
+from transcribe.asr import AUTO, ENGINES
 from transcribe.i18n import UserFacingError, message
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.web import display, state, strings, uploading
@@ -59,7 +59,7 @@ with left:
                           help=t("opt.prompt_help"), placeholder=t("opt.prompt_placeholder"))
 
 with right:
-    engine = st.session_state.get("opt_engine", "whisperx")
+    engine = st.session_state.get("opt_engine", AUTO)
     models = uploading.model_choices(models_on_disk, engine)
     if models:
         chosen = uploading.preselected_model(models, settings.default_model)
@@ -82,8 +82,8 @@ with right:
         remove_fillers = st.checkbox(t("conv.fillers"), key="opt_fillers",
                                      help=t("conv.fillers_help"))
     with st.expander(t("opt.advanced")):
-        st.selectbox(t("opt.engine"), sorted(ENGINES, key=lambda e: e != "whisperx"),
-                     key="opt_engine", help=t("opt.engine_help"))
+        st.selectbox(t("opt.engine"), [AUTO, *sorted(ENGINES)], key="opt_engine",
+                     help=t("opt.engine_help"))
         align = st.toggle(t("opt.align"), value=True, key="opt_align", help=t("opt.align_help"))
         st.caption(t("opt.device", device=settings.device))
 
