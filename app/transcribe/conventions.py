@@ -32,6 +32,10 @@ class Conventions:
     uncertainty_threshold: float = 0.5  # word probability below this is flagged
     remove_fillers: bool = False
     pseudonyms: dict[str, str] = field(default_factory=dict)  # real name -> pseudonym
+    # Layout of the plain text: a [hh:mm:ss] timestamp at each turn (noScribe's convention,
+    # which MAXQDA reads), and the speaker's name before each turn.
+    timestamps: bool = False
+    speaker_names: bool = True
 
 
 @dataclass

@@ -58,7 +58,7 @@ def text_of(data: bytes) -> str:
 def test_txt_paragraphs_with_names_and_optional_timestamps(interview):
     plain = text_of(render(interview, "txt")).strip().split("\n\n")
     assert plain[0] == "Enquêtrice: Bonjour Marie Dupont, merci d'être là."
-    text = to_txt(interview, timestamps=True)
+    text = to_txt(interview, Conventions(timestamps=True))
     paragraphs = text.strip().split("\n\n")
     assert len(paragraphs) == 4
     pattern = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] ([^:]+): (.+)$")
@@ -66,6 +66,8 @@ def test_txt_paragraphs_with_names_and_optional_timestamps(interview):
     assert parsed[0][3:] == ("Enquêtrice", "Bonjour Marie Dupont, merci d'être là.")
     assert parsed[2][3] == "Enquêtrice" and parsed[2][4] == "//Depuis longtemps ?//"
     assert parsed[3][:3] == ("01", "00", "00")
+    bare = to_txt(interview, Conventions(speaker_names=False)).strip().split("\n\n")
+    assert bare[0] == "Bonjour Marie Dupont, merci d'être là."
 
 
 def test_docx_title_metadata_bold_speakers_and_timestamps(interview):

@@ -1,5 +1,5 @@
-"""Plain text to read: one paragraph per speaker turn with the speaker's name; timestamps
-optional (the QDA export is the timestamped one)."""
+"""Plain text to read: one paragraph per speaker turn, with the speaker's name and, as an
+option, a `[hh:mm:ss]` timestamp (Conventions.timestamps, .speaker_names)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from ..transcript import Transcript
 from .common import clock
 
 
-def to_txt(transcript: Transcript, conventions: Conventions | None = None,
-           timestamps: bool = False, speakers: bool = True) -> str:
+def to_txt(transcript: Transcript, conventions: Conventions | None = None) -> str:
+    conventions = conventions or Conventions()
     paragraphs = []
     for turn in build_turns(transcript, conventions):
-        prefix = f"[{clock(turn.start)}] " if timestamps else ""
-        if speakers and turn.speaker:
+        prefix = f"[{clock(turn.start)}] " if conventions.timestamps else ""
+        if conventions.speaker_names and turn.speaker:
             prefix += f"{turn.speaker}: "
         paragraphs.append(prefix + turn.text)
     return "\n\n".join(paragraphs) + "\n"
