@@ -2,37 +2,86 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
+import jsonschema
 import pytest
+import webvtt
+from docx import Document
+
+from transcribe.asr import engine_for
 
 from speech import dev_clip, synthesise
 
 CLI = [sys.executable, "-m", "transcribe.cli"]
+INSTALLED = Path(sys.executable).with_name("transcribe")  # the console script users run
+SCHEMA = Path(__file__).resolve().parents[1] / "app" / "transcribe" / "transcript.schema.json"
 
 
-def run_cli(*args, env_language="en"):
+def run_cli(*args, env_language="en", command=CLI):
     env = {"PATH": "/usr/bin:/bin", "TRANSCRIBE_UI_LANGUAGE": env_language, "HOME": "/tmp"}
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=600)
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=600)
 
 
 @pytest.mark.slow
 def test_writes_all_seven_formats(tmp_path):
+    """The README's command, with the installed `transcribe`; every file read back."""
     clip = dev_clip("jfk/jfk.flac")
-    result = run_cli(clip, "--out", tmp_path, "--format", "txt,docx,srt,vtt,json,csv,qda")
+    result = run_cli(clip, "--out", tmp_path, "--format", "txt,docx,srt,vtt,json,csv,qda",
+                     "--timestamps", command=[str(INSTALLED)])
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["jfk.csv", "jfk.docx", "jfk.json", "jfk.qda.txt", "jfk.srt", "jfk.txt",
                      "jfk.vtt"]
-    data = json.loads((tmp_path / "jfk.json").read_text())
-    assert data["language"] == "en"
-    assert data["engine"] == "faster-whisper"  # auto, on this machine's CPU
-    assert "ask not what your country" in (tmp_path / "jfk.txt").read_text().lower()
-    assert "%" in result.stderr  # the progress bar
+    said = "ask not what your country can do for you"
+
+    data = json.loads((tmp_path / "jfk.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    assert data["language"] == "en" and data["engine"] == engine_for("auto")
+    assert said in " ".join(s["text"] for s in data["segments"]).lower()
+    txt = (tmp_path / "jfk.txt").read_text(encoding="utf-8")
+    assert re.match(r"^\[00:00:0\d\] \S", txt) and said in txt.lower()
+    docx_text = " ".join(p.text for p in Document(str(tmp_path / "jfk.docx")).paragraphs)
+    assert said in docx_text.lower()
+    for subtitles in (webvtt.from_srt(str(tmp_path / "jfk.srt")),
+                      webvtt.read(str(tmp_path / "jfk.vtt"))):
+        assert said in " ".join(c.text for c in subtitles).lower().replace("\n", " ")
+        assert subtitles[-1].end_in_seconds <= 11.5
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "jfk.csv").read_text(encoding="utf-8-sig"))))
+    assert said in " ".join(r["text"] for r in rows).lower()
+    qda = (tmp_path / "jfk.qda.txt").read_text(encoding="utf-8")
+    assert all(re.match(r"^\[\d\d:\d\d:\d\d\] \S", p) for p in qda.strip().split("\n\n"))
+
+    assert re.search(r"\d+%\|.*\[\d\d:\d\d<\d\d:\d\d\]", result.stderr)  # bar, elapsed<ETA
     assert "7 file(s) written" in result.stdout
+
+
+@pytest.mark.slow
+def test_recordings_with_the_same_name_do_not_overwrite_each_other(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    first = synthesise("The first interview.", tmp_path / "a" / "interview.wav")
+    second = synthesise("The second interview.", tmp_path / "b" / "interview.wav")
+    out = tmp_path / "out"
+    result = run_cli(first, second, "--out", out, "--format", "txt", "--language", "en",
+                     "--temperature", "0")
+    assert result.returncode == 0, result.stderr
+    assert "first" in (out / "interview.txt").read_text().lower()
+    assert "second" in (out / "interview-2.txt").read_text().lower()
+    assert "(interview-2.*)" in result.stdout
+
+
+def test_bad_temperatures_are_refused(tmp_path):
+    result = run_cli("x.wav", "--temperature", "0,2", "--out", tmp_path)
+    assert result.returncode == 2 and "temperatures go from 0 to 1" in result.stderr
 
 
 @pytest.mark.slow

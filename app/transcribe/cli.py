@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--condition-on-previous-text", action="store_true",
                         help="feed each window the previous text (off: fewer loops)")
+    parser.add_argument("--temperature", type=_temperatures, default=None, metavar="T[,T...]",
+                        help="decoding temperatures, tried in order when a window fails "
+                             "Whisper's quality checks (default 0,0.2,...,1; 0: no fallback)")
     parser.add_argument("--no-guard", action="store_true",
                         help="keep repetition loops and text over silence")
     speakers = parser.add_argument_group("speakers")
@@ -64,10 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="THRESHOLD",
                         help="flag words below this confidence as [word?] (default 0.5)")
     parser.add_argument("--remove-fillers", action="store_true", help="drop euh, hum, uh...")
+    parser.add_argument("--timestamps", action="store_true",
+                        help="a [hh:mm:ss] timestamp before each turn of the .txt")
+    parser.add_argument("--no-speaker-names", action="store_true",
+                        help="no speaker names before the turns of the .txt")
     parser.add_argument("--ui-language", default=None, help="language of messages: fr or en")
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def _temperatures(value: str) -> tuple[float, ...]:
+    try:
+        temperatures = tuple(float(t) for t in value.split(",") if t.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers such as 0,0.2,0.4: {value}") from None
+    if not temperatures or any(not 0 <= t <= 1 for t in temperatures):
+        raise argparse.ArgumentTypeError(f"temperatures go from 0 to 1: {value}")
+    return temperatures
+
+
+def output_stems(paths: list[Path]) -> list[str]:
+    """One output name per input: recordings with the same stem in different folders (or
+    with different extensions) get a suffix, so that no export overwrites another."""
+    seen: dict[str, int] = {}
+    stems = []
+    for path in paths:
+        count = seen.get(path.stem.lower(), 0) + 1
+        seen[path.stem.lower()] = count
+        stems.append(path.stem if count == 1 else f"{path.stem}-{count}")
+    return stems
 
 
 def list_models(store: ModelStore) -> int:
@@ -119,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
             condition_on_previous_text=args.condition_on_previous_text,
             guard=not args.no_guard,
+            **({"temperatures": args.temperature} if args.temperature else {}),
         ),
         align=args.align,
         diarize=args.diarize,
@@ -132,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         flag_uncertain=args.flag_uncertain is not None,
         uncertainty_threshold=args.flag_uncertain or 0.5,
         remove_fillers=args.remove_fillers,
+        timestamps=args.timestamps,
+        speaker_names=not args.no_speaker_names,
     )
     try:
         check_options(options, store)
@@ -144,12 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     failed: list[str] = []
-    for index, name in enumerate(args.files, start=1):
-        path = Path(name)
-        label = f"[{index}/{len(args.files)}] {path.name}"
+    paths = [Path(name) for name in args.files]
+    for index, (path, stem) in enumerate(zip(paths, output_stems(paths), strict=True), start=1):
+        label = f"[{index}/{len(paths)}] {path.name}"
         try:
             transcript = _transcribe_with_bar(path, options, store, label)
-            written = write_exports(transcript, formats, args.out, path.stem, conventions)
+            written = write_exports(transcript, formats, args.out, stem, conventions)
         except UserFacingError as error:
             failed.append(path.name)
             print(message("cli.failed", ui, name=path.name, reason=error.message(ui)),
@@ -162,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for warning in transcript.options.get("warnings", []):
             print(f"  ! {message(warning['key'], ui, **warning['params'])}", file=sys.stderr)
-        print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out))
+        print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out,
+                      stem=stem))
     if failed:
         print(message("cli.summary_failed", ui, failed=len(failed), total=len(args.files),
                       names=", ".join(failed)), file=sys.stderr)

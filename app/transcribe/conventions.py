@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .transcript import Segment, Transcript
+from .transcript import Segment, Transcript, Word
 
 FILLERS = {
     "fr": ("euh", "heu", "hum", "hm", "mmh", "bah", "ben"),
@@ -197,6 +197,54 @@ def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
         text = joined[spans[index][0]:spans[last][1]]
         yield tokens[index:last + 1], pseudonymise(text)
         index = last + 1
+
+
+def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Transcript:
+    """A copy for export whose text, words, speaker names, file name and recorded options
+    (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
+    keeps the real names so that the table can change later."""
+    pseudonymise = Pseudonymiser(table)
+    if not pseudonymise.lookup:
+        return transcript
+    copy = Transcript.from_dict(transcript.to_dict())
+    for segment in copy.segments:
+        segment.text = pseudonymise(segment.text)
+        segment.words = _pseudonymise_words(segment.words, pseudonymise)
+    for speaker in copy.speakers.values():
+        speaker.name = pseudonymise(speaker.name)
+    copy.source = pseudonymise(copy.source) if copy.source else copy.source
+    copy.options = _pseudonymise_strings(copy.options, pseudonymise)
+    return copy
+
+
+def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[Word]:
+    """Words a name spans become one word, timed from the first to the last."""
+    tokens = [Token(w.word.strip(), start=w.start, end=w.end) for w in words]
+    joined = " ".join(t.text for t in tokens)
+    if pseudonymise(joined) == joined:
+        return words
+    result: list[Word] = []
+    position = 0
+    for group, text in _regroup(tokens, joined, pseudonymise):
+        originals = words[position: position + len(group)]
+        position += len(group)
+        leading = " " if originals[0].word[:1].isspace() else ""
+        probabilities = [w.probability for w in originals if w.probability is not None]
+        result.append(Word(originals[0].start, originals[-1].end, leading + text,
+                           min(probabilities) if probabilities else None,
+                           originals[0].speaker))
+    return result
+
+
+def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
+    if isinstance(value, str):
+        return pseudonymise(value)
+    if isinstance(value, dict):
+        return {pseudonymise(k) if isinstance(k, str) else k:
+                _pseudonymise_strings(v, pseudonymise) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pseudonymise_strings(v, pseudonymise) for v in value]
+    return value
 
 
 def _bare(text: str) -> str:

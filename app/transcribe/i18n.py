@@ -69,8 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{failed} of {total} file(s) failed: {names}.",
     },
     "cli.written": {
-        "fr": "{name} : {count} fichier(s) écrit(s) dans {folder}",
-        "en": "{name}: {count} file(s) written to {folder}",
+        "fr": "{name} : {count} fichier(s) écrit(s) dans {folder} ({stem}.*)",
+        "en": "{name}: {count} file(s) written to {folder} ({stem}.*)",
     },
     # Job queue (web app): reasons a job stopped that are not the recording's fault.
     "job.failed_unexpected": {

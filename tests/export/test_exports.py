@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import re
+from importlib import resources
 
+import jsonschema
 import pytest
 import srt
 import webvtt
@@ -17,6 +19,9 @@ from transcribe.conventions import Conventions, build_turns, pause_token
 from transcribe.export import FORMATS, parse_formats, render, write_exports
 from transcribe.export.txt import to_txt
 from transcribe.transcript import Segment, Speaker, Transcript, Word
+
+SCHEMA = json.loads(resources.files("transcribe").joinpath("transcript.schema.json")
+                    .read_text(encoding="utf-8"))
 
 
 def w(start, end, text, probability=0.95, speaker=None):
@@ -88,8 +93,16 @@ def test_docx_title_metadata_bold_speakers_and_timestamps(interview):
     assert "1:02:05" in metadata and "whisperx / base" in metadata
 
 
-def test_srt_parses_with_speakers_and_times(interview):
-    subtitles = list(srt.parse(text_of(render(interview, "srt"))))
+def test_srt_parses_with_speakers_and_times(interview, tmp_path):
+    path = tmp_path / "t.srt"
+    path.write_bytes(render(interview, "srt"))
+    # Read back by a parser other than the writer's library.
+    captions = webvtt.from_srt(str(path))
+    assert captions[0].start == "00:00:01.000"
+    assert captions[0].text.startswith("Enquêtrice: Bonjour")
+    assert captions[-1].end == "01:00:10.000"
+    subtitles = list(srt.parse(path.read_text(encoding="utf-8")))
+    assert len(subtitles) == len(captions)
     assert subtitles[0].start.total_seconds() == pytest.approx(1.0)
     assert subtitles[0].content.startswith("Enquêtrice: Bonjour")
     assert all(s.end > s.start for s in subtitles)
@@ -118,6 +131,11 @@ def test_csv_has_start_end_speaker_text(interview):
 
 
 def test_json_round_trips(interview):
+    data = json.loads(render(interview, "json"))
+    jsonschema.validate(data, SCHEMA)  # the documented shape, checked independently
+    assert set(data["segments"][0]) >= {"start", "end", "text", "speaker", "words"}
+    assert set(data["segments"][0]["words"][0]) == {"start", "end", "word", "probability",
+                                                    "speaker"}
     loaded = Transcript.from_json(text_of(render(interview, "json")))
     assert loaded == interview
     assert json.loads(render(interview, "json"))["speakers"]["S1"]["name"] == "Enquêté"
@@ -161,12 +179,17 @@ def test_pseudonyms_apply_to_every_format(interview):
         data = render(interview, name, conventions)
         if name == "docx":
             data = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs).encode()
-        if name == "json":
-            continue  # the JSON is the raw transcript, kept for re-import
         text = text_of(data)
         assert "Dupont" not in text and "Montreuil" not in text, name
         assert "Mme A." in text and "[ville]" in text, name
         assert "avec Anne." in text, name
+    exported = json.loads(render(interview, "json", conventions))
+    jsonschema.validate(exported, SCHEMA)
+    words = [w["word"] for s in exported["segments"] for w in s["words"]]
+    assert " Mme A.," in words and " [ville]." in words and " Anne." in words
+    first = Transcript.from_dict(exported).segments[0]
+    assert first.words_match_text() and first.text == "Bonjour Mme A., merci d'être là."
+    assert "Dupont" in interview.speakers["S1"].name  # the stored transcript is unchanged
 
 
 def test_a_corrected_segment_exports_its_corrected_text(interview):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..conventions import Conventions
+from ..conventions import Conventions, pseudonymise_transcript
 from ..transcript import Transcript
 from .docx import to_docx
 from .qda import to_qda
@@ -37,8 +37,10 @@ FORMATS: dict[str, Format] = {
                to_docx),
         Format("srt", ".srt", "application/x-subrip", _text(to_srt)),
         Format("vtt", ".vtt", "text/vtt", _text(to_vtt)),
+        # The data itself (no pause or uncertainty marks), pseudonyms applied.
         Format("json", ".json", "application/json",
-               lambda transcript, conventions: transcript.to_json().encode("utf-8")),
+               lambda transcript, conventions: pseudonymise_transcript(
+                   transcript, conventions.pseudonyms).to_json().encode("utf-8")),
         Format("csv", ".csv", "text/csv", to_csv),
         # .qda.txt: never overwrites the plain .txt of the same recording.
         Format("qda", ".qda.txt", "text/plain", _text(to_qda)),

@@ -1,16 +1,18 @@
 """Timestamped text for qualitative-analysis software.
 
-One paragraph per turn, starting with `[hh:mm:ss]`, then the speaker's name and a colon,
-then the text; a blank line between paragraphs; UTF-8. Save it next to the recording
-under the same base name so the software links them:
+One paragraph per turn: `[hh:mm:ss]`, a space, the speaker's name and a colon, the text;
+a blank line between paragraphs; UTF-8 without byte-order mark. Saved next to the
+recording under the same base name, the software links the two. What each accepts
+(README, "Exports and analysis software", has the steps):
 
-- MAXQDA: Import > Transcripts with timestamps. MAXQDA recognises `[hh:mm:ss]` at the
-  start of a paragraph and codes speakers from "Name:".
-- NVivo: open the audio/video, Edit > Transcript > Import Rows, "Create one transcript
-  row for each: Timestamp". NVivo accepts a timestamp in square brackets at the start of
-  a paragraph (its documentation: "You can also use brackets [ ] around a timestamp").
-- ATLAS.ti: add the recording, then import this file as its transcript; bracketed
-  `[hh:mm:ss]` timestamps at paragraph starts become synchronisation anchors.
+- MAXQDA: Import > Transcripts with timestamps reads `[hh:mm:ss]` (or `#hh:mm:ss-x#`) at
+  the start of a paragraph, and turns "Name:" into speaker codes.
+- NVivo (Windows): Import Rows, "Create one transcript row for each: Timestamp" reads
+  paragraphs that start with a timestamp; NVivo's help allows `hh:mm:ss` in square
+  brackets or between `#`. Versions whose text import wants tab- or comma-delimited rows
+  take the .docx instead, whose paragraphs start the same way.
+- ATLAS.ti: imports it as the transcript of the recording; the bracketed timestamps
+  become anchors (checked against aTrain's documentation of the same file, not ATLAS.ti).
 """
 
 from __future__ import annotations
