@@ -26,6 +26,7 @@ from transcribe.jobs import (
     QUEUED,
     RUNNING,
     Job,
+    JobDeleted,
     JobQueue,
     JobStore,
     default_runner,
@@ -243,6 +244,53 @@ def test_delete_all_cancels_the_running_job_and_empties_the_data_folder(store):
     assert store.list() == []
 
 
+class DeletesEverythingWhileRead:
+    """An upload being read while another tab presses "delete all"."""
+
+    def __init__(self, queue: JobQueue, data: bytes):
+        self.queue, self.data, self.done = queue, data, False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.done:
+            return b""
+        self.queue.delete_all(timeout=5)
+        self.done = True
+        return self.data
+
+
+def test_a_delete_all_during_an_upload_is_reported_and_leaves_nothing(store):
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False)
+    with pytest.raises(JobDeleted):
+        queue.submit("a.wav", DeletesEverythingWhileRead(queue, b"audio"), options())
+    assert store.list() == [] and not store.root.exists()
+    job = queue.submit("b.wav", b"next", options())  # the next upload works
+    assert [j.id for j in store.list()] == [job.id]
+
+
+def test_a_delete_all_during_the_check_is_reported_as_such(store):
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False)
+
+    def check(path: Path) -> float:
+        queue.delete_all(timeout=5)
+        raise AudioError("audio.not_found", name=path.name)  # what a probe then says
+
+    with pytest.raises(JobDeleted):
+        queue.submit("a.wav", b"a", options(), check=check)
+    assert store.list() == []
+
+
+def test_a_refused_file_is_recorded_without_its_content_and_cannot_be_retried(store):
+    error = {"key": "audio.unreadable", "params": {"name": "broken.mp3"}}
+    job = store.record_refused("broken.mp3", options(), Conventions(), error, size=1600)
+    assert [p.name for p in store.folder(job.id).iterdir()] == ["job.json"]
+    loaded = store.get(job.id)
+    assert (loaded.status, loaded.error, loaded.size) == (FAILED, error, 1600)
+    assert loaded.finished and not store.has_media(loaded)
+    queue = JobQueue(store, RecordingRunner(0), listening_copies=False)
+    assert queue.retry(job.id).status == FAILED  # nothing to run
+    assert queue.delete(job.id) and store.list() == []
+
+
 def test_delete_one_job(store):
     queue = JobQueue(store, RecordingRunner(0), listening_copies=False).start()
     try:
@@ -272,6 +320,7 @@ def test_progress_is_recorded_with_an_estimate(store):
         wait_for(lambda: store.get(job.id).stage == "asr")
         running = store.get(job.id)
         assert 0.3 < running.fraction < 0.7
+        assert running.stage_fraction == 0.5  # the stage's own progress, for the stage list
         assert estimate_remaining(running, running.started + 10) == pytest.approx(
             10 * (1 - running.fraction) / running.fraction)
         assert estimate_remaining(running, running.started + 1) is None  # too early

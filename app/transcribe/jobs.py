@@ -9,6 +9,9 @@ so that a refresh, a closed tab, a lost connection or a server restart loses not
         listening.mp3     a small mono copy for playback in the browser (made while it runs)
         transcript.json   the result, then the reviewer's corrections
 
+A file refused at upload (not audio, damaged, too large) keeps a folder with its job.json
+alone: the job list goes on saying why until the user deletes it.
+
 One worker thread runs the jobs in order, one at a time (they share one GPU). The web app
 keeps one `JobQueue` per server process. Logs name jobs by id only: never a file name
 (interviewees' names often are in it), never audio or transcript text.
@@ -80,6 +83,7 @@ class Job:
     duration: float | None = None  # seconds of audio, when known at upload
     status: str = QUEUED
     stage: str | None = None
+    stage_fraction: float = 0.0  # progress of the current stage, 0..1
     fraction: float = 0.0  # overall progress, 0..1
     started: float | None = None
     finished: float | None = None
@@ -103,6 +107,10 @@ class Job:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
         return _build(cls, data)
+
+
+class JobDeleted(KeyError):
+    """The job was deleted while it was being created (a "delete all" from another tab)."""
 
 
 def new_job_id(now: float | None = None) -> str:
@@ -172,28 +180,44 @@ class JobStore:
     def listening_path(self, job: Job) -> Path:
         return self.folder(job.id) / LISTENING_FILE
 
+    def has_media(self, job: Job) -> bool:
+        """False for a file refused at upload: there is nothing to run again."""
+        return self.media_path(job).is_file()
+
     # -- records -------------------------------------------------------------------------
 
     def create(self, name: str, source: BinaryIO | bytes | Path, options: PipelineOptions | dict,
                conventions: Conventions | dict | None = None,
                duration: float | None = None, status: str = QUEUED) -> Job:
         """Copy the recording into a new job folder, with the given status."""
-        now = time.time()
-        job = Job(
-            id=new_job_id(now),
-            name=Path(name).name or "recording",
-            media=SOURCE_STEM + safe_extension(name),
-            created=now,
-            options=options.to_dict() if isinstance(options, PipelineOptions) else dict(options),
-            conventions=asdict(conventions) if isinstance(conventions, Conventions)
-            else dict(conventions or asdict(Conventions())),
-            duration=duration,
-            status=status,
-        )
+        job = _new_job(name, options, conventions, duration=duration, status=status)
         folder = self.root / job.id
         folder.mkdir(parents=True)
         try:
             job.size = _copy_into(source, folder / job.media)
+            with self.lock:
+                self._write(job)
+        except OSError as error:
+            vanished = not folder.is_dir()
+            shutil.rmtree(folder, ignore_errors=True)
+            if vanished:  # deleted under us: say so, rather than a puzzling OSError
+                raise JobDeleted(job.id) from error
+            raise
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return job
+
+    def record_refused(self, name: str, options: PipelineOptions | dict,
+                       conventions: Conventions | dict | None, error: dict[str, Any],
+                       size: int = 0) -> Job:
+        """A failed job without its recording, for a file refused at upload: the list
+        keeps saying why (in the reader's language) until the user deletes it."""
+        job = _new_job(name, options, conventions, size=size, status=FAILED, error=error)
+        job.finished = job.created
+        folder = self.root / job.id
+        folder.mkdir(parents=True)
+        try:
             with self.lock:
                 self._write(job)
         except BaseException:
@@ -292,7 +316,8 @@ class JobStore:
                     self.update(job.id, status=FAILED, finished=time.time(), stage=None,
                                 error={"key": "job.interrupted", "params": {}})
                 else:
-                    self.update(job.id, status=QUEUED, stage=None, fraction=0.0, started=None)
+                    self.update(job.id, status=QUEUED, stage=None, fraction=0.0,
+                                stage_fraction=0.0, started=None)
                     requeued.append(job.id)
         for job_id in requeued:
             log.info("job %s: queued again after a restart", job_id)
@@ -322,6 +347,21 @@ class JobStore:
         if not self.data_dir.is_dir():
             return []
         return [(p, p.stat().st_size) for p in sorted(self.data_dir.rglob("*")) if p.is_file()]
+
+
+def _new_job(name: str, options: PipelineOptions | dict, conventions: Conventions | dict | None,
+             **fields: Any) -> Job:
+    now = time.time()
+    return Job(
+        id=new_job_id(now),
+        name=Path(name).name or "recording",
+        media=SOURCE_STEM + safe_extension(name),
+        created=now,
+        options=options.to_dict() if isinstance(options, PipelineOptions) else dict(options),
+        conventions=asdict(conventions) if isinstance(conventions, Conventions)
+        else dict(conventions or asdict(Conventions())),
+        **fields,
+    )
 
 
 def safe_extension(name: str) -> str:
@@ -492,7 +532,8 @@ class JobQueue:
             try:
                 duration = check(self.store.media_path(job))
             except UserFacingError as error:
-                self.store.delete(job.id)
+                if not self.store.delete(job.id):  # gone already: not the file's fault
+                    raise JobDeleted(job.id) from error
                 error.params = user_named({"params": error.params}, job)["params"]
                 raise
             except BaseException:
@@ -501,7 +542,7 @@ class JobQueue:
             job = self.store.update(job.id, status=QUEUED,
                                     duration=duration if duration is not None else job.duration)
             if job is None:
-                raise KeyError("job deleted while it was checked")
+                raise JobDeleted("job deleted while it was checked")
         log.info("job %s: queued", job.id)
         self._wake.set()
         return job
@@ -523,11 +564,11 @@ class JobQueue:
 
     def retry(self, job_id: str) -> Job | None:
         job = self.store.get(job_id)
-        if job is None or job.status not in (FAILED, CANCELLED):
+        if job is None or job.status not in (FAILED, CANCELLED) or not self.store.has_media(job):
             return job
         job = self.store.update(job_id, status=QUEUED, error=None, stage=None, fraction=0.0,
-                                started=None, finished=None, cancel_requested=False,
-                                attempts=0, created=time.time())
+                                stage_fraction=0.0, started=None, finished=None,
+                                cancel_requested=False, attempts=0, created=time.time())
         self._wake.set()
         return job
 
@@ -584,7 +625,7 @@ class JobQueue:
                 if current is None or current.status != QUEUED:  # deleted or cancelled since
                     return
                 job = self.store.update(job.id, status=RUNNING, started=started,
-                                        stage=stages[0], fraction=0.0,
+                                        stage=stages[0], stage_fraction=0.0, fraction=0.0,
                                         attempts=current.attempts + 1)
             if job is None:
                 return
@@ -607,7 +648,7 @@ class JobQueue:
             if stage != last["stage"]:
                 log.info("job %s: stage %s", job.id, stage)
             last["stage"], last["written"] = stage, now
-            self.store.update(job.id, stage=stage,
+            self.store.update(job.id, stage=stage, stage_fraction=round(fraction, 4),
                               fraction=round(overall_fraction(stage, fraction, stages), 4))
 
         def cancelled() -> bool:
@@ -639,7 +680,7 @@ class JobQueue:
                 # The server is stopping, not the user: run it again at the next start.
                 outcome = QUEUED
                 self.store.update(job.id, status=QUEUED, stage=None, fraction=0.0,
-                                  started=None)
+                                  stage_fraction=0.0, started=None)
             else:
                 outcome = CANCELLED
                 self.store.update(job.id, status=CANCELLED, stage=None,

@@ -14,6 +14,8 @@ from web_support import APP, interview, seed_done, tone_wav
 from transcribe.conventions import Conventions
 from transcribe.export import render
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.web import reviewing
 
 
 def start(page: str | None = None, **query: str) -> AppTest:
@@ -102,6 +104,8 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     at.checkbox(key="opt_pauses").check()
     at.checkbox(key="opt_uncertain").check()
     at.checkbox(key="opt_fillers").check()
+    at.checkbox(key="opt_timestamps").check()
+    at.checkbox(key="opt_speaker_names").uncheck()
     at.toggle(key="opt_align").set_value(False)
     at.run()
     at.button(key="start").click().run()
@@ -119,6 +123,7 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert options["align"] is False and options["ui_language"] == "fr"
     assert job.conventions["mark_pauses"] and job.conventions["flag_uncertain"]
     assert job.conventions["remove_fillers"] and job.conventions["mark_overlaps"]
+    assert job.conventions["timestamps"] is True and job.conventions["speaker_names"] is False
     assert "1 fichier(s) ajouté(s)" in at.success[0].value
     assert len(at.file_uploader) == 1 and not at.file_uploader[0].value  # emptied
 
@@ -144,12 +149,23 @@ def test_bad_files_are_refused_with_a_reason_and_others_go_on(idle_worker, store
                                "audio/wav")
     at.run()
     at.button(key="start").click().run()
+    assert not at.exception
+    assert "1 fichier(s) ajouté(s)" in at.success[0].value
+    assert "2 fichier(s) refusé(s) : la raison est indiquée dans la liste" in texts(at)
+    # Each refused file stays in the list with its reason, without its content.
+    jobs = {job.name: job for job in store.list()}
+    assert jobs["good.wav"].status == QUEUED
+    assert jobs["notes.pdf"].status == FAILED == jobs["broken.mp3"].status
     errors = [e.value for e in at.error]
     assert any("notes.pdf n'est pas un fichier audio ou vidéo pris en charge" in e
                for e in errors)
     assert any("broken.mp3 n'est pas un fichier audio ou vidéo lisible" in e for e in errors)
-    assert [job.name for job in store.list()] == ["good.wav"]
-    assert sorted(p.name for p in store.root.iterdir()) == [store.list()[0].id]
+    for name in ("notes.pdf", "broken.mp3"):
+        assert [p.name for p in store.folder(jobs[name].id).iterdir()] == ["job.json"]
+        assert not [b for b in at.button if b.key == f"retry-{jobs[name].id}"]  # nothing to retry
+    at.segmented_control[0].set_value("en").run()  # the reason follows the language
+    assert any("The file broken.mp3 is not a readable audio or video file" in e.value
+               for e in at.error)
 
 
 def test_a_file_too_large_is_refused(idle_worker, store, monkeypatch, tmp_path):
@@ -157,8 +173,42 @@ def test_a_file_too_large_is_refused(idle_worker, store, monkeypatch, tmp_path):
     at = start()
     at.file_uploader[0].upload("long.wav", b"\0" * (1024 * 1024 + 1), "audio/wav").run()
     at.button(key="start").click().run()
-    assert "long.wav est trop volumineux : 1 Mo au plus par fichier." in at.error[0].value
-    assert store.list() == []
+    assert any("long.wav est trop volumineux : 1 Mo au plus par fichier." in e.value
+               for e in at.error)
+    [job] = store.list()
+    assert job.status == FAILED and not store.has_media(job)
+
+
+def test_a_server_failure_on_one_file_is_reported_and_the_page_goes_on(idle_worker, store,
+                                                                        tmp_path):
+    """A real OSError while saving (the jobs folder cannot be created: a file is in its
+    way): every file says so in words, nothing crashes."""
+    store.data_dir.mkdir(parents=True)
+    store.root.write_bytes(b"")  # not a folder: creating a job fails with an OSError
+    audio = tone_wav(tmp_path / "a.wav").read_bytes()
+    at = start()
+    at.file_uploader[0].upload("a.wav", audio, "audio/wav")
+    at.file_uploader[0].upload("b.wav", audio, "audio/wav")
+    at.run()
+    at.button(key="start").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    for name in ("a.wav", "b.wav"):
+        assert f"{name} n'a pas pu être enregistré sur le serveur." in "\n".join(errors)
+    assert len(at.file_uploader) == 1 and not at.file_uploader[0].value
+
+
+def test_without_any_model_the_page_says_so_plainly(runner, monkeypatch, tmp_path):
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    monkeypatch.setenv("TRANSCRIBE_MODELS_DIR", str(empty))
+    at = start()
+    page = texts(at)
+    assert f"Aucun modèle Whisper n'est installé (dossier {empty})" in page
+    assert "'-'" not in page and "« - »" not in page and "auto" not in at.error[0].value
+    assert at.button(key="start").disabled
+    at.segmented_control[0].set_value("en").run()
+    assert "No Whisper model is installed" in texts(at)
 
 
 def test_an_uploaded_file_is_transcribed_by_the_worker(runner, store, tmp_path):
@@ -199,6 +249,22 @@ def test_job_list_shows_every_state(idle_worker, store):
     assert "Annulé." in page
     assert "Relire" in page  # the done job links to its review
     assert waiting.id  # (listed first: the queue order)
+
+
+def test_a_running_job_shows_its_stages_and_the_time_left(idle_worker, store):
+    job = store.create("entretien.wav", b"x", PipelineOptions(align=True, diarize=True))
+    store.update(job.id, status=RUNNING, stage="asr", stage_fraction=0.5, fraction=0.4,
+                 started=time.time() - 60)
+    at = start()
+    page = texts(at)
+    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert ("✓ Lecture du fichier → **Transcription : 50 %** → Alignement des mots (à venir)"
+            " → Reconnaissance des locuteurs (à venir) → Attribution des tours de parole "
+            "(à venir)") in page
+    store.update(job.id, stage="diarize", stage_fraction=0.25, fraction=0.85)
+    at.segmented_control[0].set_value("en").run()
+    assert ("✓ Reading the file → ✓ Transcribing → ✓ Aligning words → "
+            "**Finding speakers: 25%** → Assigning turns (to come)") in texts(at)
 
 
 def test_cancel_retry_and_delete_from_the_list(idle_worker, store):
@@ -319,15 +385,33 @@ def test_pseudonym_table_is_shown_and_applied_to_exports(runner, store):
     assert table.value.to_dict("records") == [{"real": "Marie", "pseudonym": "Anne"},
                                               {"real": "Lyon", "pseudonym": "Ville-A"}]
     assert "2 pseudonyme(s) appliqué(s) aux exports." in texts(at)
+    assert "JSON compris" in texts(at)
     job = store.get(job_id)
-    exported = render(store.load_transcript(job), "txt", store.conventions(job)).decode()
-    assert "Anne" in exported and "Ville-A" in exported and "Marie" not in exported
+    for format_name in ("txt", "json"):  # the JSON download too; the stored one keeps them
+        exported = render(store.load_transcript(job), format_name,
+                          store.conventions(job)).decode()
+        assert "Anne" in exported and "Ville-A" in exported and "Marie" not in exported
+    assert "Marie" in store.transcript_path(job).read_text(encoding="utf-8")
 
 
 def test_export_conventions_are_saved_with_the_job(runner, store):
     at, job_id = review(store)
     at.checkbox(key=f"conv-uncertain-{job_id}").check().run()
     assert store.conventions(store.get(job_id)).flag_uncertain is True
+    at.checkbox(key=f"conv-timestamps-{job_id}").check().run()
+    at.checkbox(key=f"conv-speaker-names-{job_id}").uncheck().run()
+    conventions = store.conventions(store.get(job_id))
+    assert conventions.timestamps is True and conventions.speaker_names is False
+    # What the download buttons render: the page's own renderer, from the saved job.
+    job = store.get(job_id)
+    txt = reviewing.render_export(store.load_transcript(job), "txt",
+                                  store.conventions(job)).decode()
+    assert txt.startswith("[00:00:00] Bonjour [Marie,?] merci")
+    assert "[00:00:03] Avec plaisir" in txt and "Enquêteur·rice" not in txt
+    at.checkbox(key=f"conv-speaker-names-{job_id}").check().run()
+    txt = reviewing.render_export(store.load_transcript(job), "txt",
+                                  store.conventions(store.get(job_id))).decode()
+    assert txt.startswith("[00:00:00] Enquêteur·rice: Bonjour")
     labels = sorted(b.label for b in at.get("download_button"))
     assert labels == sorted(["Texte (.txt)", "Word (.docx)", "Sous-titres SRT (.srt)",
                       "Sous-titres WebVTT (.vtt)", "JSON (réimportable) (.json)",
@@ -355,6 +439,13 @@ def test_delete_everything_empties_the_data_folder(runner, store, data_dir):
     assert "Tous les fichiers ont été supprimés." in texts(at)
     assert data_dir.is_dir() and list(data_dir.iterdir()) == []
     assert "Le dossier de données est vide." in texts(at)
+
+
+def test_privacy_guarantees_say_who_can_open_the_service(runner, monkeypatch):
+    page = texts(start("privacy"))
+    assert "le service n'écoute que sur cet ordinateur (127.0.0.1)" in page
+    assert "mot de passe protège" not in page and "disparaissent avec le service" not in page
+    assert "restent dans le dossier de données jusqu'à ce que vous les supprimiez" in page
 
 
 def test_the_deadline_shows_when_set(runner, monkeypatch):

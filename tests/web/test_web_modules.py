@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
+import shutil
 import string
+import subprocess
+import sys
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +21,7 @@ from web_support import interview, tone_wav
 from transcribe.conventions import Conventions
 from transcribe.export import FORMATS
 from transcribe.i18n import UserFacingError
-from transcribe.jobs import RUNNING, Job
+from transcribe.jobs import FAILED, QUEUED, RUNNING, Job, JobQueue, JobStore
 from transcribe.models import ModelStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.web import display, reviewing, strings, uploading
@@ -108,7 +112,8 @@ def test_every_key_the_pages_use_exists():
     expanded = {f"preset.{p}" for p in uploading.PRESETS} | {
         f"preset.{p}.help" for p in uploading.PRESETS} | {
         f"stage.{s}" for s in ("decode", "asr", "align", "diarize", "assign")} | {
-        f"export.format.{f}" for f in FORMATS} | {"role.interviewer", "role.interviewee"}
+        f"export.format.{f}" for f in FORMATS} | {"role.interviewer", "role.interviewee"} | {
+        f"stage.state.{s}" for s in ("done", "current", "todo")} | {"upload.no_model"}
     missing = (_used_keys() | expanded) - set(strings.STRINGS)
     assert not missing
 
@@ -176,6 +181,33 @@ def test_labels():
     assert display.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
 
 
+def test_who_can_open_the_service_is_said_truthfully():
+    password = load_settings({"TRANSCRIBE_PASSWORD": "x"})
+    local = load_settings({})
+    exposed = load_settings({"TRANSCRIBE_ADDRESS": "0.0.0.0"})
+    assert display.access_text(password, "fr").startswith("- Un mot de passe protège l'accès")
+    assert "cet ordinateur (127.0.0.1)" in display.access_text(local, "fr")
+    assert display.access_text(exposed, "en").startswith(
+        "- Warning: no password, and the service listens on 0.0.0.0")
+    deployed = load_settings({"TRANSCRIBE_PASSWORD": "x",
+                              "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"})
+    assert "disappears with the service" in display.lifetime_text(deployed, "en")
+    assert "until you delete them" in display.lifetime_text(local, "en")
+
+
+def test_the_uploaders_refusals_are_worded_in_the_pages_language():
+    style = display.uploader_style(browse="Choisir", dropzone="ou glissez", too_large="Trop "
+                                   "volumineux : 1 Mo", failed="L'envoi a échoué")
+    chip = '[data-testid="stFileChip"][aria-invalid="true"]'
+    assert f'{chip} [role="alert"]::after {{\n  content: "Trop volumineux : 1 Mo"' in style
+    assert f'{chip}[data-reason="failed"] [role="alert"]::after {{ content: "L\'envoi a ' \
+           'échoué"; }' in style
+    assert '[data-testid="stTooltipErrorContent"] { display: none; }' in style
+    assert "File must be" in display.UPLOAD_CHIP_SCRIPT  # Streamlit's words it recognises
+    assert display.error_text({"key": "upload.save_failed", "params": {"name": "a.wav"}},
+                              "en").startswith("a.wav could not be saved on the server.")
+
+
 def test_remaining_time_and_queue_order():
     job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
               started=100.0, fraction=0.25)
@@ -229,6 +261,111 @@ def test_files_refused_before_upload(tmp_path, name, size, key):
         uploading.check_file(name, size, 2, tmp_path)
     assert refused.value.key == key
     assert name in refused.value.message("fr")
+
+
+class DeletesEverythingWhileRead:
+    """An upload being read while another tab presses "delete all"."""
+
+    def __init__(self, queue: JobQueue):
+        self.queue, self.done = queue, False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.done:
+            return b""
+        self.done = True
+        self.queue.delete_all(timeout=5)
+        return b"RIFF"
+
+
+def test_a_batch_goes_on_after_a_delete_all_and_a_refusal(tmp_path):
+    queue = JobQueue(JobStore(tmp_path / "data"), listening_copies=False)
+    choices = uploading.FormChoices()
+    wav = tone_wav(tmp_path / "t.wav").read_bytes()
+    outcomes = [uploading.save_upload(queue, name, data, size, choices, 10) for name, data, size
+                in (("racing.wav", DeletesEverythingWhileRead(queue), 4),
+                    ("notes.pdf", b"%PDF", 4), ("good.wav", wav, len(wav)))]
+    racing, notes, good = outcomes
+    assert racing.error == {"key": "upload.deleted_meanwhile", "params": {"name": "racing.wav"}}
+    assert display.error_text(racing.error, "fr").startswith(
+        "racing.wav n'a pas été enregistré : tous les fichiers ont été supprimés")
+    assert notes.refused and notes.job.status == FAILED and not notes.error
+    assert good.queued and good.job.status == QUEUED
+    assert {j.name for j in queue.store.list()} == {"notes.pdf", "good.wav"}
+
+
+FILL_THE_DISK = """
+import json, sys
+from pathlib import Path
+from transcribe.jobs import JobQueue, JobStore
+from transcribe.web import uploading
+
+data, wav = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
+
+class FillsTheDisk:
+    # Another upload takes the last bytes of the disk while this one is copied.
+    def __init__(self):
+        self.sent = False
+    def read(self, size=-1):
+        if self.sent:
+            return b""
+        self.sent = True
+        try:
+            with open(data / "someone-else", "wb") as other:
+                while True:
+                    other.write(bytes(1 << 20))
+                    other.flush()
+        except OSError:
+            pass
+        return bytes(1 << 20)
+
+queue = JobQueue(JobStore(data), listening_copies=False)
+choices = uploading.FormChoices()
+files = [("first.wav", wav, len(wav)), ("second.wav", FillsTheDisk(), 1 << 20),
+         ("third.wav", wav, len(wav))]
+outcomes = [uploading.save_upload(queue, *file, choices, 10) for file in files]
+print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error] for o in outcomes],
+                  "jobs": sorted(j.name for j in queue.store.list()),
+                  "folders": len(list((data / "jobs").iterdir()))}))
+"""
+
+
+def unshare_prefix() -> list[str] | None:
+    """A command prefix that gives a private mount namespace, or None where none is allowed."""
+    if not shutil.which("unshare"):
+        return None
+    for prefix in (["unshare", "--map-root-user", "--mount"], ["unshare", "--mount"]):
+        if subprocess.run([*prefix, "true"], capture_output=True).returncode == 0:
+            return prefix
+    return None
+
+
+def test_a_full_disk_mid_copy_is_reported_and_the_batch_goes_on(tmp_path):
+    """A real full disk: a 70 MB tmpfs (in a private mount namespace) as the data folder,
+    filled by "someone else" while the second file is copied."""
+    prefix = unshare_prefix()
+    if prefix is None:
+        pytest.skip("no mount namespace here (unshare refused)")
+    data = tmp_path / "data"
+    data.mkdir()
+    script = tmp_path / "fill.py"
+    script.write_text(FILL_THE_DISK)
+    wav = tone_wav(tmp_path / "t.wav")
+    result = subprocess.run(
+        [*prefix, "sh", "-c", 'mount -t tmpfs -o size=70m tmpfs "$1" && exec "$2" "$3" "$1" "$4"',
+         "sh", str(data), sys.executable, str(script), str(wav)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    first, second, third = report["outcomes"]
+    assert first == ["first.wav", True, False, None]
+    no_space = {"key": "upload.no_space", "params": {"name": "second.wav"}}
+    assert second == ["second.wav", False, False, no_space]  # the disk filled up mid-copy
+    # No room even for a record of the refusal: the reason is shown, nothing is kept.
+    assert third == ["third.wav", False, False, {"key": "upload.no_space",
+                                                 "params": {"name": "third.wav"}}]
+    assert report["jobs"] == ["first.wav"] and report["folders"] == 1  # no half copy left
+    assert "Plus assez d'espace pour enregistrer second.wav" in display.error_text(
+        no_space, "fr")
 
 
 def test_media_files_accepted(tmp_path):

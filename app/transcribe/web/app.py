@@ -20,8 +20,10 @@ VIEWS = Path(__file__).with_name("views")
 quiet_libraries()
 settings = state.settings()
 st.session_state.setdefault(state.LANGUAGE_KEY, settings.ui_language)
-st.set_page_config(page_title=t("app.title"), page_icon=":material/graphic_eq:",
-                   layout="wide", initial_sidebar_state="expanded")
+# An emoji favicon is drawn from a data: URL; a :material/...: one would be fetched from
+# fonts.gstatic.com on every visit, and an offline service makes no such request.
+st.set_page_config(page_title=t("app.title"), page_icon="🎙️", layout="wide",
+                   initial_sidebar_state="expanded")
 
 
 def deadline_notice() -> None:

@@ -10,7 +10,9 @@ from ..export import FORMATS
 from ..i18n import MESSAGES, format_duration, message
 from ..jobs import ACTIVE, Job, estimate_remaining, pipeline_options_from_dict
 from ..models import WHISPER_HINTS
-from .strings import SPOKEN_LANGUAGES, text
+from ..pipeline import stages_for
+from .settings import LOCAL_ADDRESS, Settings
+from .strings import SPOKEN_LANGUAGES, STRINGS, text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
@@ -46,15 +48,19 @@ def warning_texts(warnings: list[dict], language: str) -> list[str]:
 
 
 def record_text(record: dict | None, language: str) -> str | None:
+    """An {"key", "params"} record: the engine's messages (i18n), or the web app's own
+    (strings.py, for upload problems that only the web app meets)."""
     if not record:
         return None
     key, params = record.get("key", ""), dict(record.get("params") or {})
-    if key not in MESSAGES:
-        return None
     try:
-        return message(key, language, **params)
+        if key in MESSAGES:
+            return message(key, language, **params)
+        if key in STRINGS:
+            return text(key, language, **params)
     except (KeyError, IndexError, ValueError):
         return None
+    return None
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:
@@ -64,6 +70,26 @@ def remaining_label(job: Job, language: str, now: float | None = None) -> str:
     if left < 60:
         return text("eta.seconds", language)
     return text("eta.minutes", language, minutes=round(left / 60))
+
+
+def stage_states(job: Job) -> list[tuple[str, str, int]]:
+    """A running job's stages in order, each (stage, "done" | "current" | "todo", percent
+    of that stage). A stage the pipeline skipped (no alignment model for the language)
+    counts as done once a later one has started."""
+    stages = stages_for(pipeline_options_from_dict(job.options))
+    current = stages.index(job.stage) if job.stage in stages else -1
+    percent = int(min(max(job.stage_fraction, 0.0), 1.0) * 100)
+    return [(stage, "done" if index < current else "current" if index == current else "todo",
+             percent if index == current else (100 if index < current else 0))
+            for index, stage in enumerate(stages)]
+
+
+def stages_text(job: Job, language: str) -> str:
+    """One line (markdown): ✓ Reading the file → **Transcribing: 40%** → Aligning words
+    (to come)..."""
+    return " → ".join(text(f"stage.state.{state}", language,
+                           stage=text(f"stage.{stage}", language), percent=percent)
+                      for stage, state, percent in stage_states(job))
 
 
 def elapsed_label(job: Job) -> str:
@@ -91,6 +117,69 @@ def css_string(value: str) -> str:
     """A CSS string literal (for `content:`), whatever the text holds."""
     return '"' + "".join(c if c.isalnum() or c in " .,·:;()-'" else f"\\{ord(c):x} "
                          for c in value) + '"'
+
+
+def uploader_style(browse: str, dropzone: str, too_large: str, failed: str) -> str:
+    """CSS that puts the page's language into Streamlit's file uploader, whose own words
+    are English whatever the language: its button, its drop zone, and the chip of a file
+    it refuses before sending (beyond server.maxUploadSize, which is our limit). That
+    chip's reason is normally only in a hover tooltip, in English: it is written out in the
+    chip instead, and the tooltip hidden. `too_large` is the default reason (the only one
+    the browser itself can give here); UPLOAD_CHIP_SCRIPT marks chips that failed
+    otherwise (the network) so that they get `failed`."""
+    chip = '[data-testid="stFileChip"][aria-invalid="true"]'
+    return f"""<style>
+[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button p::after {{
+  content: {css_string(browse)}; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: {css_string(dropzone)}; font-size: 0.875rem; }}
+{chip} {{ flex-wrap: wrap; }}
+{chip} [role="alert"] {{
+  position: static; width: 100%; height: auto; margin: 0; padding: 0 0.25rem 0.2rem;
+  clip: auto; overflow: visible; white-space: normal; font-size: 0; }}
+{chip} [role="alert"]::after {{
+  content: {css_string(too_large)}; font-size: 0.8rem; line-height: 1.3; }}
+{chip}[data-reason="failed"] [role="alert"]::after {{ content: {css_string(failed)}; }}
+[data-testid="stTooltipErrorContent"] {{ display: none; }}
+</style>"""
+
+
+# Streamlit words the reason of a refused file in English only; this tells the "too large"
+# chips (the usual case) from uploads that failed on the way, for uploader_style.
+UPLOAD_CHIP_SCRIPT = """<script>
+(() => {
+  if (window.transcribeChipWatch) return;
+  const tooLarge = /File must be .* or smaller/;
+  const mark = () => {
+    for (const chip of document.querySelectorAll(
+        '[data-testid="stFileChip"][aria-invalid="true"]')) {
+      const alert = chip.querySelector('[role="alert"]');
+      const reason = tooLarge.test(alert ? alert.textContent : '') ? 'too-large' : 'failed';
+      if (chip.dataset.reason !== reason) chip.dataset.reason = reason;
+    }
+  };
+  window.transcribeChipWatch = new MutationObserver(mark);
+  window.transcribeChipWatch.observe(document.body, {childList: true, subtree: true,
+                                                     characterData: true});
+  mark();
+})();
+</script>"""
+
+
+def access_text(settings: Settings, language: str) -> str:
+    """Who can open the service, truthfully for this run."""
+    if settings.password:
+        return text("privacy.access_password", language)
+    if settings.address == LOCAL_ADDRESS:
+        return text("privacy.access_local", language)
+    return text("privacy.access_open", language, address=settings.address or "*")
+
+
+def lifetime_text(settings: Settings, language: str) -> str:
+    key = "privacy.lifetime_deadline" if settings.delete_at else "privacy.lifetime_local"
+    return text(key, language)
 
 
 def job_summary(job: Job, language: str, zone: str | None = None) -> str:
@@ -123,6 +212,4 @@ __all__ = ["format_duration"]
 
 
 def _has_text(key: str) -> bool:
-    from .strings import STRINGS
-
     return key in STRINGS

@@ -68,6 +68,42 @@ STRINGS: dict[str, dict[str, str]] = {
     "upload.saving": {"fr": "Enregistrement de {name}…", "en": "Saving {name}…"},
     "upload.queued": {"fr": "{count} fichier(s) ajouté(s) à la file d'attente.",
                       "en": "{count} file(s) added to the queue."},
+    "upload.refused": {
+        "fr": "{count} fichier(s) refusé(s) : la raison est indiquée dans la liste ci-dessous.",
+        "en": "{count} file(s) refused: the reason is shown in the list below.",
+    },
+    "upload.save_failed": {
+        "fr": "{name} n'a pas pu être enregistré sur le serveur. Réessayez ; si cela se "
+              "reproduit, signalez-le avec l'heure.",
+        "en": "{name} could not be saved on the server. Try again; if it happens again, "
+              "report it with the time.",
+    },
+    "upload.deleted_meanwhile": {
+        "fr": "{name} n'a pas été enregistré : tous les fichiers ont été supprimés pendant "
+              "son envoi (« Supprimer tous mes fichiers »). Déposez-le à nouveau si besoin.",
+        "en": "{name} was not saved: every file was deleted while it was being sent "
+              "(\"Delete all my files\"). Drop it again if needed.",
+    },
+    # Shown inside Streamlit's own chip when it refuses a file before sending it.
+    "upload.chip_too_large": {"fr": "Trop volumineux : {limit} Mo au plus par fichier.",
+                              "en": "Too large: {limit} MB at most per file."},
+    "upload.chip_failed": {
+        "fr": "L'envoi a échoué : retirez ce fichier et déposez-le à nouveau.",
+        "en": "The upload failed: remove this file and drop it again.",
+    },
+    "upload.no_model": {
+        "fr": "Aucun modèle Whisper n'est installé (dossier {folder}) : la transcription est "
+              "impossible. Lancez « make models », ou prévenez la personne qui administre "
+              "ce service.",
+        "en": "No Whisper model is installed (folder {folder}): transcription is not "
+              "possible. Run \"make models\", or tell whoever runs this service.",
+    },
+    "upload.no_model_openai": {
+        "fr": "Aucun modèle openai-whisper n'est installé (dossier {folder}). Choisissez le "
+              "moteur « auto » dans les options avancées.",
+        "en": "No openai-whisper model is installed (folder {folder}). Choose the \"auto\" "
+              "engine in the advanced options.",
+    },
 
     # -- options --------------------------------------------------------------------------
     "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
@@ -146,6 +182,22 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "Remove fillers (uh, um)"},
     "conv.fillers_help": {"fr": "Pour une transcription « nettoyée ».",
                           "en": "For a clean-read transcript."},
+    "conv.timestamps": {"fr": "Horodatage [hh:mm:ss] à chaque tour (texte)",
+                        "en": "[hh:mm:ss] timestamp at each turn (text)"},
+    "conv.timestamps_help": {
+        "fr": "Dans le fichier .txt, chaque tour de parole commence par son heure dans "
+              "l'enregistrement (lisible par MAXQDA).",
+        "en": "In the .txt file, each turn starts with its time in the recording (MAXQDA "
+              "reads it).",
+    },
+    "conv.speaker_names": {"fr": "Noms des locuteurs (texte)",
+                           "en": "Speaker names (text)"},
+    "conv.speaker_names_help": {
+        "fr": "Dans le fichier .txt, le nom du locuteur avant chaque tour. Décochez pour un "
+              "texte continu.",
+        "en": "In the .txt file, the speaker's name before each turn. Untick for running "
+              "text.",
+    },
     "opt.advanced": {"fr": "Options avancées", "en": "Advanced options"},
     "opt.engine": {"fr": "Moteur", "en": "Engine"},
     "opt.engine_help": {
@@ -183,6 +235,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage.align": {"fr": "Alignement des mots", "en": "Aligning words"},
     "stage.diarize": {"fr": "Reconnaissance des locuteurs", "en": "Finding speakers"},
     "stage.assign": {"fr": "Attribution des tours de parole", "en": "Assigning turns"},
+    # One running job's stages, in order, joined by arrows.
+    "stage.state.done": {"fr": "✓ {stage}", "en": "✓ {stage}"},
+    "stage.state.current": {"fr": "**{stage} : {percent} %**", "en": "**{stage}: {percent}%**"},
+    "stage.state.todo": {"fr": "{stage} (à venir)", "en": "{stage} (to come)"},
     "eta.estimating": {"fr": "estimation du temps restant…",
                        "en": "estimating the time left…"},
     "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
@@ -277,11 +333,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "replace.done": {"fr": "{count} remplacement(s).", "en": "{count} replacement(s)."},
     "pseudonyms.help": {
         "fr": "Chaque nom réel est remplacé par son pseudonyme dans le texte et les noms des "
-              "locuteurs de tous les fichiers téléchargés (sauf le JSON brut, qui garde la "
-              "transcription d'origine). La transcription affichée ici n'est pas modifiée.",
+              "locuteurs de tous les fichiers téléchargés, JSON compris. La transcription "
+              "affichée ici, et celle conservée sur le serveur, gardent les vrais noms.",
         "en": "Each real name is replaced by its pseudonym in the text and speaker names of "
-              "every downloaded file (except the raw JSON, which keeps the original "
-              "transcript). The transcript shown here is not changed.",
+              "every downloaded file, JSON included. The transcript shown here, and the one "
+              "kept on the server, keep the real names.",
     },
     "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
     "pseudonyms.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
@@ -324,12 +380,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Pour chaque fichier déposé, un dossier `jobs/<identifiant>/` contient :\n"
               "- `source.<ext>` : l'enregistrement déposé ;\n"
               "- `listening.mp3` : une copie légère pour l'écoute dans le navigateur ;\n"
-              "- `transcript.json` : la transcription et vos corrections ;\n"
+              "- `transcript.json` : la transcription et vos corrections, avec les vrais "
+              "noms (les pseudonymes ne s'appliquent qu'aux fichiers téléchargés) ;\n"
               "- `job.json` : le nom du fichier, les options, l'état et les pseudonymes.",
         "en": "For each uploaded file, a folder `jobs/<id>/` holds:\n"
               "- `source.<ext>`: the uploaded recording;\n"
               "- `listening.mp3`: a light copy for listening in the browser;\n"
-              "- `transcript.json`: the transcript and your corrections;\n"
+              "- `transcript.json`: the transcript and your corrections, with the real "
+              "names (pseudonyms apply to downloaded files only);\n"
               "- `job.json`: the file's name, options, status and pseudonyms.",
     },
     "privacy.column_recording": {"fr": "Enregistrement", "en": "Recording"},
@@ -358,12 +416,39 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "- Les modèles sont installés sur le serveur : aucun téléchargement, aucune "
               "télémétrie.\n"
               "- Les journaux du serveur ne contiennent ni son, ni texte, ni nom de fichier : "
-              "seulement des identifiants de tâches et des durées.\n"
-              "- Le mot de passe protège l'accès ; les données disparaissent avec le service.",
+              "seulement des identifiants de tâches et des durées.",
         "en": "- The models are installed on the server: no downloads, no telemetry.\n"
               "- Server logs contain no audio, no text and no file names: only job ids and "
-              "durations.\n"
-              "- The password protects access; the data disappears with the service.",
+              "durations.",
+    },
+    # Who can open the service: one of the three, from the settings.
+    "privacy.access_password": {
+        "fr": "- Un mot de passe protège l'accès : chaque page demande de se connecter.",
+        "en": "- A password protects access: every page asks you to log in.",
+    },
+    "privacy.access_local": {
+        "fr": "- Pas de mot de passe : le service n'écoute que sur cet ordinateur "
+              "(127.0.0.1), personne d'autre sur le réseau ne peut l'ouvrir.",
+        "en": "- No password: the service listens on this machine only (127.0.0.1); nobody "
+              "else on the network can open it.",
+    },
+    "privacy.access_open": {
+        "fr": "- Attention : pas de mot de passe, et le service écoute sur {address} : toute "
+              "personne qui peut joindre cette adresse peut l'ouvrir.",
+        "en": "- Warning: no password, and the service listens on {address}: anyone who can "
+              "reach that address can open it.",
+    },
+    # How long the files stay: with a deletion deadline (a deployed service) or not.
+    "privacy.lifetime_deadline": {
+        "fr": "- Les données disparaissent avec le service, au plus tard à l'heure de "
+              "suppression indiquée plus haut.",
+        "en": "- The data disappears with the service, at the latest at the deletion time "
+              "shown above.",
+    },
+    "privacy.lifetime_local": {
+        "fr": "- Les fichiers restent dans le dossier de données jusqu'à ce que vous les "
+              "supprimiez (bouton ci-dessus).",
+        "en": "- The files stay in the data folder until you delete them (button above).",
     },
 }
 

@@ -3,16 +3,18 @@ here, so that it can be tested directly."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..asr import AsrOptions
 from ..audio import probe
 from ..conventions import Conventions
 from ..i18n import UserFacingError
-from ..jobs import JobQueue
+from ..jobs import Job, JobDeleted, JobQueue, JobStore, describe_error
 from ..models import WHISPER_PREFERENCE, ModelStore
 from ..pipeline import PipelineOptions
 from ..speakers import SpeakerOptions
@@ -28,6 +30,9 @@ LANGUAGE_CHOICES = ("auto", "fr", "en", "de", "es", "it", "pt", "nl", "pl", "ro"
                     "ar", "tr", "fa", "zh", "ja", "ko", "vi", "hi", "sv", "da", "no", "fi",
                     "el", "cs", "hu", "he", "ca", "eu", "br", "oc")
 DISK_MARGIN = 64 << 20  # bytes kept free beyond the upload itself
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+log = logging.getLogger("transcribe.web")
 
 
 class UploadError(UserFacingError):
@@ -53,6 +58,22 @@ class FormChoices:
     flag_uncertain: bool = False
     uncertainty_threshold: float = 0.5
     remove_fillers: bool = False
+    timestamps: bool = False
+    speaker_names: bool = True
+
+
+@dataclass
+class UploadOutcome:
+    """What became of one uploaded file."""
+
+    name: str
+    job: Job | None = None  # queued, or (refused) a failed job that says why
+    refused: bool = False
+    error: dict[str, Any] | None = None  # {"key", "params"}: to show now, nothing recorded
+
+    @property
+    def queued(self) -> bool:
+        return self.job is not None and not self.refused
 
 
 def pipeline_options(choices: FormChoices) -> PipelineOptions:
@@ -76,7 +97,8 @@ def conventions(choices: FormChoices) -> Conventions:
     return Conventions(mark_pauses=choices.mark_pauses, mark_overlaps=choices.mark_overlaps,
                        flag_uncertain=choices.flag_uncertain,
                        uncertainty_threshold=choices.uncertainty_threshold,
-                       remove_fillers=choices.remove_fillers)
+                       remove_fillers=choices.remove_fillers, timestamps=choices.timestamps,
+                       speaker_names=choices.speaker_names)
 
 
 def model_choices(store: ModelStore, engine: str) -> list[str]:
@@ -118,3 +140,39 @@ def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
     check_file(name, size, max_upload_mb, queue.store.data_dir)
     return queue.submit(name, data, pipeline_options(choices), conventions(choices),
                         check=readable_duration)
+
+
+def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+                choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
+    """queue_upload for one file of a batch: whatever goes wrong is this file's outcome,
+    never an exception, so that the other files go on. A file refused for what it is
+    stays in the job list with its reason; a failure of the server (disk full, files
+    deleted meanwhile from another tab) is only reported."""
+    try:
+        return UploadOutcome(name, job=queue_upload(queue, name, data, size, choices,
+                                                    max_upload_mb))
+    except UserFacingError as error:
+        return refusal(queue.store, name, size, choices, describe_error(error))
+    except JobDeleted:
+        return UploadOutcome(name, error={"key": "upload.deleted_meanwhile",
+                                          "params": {"name": name}})
+    except OSError as error:
+        log.warning("upload not saved: %s (errno %s)", type(error).__name__, error.errno)
+        key = "upload.no_space" if error.errno in DISK_FULL else "upload.save_failed"
+        return UploadOutcome(name, error={"key": key, "params": {"name": name}})
+    except Exception as error:  # noqa: BLE001 - one file must not stop the batch
+        log.error("upload not saved: unexpected %s", type(error).__name__)
+        return UploadOutcome(name, error={"key": "upload.save_failed",
+                                          "params": {"name": name}})
+
+
+def refusal(store: JobStore, name: str, size: int, choices: FormChoices,
+            error: dict[str, Any]) -> UploadOutcome:
+    """A refused file as a failed job in the list; when even that cannot be written (a
+    full disk), the reason is only shown."""
+    try:
+        job = store.record_refused(name, pipeline_options(choices), conventions(choices),
+                                   error, size)
+    except OSError:
+        return UploadOutcome(name, error=error)
+    return UploadOutcome(name, job=job, refused=True)

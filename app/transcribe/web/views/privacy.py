@@ -64,4 +64,5 @@ st.button(t("privacy.delete_button"), type="primary", icon=":material/delete_for
           disabled=not confirmed or not files, on_click=delete_everything, key="delete-all")
 
 st.subheader(t("privacy.guarantees_title"))
-st.markdown(t("privacy.guarantees"))
+st.markdown("\n".join((t("privacy.guarantees"), display.access_text(settings, language),
+                       display.lifetime_text(settings, language))))

@@ -373,12 +373,14 @@ def save_conventions() -> None:
         mark_overlaps=st.session_state[f"conv-overlaps-{job.id}"],
         flag_uncertain=st.session_state[f"conv-uncertain-{job.id}"],
         uncertainty_threshold=st.session_state[f"conv-threshold-{job.id}"],
-        remove_fillers=st.session_state[f"conv-fillers-{job.id}"]))
+        remove_fillers=st.session_state[f"conv-fillers-{job.id}"],
+        speaker_names=st.session_state[f"conv-speaker-names-{job.id}"],
+        timestamps=st.session_state[f"conv-timestamps-{job.id}"]))
 
 
 with tab_export:
     st.caption(t("export.help"))
-    columns = st.columns(2)
+    columns = st.columns(3)  # marks in the text; uncertain words; the .txt's layout
     columns[0].checkbox(t("conv.pauses"), value=conventions.mark_pauses,
                         key=f"conv-pauses-{job.id}", on_change=save_conventions)
     columns[0].checkbox(t("conv.overlaps"), value=conventions.mark_overlaps,
@@ -389,6 +391,12 @@ with tab_export:
                         key=f"conv-uncertain-{job.id}", on_change=save_conventions)
     columns[1].slider(t("conv.threshold"), 0.1, 0.9, conventions.uncertainty_threshold, 0.05,
                       key=f"conv-threshold-{job.id}", on_change=save_conventions)
+    columns[2].checkbox(t("conv.speaker_names"), value=conventions.speaker_names,
+                        key=f"conv-speaker-names-{job.id}", on_change=save_conventions,
+                        help=t("conv.speaker_names_help"))
+    columns[2].checkbox(t("conv.timestamps"), value=conventions.timestamps,
+                        key=f"conv-timestamps-{job.id}", on_change=save_conventions,
+                        help=t("conv.timestamps_help"))
 
     st.subheader(t("export.files"))
     stem = job.stem

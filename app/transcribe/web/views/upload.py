@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from transcribe.asr import AUTO, ENGINES
-from transcribe.i18n import UserFacingError, message
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.web import display, state, strings, uploading
 from transcribe.web.state import t
@@ -25,15 +24,11 @@ for kind, text in st.session_state.pop("upload_flash", []):
 # -- the form --------------------------------------------------------------------------------
 
 # The uploader's own words are English whatever the language: replace them in place.
-st.html(f"""<style>
-[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzone"] button p::after {{
-  content: {display.css_string(t("upload.browse"))}; font-size: 0.875rem; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
-  content: {display.css_string(t("upload.dropzone", limit=settings.max_upload_mb))};
-  font-size: 0.875rem; }}
-</style>""")
+st.html(display.uploader_style(
+    browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
+    too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
+    failed=t("upload.chip_failed")))
+st.html(display.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
 
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
@@ -69,7 +64,8 @@ with right:
                              help=t("opt.model_help"))
     else:
         model = None
-        st.error(message("model.not_found", language, kind=engine, name="-", available="-"))
+        st.error(t("upload.no_model_openai" if engine == "openai-whisper" else "upload.no_model",
+                   folder=str(models_on_disk.root)), icon=":material/error:")
     with st.expander(t("opt.conventions")):
         st.caption(t("opt.conventions_help"))
         mark_pauses = st.checkbox(t("conv.pauses"), key="opt_pauses", help=t("conv.pauses_help"))
@@ -81,6 +77,10 @@ with right:
                               disabled=not flag_uncertain, help=t("conv.threshold_help"))
         remove_fillers = st.checkbox(t("conv.fillers"), key="opt_fillers",
                                      help=t("conv.fillers_help"))
+        speaker_names = st.checkbox(t("conv.speaker_names"), value=True, key="opt_speaker_names",
+                                    help=t("conv.speaker_names_help"))
+        timestamps = st.checkbox(t("conv.timestamps"), key="opt_timestamps",
+                                 help=t("conv.timestamps_help"))
     with st.expander(t("opt.advanced")):
         st.selectbox(t("opt.engine"), [AUTO, *sorted(ENGINES)], key="opt_engine",
                      help=t("opt.engine_help"))
@@ -97,20 +97,20 @@ if start and files and model:
         device=settings.device, ui_language=language, interviewer_name=interviewer,
         interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
         flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
-        remove_fillers=remove_fillers)
-    flash: list[tuple[str, str]] = []
-    queued = 0
+        remove_fillers=remove_fillers, timestamps=timestamps, speaker_names=speaker_names)
+    outcomes: list[uploading.UploadOutcome] = []
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        try:
-            uploading.queue_upload(queue, upload.name, upload, upload.size, choices,
-                                   settings.max_upload_mb)
-            queued += 1
-        except UserFacingError as error:
-            flash.append(("error", error.message(language)))
-    if queued:
-        flash.insert(0, ("success", t("upload.queued", count=queued)))
+        outcomes.append(uploading.save_upload(queue, upload.name, upload, upload.size, choices,
+                                              settings.max_upload_mb))
+    flash: list[tuple[str, str]] = []
+    if queued := sum(outcome.queued for outcome in outcomes):
+        flash.append(("success", t("upload.queued", count=queued)))
+    if refused := sum(outcome.refused for outcome in outcomes):
+        flash.append(("error", t("upload.refused", count=refused)))
+    flash += [("error", display.error_text(outcome.error, language))
+              for outcome in outcomes if outcome.error]
     st.session_state["upload_flash"] = flash
     st.session_state["uploader_generation"] = generation + 1  # empties the uploader
     st.rerun()
@@ -130,6 +130,7 @@ def job_status(job: Job) -> None:
         if job.cancel_requested:
             label = t("status.cancelling")
         st.progress(min(max(job.fraction, 0.0), 1.0), text=label)
+        st.caption(display.stages_text(job, language))
     elif job.status == DONE:
         st.success(t("status.done", took=display.elapsed_label(job)),
                    icon=":material/check_circle:")
@@ -148,7 +149,7 @@ def job_actions(job: Job) -> None:
     if job.status in (QUEUED, RUNNING, UPLOADING) and not job.cancel_requested:
         st.button(t("job.cancel"), key=f"cancel-{job.id}", on_click=queue.cancel,
                   args=(job.id,), icon=":material/stop_circle:")
-    if job.status in (FAILED, CANCELLED):
+    if job.status in (FAILED, CANCELLED) and queue.store.has_media(job):
         st.button(t("job.retry"), key=f"retry-{job.id}", on_click=queue.retry, args=(job.id,),
                   icon=":material/refresh:")
     if job.status in (DONE, FAILED, CANCELLED):
