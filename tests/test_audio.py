@@ -132,6 +132,18 @@ def test_truncated_recording_keeps_what_is_there_and_warns(tmp_path, speech_wav)
     assert [w.key for w in audio.warnings] == ["audio.truncated"]
 
 
+def test_damaged_middle_keeps_the_rest_and_warns(tmp_path, speech_wav):
+    # Bytes garbled in the middle of an mp3 (a bad copy): frames there cannot be decoded.
+    data = convert(speech_wav, tmp_path / "full.mp3", "-b:a", "64k").read_bytes()
+    middle = len(data) // 2
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data[:middle] + bytes(range(256)) * 2 + data[middle + 512:])
+    audio = load_audio(damaged)
+    assert audio.duration > 0.8 * load_audio(tmp_path / "full.mp3").duration
+    assert [w.key for w in audio.warnings] == ["audio.damaged"]
+    assert load_audio(tmp_path / "full.mp3").warnings == []
+
+
 def test_zero_length_audio(tmp_path):
     zero = tmp_path / "zero.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",

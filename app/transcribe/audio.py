@@ -118,6 +118,10 @@ def load_audio(path: str | Path, normalize: bool = True) -> Audio:
         audio.warnings.append(UserFacingError(
             "audio.truncated", name=path.name, decoded=format_duration(audio.duration),
             declared=format_duration(info.duration)))
+    elif result.returncode != 0 or result.stderr.strip():
+        # ffmpeg skipped frames it could not decode (a damaged download, a bad sector):
+        # what it read is kept, and the user is told where to look twice.
+        audio.warnings.append(UserFacingError("audio.damaged", name=path.name))
     if normalize:
         audio = normalize_loudness(audio)
     return audio
