@@ -55,8 +55,10 @@ lint: venv
 	$(VENV)/bin/hadolint image/Dockerfile
 	shellcheck image/*.sh scripts/*.sh
 
+# CHART_ARGS=--keep-published (the publishing workflow): never re-package a version
+# that dist/charts/index.yaml already lists.
 chart: venv
-	$(PY) charts/build_repo.py --out dist/charts
+	$(PY) charts/build_repo.py --out dist/charts $(CHART_ARGS)
 
 # The image bakes a gated model (pyannote community-1): the Hugging Face token goes in as a
 # BuildKit secret, never as a build argument (image/README.md).

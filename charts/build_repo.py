@@ -9,6 +9,11 @@ The folder then holds what a static web server (GitHub Pages) publishes:
 whisper-transcription-<version>.tgz, index.yaml and icon.png (Chart.yaml's
 icon points there). Onyxia's catalog `location` is that folder's URL.
 
+With --keep-published (the publishing workflow), a version that the folder's
+index.yaml already lists is never packaged again: re-packaging would change the
+digest that Helm clients and onyxia-api recorded. The folder is left as it is
+when the chart is unchanged; a changed chart is refused until its version is bumped.
+
 Uses helm-python-sdk (Helm's Go SDK, no helm binary): lint, package and
 `helm repo index`.
 """
@@ -18,6 +23,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 import helm_python as helm
@@ -55,6 +62,58 @@ def build(
     }
 
 
+def published_archive(chart: Path, out: Path) -> Path | None:
+    """The archive of the chart's current version if out/index.yaml lists it, else None.
+    A listed version whose archive is not in `out` (an absolute URL elsewhere) is
+    returned as the path it would have here, which then does not exist."""
+    index_file = out / "index.yaml"
+    if not index_file.is_file():
+        return None
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    index = yaml.safe_load(index_file.read_text(encoding="utf-8")) or {}
+    for entry in (index.get("entries") or {}).get(meta["name"], []):
+        if str(entry.get("version")) == str(meta["version"]):
+            url = (entry.get("urls") or [""])[0]
+            local = url if url and "://" not in url else f"{meta['name']}-{meta['version']}.tgz"
+            return out / local
+    return None
+
+
+def archive_files(archive: Path) -> dict[str, bytes]:
+    """Member name -> content: what a chart holds, whatever the tar headers' dates."""
+    with tarfile.open(archive) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def same_as_published(chart: Path, published: Path) -> bool:
+    if not published.is_file():
+        return False
+    with tempfile.TemporaryDirectory() as folder:
+        fresh = Path(helm.package(chart, destination=folder))
+        return archive_files(fresh) == archive_files(published)
+
+
+class VersionNotBumped(Exception):
+    """The chart changed but its version is already published."""
+
+
+def check_published(chart: Path, out: Path) -> str | None:
+    """None when the chart's version is new to `out`; a message when it is published
+    unchanged (nothing to do). Raises VersionNotBumped when it is published and the
+    chart differs from it."""
+    published = published_archive(chart, out)
+    if published is None:
+        return None
+    version = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))["version"]
+    if same_as_published(chart, published):
+        return f"version {version} is already published, unchanged: nothing to do"
+    raise VersionNotBumped(
+        f"version {version} is already published ({out / 'index.yaml'}) and the chart "
+        "differs from it: bump `version` in Chart.yaml (a published version is never "
+        "packaged again: its digest must not change)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -70,7 +129,23 @@ def main(argv: list[str] | None = None) -> int:
         "--merge", type=Path, help="existing index.yaml whose other versions are kept"
     )
     parser.add_argument("--no-lint", action="store_true", help="skip helm lint")
+    parser.add_argument(
+        "--keep-published",
+        action="store_true",
+        help="leave a version already in --out's index.yaml as published; refuse a "
+        "changed chart whose version is already there",
+    )
     args = parser.parse_args(argv)
+
+    if args.keep_published:
+        try:
+            unchanged = check_published(args.chart, args.out)
+        except VersionNotBumped as error:
+            print(error, file=sys.stderr)
+            return 1
+        if unchanged:
+            print(unchanged)
+            return 0
 
     if not args.no_lint:
         problems = lint(args.chart)

@@ -2,15 +2,18 @@
 """Check a built image from the inside, as its user: the Dockerfile's last build step.
 
 Offline settings, commands, libraries, the CUDA libraries CTranslate2 opens by name (gpu)
-or their absence (cpu), the baked models against the manifest, and who may write where.
+or their absence (cpu), the baked models against the manifest, who may write where, and
+with --load every baked model loaded by the app's own loaders (the Dockerfile runs that
+step without network: the build proves that each model loads offline).
 Prints one line per check and exits 1 if any failed. tests/image runs it on this checkout.
 
-    python check_image.py --variant gpu|cpu [--verify]
+    python check_image.py --variant gpu|cpu [--verify] [--load]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import importlib.metadata
 import importlib.util
@@ -126,6 +129,75 @@ def check_models(verify: bool) -> str:
     return f"{len(entries)} models, {size:.1f} GB in {store.root}"
 
 
+def _load_whisper(path: Path, name: str, device: str) -> None:
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(path), device=device,
+                         compute_type="int8" if device == "cpu" else "float16")
+    # English-only models (".en") have no language token: a sign the files were read.
+    if model.model.is_multilingual == name.endswith(".en"):
+        raise AssertionError(f"whisper/{name}: unexpected vocabulary")
+
+
+def _load_openai_whisper(path: Path, name: str, device: str) -> None:
+    from transcribe.asr.openai_whisper import load_checkpoint
+
+    if load_checkpoint(path, device).dims.n_vocab < 50000:
+        raise AssertionError(f"openai-whisper/{name}: unexpected vocabulary")
+
+
+def _load_alignment(path: Path, language: str, device: str) -> None:
+    from transcribe.align import load_alignment_model
+
+    _, metadata = load_alignment_model(path, language, device)
+    if metadata["language"] != language:
+        raise AssertionError(f"alignment/{language}: loaded as {metadata['language']}")
+
+
+def _load_diarization(path: Path, name: str, device: str) -> None:
+    from transcribe.diarize import load_pipeline
+
+    if load_pipeline(path, device) is None:
+        raise AssertionError(f"diarization/{name}: no pipeline")
+
+
+def load_every_model(root: Path | None = None, device: str = "cpu") -> list[str]:
+    """Load each model of the models folder as the app does; returns "kind/name" of each.
+    One at a time, released before the next: the gpu set would not fit in memory at once."""
+    from transcribe.models import ModelStore
+
+    store = ModelStore(root)
+    plan = [
+        *((f"whisper/{n}", _load_whisper, store.whisper_path(n), n)
+          for n in store.whisper_models()),
+        *((f"openai-whisper/{n}", _load_openai_whisper, store.openai_whisper_path(n), n)
+          for n in store.openai_whisper_models()),
+        *((f"alignment/{n}", _load_alignment, store.alignment_path(n), n)
+          for n in store.alignment_languages()),
+        *((f"diarization/{n}", _load_diarization, store.diarization_path(n), n)
+          for n in store.diarization_pipelines()),
+    ]
+    loaded = []
+    for key, load, path, name in plan:
+        try:
+            load(path, name, device)
+        except AssertionError:
+            raise
+        except Exception as error:  # whatever the library raises: name the model
+            raise AssertionError(f"{key}: {type(error).__name__}: {error}") from error
+        gc.collect()
+        loaded.append(key)
+    listed = {f"{info.kind}/{info.name}" for info in store.list()}
+    if missing := sorted(listed - set(loaded)):
+        raise AssertionError(f"no loader for {', '.join(missing)}")
+    return loaded
+
+
+def check_loading() -> str:
+    # On the CPU: the build has no GPU, and the loaders read the same files either way.
+    return ", ".join(load_every_model(device="cpu"))
+
+
 def check_permissions() -> str:
     """As a non-root user: the models are read-only, the data folder is writable."""
     if os.geteuid() == 0:
@@ -143,15 +215,20 @@ def check_permissions() -> str:
     return f"{models} read-only, {data} writable (uid {os.geteuid()}, gid {os.getegid()})"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=("gpu", "cpu"), required=True)
     parser.add_argument("--verify", action="store_true",
                         help="also check every model file's sha256 (minutes for the gpu set)")
     parser.add_argument("--paths-from-env", action="store_true",
                         help="accept any TRANSCRIBE_MODELS_DIR and TRANSCRIBE_DATA_DIR")
-    args = parser.parse_args(argv)
+    parser.add_argument("--load", action="store_true",
+                        help="also load every model with the app's loaders, on the CPU "
+                             "(minutes and ~10 GB of memory for the gpu set)")
+    return parser.parse_args(argv)
 
+
+def build_checks(args: argparse.Namespace) -> list[tuple[str, Callable[[], str]]]:
     checks: list[tuple[str, Callable[[], str]]] = [
         ("environment", lambda: check_environment(args.paths_from_env)),
         ("commands", check_commands),
@@ -162,8 +239,14 @@ def main(argv: list[str] | None = None) -> int:
         ("models", lambda: check_models(args.verify)),
         ("permissions", check_permissions),
     ]
+    if args.load:
+        checks.append(("models load", check_loading))
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
     failed = 0
-    for name, check in checks:
+    for name, check in build_checks(parse_args(argv)):
         try:
             print(f"ok    {name}: {check()}", flush=True)
         except (AssertionError, ImportError, OSError) as error:

@@ -29,7 +29,9 @@ LINT_VALUE_SETS = {
         },
     },
     "route": {**PASSWORD, "route": {"enabled": True, "hostname": "w.example.org"}},
-    "memory": {**PASSWORD, "data": {"inMemory": True}},
+    # In RAM, the files must fit in the memory limit (32Gi): 8Gi + the 20Gi of /tmp.
+    "memory": {**PASSWORD, "data": {"inMemory": True, "sizeLimit": "8Gi"}},
+    "dns": {**PASSWORD, "security": {**PASSWORD["security"], "dns": {"enabled": True}}},
 }
 
 
@@ -58,6 +60,8 @@ def test_chart_metadata(chart):
     assert meta["icon"].startswith("https://") and meta["icon"].endswith(".png")
     assert meta["description"] and meta["keywords"] and meta["home"] and meta["sources"]
     assert not meta.get("dependencies"), "no library chart: it must build offline"
+    # CronJob timeZone (the deletion schedule) is stable from Kubernetes 1.27.
+    assert meta["kubeVersion"] == ">=1.27.0-0"
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,17 @@ VALUE_SETS = {
     "no-network-policy": {
         "security": {"networkPolicy": {"enabled": False}, "denyEgress": False}
     },
+    "dns": {"security": {"dns": {"enabled": True}}},
 }
+DNS_PODS = [
+    {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }
+]
+DNS_PORTS = [
+    {"protocol": protocol, "port": port} for port in (53, 5353) for protocol in ("UDP", "TCP")
+]
 
 
 @functools.cache
@@ -180,15 +190,20 @@ def test_default_deadline_is_now_plus_ttl(render):
     assert at >= before + timedelta(hours=3) - timedelta(minutes=1)
 
 
-def test_network_policies_deny_egress_except_dns(rendered):
+def test_network_policies_deny_all_egress_of_the_app(rendered):
     policies = {
         p["metadata"]["name"]: p["spec"] for p in rendered.kind("NetworkPolicy")
     }
+    for name, spec in policies.items():
+        # A rule without "to" (or with an empty one) reaches every address.
+        for rule in spec.get("egress", []):
+            assert rule.get("to"), (name, rule)
     self_delete = policies.pop(f"{FULLNAME}-self-delete")  # always present
     assert self_delete["policyTypes"] == ["Ingress", "Egress"]
     assert self_delete["ingress"] == []
-    dns, api = self_delete["egress"]
-    assert "to" not in dns and {p["port"] for p in dns["ports"]} == {53, 5353}
+    *dns, api = self_delete["egress"]
+    # DNS only with security.dns.enabled (the "dns" value set), to the DNS pods only.
+    assert dns in ([], [{"to": DNS_PODS, "ports": DNS_PORTS}])
     assert {p["port"] for p in api["ports"]} == {443, 6443} and all(
         p["protocol"] == "TCP" for p in api["ports"]
     )
@@ -206,9 +221,51 @@ def test_network_policies_deny_egress_except_dns(rendered):
         "app.kubernetes.io/component": "app",
     }
     assert egress["policyTypes"] == ["Egress"]
-    for rule in egress["egress"]:
-        assert "to" not in rule
-        assert {p["port"] for p in rule["ports"]} <= {53, 5353}
+    assert egress["egress"] == dns  # nothing else goes out
+
+
+def test_by_default_nothing_goes_out_not_even_dns(render, onyxia_values):
+    """The app resolves no name (tests/image/test_offline.py audits every lookup) and
+    the deletion job reaches the API server by the IP in KUBERNETES_SERVICE_HOST."""
+    for out in (render({}), render(onyxia_values)):
+        app = out.one("NetworkPolicy", f"{FULLNAME}-egress")["spec"]
+        assert app["policyTypes"] == ["Egress"] and app["egress"] == []
+        job = out.one("NetworkPolicy", f"{FULLNAME}-self-delete")["spec"]
+        assert [rule["to"][0] for rule in job["egress"]] == [
+            {"ipBlock": {"cidr": "0.0.0.0/0"}}
+        ]
+
+
+def test_dns_option_reaches_the_cluster_dns_pods_only(render):
+    out = render(VALUE_SETS["dns"])
+    dns_rule = {"to": DNS_PODS, "ports": DNS_PORTS}
+    app = out.one("NetworkPolicy", f"{FULLNAME}-egress")["spec"]
+    assert app["egress"] == [dns_rule]
+    job = out.one("NetworkPolicy", f"{FULLNAME}-self-delete")["spec"]
+    assert job["egress"][0] == dns_rule and len(job["egress"]) == 2
+    for rule in (*app["egress"], *job["egress"][:1]):
+        assert all("ipBlock" not in peer for peer in rule["to"])
+
+    # OpenShift's DNS pods, as an admin would give them.
+    openshift = [
+        {
+            "namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": "openshift-dns"}
+            },
+            "podSelector": {
+                "matchLabels": {"dns.operator.openshift.io/daemonset-dns": "default"}
+            },
+        }
+    ]
+    out = render(
+        {"security": {"dns": {"enabled": True, "to": openshift, "ports": [5353]}}}
+    )
+    (rule,) = out.one("NetworkPolicy", f"{FULLNAME}-egress")["spec"]["egress"]
+    assert rule["to"] == openshift
+    assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {
+        ("UDP", 5353),
+        ("TCP", 5353),
+    }
 
 
 def test_ingress_network_policy_admits_only_the_allowed_sources(rendered):
@@ -343,14 +400,14 @@ def test_explicit_model_and_image(render):
     out = render(
         {
             "gpu": {"enabled": False},
-            "transcription": {"defaultModel": "large-v3"},
+            "transcription": {"defaultModel": "base"},  # one the cpu image has
             "service": {"image": {"tag": "0.1.1-cpu"}},
             "autoDelete": {
                 "image": {"repository": "registry.example.org/tools", "tag": "1"}
             },
         }
     )
-    assert out.app_env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3"
+    assert out.app_env["TRANSCRIBE_DEFAULT_MODEL"] == "base"
     assert out.app_container["image"].endswith(":0.1.1-cpu")
     assert out.job_pod["containers"][0]["image"] == "registry.example.org/tools:1"
 
@@ -439,6 +496,47 @@ def test_memory_backed_data_volume(render):
     assert volumes["tmp"] == {"medium": "Memory", "sizeLimit": "20Gi"}
     default = {v["name"]: v["emptyDir"] for v in render({}).app_pod["volumes"]}
     assert default == {"data": {"sizeLimit": "50Gi"}, "tmp": {"sizeLimit": "20Gi"}}
+
+
+@pytest.mark.parametrize(
+    ("data", "memory"),
+    [
+        ({}, "32Gi"),  # the defaults: 50Gi + 20Gi of files for 32Gi
+        ({"sizeLimit": "12Gi"}, "32Gi"),  # exactly the limit: no room for the app
+        ({"sizeLimit": "30G", "tmpSizeLimit": "2Gi"}, "32G"),  # decimal units
+        ({"sizeLimit": "1Ti", "tmpSizeLimit": "1Mi"}, "200Gi"),
+    ],
+)
+def test_memory_backed_volumes_must_fit_in_the_memory_limit(render, data, memory):
+    """tmpfs pages count against the container's memory: volumes that may reach the
+    limit get the pod OOM-killed mid-transcription."""
+    values = {
+        "data": {"inMemory": True, **data},
+        "resources": {"limits": {"memory": memory}},
+    }
+    with pytest.raises(helm.HelmRenderError, match="OOM-killed") as caught:
+        render(values)
+    assert "resources.limits.memory" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "memory"),
+    [
+        ({"sizeLimit": "8Gi"}, "32Gi"),
+        ({"sizeLimit": "1.5Gi", "tmpSizeLimit": "512Mi"}, "4Gi"),
+        ({"sizeLimit": "20G", "tmpSizeLimit": "10G"}, "32Gi"),  # 30e9 < 32 * 2**30
+    ],
+)
+def test_memory_backed_volumes_below_the_limit_render(render, data, memory):
+    out = render(
+        {"data": {"inMemory": True, **data}, "resources": {"limits": {"memory": memory}}}
+    )
+    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"]}
+    assert volumes["data"]["medium"] == volumes["tmp"]["medium"] == "Memory"
+
+
+def test_disk_backed_volumes_may_exceed_the_memory_limit(render):
+    render({"data": {"sizeLimit": "200Gi"}, "resources": {"limits": {"memory": "8Gi"}}})
 
 
 def test_base_path(render):

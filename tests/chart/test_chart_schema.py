@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 helm = pytest.importorskip("helm_python")
 
+FETCH_MODELS = Path(__file__).resolve().parents[2] / "image" / "fetch_models.py"
 PASSWORD = "s3cret-pass"  # the sample context's service.oneTimePassword (conftest.py)
 GOOD = {"security": {"password": PASSWORD}}
 
@@ -53,6 +57,28 @@ def test_defaults_plus_password_are_valid(chart):
         (with_good(resources={"requests": {"cpu": "lots"}}), "/resources/requests/cpu"),
         (with_good(data__sizeLimit="50 gigs"), "/data/sizeLimit"),
         (with_good(networking={"basePath": "app"}), "/networking/basePath"),
+        # An empty "to" would let DNS traffic reach any address; an ipBlock, any IP.
+        (with_good(security__dns={"enabled": True, "to": []}), "/security/dns/to"),
+        (
+            with_good(
+                security__dns={"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}
+            ),
+            "/security/dns/to/0",
+        ),
+        (
+            with_good(
+                security__dns={
+                    "to": [
+                        {
+                            "namespaceSelector": {},
+                            "ipBlock": {"cidr": "10.0.0.0/8"},
+                        }
+                    ]
+                }
+            ),
+            "/security/dns/to/0",
+        ),
+        (with_good(security__dnsPorts=[53]), "/security"),  # the old setting is gone
     ],
 )
 def test_schema_rejects_bad_values(chart, values, message):
@@ -78,6 +104,39 @@ def test_schema_accepts_lifetimes_up_to_a_day(chart, hours):
 )
 def test_schema_accepts_every_model(chart, model):
     chart.validate_schema(with_good(transcription__defaultModel=model))
+
+
+@pytest.mark.parametrize("model", ["large-v3", "large-v3-turbo"])
+def test_cpu_only_mode_refuses_models_the_cpu_image_lacks(chart, model):
+    """The cpu image bakes Whisper small and base only (image/fetch_models.py, CPU)."""
+    values = with_good(gpu__enabled=False, transcription__defaultModel=model)
+    with pytest.raises(helm.HelmValuesError) as caught:
+        chart.validate_schema(values)
+    message = str(caught.value)
+    assert "/transcription/defaultModel" in message
+    assert "'auto', 'small', 'base'" in message
+
+
+@pytest.mark.parametrize("model", ["auto", "small", "base"])
+def test_cpu_only_mode_accepts_the_cpu_images_models(chart, model):
+    chart.validate_schema(with_good(gpu__enabled=False, transcription__defaultModel=model))
+
+
+def test_cpu_only_models_match_the_cpu_image(schema):
+    """The schema's rule and the cpu image's plan name the same Whisper models."""
+    plan = subprocess.run(
+        [sys.executable, str(FETCH_MODELS), "--preset", "cpu", "--dest", "/nonexistent",
+         "--dry-run"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout
+    cpu = {
+        line.split("\t")[0].removeprefix("whisper/")
+        for line in plan.splitlines()
+        if line.startswith("whisper/")
+    }
+    rule = schema["then"]["properties"]["transcription"]["properties"]["defaultModel"]
+    assert set(rule["enum"]) == cpu | {"auto"}
+    assert schema["if"]["properties"]["gpu"]["properties"]["enabled"] == {"const": False}
 
 
 def test_onyxia_values_are_valid(chart, onyxia_values):
@@ -147,8 +206,12 @@ def test_schema_is_accepted_by_onyxias_launcher(schema):
                 target = target["properties"][part]  # the path must exist
         x_onyxia = node.get("x-onyxia", {})
         assert set(x_onyxia) <= X_ONYXIA_KEYS, where
-        if "hidden" in x_onyxia:
-            assert isinstance(x_onyxia["hidden"], bool), where
+        for flag in ("hidden", "readonly"):
+            if flag in x_onyxia:
+                assert isinstance(x_onyxia[flag], bool), where
+        if x_onyxia.get("readonly"):
+            # Read-only fields show what the platform filled in (Onyxia's XOnyxia type).
+            assert "overwriteDefaultWith" in x_onyxia, where
         if "enum" in node and "default" in node:
             assert node["default"] in node["enum"], where
         if "sliderMin" in node:
@@ -180,6 +243,25 @@ def test_schema_is_accepted_by_onyxias_launcher(schema):
         "resources.requests.cpu",
         "resources.limits.nvidia.com/gpu",
     } <= set(sliders)
+
+
+def test_region_network_policy_is_shown_but_not_editable(schema):
+    enabled = schema["properties"]["security"]["properties"]["networkPolicy"][
+        "properties"
+    ]["enabled"]
+    assert enabled["x-onyxia"] == {
+        "overwriteDefaultWith": "region.defaultNetworkPolicy",
+        "readonly": True,
+    }
+
+
+def test_lifetime_slider_stays_a_number(schema):
+    """Onyxia's launcher (computeRootFormFieldGroup) asserts that a slider's type is
+    string or number: an integer slider would break the form. multipleOf keeps whole
+    hours."""
+    ttl = schema["properties"]["autoDelete"]["properties"]["ttlHours"]
+    assert ttl["type"] == "number" and ttl["multipleOf"] == 1
+    assert ttl["render"] == "slider"
 
 
 def test_onyxia_fills_host_password_gpu_and_region_settings(onyxia_values):

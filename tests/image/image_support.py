@@ -16,6 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "image"
+sys.path.insert(0, str(IMAGE))
+import check_image  # noqa: E402  (image/ is not a package: found through sys.path)
+
 DOCKERFILE = IMAGE / "Dockerfile"
 VENV_BIN = Path(sys.executable).parent
 SANDBOX = Path(__file__).with_name("sandbox.py")
@@ -166,3 +169,37 @@ def sandboxed(command: list[str], writable: list[Path]) -> list[str] | None:
         return None
     folders = [str(arg) for folder in writable for arg in ("--writable", folder)]
     return [*prefix, sys.executable, str(SANDBOX), *folders, "--", *command]
+
+
+def container_env(models: Path, writable: Path, log: Path, **extra: str) -> dict[str, str]:
+    """The image's run-time environment (its Dockerfile ENV), /tmp and /data moved into
+    `writable`, and the network audit of netguard/sitecustomize.py."""
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        **check_image.EXPECTED_ENV,
+        "TRANSCRIBE_MODELS_DIR": str(models),
+        "TRANSCRIBE_DATA_DIR": str(writable / "data"),
+        "XDG_CACHE_HOME": str(writable / "tmp" / "cache"),
+        "MPLCONFIGDIR": str(writable / "tmp" / "matplotlib"),
+        "NUMBA_CACHE_DIR": str(writable / "tmp" / "numba"),
+        "TMPDIR": str(writable / "tmp"),
+        "HOME": "/nonexistent/home/onyxia",  # read-only at run time in the chart
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(NETGUARD),
+        "NET_GUARD_LOG": str(log),
+        **extra,
+    }
+    if sandbox_prefix() is None:
+        env["NET_GUARD"] = "block"  # no namespaces here: refuse connections instead
+    (writable / "data").mkdir(parents=True, exist_ok=True)
+    (writable / "tmp").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def wrap(command: list[str], writable: Path) -> list[str]:
+    return sandboxed(command, [writable]) or command
+
+
+def attempts(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []

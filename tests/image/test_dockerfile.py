@@ -111,6 +111,9 @@ def test_entry_point_health_check_and_command():
     # The last build step runs the image's own check as its user.
     last_run = [i for i in FINAL if i.keyword == "RUN"][-1]
     assert "check_image.py" in run_command(last_run)
+    # ...without network, loading every baked model: the build proves they load offline.
+    assert "--network=none" in last_run.args.split()
+    assert "--load" in run_command(last_run).split()
     assert FINAL.index(last_run) > FINAL.index(next(i for i in FINAL if i.keyword == "USER"))
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from image_support import IMAGE, ROOT
+from image_support import IMAGE, ROOT, attempts, container_env, wrap
 
 from transcribe.models import ModelStore
 
@@ -20,11 +21,11 @@ from speech import synthesise
 
 FETCH = IMAGE / "fetch_models.py"
 BAKE = IMAGE / "bake_models.py"
-GPU_PLAN = {"whisper/large-v3-turbo", "whisper/large-v3", "whisper/small",
+GPU_PLAN = {"whisper/large-v3-turbo", "whisper/large-v3", "whisper/small", "whisper/base",
             "openai-whisper/large-v3", "alignment/fr", "alignment/en",
             "diarization/community-1"}
-CPU_PLAN = {"whisper/small", "openai-whisper/small", "alignment/fr", "alignment/en",
-            "diarization/community-1"}
+CPU_PLAN = {"whisper/small", "whisper/base", "openai-whisper/small", "alignment/fr",
+            "alignment/en", "diarization/community-1"}
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -42,7 +43,7 @@ def dry_run(preset: str) -> list[list[str]]:
 def test_dry_run_plans_the_production_models(preset, expected):
     plan = dry_run(preset)
     names = [row[0] for row in plan]
-    assert expected <= set(names)
+    assert set(names) == expected  # image/README.md lists exactly these
     assert not Path("/nonexistent").exists()  # a dry run writes nothing
     for name, source, license_ in plan:
         assert source and license_, name
@@ -57,6 +58,29 @@ def test_dry_run_plans_the_production_models(preset, expected):
     # bake_models.py bakes the same models (its --plan reads the same presets).
     baked = run(str(BAKE), "--preset", preset, "--plan")
     assert sorted(baked.stdout.split()) == sorted(names)
+
+
+README_KINDS = {"Whisper": "whisper", "openai-whisper": "openai-whisper",
+                "alignment": "alignment", "pyannote": "diarization"}
+
+
+@pytest.mark.parametrize("preset", ["gpu", "cpu"])
+def test_readme_tables_list_what_each_variant_bakes(preset):
+    """image/README.md's variant table names exactly the preset's models, and its size
+    table gives a size for each Whisper model."""
+    lines = (IMAGE / "README.md").read_text().splitlines()
+    cells = next(line for line in lines if line.startswith(f"| `{preset}`")).split("|")
+    listed = set()
+    for group in cells[5].strip().split("; "):
+        label, _, names = group.partition(" ")
+        listed |= {f"{README_KINDS[label]}/{name}" for name in names.split(", ")}
+    plan = {row[0] for row in dry_run(preset)}
+    assert listed == plan
+    sizes = next(line for line in lines if line.startswith("| models |")).split("|")
+    cell = sizes[2 if preset == "gpu" else 3]
+    for name in plan:
+        if name.startswith("whisper/"):
+            assert re.search(rf"\b{re.escape(name.split('/')[1])} \d", cell), name
 
 
 def test_notice_credits_every_production_model():
@@ -112,33 +136,25 @@ def test_baked_files_are_read_only_for_the_app_user(baked):
         assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
 
 
-def test_the_app_loads_every_baked_model(baked):
-    from faster_whisper import WhisperModel
-
-    from transcribe.asr.openai_whisper import load_checkpoint
-
+def test_the_app_loads_every_baked_model(baked, tmp_path):
+    """check_image.load_every_model, which the image's last build step runs without
+    network (check_image.py --load), here cut off from the network and on a read-only
+    filesystem as well: every baked model loads offline through the app's loaders."""
+    writable = tmp_path / "writable"
+    log = tmp_path / "network-attempts.log"
+    env = container_env(baked.root, writable, log)
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import check_image; "
+            "print(json.dumps(check_image.load_every_model()))")
+    result = subprocess.run(wrap([sys.executable, "-c", code, str(IMAGE)], writable),
+                            capture_output=True, text=True, env=env, cwd=writable / "data",
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
     store = ModelStore(baked.root)
-    loaded = []
-    for name in store.whisper_models():
-        model = WhisperModel(str(store.whisper_path(name)), device="cpu", compute_type="int8")
-        assert model.model.is_multilingual == (not name.endswith(".en"))
-        loaded.append(f"whisper/{name}")
-    for name in store.openai_whisper_models():
-        model = load_checkpoint(store.openai_whisper_path(name), "cpu")
-        assert model.dims.n_vocab > 50000
-        loaded.append(f"openai-whisper/{name}")
-    for language in store.alignment_languages():
-        from transcribe.align import load_alignment_model
-
-        model, metadata = load_alignment_model(store.alignment_path(language), language, "cpu")
-        assert metadata["language"] == language
-        loaded.append(f"alignment/{language}")
-    for name in store.diarization_pipelines():
-        from transcribe.diarize import load_pipeline
-
-        assert load_pipeline(store.diarization_path(name), "cpu") is not None
-        loaded.append(f"diarization/{name}")
     assert sorted(loaded) == sorted(f"{m.kind}/{m.name}" for m in store.list())
+    assert {"whisper/base", "whisper/tiny.en", "openai-whisper/base"} <= set(loaded)
+    assert any(key.startswith("diarization/") for key in loaded)
+    assert attempts(log) == []  # not even a name lookup
 
 
 @pytest.mark.slow

@@ -5,52 +5,25 @@ sitecustomize and the filesystem left writable (the test says so when it falls b
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from image_support import IMAGE, NETGUARD, ROOT, VENV_BIN, sandbox_prefix, sandboxed
+from dialogue import INTERVIEW_EN, make_dialogue
+from image_support import (
+    IMAGE,
+    ROOT,
+    attempts,
+    check_image,
+    container_env,
+    sandbox_prefix,
+    sandboxed,
+    wrap,
+)
 
 from speech import DEV, synthesise
-
-sys.path.insert(0, str(IMAGE))
-import check_image  # image/ is not a package: found through sys.path
-
-
-def container_env(models: Path, writable: Path, log: Path, **extra: str) -> dict[str, str]:
-    """The image's run-time environment (its Dockerfile ENV), /tmp and /data moved into
-    `writable`, and the network audit of netguard/sitecustomize.py."""
-    env = {
-        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        **check_image.EXPECTED_ENV,
-        "TRANSCRIBE_MODELS_DIR": str(models),
-        "TRANSCRIBE_DATA_DIR": str(writable / "data"),
-        "XDG_CACHE_HOME": str(writable / "tmp" / "cache"),
-        "MPLCONFIGDIR": str(writable / "tmp" / "matplotlib"),
-        "NUMBA_CACHE_DIR": str(writable / "tmp" / "numba"),
-        "TMPDIR": str(writable / "tmp"),
-        "HOME": "/nonexistent/home/onyxia",  # read-only at run time in the chart
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(NETGUARD),
-        "NET_GUARD_LOG": str(log),
-        **extra,
-    }
-    if sandbox_prefix() is None:
-        env["NET_GUARD"] = "block"  # no namespaces here: refuse connections instead
-    (writable / "data").mkdir(parents=True, exist_ok=True)
-    (writable / "tmp").mkdir(parents=True, exist_ok=True)
-    return env
-
-
-def wrap(command: list[str], writable: Path) -> list[str]:
-    return sandboxed(command, [writable]) or command
-
-
-def attempts(log: Path) -> list[str]:
-    return log.read_text().splitlines() if log.exists() else []
 
 
 def test_sandbox_cuts_the_network_and_write_access(tmp_path):
@@ -101,23 +74,56 @@ def test_cli_transcribes_offline_on_a_read_only_filesystem(baked, tmp_path):
     assert attempts(log) == []
 
 
+@pytest.mark.slow
+def test_cli_diarizes_offline_on_a_read_only_filesystem(baked, tmp_path):
+    """Speakers too: a two-voice interview (espeak-ng) transcribed with --diarize on the
+    baked embedded models (pyannote pipeline included), cut off from the network."""
+    # Three short turns (14 s): diarization's cost grows with the length, keep it quick.
+    script = [INTERVIEW_EN[0], ("B", "Of course. I am a nurse, and I work at the city "
+                                     "hospital."), INTERVIEW_EN[2]]
+    dialogue = make_dialogue(tmp_path / "dialogue", script=script, language="en")
+    writable = tmp_path / "writable"
+    log = tmp_path / "network-attempts.log"
+    env = container_env(baked.root, writable, log, TRANSCRIBE_UI_LANGUAGE="en")
+    out = writable / "data" / "out"
+    command = [sys.executable, "-m", "transcribe.cli", str(dialogue.path), "--out", str(out),
+               "--format", "txt,json", "--model", "tiny.en", "--language", "en",
+               "--diarize", "--speakers", "2"]
+    result = subprocess.run(wrap(command, writable), capture_output=True, text=True, env=env,
+                            cwd=writable / "data", timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stem = dialogue.path.stem
+    data = json.loads((out / f"{stem}.json").read_text())
+    assert {s["role"] for s in data["speakers"].values()} == {"interviewer", "interviewee"}
+    paragraphs = (out / f"{stem}.txt").read_text().strip().split("\n\n")
+    assert all(p.startswith(("Interviewer: ", "Interviewee: ")) for p in paragraphs)
+    labels = [p.split(":")[0] for p in paragraphs]  # one paragraph per turn
+    assert labels == ["Interviewer", "Interviewee", "Interviewer"]
+    assert "hospital" in (out / f"{stem}.txt").read_text().lower()
+    assert attempts(log) == []
+
+
 def test_check_image_passes_on_this_checkout(baked, tmp_path):
-    """image/check_image.py, the image's last build step, against this environment: the
-    variant matching this torch passes, the other fails for the right reason."""
+    """image/check_image.py, the image's last build step, against this environment and,
+    like that step (RUN --network=none), without network: the variant matching this torch
+    passes, the other fails for the right reason. (Its --load check, loading every model,
+    runs in test_models_baked.py.)"""
     import torch
 
     variant, other = ("gpu", "cpu") if torch.version.cuda else ("cpu", "gpu")
     writable = tmp_path / "writable"
-    env = container_env(baked.root, writable, tmp_path / "log")
+    log = tmp_path / "network-attempts.log"
+    env = container_env(baked.root, writable, log)
     if variant == "gpu":  # the image registers these folders with ldconfig (cuda_libs.py)
         folders = subprocess.run([sys.executable, str(IMAGE / "cuda_libs.py")],
                                  capture_output=True, text=True, check=True).stdout.split()
         env["LD_LIBRARY_PATH"] = ":".join(folders)
     command = [sys.executable, str(IMAGE / "check_image.py"), "--paths-from-env", "--verify"]
-    result = subprocess.run([*command, "--variant", variant], capture_output=True, text=True,
-                            env=env, timeout=600, check=False)
+    result = subprocess.run(wrap([*command, "--variant", variant], writable),
+                            capture_output=True, text=True, env=env, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert sum(line.startswith("ok ") for line in result.stdout.splitlines()) == 7
+    assert attempts(log) == []
     result = subprocess.run([*command, "--variant", other], capture_output=True, text=True,
                             env=env, timeout=600, check=False)
     assert result.returncode == 1
@@ -165,6 +171,16 @@ exit $healthy
     assert "still running after SIGTERM" not in result.stdout
     assert "transcribe-web:" in server_log  # the real app said where it listens
     assert attempts(log) == []
+
+
+def test_check_image_load_flag_adds_the_loading_check():
+    """What the Dockerfile's `check_image.py --load` adds: the check that
+    test_models_baked.py runs offline (load_every_model)."""
+    args = check_image.parse_args(["--variant", "cpu", "--load"])
+    names = dict(check_image.build_checks(args))
+    assert names["models load"] is check_image.check_loading
+    assert "models load" not in dict(check_image.build_checks(
+        check_image.parse_args(["--variant", "cpu"])))
 
 
 def test_libraries_keep_their_caches_under_tmp(baked, tmp_path):

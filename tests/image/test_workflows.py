@@ -133,3 +133,46 @@ def test_charts_workflow_make_invocation_packages_the_chart(tmp_path):
     index = yaml.safe_load((tmp_path / "dist/charts/index.yaml").read_text())
     assert [e["version"] for e in index["entries"]["whisper-transcription"]] == [
         yaml.safe_load((ROOT / "charts/whisper-transcription/Chart.yaml").read_text())["version"]]
+
+
+def test_charts_workflow_never_repackages_a_published_version(tmp_path):
+    """Run twice over the same gh-pages folder, the workflow's `make` line leaves a
+    published version byte for byte (its digest is what clients recorded); a changed
+    chart under a published version fails and asks for a version bump."""
+    pytest.importorskip("helm_python")
+    package = step_named(load("charts.yml"), "Package and index")["run"]
+    make_line = next(line.strip() for line in package.splitlines()
+                     if line.strip().startswith("make "))
+    assert "--keep-published" in make_line
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "charts", tmp_path / "charts")
+    pages = tmp_path / "dist" / "charts"
+    chart_file = tmp_path / "charts" / "whisper-transcription" / "Chart.yaml"
+    version = yaml.safe_load(chart_file.read_text())["version"]
+    archive = pages / f"whisper-transcription-{version}.tgz"
+
+    assert run_script(make_line, tmp_path).returncode == 0  # the first publication
+    published = {path.name: path.read_bytes() for path in pages.iterdir()}
+    (tmp_path / "charts" / "whisper-transcription" / "values.yaml").touch()  # a new mtime
+
+    result = run_script(make_line, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "already published" in result.stdout
+    assert {path.name: path.read_bytes() for path in pages.iterdir()} == published
+
+    readme = tmp_path / "charts" / "whisper-transcription" / "README.md"
+    readme.write_text(readme.read_text() + "\nA change.\n")
+    result = run_script(make_line, tmp_path)
+    assert result.returncode != 0
+    assert "bump `version`" in result.stdout + result.stderr
+    assert archive.read_bytes() == published[archive.name]
+
+    chart_file.write_text(chart_file.read_text().replace(f"version: {version}",
+                                                         "version: 99.0.0"))
+    result = run_script(make_line, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = yaml.safe_load((pages / "index.yaml").read_text())
+    assert sorted(e["version"] for e in index["entries"]["whisper-transcription"]) == [
+        version, "99.0.0"]
+    assert archive.read_bytes() == published[archive.name]

@@ -186,6 +186,63 @@ garbage-collected; deleting it too costs nothing).
 {{- append $names (printf "sh.onyxia.release.v1.%s" .Release.Name) | toJson }}
 {{- end }}
 
+{{/*
+The DNS egress rule, or nothing when security.dns.enabled is off (the default:
+neither pod resolves names; the deletion job reaches the API server at the
+address Kubernetes puts in KUBERNETES_SERVICE_HOST). When on, it reaches the
+cluster DNS pods only: a rule without "to", or with an ipBlock, would let
+traffic on port 53 reach any machine.
+*/}}
+{{- define "wt.dnsEgressRule" -}}
+{{- $dns := .Values.security.dns }}
+{{- if $dns.enabled }}
+{{- if not $dns.to }}
+{{- fail "security.dns.to must name the cluster DNS pods (an empty list would allow any destination)" }}
+{{- end }}
+{{- range $dns.to }}
+{{- if or (hasKey . "ipBlock") (not (or (hasKey . "namespaceSelector") (hasKey . "podSelector"))) }}
+{{- fail "security.dns.to: each peer needs a namespaceSelector and/or podSelector, and no ipBlock" }}
+{{- end }}
+{{- end }}
+- to:
+    {{- toYaml $dns.to | nindent 4 }}
+  ports:
+    {{- range $dns.ports }}
+    - protocol: UDP
+      port: {{ . }}
+    - protocol: TCP
+      port: {{ . }}
+    {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A Kubernetes quantity as the schema allows it ("50Gi", "1.5G", "800Mi"), in bytes. */}}
+{{- define "wt.bytes" -}}
+{{- $quantity := toString . }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $quantity }}
+{{- $factors := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
+{{- $suffix := trimPrefix $number $quantity }}
+{{- if not (hasKey $factors $suffix) }}
+{{- fail (printf "%q is not a quantity such as 50Gi" $quantity) }}
+{{- end }}
+{{- mulf $number (index $factors $suffix) }}
+{{- end }}
+
+{{/*
+data.inMemory: both emptyDirs are tmpfs, charged to the container's memory. If
+they may hold as much as the memory limit, filling them gets the pod
+OOM-killed mid-transcription (and the data lost): refuse to render instead.
+*/}}
+{{- define "wt.checkInMemory" -}}
+{{- if .Values.data.inMemory }}
+{{- $files := addf (include "wt.bytes" .Values.data.sizeLimit) (include "wt.bytes" .Values.data.tmpSizeLimit) }}
+{{- $limit := include "wt.bytes" .Values.resources.limits.memory | float64 }}
+{{- if ge $files $limit }}
+{{- fail (printf "data.inMemory keeps /data (data.sizeLimit %s) and /tmp (data.tmpSizeLimit %s) in RAM, which may then take the whole memory limit (resources.limits.memory %s) and get the pod OOM-killed: lower the size limits or raise the memory limit so that the files and the app (several GiB) both fit" .Values.data.sizeLimit .Values.data.tmpSizeLimit .Values.resources.limits.memory) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* Pod placement shared by both pods: region settings, plus GPU tolerations in GPU mode. */}}
 {{- define "wt.tolerations" -}}
 {{- $tolerations := concat (.Values.tolerations | default (list)) (ternary (.Values.gpu.tolerations | default (list)) (list) .Values.gpu.enabled) }}
