@@ -7,8 +7,10 @@ seconds and real-time factor on one long session made of all those clips joined,
 memory, and speed relative to openai-whisper (the tutorial's engine), all measured in one
 run, each engine in its own process so that peak memory is its own.
 
-Table 2, speakers: DER (pyannote.metrics) on the dev AMI clips and on synthetic two-voice
-interviews, speaker-attributed WER where references exist, seconds per stage.
+Table 2, speakers: DER (pyannote.metrics) of the diarization on the dev AMI clips and of
+the final transcript on synthetic two-voice interviews, speaker-attributed WER where
+references exist (the interviews, the stereo dev clip), seconds per stage.
+`bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
 
 Results are printed and written to bench/results/ (markdown and JSON).
 """
@@ -90,53 +92,100 @@ def measure_engine(engine: str, model: str, device: str) -> dict:
 
 
 def measure_speakers(device: str) -> list[dict]:
-    from dialogue import make_dialogue
-    from pyannote.database.util import load_rttm, load_uem
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    from transcribe.asr import AsrOptions, resolve_device
-    from transcribe.audio import load_audio
-    from transcribe.diarize import diarize_with_pyannote
+    from transcribe.asr import resolve_device
     from transcribe.models import ModelStore
-    from transcribe.pipeline import PipelineOptions, run
-    from transcribe.speakers import SpeakerOptions
 
     device = resolve_device(device)
     store = ModelStore()
-    rows = []
+    return _ami_rows(store, device) + _dialogue_rows(store, device) + \
+        _stereo_rows(store, device)
+
+
+def _ami_rows(store, device: str) -> list[dict]:
+    """DER of the diarization alone (no transcript) on the AMI dev clips."""
+    from pyannote.database.util import load_rttm, load_uem
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from transcribe.audio import load_audio
+    from transcribe.diarize import diarize_with_pyannote
+
     ami = DEV / "ami_debug"
-    if ami.is_dir():
-        references = load_rttm(ami / "debug.test.rttm")
-        uems = load_uem(ami / "debug.test.uem")
-        for uri in ("tst00", "tst01"):
-            samples = load_audio(ami / f"{uri}.wav").mono
-            for label, counts in (("4 speakers given", {"num_speakers": 4}),
-                                  ("auto, 1-6", {"min_speakers": 1, "max_speakers": 6})):
-                started = time.perf_counter()
-                diarization = diarize_with_pyannote(samples, store.diarization_path(), device,
-                                                    **counts)
-                seconds = time.perf_counter() - started
-                der = DiarizationErrorRate()(references[uri], _annotation(diarization.turns),
-                                             uem=uems[uri])
-                rows.append({"recording": f"AMI {uri} (30 s, 4 speakers, overlap)",
-                             "setting": label, "der": round(der, 3), "swer": None,
-                             "found": len(diarization.speakers),
-                             "timings": {"diarize": round(seconds, 1)}})
-    folder = RESULTS / "dialogues"
+    if not ami.is_dir():
+        return []
+    rows = []
+    references = load_rttm(ami / "debug.test.rttm")
+    uems = load_uem(ami / "debug.test.uem")
+    for uri in ("tst00", "tst01"):
+        samples = load_audio(ami / f"{uri}.wav").mono
+        for label, counts in (("4 speakers given", {"num_speakers": 4}),
+                              ("auto, 1-6", {"min_speakers": 1, "max_speakers": 6})):
+            started = time.perf_counter()
+            diarization = diarize_with_pyannote(samples, store.diarization_path(), device,
+                                                **counts)
+            seconds = time.perf_counter() - started
+            der = DiarizationErrorRate()(references[uri], _annotation(diarization.turns),
+                                         uem=uems[uri])
+            rows.append({"recording": f"AMI {uri} (30 s, 4 speakers, overlap)",
+                         "setting": label, "der": round(der, 3), "der_of": "diarization",
+                         "swer": None, "found": len(diarization.speakers),
+                         "timings": {"diarize": round(seconds, 1)}})
+    return rows
+
+
+def _dialogue_rows(store, device: str) -> list[dict]:
+    """The whole pipeline on synthetic interviews: DER of the final transcript's segments
+    (after word assignment and smoothing), speaker-attributed WER."""
+    from dialogue import make_dialogue
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from transcribe.asr import AsrOptions
+    from transcribe.pipeline import PipelineOptions, run
+    from transcribe.speakers import SpeakerOptions
+
+    rows = []
     for language in ("fr", "en"):
-        dialogue = make_dialogue(folder / language, language=language)
+        dialogue = make_dialogue(RESULTS / "dialogues" / language, language=language)
         options = PipelineOptions(asr=AsrOptions(language=language, device=device),
                                   diarize=True, speakers=SpeakerOptions(preset="interview"),
                                   ui_language="en")
         transcript = run(dialogue.path, options, store)
         der = DiarizationErrorRate()(dialogue.annotation(), _annotation(transcript.segments))
+        references = [dialogue.text_of(s) for s in ("A", "B")]
         rows.append({"recording": f"synthetic interview {language} "
                                   f"({transcript.duration:.0f} s, 2 voices)",
                      "setting": "interview preset", "der": round(der, 3),
-                     "swer": round(_speaker_attributed_wer(dialogue, transcript, language), 3),
+                     "der_of": "final transcript",
+                     "swer": round(_speaker_attributed_wer(references, transcript, language), 3),
                      "found": len(transcript.speakers),
                      "roles": {s.name: s.role_confidence for s in transcript.speakers.values()},
                      "timings": transcript.timings})
+    return rows
+
+
+def _stereo_rows(store, device: str) -> list[dict]:
+    """The stereo dev clip (one person per channel, talking at once): each channel as a
+    speaker, against pyannote on the mix. No RTTM exists, so no DER; the left and right
+    references give the speaker-attributed WER."""
+    from transcribe.asr import AsrOptions
+    from transcribe.pipeline import PipelineOptions, run
+    from transcribe.speakers import SpeakerOptions
+
+    clip = DEV / "stereo_overlap" / "stereo_diarization.wav"
+    if not clip.exists():
+        return []
+    references = [clip.with_name(f"stereo_diarization.{side}.txt").read_text()
+                  for side in ("left", "right")]
+    rows = []
+    for stereo, label in (("auto", "stereo auto (channels)"), ("off", "stereo off (mix)")):
+        options = PipelineOptions(asr=AsrOptions(language="en", device=device), diarize=True,
+                                  speakers=SpeakerOptions(stereo=stereo), ui_language="en")
+        transcript = run(clip, options, store)
+        rows.append({"recording": f"stereo_overlap ({transcript.duration:.0f} s, 2 voices "
+                                  "at once, one per channel)",
+                     "setting": f"{label}: {transcript.options['diarization']}",
+                     "der": None, "der_of": None,
+                     "swer": round(_speaker_attributed_wer(references, transcript, "en"), 3),
+                     "found": len(transcript.speakers), "timings": transcript.timings})
     return rows
 
 
@@ -149,20 +198,19 @@ def _annotation(items):
     return annotation
 
 
-def _speaker_attributed_wer(dialogue, transcript, language: str) -> float:
+def _speaker_attributed_wer(references: list[str], transcript, language: str) -> float:
     """WER of each reference speaker's words against the words of the hypothesis speaker
     mapped to them (best mapping), over all speakers: words given to the wrong speaker
     count as errors."""
     from itertools import permutations
 
-    references = {s: dialogue.text_of(s) for s in ("A", "B")}
     hypotheses = {sid: " ".join(s.text for s in transcript.segments if s.speaker == sid)
                   for sid in transcript.speakers}
-    ids = list(hypotheses) + [None] * max(0, 2 - len(hypotheses))
+    ids = list(hypotheses) + [None] * max(0, len(references) - len(hypotheses))
     best = 1.0e9
-    for mapping in permutations(ids, 2):
+    for mapping in permutations(ids, len(references)):
         texts = [hypotheses.get(h, "") if h else "" for h in mapping]
-        best = min(best, wer(list(references.values()), texts, language))
+        best = min(best, wer(references, texts, language))
     return best
 
 
@@ -186,9 +234,11 @@ def speakers_table(rows: list[dict]) -> str:
     lines = ["| recording | setting | DER | speaker-attributed WER | speakers found | "
              "seconds per stage |", "|---|---|---|---|---|---|"]
     for r in rows:
+        # DER of the diarization alone, or of the final transcript's segments.
+        der = f"{100 * r['der']:.1f} % ({r['der_of']})" if r["der"] is not None else "-"
         swer = f"{100 * r['swer']:.1f} %" if r["swer"] is not None else "-"
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["timings"].items())
-        lines.append(f"| {r['recording']} | {r['setting']} | {100 * r['der']:.1f} % | {swer} | "
+        lines.append(f"| {r['recording']} | {r['setting']} | {der} | {swer} | "
                      f"{r['found']} | {stages} |")
     return "\n".join(lines)
 
@@ -233,11 +283,16 @@ def main() -> int:
         return 1
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
+    failed: list[str] = []
     for engine in [] if args.skip_engines else args.engines.split(","):
         print(f"measuring {engine}...", file=sys.stderr, flush=True)
         child = subprocess.run([sys.executable, __file__, "--one-engine", engine, "--model",
                                 args.model, "--device", args.device],
-                               capture_output=True, text=True, check=True)
+                               capture_output=True, text=True, check=False)
+        if child.returncode != 0:  # one engine failing must not hide the others' figures
+            print(f"{engine} failed:\n{child.stderr[-3000:]}", file=sys.stderr, flush=True)
+            failed.append(engine)
+            continue
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
     report = [f"Machine: {machine()}"]
     if results:
@@ -253,6 +308,9 @@ def main() -> int:
     (RESULTS / "latest.json").write_text(json.dumps(
         {"machine": machine(), "engines": results, "speakers": speakers}, indent=2),
         encoding="utf-8")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

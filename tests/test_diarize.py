@@ -3,9 +3,12 @@ recordings with one speaker per channel, and the full pipeline on synthetic inte
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import subprocess
 import sys
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -14,13 +17,14 @@ from dialogue import make_dialogue
 from docx import Document
 from pyannote.metrics.diarization import DiarizationErrorRate
 
+from transcribe import diarize
 from transcribe.asr import AsrOptions
 from transcribe.audio import load_audio
 from transcribe.diarize import analyse_stereo, diarize_with_pyannote, load_pipeline
 from transcribe.pipeline import PipelineOptions, run
 from transcribe.speakers import SpeakerOptions
 
-from speech import dev_clip, wer
+from speech import dev_clip, synthesise, wer
 
 pytestmark = pytest.mark.slow
 
@@ -71,17 +75,49 @@ def test_embedded_pipeline_finds_the_two_speakers(store, interview_fr):
     assert len(diarization.speakers) == 2
     der = DiarizationErrorRate()(interview_fr.annotation(), hypothesis(diarization.turns))
     assert der < 0.25  # measured 0.18 on these synthetic voices
+    # pyannote 4 also says who speaks where voices overlap: words are assigned with that.
+    exclusive = diarization.exclusive_turns
+    assert exclusive and diarization.word_turns is exclusive
+    assert {t.speaker for t in exclusive} == set(diarization.speakers)
+    assert all(b.start >= a.end - 1e-6 for a, b in pairwise(exclusive))
 
 
-def test_counts_are_passed_by_keyword(store, interview_fr):
-    """min_speakers=2 must not become an exact count, and max bounds the result."""
+class RecordingPipeline:
+    """The real pipeline, recording the arguments it is called with."""
+
+    def __init__(self, pipeline):
+        self.pipeline, self.calls = pipeline, []
+
+    def __call__(self, file, *args, **kwargs):
+        self.calls.append((args, {k: v for k, v in kwargs.items() if k.endswith("speakers")}))
+        return self.pipeline(file, *args, **kwargs)
+
+
+def test_counts_are_passed_by_keyword(store, interview_fr, monkeypatch):
+    """Bounds reach pyannote as bounds: passed positionally, min_speakers=1 would be the
+    exact count and give one speaker for these two voices."""
+    recording = RecordingPipeline(load_pipeline(store.diarization_path(), "cpu"))
+    monkeypatch.setattr(diarize, "load_pipeline", lambda folder, device: recording)
     samples = load_audio(interview_fr.path).mono
-    bounded = diarize_with_pyannote(samples, store.diarization_path(), min_speakers=1,
-                                    max_speakers=1)
-    assert len(bounded.speakers) == 1
-    free = diarize_with_pyannote(samples, store.diarization_path(), min_speakers=2,
+    free = diarize_with_pyannote(samples, store.diarization_path(), min_speakers=1,
                                  max_speakers=4)
-    assert 2 <= len(free.speakers) <= 4
+    assert recording.calls == [((), {"min_speakers": 1, "max_speakers": 4})]
+    assert len(free.speakers) == 2
+
+
+def test_a_count_diarization_cannot_meet_is_reported(store):
+    """AMI tst01: four people, but three of them say a word or two (0.35 to 0.54 s each);
+    pyannote clusters only voices heard alone for 2 s of a 10 s window, so it finds one.
+    The transcript says so instead of pretending."""
+    clip = dev_clip("ami_debug/tst01.wav")
+    options = PipelineOptions(asr=AsrOptions(language="en"), align=False, diarize=True,
+                              speakers=SpeakerOptions(num_speakers=4), ui_language="en")
+    transcript = run(clip, options, store)
+    found = len(transcript.speakers)
+    assert found < 4
+    assert {"key": "speakers.count_mismatch",
+            "params": {"name": "tst01.wav", "found": found, "asked": "4"}} \
+        in transcript.options["warnings"]
 
 
 def test_a_single_speaker_stays_one(store):
@@ -122,12 +158,14 @@ def test_stereo_recordings_are_recognised():
     assert not analyse_stereo(duplicated.channels).one_speaker_per_channel
 
 
-def test_stereo_dev_clip_in_channel_mode(store):
+@pytest.mark.parametrize("stereo", ["auto", "on"])
+def test_stereo_dev_clip_in_channel_mode(store, stereo):
     clip = dev_clip("stereo_overlap/stereo_diarization.wav")
     options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
-                              speakers=SpeakerOptions(stereo="auto"), ui_language="en")
+                              speakers=SpeakerOptions(stereo=stereo), ui_language="en")
     transcript = run(clip, options, store)
     assert transcript.options["diarization"] == "channels"
+    assert transcript.options["warnings"] == []
     by_speaker = {sid: " ".join(s.text for s in transcript.segments if s.speaker == sid)
                   for sid in transcript.speakers}
     left = clip.with_name("stereo_diarization.left.txt").read_text()
@@ -135,6 +173,27 @@ def test_stereo_dev_clip_in_channel_mode(store):
     assert wer([left], [by_speaker["SPEAKER_00"]], "en") < 0.3
     assert wer([right], [by_speaker["SPEAKER_01"]], "en") < 0.3
     assert any(s.overlap for s in transcript.segments)  # they talk at once
+
+
+def test_stereo_off_diarizes_the_mix(store):
+    clip = dev_clip("stereo_overlap/stereo_diarization.wav")
+    options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
+                              speakers=SpeakerOptions(stereo="off"), ui_language="en")
+    transcript = run(clip, options, store)
+    assert transcript.options["diarization"] == "pyannote"
+    assert transcript.segments and 1 <= len(transcript.speakers) <= 2
+
+
+def test_stereo_on_a_mono_file_says_it_cannot_apply(store, tmp_path):
+    clip = synthesise("Nobody else is speaking in this recording.", tmp_path / "mono.wav")
+    options = PipelineOptions(asr=AsrOptions(language="en"), align=False, diarize=True,
+                              speakers=SpeakerOptions(preset="single", stereo="on"),
+                              ui_language="en")
+    transcript = run(clip, options, store)
+    assert transcript.options["diarization"] == "single"
+    assert transcript.options["warnings"] == [{"key": "speakers.stereo_unavailable",
+                                               "params": {"name": "mono.wav",
+                                                          "channels": 1}}]
 
 
 def test_stereo_with_crosstalk_keeps_each_voice_once(store, tmp_path):
@@ -151,13 +210,16 @@ def test_stereo_with_crosstalk_keeps_each_voice_once(store, tmp_path):
 
 
 def test_cli_labels_every_turn_in_every_format(interview_fr, tmp_path):
+    # --speakers implies --diarize; a name for a role no one has is reported, not dropped.
     result = subprocess.run(
-        [sys.executable, "-m", "transcribe.cli", str(interview_fr.path), "--diarize",
-         "--speakers", "2", "--language", "fr", "--format", "txt,docx,vtt,json", "--out",
-         str(tmp_path), "--names", "Enquêteur·rice=Camille,Enquêté·e=Mme D."],
+        [sys.executable, "-m", "transcribe.cli", str(interview_fr.path),
+         "--speakers", "2", "--language", "fr", "--format", "txt,docx,srt,vtt,json,csv,qda",
+         "--out", str(tmp_path),
+         "--names", "Enquêteur·rice=Camille,Enquêté·e=Mme D.,Observateur=Paul"],
         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp",
                                              "TRANSCRIBE_UI_LANGUAGE": "fr"}, timeout=900)
     assert result.returncode == 0, result.stderr
+    assert "Noms non appliqués : aucun locuteur ne correspond à Observateur" in result.stderr
     stem = interview_fr.path.stem
     paragraphs = (tmp_path / f"{stem}.txt").read_text().strip().split("\n\n")
     assert all(p.startswith(("Camille: ", "Mme D.: ")) for p in paragraphs)
@@ -170,15 +232,27 @@ def test_cli_labels_every_turn_in_every_format(interview_fr, tmp_path):
     document = Document(str(tmp_path / f"{stem}.docx"))
     bold = {r.text for p in document.paragraphs for r in p.runs if r.bold}
     assert {"Camille: ", "Mme D.: "} <= bold
+    srt = (tmp_path / f"{stem}.srt").read_text()
+    assert "Camille: " in srt and "Mme D.: " in srt
+    with open(tmp_path / f"{stem}.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {row["speaker"] for row in rows} == {"Camille", "Mme D."}
+    qda = (tmp_path / f"{stem}.qda.txt").read_text().strip().split("\n\n")
+    assert all(re.match(r"\[\d\d:\d\d:\d\d\] (Camille|Mme D\.): ", p) for p in qda)
 
 
-def test_bad_speaker_options_fail_clearly(tmp_path):
+@pytest.mark.parametrize("options, expected", [
+    (["--diarize", "--min-speakers", "4", "--max-speakers", "2"], "min 4 > max 2"),
+    # Without --diarize: --speakers implies it, so 0 is refused rather than ignored.
+    (["--speakers", "0"], "exact = 0, expected 1 to 20"),
+])
+def test_bad_speaker_options_fail_clearly(tmp_path, options, expected):
     clip = tmp_path / "x.wav"
     clip.write_bytes(b"")
     result = subprocess.run(
-        [sys.executable, "-m", "transcribe.cli", str(clip), "--diarize", "--min-speakers", "4",
-         "--max-speakers", "2", "--out", str(tmp_path)], capture_output=True, text=True,
+        [sys.executable, "-m", "transcribe.cli", str(clip), *options, "--out", str(tmp_path)],
+        capture_output=True, text=True,
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TRANSCRIBE_UI_LANGUAGE": "en"})
     assert result.returncode == 2
-    assert "Invalid number of speakers: min 4 > max 2" in result.stderr
+    assert f"Invalid number of speakers: {expected}" in result.stderr
     assert not np.any([p.suffix == ".txt" for p in tmp_path.iterdir()])

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from transcribe.asr import AsrOptions
-from transcribe.pipeline import Cancelled, PipelineOptions, overall_fraction, run
+from transcribe.pipeline import (
+    Cancelled,
+    PipelineOptions,
+    count_warnings,
+    overall_fraction,
+    run,
+)
+from transcribe.speakers import SpeakerOptions
 
 from speech import synthesise
 
@@ -27,6 +34,35 @@ def test_run_reports_stages_and_times_them(store, tmp_path):
     assert transcript.source == "a.wav" and transcript.engine == "faster-whisper"
     assert "recording the second" in transcript.text.lower()
     assert transcript.options["asr"]["language"] == "en"
+
+
+@pytest.mark.slow
+def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
+    clip = synthesise("I will tell you how the project started, and who took part.",
+                      tmp_path / "talk.wav")
+    options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
+                              speakers=SpeakerOptions(preset="single"), ui_language="en")
+    transcript = run(clip, options, store)
+    assert transcript.options["diarization"] == "single"  # pyannote never ran
+    assert {s.speaker for s in transcript.segments} == {"SPEAKER_00"}
+    assert [s.name for s in transcript.speakers.values()] == ["Speaker 1"]
+    assert transcript.speakers["SPEAKER_00"].role is None  # no roles for one person
+    assert transcript.options["warnings"] == []
+
+
+@pytest.mark.parametrize("found, counts, asked", [
+    (1, (4, None, None), "4"),
+    (2, (2, None, None), None),
+    (1, (None, 2, 6), "2-6"),
+    (7, (None, None, 6), "1-6"),
+    (2, (None, 3, None), ">= 3"),
+    (3, (None, 1, 6), None),
+])
+def test_a_speaker_count_other_than_asked_is_a_warning(found, counts, asked):
+    warnings = count_warnings(found, *counts, "a.wav")
+    expected = [] if asked is None else [{"key": "speakers.count_mismatch", "params": {
+        "name": "a.wav", "found": found, "asked": asked}}]
+    assert warnings == expected
 
 
 def test_cancel_stops_the_run(store, tmp_path):

@@ -46,18 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
                              "Whisper's quality checks (default 0,0.2,...,1; 0: no fallback)")
     parser.add_argument("--no-guard", action="store_true",
                         help="keep repetition loops and text over silence")
-    speakers = parser.add_argument_group("speakers")
+    speakers = parser.add_argument_group(
+        "speakers", "Any of these options implies --diarize (none is ever ignored).")
     speakers.add_argument("--diarize", action="store_true",
                           help="find who speaks when and label interviewer / interviewee")
     speakers.add_argument("--preset", choices=("interview", "group", "single"),
-                          default="interview",
-                          help="interview: 2 speakers; group: 2 to 6; single: one speaker")
+                          default=None,
+                          help="interview (default): 2 speakers; group: 2 to 6; "
+                               "single: one speaker")
     speakers.add_argument("--speakers", type=int, default=None, metavar="N",
                           help="exact number of speakers")
     speakers.add_argument("--min-speakers", type=int, default=None)
     speakers.add_argument("--max-speakers", type=int, default=None)
-    speakers.add_argument("--stereo", choices=("auto", "on", "off"), default="auto",
-                          help="one speaker per channel (two microphones): auto-detected")
+    speakers.add_argument("--stereo", choices=("auto", "on", "off"), default=None,
+                          help="one speaker per channel (two microphones); "
+                               "default auto: detected")
     speakers.add_argument("--names", default="",
                           help='e.g. "Interviewer=Camille,Interviewee=M. D."')
     parser.add_argument("--align", action=argparse.BooleanOptionalAction, default=True,
@@ -97,6 +100,13 @@ def output_stems(paths: list[Path]) -> list[str]:
         seen[path.stem.lower()] = count
         stems.append(path.stem if count == 1 else f"{path.stem}-{count}")
     return stems
+
+
+def _speaker_options_given(args: argparse.Namespace) -> bool:
+    """A speaker option means the user wants speakers: it implies --diarize."""
+    return any(value not in (None, "") for value in (
+        args.preset, args.speakers, args.min_speakers, args.max_speakers, args.stereo,
+        args.names))
 
 
 def list_models(store: ModelStore) -> int:
@@ -151,10 +161,11 @@ def main(argv: list[str] | None = None) -> int:
             **({"temperatures": args.temperature} if args.temperature else {}),
         ),
         align=args.align,
-        diarize=args.diarize,
+        diarize=args.diarize or _speaker_options_given(args),
         speakers=SpeakerOptions(
-            preset=args.preset, num_speakers=args.speakers, min_speakers=args.min_speakers,
-            max_speakers=args.max_speakers, stereo=args.stereo, names=names),
+            preset=args.preset or "interview", num_speakers=args.speakers,
+            min_speakers=args.min_speakers, max_speakers=args.max_speakers,
+            stereo=args.stereo or "auto", names=names),
         ui_language=ui,
     )
     conventions = Conventions(

@@ -38,10 +38,19 @@ class Diarization:
     method: str  # "pyannote" | "channels" | "single"
     # Where two or more people speak at once.
     overlaps: list[tuple[float, float]] = field(default_factory=list)
+    # pyannote 4's exclusive diarization: at most one speaker at a time, the likeliest
+    # one where voices overlap (what words are assigned with); None when not given.
+    exclusive_turns: list[SpeakerTurn] | None = None
 
     @property
     def speakers(self) -> list[str]:
         return sorted({t.speaker for t in self.turns})
+
+    @property
+    def word_turns(self) -> list[SpeakerTurn]:
+        """The turns to give words to speakers with: one speaker at a time when the
+        pipeline says who, so that overlapping turns do not split words arbitrarily."""
+        return self.exclusive_turns if self.exclusive_turns else self.turns
 
 
 # -- the embedded developer pipeline ---------------------------------------------------------
@@ -130,12 +139,18 @@ def diarize_with_pyannote(samples: np.ndarray, folder: Path, device: str = "cpu"
     waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]
     output = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE},
                       hook=_progress_hook(progress), **counts)
+    # pyannote 4 returns a DiarizeOutput; older versions (and legacy mode) an Annotation.
     annotation = getattr(output, "speaker_diarization", output)
+    exclusive = getattr(output, "exclusive_speaker_diarization", None)
+    overlaps = [(float(s.start), float(s.end)) for s in annotation.get_overlap()]
+    return Diarization(_turns_of(annotation), "pyannote", overlaps,
+                       _turns_of(exclusive) if exclusive is not None else None)
+
+
+def _turns_of(annotation) -> list[SpeakerTurn]:
     turns = [SpeakerTurn(float(segment.start), float(segment.end), str(label))
              for segment, _, label in annotation.itertracks(yield_label=True)]
-    turns.sort(key=lambda t: t.start)
-    overlaps = [(float(s.start), float(s.end)) for s in annotation.get_overlap()]
-    return Diarization(turns, "pyannote", overlaps)
+    return sorted(turns, key=lambda t: t.start)
 
 
 def _progress_hook(progress: Progress | None):
@@ -176,11 +191,21 @@ class StereoAnalysis:
         return self.correlation < 0.6 and self.dominance > 0.5 and self.balance > 0.1
 
 
+# Samples per block when scanning a whole recording: temporaries stay a few megabytes
+# instead of copies of a 3 h recording (700 MB per channel in float32, twice in float64).
+BLOCK = 1 << 20
+
+
 def frame_energies_db(channels: np.ndarray) -> np.ndarray:
-    """(channels, frames) energy in dB per 20 ms frame."""
+    """(channels, frames) energy in dB per 20 ms frame, computed block by block."""
     size = int(FRAME * SAMPLE_RATE)
-    frames = channels.shape[1] // size
-    power = (channels[:, : frames * size].reshape(channels.shape[0], frames, size) ** 2).mean(-1)
+    count, frames = channels.shape[0], channels.shape[1] // size
+    power = np.empty((count, frames), dtype=np.float32)
+    step = max(BLOCK // size, 1)
+    for first in range(0, frames, step):
+        last = min(first + step, frames)
+        block = channels[:, first * size: last * size].reshape(count, last - first, size)
+        power[:, first:last] = np.einsum("cfs,cfs->cf", block, block) / size
     return 10 * np.log10(power + 1e-10)
 
 
@@ -188,10 +213,9 @@ def analyse_stereo(channels: np.ndarray) -> StereoAnalysis:
     """Tell a two-microphone recording (one person per channel) from ordinary stereo."""
     if channels.shape[0] != 2 or channels.shape[1] < SAMPLE_RATE:
         return StereoAnalysis(1.0, 0.0, 0.0)
-    left, right = channels
-    if np.allclose(left, right, atol=1e-4):
+    correlation, identical = channel_correlation(channels)
+    if identical:
         return StereoAnalysis(1.0, 0.0, 0.0)
-    correlation = float(np.corrcoef(left, right)[0, 1])
     energies = frame_energies_db(channels)
     loudest = energies.max(axis=0)
     active = loudest > np.percentile(loudest, 95) - 30  # frames with someone speaking
@@ -202,6 +226,29 @@ def analyse_stereo(channels: np.ndarray) -> StereoAnalysis:
     left_share = float((difference[dominant] > 0).mean())
     return StereoAnalysis(correlation, float(dominant.sum() / max(active.sum(), 1)),
                           min(left_share, 1 - left_share))
+
+
+def channel_correlation(channels: np.ndarray) -> tuple[float, bool]:
+    """Pearson correlation of two channels, and whether they are the same signal.
+
+    Sums are accumulated in float64 block by block (np.corrcoef would copy the whole
+    recording to float64). A silent channel correlates as 1.0: no sign of two people."""
+    left, right = channels
+    sums = np.zeros(5)
+    identical = True
+    for start in range(0, left.size, BLOCK):
+        a = left[start: start + BLOCK].astype(np.float64)
+        b = right[start: start + BLOCK].astype(np.float64)
+        identical = identical and bool(np.allclose(a, b, atol=1e-4))
+        sums += (a.sum(), b.sum(), a @ a, b @ b, a @ b)
+    n = left.size
+    total_a, total_b, squares_a, squares_b, products = sums
+    variance_a = squares_a - total_a ** 2 / n
+    variance_b = squares_b - total_b ** 2 / n
+    if variance_a <= 0 or variance_b <= 0:
+        return 1.0, identical
+    covariance = products - total_a * total_b / n
+    return float(covariance / np.sqrt(variance_a * variance_b)), identical
 
 
 def channel_activity(channels: np.ndarray, device: str = "cpu") -> np.ndarray:

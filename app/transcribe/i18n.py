@@ -40,6 +40,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file {name} seems truncated: only {decoded} of {declared} could be read. "
               "The transcript covers that part.",
     },
+    "audio.damaged": {
+        "fr": "Une partie du fichier {name} est endommagée et n'a pas pu être lue : la "
+              "transcription peut y manquer quelques mots.",
+        "en": "Part of the file {name} is damaged and could not be read: the transcript may "
+              "miss a few words there.",
+    },
     "audio.ffmpeg_missing": {
         "fr": "ffmpeg est introuvable : installez-le (make test l'installe).",
         "en": "ffmpeg was not found: install it (make test installs it).",
@@ -59,6 +65,25 @@ MESSAGES: dict[str, dict[str, str]] = {
     "speakers.invalid_count": {
         "fr": "Nombre de locuteurs invalide : {detail}.",
         "en": "Invalid number of speakers: {detail}.",
+    },
+    "speakers.count_mismatch": {
+        "fr": "{name} : {found} locuteur(s) trouvé(s) pour {asked} demandé(s). Vérifiez qui "
+              "parle : un enregistrement court, des voix proches ou quelqu'un qui parle très "
+              "peu peuvent tromper la diarisation.",
+        "en": "{name}: {found} speaker(s) found where {asked} were asked for. Check who is "
+              "speaking: a short recording, similar voices or someone who barely speaks can "
+              "mislead the diarization.",
+    },
+    "speakers.stereo_unavailable": {
+        "fr": "{name} n'a pas deux canaux ({channels}) : « un locuteur par canal » ne "
+              "s'applique pas, les locuteurs ont été distingués à la voix.",
+        "en": "{name} does not have two channels ({channels}): one speaker per channel "
+              "cannot apply, so speakers were told apart by voice.",
+    },
+    "speakers.unknown_names": {
+        "fr": "Noms non appliqués : aucun locuteur ne correspond à {names} (locuteurs : "
+              "{speakers}).",
+        "en": "Names not applied: no speaker matches {names} (speakers: {speakers}).",
     },
     "cli.failed": {
         "fr": "Échec pour {name} : {reason}",

@@ -26,6 +26,7 @@ from .i18n import UserFacingError
 from .models import ModelStore
 from .speakers import (
     SpeakerOptions,
+    TurnIndex,
     apply_names,
     apply_roles,
     assign_words,
@@ -111,6 +112,11 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         audio: Audio = load_audio(path, normalize=options.normalize)
 
     channel_mode = options.diarize and _one_speaker_per_channel(audio, options.speakers.stereo)
+    warnings = [{"key": w.key, "params": w.params} for w in audio.warnings]
+    if options.diarize and options.speakers.stereo == "on" and audio.n_channels != 2:
+        # Asked for, but impossible: say so, and tell speakers apart by voice instead.
+        warnings.append({"key": "speakers.stereo_unavailable",
+                         "params": {"name": path.name, "channels": audio.n_channels}})
     # What each ASR pass hears: the mix, or each person's own microphone.
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
@@ -157,7 +163,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         timings=timings,
         options={
             **options.to_dict(),
-            "warnings": [{"key": w.key, "params": w.params} for w in audio.warnings],
+            "warnings": warnings,
             "guard": guard_reports,
             "gain": audio.gain,
         },
@@ -178,6 +184,9 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         notes["diarization"] = diarization.method
         with timed("assign"):
             assign_speakers(transcript, diarization, channel_mode, options)
+        if transcript.segments:
+            warnings.extend(count_warnings(len(transcript.speakers), exact, minimum, maximum,
+                                           path.name))
     transcript.options.update(notes)
 
     if not transcript.segments:
@@ -193,8 +202,10 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
     if channel_mode:
         transcript.segments = drop_crosstalk(transcript.segments, diarization.turns)
     else:
-        assign_words(transcript.segments, diarization.turns)
+        assign_words(transcript.segments, diarization.word_turns)
         words = [w for s in sorted(transcript.segments, key=lambda s: s.start) for w in s.words]
+        # Smoothing needs the overlapping turns: a short turn over someone else's speech
+        # is not a real answer.
         smooth_speakers(words, diarization.turns)
         transcript.segments = split_by_speaker(transcript.segments)
     mark_overlaps(transcript.segments, diarization.overlaps)
@@ -204,10 +215,30 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
     if len(transcript.speakers) == 2 or (len(transcript.speakers) > 2
                                          and guess.confidence >= GROUP_ROLE_CONFIDENCE):
         apply_roles(transcript, guess, options.ui_language)
-    apply_names(transcript, options.speakers.names)
+    unmatched = apply_names(transcript, options.speakers.names)
+    if unmatched:
+        transcript.options["warnings"].append({"key": "speakers.unknown_names", "params": {
+            "names": ", ".join(unmatched),
+            "speakers": ", ".join(s.name for s in transcript.speakers.values()) or "-"}})
 
 
 GROUP_ROLE_CONFIDENCE = 0.6
+
+
+def count_warnings(found: int, exact: int | None, minimum: int | None,
+                   maximum: int | None, name: str) -> list[dict]:
+    """A warning when the transcript has another number of speakers than was asked for
+    (pyannote cannot make a cluster of a voice heard for a second or two)."""
+    if exact is not None:
+        if found == exact:
+            return []
+        asked = str(exact)
+    elif (minimum or 1) <= found <= (maximum or found):
+        return []
+    else:
+        asked = f"{minimum or 1}-{maximum}" if maximum else f">= {minimum}"
+    return [{"key": "speakers.count_mismatch",
+             "params": {"name": name, "found": found, "asked": asked}}]
 
 
 def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
@@ -215,11 +246,11 @@ def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Se
     quieter; a word a channel's recognition heard while its own speaker was silent is the
     other person's, already transcribed on their channel."""
     kept = []
+    index = TurnIndex(turns)
     for segment in segments:
-        own = [t for t in turns if t.speaker == segment.speaker]
         words = [w for w in segment.words
-                 if w.start is None or any(t.start - 0.3 <= w.end and w.start <= t.end + 0.3
-                                           for t in own)]
+                 if w.start is None or any(t.speaker == segment.speaker for t in
+                                           index.overlapping(w.start - 0.3, w.end + 0.3))]
         if not words:
             continue
         if len(words) < len(segment.words):
