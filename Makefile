@@ -25,8 +25,10 @@ help:
 
 setup: system venv models
 
+# What `make run` needs (ffmpeg) or, for the tests, also espeak-ng, sox and chromium.
+SYSTEM_PURPOSE := $(if $(filter run,$(MAKECMDGOALS)),$(if $(filter test bench,$(MAKECMDGOALS)),test,run),test)
 system:
-	@scripts/install-system-packages.sh
+	@scripts/install-system-packages.sh $(SYSTEM_PURPOSE)
 
 venv: $(VENV)/.installed
 

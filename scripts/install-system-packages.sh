@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, only those that are missing.
-# ffmpeg decodes recordings; espeak-ng and sox synthesise test speech; chromium and its
-# driver run the web app's end-to-end test; fonts for readable screenshots.
+#   install-system-packages.sh run    what serving the app needs: ffmpeg
+#   install-system-packages.sh [test] also what the tests need: espeak-ng and sox synthesise
+#                                     test speech; chromium and its driver run the web app's
+#                                     end-to-end test; shellcheck; fonts for screenshots.
 set -euo pipefail
+purpose=${1:-test}
 
-declare -A package_of=(
-  [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [espeak-ng]=espeak-ng [sox]=sox
-  [chromium]=chromium [chromedriver]=chromium-driver [shellcheck]=shellcheck
-)
+declare -A package_of=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg)
+if [ "$purpose" != run ]; then
+  package_of+=([espeak-ng]=espeak-ng [sox]=sox [chromium]=chromium
+               [chromedriver]=chromium-driver [shellcheck]=shellcheck)
+fi
 missing=()
 for tool in "${!package_of[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
-[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+if [ "$purpose" != run ]; then
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+  # sox reads compressed formats only with its format plugins.
+  [ ${#missing[@]} -eq 0 ] || missing+=(libsox-fmt-all)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-packages=$(printf '%s\n' "${missing[@]}" libsox-fmt-all | sort -u | tr '\n' ' ')
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 echo "Installing system packages: $packages"
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
