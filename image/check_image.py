@@ -130,10 +130,11 @@ def check_models(verify: bool) -> str:
 
 
 def _load_whisper(path: Path, name: str, device: str) -> None:
-    from faster_whisper import WhisperModel
+    from transcribe.asr.base import cpu_threads, resolve_compute_type
+    from transcribe.asr.faster_whisper import load_whisper_model
 
-    model = WhisperModel(str(path), device=device,
-                         compute_type="int8" if device == "cpu" else "float16")
+    model = load_whisper_model(path, device, resolve_compute_type(device, None), cpu_threads(0))
+    load_whisper_model.cache_clear()
     # English-only models (".en") have no language token: a sign the files were read.
     if model.model.is_multilingual == name.endswith(".en"):
         raise AssertionError(f"whisper/{name}: unexpected vocabulary")
@@ -142,7 +143,9 @@ def _load_whisper(path: Path, name: str, device: str) -> None:
 def _load_openai_whisper(path: Path, name: str, device: str) -> None:
     from transcribe.asr.openai_whisper import load_checkpoint
 
-    if load_checkpoint(path, device).dims.n_vocab < 50000:
+    model = load_checkpoint(path, device)
+    load_checkpoint.cache_clear()
+    if model.dims.n_vocab < 50000:
         raise AssertionError(f"openai-whisper/{name}: unexpected vocabulary")
 
 
@@ -150,6 +153,7 @@ def _load_alignment(path: Path, language: str, device: str) -> None:
     from transcribe.align import load_alignment_model
 
     _, metadata = load_alignment_model(path, language, device)
+    load_alignment_model.cache_clear()
     if metadata["language"] != language:
         raise AssertionError(f"alignment/{language}: loaded as {metadata['language']}")
 
@@ -157,13 +161,16 @@ def _load_alignment(path: Path, language: str, device: str) -> None:
 def _load_diarization(path: Path, name: str, device: str) -> None:
     from transcribe.diarize import load_pipeline
 
-    if load_pipeline(path, device) is None:
+    pipeline = load_pipeline(path, device)
+    load_pipeline.cache_clear()
+    if pipeline is None:
         raise AssertionError(f"diarization/{name}: no pipeline")
 
 
 def load_every_model(root: Path | None = None, device: str = "cpu") -> list[str]:
-    """Load each model of the models folder as the app does; returns "kind/name" of each.
-    One at a time, released before the next: the gpu set would not fit in memory at once."""
+    """Load each model of the models folder with the app's own (cached) loaders; returns
+    "kind/name" of each. One at a time, each cache emptied before the next: the gpu set
+    would not fit in memory at once."""
     from transcribe.models import ModelStore
 
     store = ModelStore(root)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .asr import AUTO, DEFAULT_ENGINE, ENGINES, AsrOptions
+from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions
 from .conventions import Conventions
 from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated, among: {','.join(FORMATS)}")
     parser.add_argument("--language", default="auto", help="language code (fr, en...) or auto")
     parser.add_argument("--model", default=None, help="Whisper model (default: best on disk)")
-    parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=[AUTO, *sorted(ENGINES)],
+    parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=ENGINE_CHOICES,
                         help="auto (default): whisperx on a GPU, faster-whisper on a CPU")
     parser.add_argument("--prompt", default=None,
                         help="vocabulary hint: names, places and jargon the recording contains")

@@ -126,6 +126,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Not enough space left to store {name}. Delete files already transcribed "
               "(Privacy page), then try again.",
     },
+    "upload.save_failed": {
+        "fr": "{name} n'a pas pu être enregistré sur le serveur. Réessayez ; si cela se "
+              "reproduit, signalez-le avec l'heure.",
+        "en": "{name} could not be saved on the server. Try again; if it happens again, "
+              "report it with the time.",
+    },
+    "upload.deleted_meanwhile": {
+        "fr": "{name} n'a pas été enregistré : tous les fichiers ont été supprimés pendant "
+              "son envoi (« Supprimer tous mes fichiers »). Déposez-le à nouveau si besoin.",
+        "en": "{name} was not saved: every file was deleted while it was being sent "
+              "(\"Delete all my files\"). Drop it again if needed.",
+    },
     "job.interrupted": {
         "fr": "Le serveur s'est arrêté à plusieurs reprises pendant la transcription de ce "
               "fichier ; elle n'a pas été relancée une nouvelle fois.",

@@ -121,7 +121,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
 
-    engine = get_engine(options.engine, store, options.asr.device)
+    engine = get_engine(options.engine, store, device)
     segments: list[Segment] = []
     language = options.asr.language
     guard_reports = []

@@ -169,8 +169,7 @@ class TurnIndex:
         self._starts = np.array([t.start for t in self.turns])
         # Running maximum of ends: the first turn that can reach past a time, even when a
         # long turn started well before shorter ones.
-        self._reach = np.maximum.accumulate([t.end for t in self.turns]) if self.turns \
-            else np.array([])
+        self._reach = np.maximum.accumulate([t.end for t in self.turns])
 
     def overlapping(self, start: float, end: float) -> list[SpeakerTurn]:
         first = int(np.searchsorted(self._reach, start, side="right"))

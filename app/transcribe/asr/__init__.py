@@ -19,6 +19,8 @@ ENGINES: dict[str, type] = {
 # faster (make bench).
 AUTO = "auto"
 DEFAULT_ENGINE = AUTO
+# What a user may choose, in the order the CLI and the web app show.
+ENGINE_CHOICES = (AUTO, *sorted(ENGINES))
 
 
 def engine_for(name: str, device: str = "auto") -> str:
@@ -32,9 +34,20 @@ def get_engine(name: str, store: ModelStore | None = None, device: str = "auto")
         engine_class = ENGINES[engine_for(name, device)]
     except KeyError:
         raise UserFacingError("engine.unknown", name=name,
-                              available=", ".join([AUTO, *ENGINES])) from None
+                              available=", ".join(ENGINE_CHOICES)) from None
     return engine_class(store or ModelStore())
 
 
-__all__ = ["AUTO", "DEFAULT_ENGINE", "ENGINES", "AsrOptions", "AsrResult", "Engine",
-           "SegmentStats", "engine_for", "get_engine", "resolve_device"]
+__all__ = [
+    "AUTO",
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "ENGINE_CHOICES",
+    "AsrOptions",
+    "AsrResult",
+    "Engine",
+    "SegmentStats",
+    "engine_for",
+    "get_engine",
+    "resolve_device",
+]

@@ -14,10 +14,6 @@ from ..transcript import Segment
 Progress = Callable[[float], None]  # fraction done, 0..1
 
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-# Temperature fallback samples at random: openai-whisper (torch) takes a fixed seed, so the
-# same recording gives the same transcript. CTranslate2's sampling ignores seeds (measured);
-# the guard removes the hot, low-confidence guesses that differ from run to run.
-SEED = 1234
 
 
 @dataclass

@@ -31,7 +31,7 @@ def language_label(code: str, language: str) -> str:
 
 def model_label(name: str, language: str) -> str:
     key = f"hint.{name}"
-    hint = text(key, language) if _has_text(key) else WHISPER_HINTS.get(name, "")
+    hint = text(key, language) if key in STRINGS else WHISPER_HINTS.get(name, "")
     return f"{name} — {hint}" if hint else name
 
 
@@ -48,19 +48,16 @@ def warning_texts(warnings: list[dict], language: str) -> list[str]:
 
 
 def record_text(record: dict | None, language: str) -> str | None:
-    """An {"key", "params"} record: the engine's messages (i18n), or the web app's own
-    (strings.py, for upload problems that only the web app meets)."""
+    """An {"key", "params"} record of i18n.MESSAGES in the user's language."""
     if not record:
         return None
     key, params = record.get("key", ""), dict(record.get("params") or {})
+    if key not in MESSAGES:
+        return None
     try:
-        if key in MESSAGES:
-            return message(key, language, **params)
-        if key in STRINGS:
-            return text(key, language, **params)
+        return message(key, language, **params)
     except (KeyError, IndexError, ValueError):
         return None
-    return None
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:
@@ -209,7 +206,3 @@ def export_labels(language: str) -> dict[str, str]:
 
 
 __all__ = ["format_duration"]
-
-
-def _has_text(key: str) -> bool:
-    return key in STRINGS

@@ -72,18 +72,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "{count} fichier(s) refusé(s) : la raison est indiquée dans la liste ci-dessous.",
         "en": "{count} file(s) refused: the reason is shown in the list below.",
     },
-    "upload.save_failed": {
-        "fr": "{name} n'a pas pu être enregistré sur le serveur. Réessayez ; si cela se "
-              "reproduit, signalez-le avec l'heure.",
-        "en": "{name} could not be saved on the server. Try again; if it happens again, "
-              "report it with the time.",
-    },
-    "upload.deleted_meanwhile": {
-        "fr": "{name} n'a pas été enregistré : tous les fichiers ont été supprimés pendant "
-              "son envoi (« Supprimer tous mes fichiers »). Déposez-le à nouveau si besoin.",
-        "en": "{name} was not saved: every file was deleted while it was being sent "
-              "(\"Delete all my files\"). Drop it again if needed.",
-    },
     # Shown inside Streamlit's own chip when it refuses a file before sending it.
     "upload.chip_too_large": {"fr": "Trop volumineux : {limit} Mo au plus par fichier.",
                               "en": "Too large: {limit} MB at most per file."},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.asr import AUTO, ENGINES
+from transcribe.asr import AUTO, ENGINE_CHOICES
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.web import display, state, strings, uploading
 from transcribe.web.state import t
@@ -82,7 +82,7 @@ with right:
         timestamps = st.checkbox(t("conv.timestamps"), key="opt_timestamps",
                                  help=t("conv.timestamps_help"))
     with st.expander(t("opt.advanced")):
-        st.selectbox(t("opt.engine"), [AUTO, *sorted(ENGINES)], key="opt_engine",
+        st.selectbox(t("opt.engine"), list(ENGINE_CHOICES), key="opt_engine",
                      help=t("opt.engine_help"))
         align = st.toggle(t("opt.align"), value=True, key="opt_align", help=t("opt.align_help"))
         st.caption(t("opt.device", device=settings.device))
