@@ -185,14 +185,13 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         with timed("assign"):
             assign_speakers(transcript, diarization, channel_mode, options)
         if transcript.segments:
-            warnings.extend(count_warnings(len(transcript.speakers), exact, minimum, maximum,
-                                           path.name))
+            transcript.options["warnings"].extend(count_warnings(
+                len(transcript.speakers), exact, minimum, maximum, path.name))
     transcript.options.update(notes)
 
     if not transcript.segments:
         # Not an error: the transcript is valid and empty, but the user must know why.
-        transcript.options["warnings"].append(
-            {"key": "asr.no_speech", "params": {"name": path.name}})
+        warn(transcript, "asr.no_speech", name=path.name)
     return transcript
 
 
@@ -217,9 +216,13 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
         apply_roles(transcript, guess, options.ui_language)
     unmatched = apply_names(transcript, options.speakers.names)
     if unmatched:
-        transcript.options["warnings"].append({"key": "speakers.unknown_names", "params": {
-            "names": ", ".join(unmatched),
-            "speakers": ", ".join(s.name for s in transcript.speakers.values()) or "-"}})
+        warn(transcript, "speakers.unknown_names", names=", ".join(unmatched),
+             speakers=", ".join(s.name for s in transcript.speakers.values()) or "-")
+
+
+def warn(transcript: Transcript, key: str, **params: object) -> None:
+    """A message (i18n key) the user must read with the transcript."""
+    transcript.options["warnings"].append({"key": key, "params": params})
 
 
 GROUP_ROLE_CONFIDENCE = 0.6
