@@ -47,9 +47,9 @@ def stretches() -> list[Stretch]:
 
 
 def dialogue_stretches() -> list[Stretch]:
-    from dialogue import make_dialogue
-
     from transcribe.audio import SAMPLE_RATE, load_audio
+
+    from dialogue import make_dialogue
 
     found = []
     for language in ("fr", "en"):

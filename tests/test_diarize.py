@@ -13,7 +13,6 @@ from itertools import pairwise
 import numpy as np
 import pytest
 import torch
-from dialogue import make_dialogue
 from docx import Document
 from pyannote.metrics.diarization import DiarizationErrorRate
 
@@ -24,6 +23,7 @@ from transcribe.diarize import analyse_stereo, diarize_with_pyannote, load_pipel
 from transcribe.pipeline import PipelineOptions, run
 from transcribe.speakers import SpeakerOptions
 
+from dialogue import make_dialogue
 from speech import dev_clip, synthesise, wer
 
 pytestmark = pytest.mark.slow

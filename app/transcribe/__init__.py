@@ -1,7 +1,8 @@
 """Interview transcription: Whisper, word alignment, speakers, exports.
 
 Importing the package makes the process offline and silent before any model library
-loads: no hub downloads, no telemetry (privacy by construction, not by configuration).
+loads: no hub downloads, no telemetry (privacy by construction, not by configuration). It
+also tunes the memory allocator for Whisper's large buffers (allocator.py).
 """
 
 import os
@@ -20,3 +21,7 @@ _OFFLINE_ENVIRONMENT = {
     "TOKENIZERS_PARALLELISM": "false",
 }
 os.environ.update(_OFFLINE_ENVIRONMENT)
+
+from .allocator import keep_large_buffers  # noqa: E402 - after the environment
+
+keep_large_buffers()

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .allocator import release_memory
 from .asr import AsrOptions
 from .conventions import Conventions
 from .i18n import UserFacingError
@@ -693,6 +694,7 @@ class JobQueue:
                           _where())
         finally:
             finish_listening_copy(copy, self.store.listening_path(job), keep=False)
+            release_memory()  # an idle service keeps none of a long recording's peak
             log.info("job %s: %s after %.1f s", job.id, outcome, time.time() - started)
 
 

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-from dialogue import INTERVIEW_EN, make_dialogue
 from image_support import (
     IMAGE,
     ROOT,
@@ -23,6 +22,7 @@ from image_support import (
     wrap,
 )
 
+from dialogue import INTERVIEW_EN, make_dialogue
 from speech import DEV, synthesise
 
 

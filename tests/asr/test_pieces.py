@@ -1,0 +1,118 @@
+"""A long recording decoded in pieces side by side on a CPU: cuts land in silences, no word
+is lost at a cut, progress and cancellation still work."""
+
+from __future__ import annotations
+
+import threading
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from transcribe.asr import AsrOptions, get_engine
+from transcribe.asr.faster_whisper import cpu_layout
+from transcribe.asr.pieces import MAX_PIECE, plan_pieces
+from transcribe.audio import SAMPLE_RATE, load_audio
+from transcribe.vad import detect_speech
+
+from dialogue import INTERVIEW_EN, make_dialogue
+from speech import wer
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+def test_short_recordings_and_single_workers_are_not_cut():
+    assert plan_pieces(silence(59), [(0.0, 59.0)], workers=2) == [(0.0, 59.0)]
+    assert plan_pieces(silence(300), [(0.0, 300.0)], workers=1) == [(0.0, 300.0)]
+
+
+def test_cuts_fall_in_silences_and_pieces_cover_the_recording():
+    duration = 1500.0  # 25 min: more pieces than workers, none longer than MAX_PIECE
+    speech = [(start, start + 6.0) for start in np.arange(0.5, duration - 7, 7.0)]
+    pieces = plan_pieces(silence(duration), speech, workers=2)
+    assert len(pieces) == 3
+    assert pieces[0][0] == 0.0 and pieces[-1][1] == duration
+    assert all(a[1] == b[0] for a, b in pairwise(pieces))
+    for _, cut in pieces[:-1]:
+        assert not any(start < cut < end for start, end in speech), cut
+    assert all(end - start <= MAX_PIECE + 0.25 * MAX_PIECE for start, end in pieces)
+
+
+def test_without_a_silence_the_cut_is_at_the_quietest_moment():
+    rng = np.random.default_rng(0)
+    samples = rng.normal(0, 0.1, 80 * SAMPLE_RATE).astype(np.float32)
+    samples[int(37.0 * SAMPLE_RATE): int(37.6 * SAMPLE_RATE)] *= 0.01  # a pause
+    samples[int(41.0 * SAMPLE_RATE): int(41.1 * SAMPLE_RATE)] = 0.0  # a stop consonant
+    (_, cut), _ = plan_pieces(samples, [(0.0, 80.0)], workers=2)
+    assert 37.0 <= cut <= 37.6
+
+
+def test_one_thread_per_worker_on_small_machines():
+    assert cpu_layout(1) == (1, 1)
+    assert cpu_layout(2) == (2, 1)
+    assert cpu_layout(16) == (8, 2)
+
+
+# -- real weights on a long synthetic interview ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_interview(tmp_path_factory):
+    # 80 s: long enough for two pieces on two workers.
+    return make_dialogue(tmp_path_factory.mktemp("long"), script=INTERVIEW_EN * 2,
+                         language="en")
+
+
+def transcribe(store, path, **options):
+    samples = load_audio(path).mono
+    reports: list[float] = []
+    result = get_engine("faster-whisper", store).transcribe(
+        samples, AsrOptions(**{"language": "en", **options}), reports.append)
+    return result, reports
+
+
+@pytest.mark.slow
+def test_pieces_lose_no_words(store, long_interview):
+    samples = load_audio(long_interview.path).mono
+    pieces = plan_pieces(samples, detect_speech(samples), workers=2)
+    assert len(pieces) == 2
+    cut_at = int(pieces[0][1] * SAMPLE_RATE)
+    assert np.abs(samples[cut_at - 1600: cut_at + 1600]).max() < 0.01  # in a pause
+
+    reference = " ".join(text for *_, text in long_interview.turns)
+    whole, _ = transcribe(store, long_interview.path, cpu_threads=1)  # one worker: no cut
+    cut, reports = transcribe(store, long_interview.path, cpu_threads=2)
+    assert whole.speech is None and cut.speech  # the cut ran the VAD the guard reuses
+
+    def text(result):
+        return " ".join(s.text for s in result.segments)
+
+    assert wer([reference], [text(cut)], "en") <= wer([reference], [text(whole)], "en") + 0.01
+    starts = [w.start for s in cut.segments for w in s.words]
+    assert starts == sorted(starts) and starts[-1] > pieces[0][1]
+    assert reports == sorted(reports) and reports[-1] >= 0.9
+
+
+@pytest.mark.slow
+def test_language_is_detected_once_for_all_pieces(store, long_interview):
+    result, _ = transcribe(store, long_interview.path, language=None, cpu_threads=2)
+    assert result.language == "en" and result.language_probability > 0.5
+
+
+class Cancelled(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_cancelling_stops_every_piece(store, long_interview):
+    samples = load_audio(long_interview.path).mono
+
+    def cancel(fraction: float) -> None:
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        get_engine("faster-whisper", store).transcribe(
+            samples, AsrOptions(language="en", cpu_threads=2), cancel)
+    assert not [t for t in threading.enumerate() if t.name.startswith("asr-piece")]
