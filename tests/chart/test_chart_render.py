@@ -601,6 +601,18 @@ def test_pinned_deadline(render, deadline):
     )
 
 
+@pytest.mark.parametrize("hour", [0, 8, 9, 10, 23])
+def test_deadline_schedule_at_every_hour(render, hour):
+    """08 and 09 are where a zero-padded hour read as octal would go wrong."""
+    now = datetime.now(UTC)
+    at = next(candidate for day in (0, 1) for minute in range(60)
+              if now + timedelta(minutes=5) < (candidate := (now + timedelta(days=day)).replace(
+                  hour=hour, minute=minute, second=0, microsecond=0))
+              < now + timedelta(hours=23, minutes=55))
+    out = render({"autoDelete": {"deleteAt": at.strftime("%Y-%m-%dT%H:%M:%SZ")}})
+    assert out.one("CronJob")["spec"]["schedule"] == f"{at.minute} {hour} {at.day} {at.month} *"
+
+
 @pytest.mark.parametrize("offset", [timedelta(hours=-1), timedelta(hours=25)])
 def test_pinned_deadline_must_be_within_a_day(render, offset):
     at = (datetime.now(UTC) + offset).strftime("%Y-%m-%dT%H:%M:%SZ")

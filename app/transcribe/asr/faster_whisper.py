@@ -25,7 +25,7 @@ from .base import (
     resolve_compute_type,
     resolve_device,
 )
-from .pieces import plan_pieces
+from .pieces import MIN_PIECE, plan_pieces
 
 # How often the main thread reports the progress of pieces decoded side by side.
 PROGRESS_INTERVAL = 0.5
@@ -124,7 +124,7 @@ class FasterWhisperEngine:
                                    per_worker, workers)
         pieces = [(0.0, samples.size / SAMPLE_RATE)]
         speech = None
-        if workers > 1 and samples.size >= 2 * 30 * SAMPLE_RATE:
+        if workers > 1 and samples.size >= 2 * MIN_PIECE * SAMPLE_RATE:
             # The guard needs these speech regions anyway: they cost nothing extra.
             speech = detect_speech(samples)
             pieces = plan_pieces(samples, speech, workers)

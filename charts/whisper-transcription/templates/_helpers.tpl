@@ -155,10 +155,11 @@ so that every template and NOTES.txt show the same minute.
 {{/* CronJob schedule firing once, at the deadline's minute (UTC): "m h dom mon *". */}}
 {{- define "wt.deleteSchedule" -}}
 {{- $t := toDate "2006-01-02T15:04:05Z07:00" (include "wt.deleteAt" .) }}
-{{- $minute := dateInZone "4" $t "UTC" | int }}
-{{- $hour := dateInZone "15" $t "UTC" | int }}
-{{- $day := dateInZone "2" $t "UTC" | int }}
-{{- $month := dateInZone "1" $t "UTC" | int }}
+{{- /* atoi, not int: int reads "08" and "09" (Go's only hour layout pads) as octal, 0. */}}
+{{- $minute := dateInZone "4" $t "UTC" | atoi }}
+{{- $hour := dateInZone "15" $t "UTC" | atoi }}
+{{- $day := dateInZone "2" $t "UTC" | atoi }}
+{{- $month := dateInZone "1" $t "UTC" | atoi }}
 {{- printf "%d %d %d %d *" $minute $hour $day $month }}
 {{- end }}
 
