@@ -192,22 +192,7 @@ class JobStore:
                duration: float | None = None, status: str = QUEUED) -> Job:
         """Copy the recording into a new job folder, with the given status."""
         job = _new_job(name, options, conventions, duration=duration, status=status)
-        folder = self.root / job.id
-        folder.mkdir(parents=True)
-        try:
-            job.size = _copy_into(source, folder / job.media)
-            with self.lock:
-                self._write(job)
-        except OSError as error:
-            vanished = not folder.is_dir()
-            shutil.rmtree(folder, ignore_errors=True)
-            if vanished:  # deleted under us: say so, rather than a puzzling OSError
-                raise JobDeleted(job.id) from error
-            raise
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return job
+        return self._add(job, source)
 
     def record_refused(self, name: str, options: PipelineOptions | dict,
                        conventions: Conventions | dict | None, error: dict[str, Any],
@@ -216,11 +201,24 @@ class JobStore:
         keeps saying why (in the reader's language) until the user deletes it."""
         job = _new_job(name, options, conventions, size=size, status=FAILED, error=error)
         job.finished = job.created
+        return self._add(job)
+
+    def _add(self, job: Job, source: BinaryIO | bytes | Path | None = None) -> Job:
+        """A new job folder with its record (and its recording, if any); nothing is left
+        behind when that fails."""
         folder = self.root / job.id
         folder.mkdir(parents=True)
         try:
+            if source is not None:
+                job.size = _copy_into(source, folder / job.media)
             with self.lock:
                 self._write(job)
+        except OSError as error:
+            vanished = not folder.is_dir()
+            shutil.rmtree(folder, ignore_errors=True)
+            if vanished:  # deleted under us: say so, rather than a puzzling OSError
+                raise JobDeleted(job.id) from error
+            raise
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
