@@ -9,7 +9,9 @@ mappings and a high trim threshold keep those buffers in the heap for reuse
 the process keeps after a peak: `release_memory()` hands it back after each job.
 
 Set once, when the package is imported, before any thread allocates (an arena limit only
-counts from then on). An administrator's own MALLOC_* settings win.
+counts from then on). An administrator's own malloc settings (MALLOC_* variables, malloc
+tunables in GLIBC_TUNABLES, another allocator in LD_PRELOAD) win. One arena was measured
+on 2 cores only; with many workers it is one lock for all their allocations.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import ctypes
 import ctypes.util
 import os
 import platform
+from functools import cache
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
@@ -25,9 +28,17 @@ M_ARENA_MAX = -8
 TRIM_THRESHOLD = 256 * 1024 * 1024  # above a large model's attention buffers
 
 _OWN_SETTINGS = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_",
-                 "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES", "LD_PRELOAD")
+                 "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_ARENA_TEST")
 
 
+def administrator_decides() -> bool:
+    """The environment already tunes malloc, or replaces it (tcmalloc, jemalloc...)."""
+    return (any(os.environ.get(name) for name in _OWN_SETTINGS)
+            or "malloc" in os.environ.get("GLIBC_TUNABLES", "")
+            or "malloc" in os.environ.get("LD_PRELOAD", ""))
+
+
+@cache
 def _glibc():
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
@@ -40,7 +51,7 @@ def _glibc():
 def keep_large_buffers() -> bool:
     """Tune the allocator; False where it is not glibc or the environment already says how."""
     libc = _glibc()
-    if libc is None or any(os.environ.get(name) for name in _OWN_SETTINGS):
+    if libc is None or administrator_decides():
         return False
     return all(libc.mallopt(option, value) == 1 for option, value in (
         (M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, TRIM_THRESHOLD)))

@@ -3,15 +3,17 @@ is lost at a cut, progress and cancellation still work."""
 
 from __future__ import annotations
 
+import os
 import threading
 from itertools import pairwise
 
 import numpy as np
 import pytest
 
-from transcribe.asr import AsrOptions, get_engine
-from transcribe.asr.faster_whisper import cpu_layout
-from transcribe.asr.pieces import MAX_PIECE, plan_pieces
+from transcribe.asr import AsrOptions, faster_whisper, get_engine
+from transcribe.asr.base import available_cpus
+from transcribe.asr.faster_whisper import cpu_layout, model_for
+from transcribe.asr.pieces import MAX_PIECE, MIN_PIECE, plan_pieces
 from transcribe.audio import SAMPLE_RATE, load_audio
 from transcribe.vad import detect_speech
 
@@ -26,6 +28,18 @@ def silence(seconds: float) -> np.ndarray:
 def test_short_recordings_and_single_workers_are_not_cut():
     assert plan_pieces(silence(59), [(0.0, 59.0)], workers=2) == [(0.0, 59.0)]
     assert plan_pieces(silence(300), [(0.0, 300.0)], workers=1) == [(0.0, 300.0)]
+    # Two pieces would fit only with a cut at exactly 30 s: none of 30 s or less.
+    speech = [(0.0, 10.0), (12.0, 60.0)]
+    assert plan_pieces(silence(60), speech, workers=2) == [(0.0, 60.0)]
+
+
+def test_no_piece_is_shorter_than_a_window():
+    speech = [(0.0, 20.0), (22.0, 70.0)]  # the only silence would leave a 21 s piece
+    pieces = plan_pieces(silence(70), speech, workers=2)
+    assert 21.0 not in {end for _, end in pieces}
+    assert all(end - start >= MIN_PIECE for start, end in pieces)
+    pieces = plan_pieces(silence(95), [(0.0, 30.5), (32.5, 95.0)], workers=3)
+    assert all(end - start >= MIN_PIECE for start, end in pieces)
 
 
 def test_cuts_fall_in_silences_and_pieces_cover_the_recording():
@@ -37,7 +51,9 @@ def test_cuts_fall_in_silences_and_pieces_cover_the_recording():
     assert all(a[1] == b[0] for a, b in pairwise(pieces))
     for _, cut in pieces[:-1]:
         assert not any(start < cut < end for start, end in speech), cut
-    assert all(end - start <= MAX_PIECE + 0.25 * MAX_PIECE for start, end in pieces)
+    # 500 s each (25 min over the 3 pieces MAX_PIECE asks for), give or take a silence.
+    assert all(abs(end - start - duration / 3) <= 7.0 for start, end in pieces)
+    assert MAX_PIECE >= duration / 3
 
 
 def test_without_a_silence_the_cut_is_at_the_quietest_moment():
@@ -52,7 +68,13 @@ def test_without_a_silence_the_cut_is_at_the_quietest_moment():
 def test_one_thread_per_worker_on_small_machines():
     assert cpu_layout(1) == (1, 1)
     assert cpu_layout(2) == (2, 1)
+    assert cpu_layout(4) == (4, 1)
     assert cpu_layout(16) == (8, 2)
+    assert cpu_layout(64) == (8, 8)  # workers are capped; threads are not wasted
+
+
+def test_cpus_are_counted_within_the_process_limits():
+    assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))
 
 
 # -- real weights on a long synthetic interview ----------------------------------------------
@@ -96,9 +118,41 @@ def test_pieces_lose_no_words(store, long_interview):
 
 
 @pytest.mark.slow
-def test_language_is_detected_once_for_all_pieces(store, long_interview):
+def test_language_is_detected_once_for_all_pieces(store, long_interview, monkeypatch):
+    model = model_for(store, AsrOptions(cpu_threads=2), workers=2)
+    detections: list[int] = []
+    given: list[str | None] = []
+    detect, decode = model.detect_language, model.transcribe
+
+    def counting_detect(*args, **kwargs):
+        detections.append(1)
+        return detect(*args, **kwargs)
+
+    def recording_decode(*args, **kwargs):
+        given.append(kwargs.get("language"))
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(model, "detect_language", counting_detect)
+    monkeypatch.setattr(model, "transcribe", recording_decode)
     result, _ = transcribe(store, long_interview.path, language=None, cpu_threads=2)
     assert result.language == "en" and result.language_probability > 0.5
+    assert len(detections) == 1 and given == ["en", "en"]
+
+
+@pytest.mark.slow
+def test_english_only_model_needs_no_detection(store, long_interview):
+    result, _ = transcribe(store, long_interview.path, language=None, cpu_threads=2,
+                           model="tiny.en")
+    assert result.language == "en" and result.speech  # cut in pieces
+    assert "nurse" in " ".join(s.text for s in result.segments).lower()
+
+
+@pytest.mark.slow
+def test_conditioning_on_previous_text_is_never_cut(store, long_interview):
+    result, _ = transcribe(store, long_interview.path, cpu_threads=2,
+                           condition_on_previous_text=True)
+    assert result.speech is None  # decoded whole: no VAD ran to plan pieces
+    assert "public service" in " ".join(s.text for s in result.segments).lower()
 
 
 class Cancelled(Exception):
@@ -106,13 +160,26 @@ class Cancelled(Exception):
 
 
 @pytest.mark.slow
-def test_cancelling_stops_every_piece(store, long_interview):
+def test_cancelling_stops_every_piece(store, long_interview, monkeypatch):
     samples = load_audio(long_interview.path).mono
+    cancelled = threading.Event()
+    after_cancel: list[str] = []
+    convert = faster_whisper.convert_segment
+
+    def counting_convert(segment):
+        if cancelled.is_set():
+            after_cancel.append(segment.text)
+        return convert(segment)
 
     def cancel(fraction: float) -> None:
-        raise Cancelled()
+        if fraction > 0:  # once the pieces are under way
+            cancelled.set()
+            raise Cancelled()
 
+    monkeypatch.setattr(faster_whisper, "convert_segment", counting_convert)
     with pytest.raises(Cancelled):
         get_engine("faster-whisper", store).transcribe(
             samples, AsrOptions(language="en", cpu_threads=2), cancel)
+    # Each of the two pieces stops at its next segment, not at its end (about 10 each).
+    assert len(after_cancel) <= 2, after_cancel
     assert not [t for t in threading.enumerate() if t.name.startswith("asr-piece")]

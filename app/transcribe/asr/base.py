@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -83,4 +85,20 @@ def resolve_compute_type(device: str, compute_type: str | None) -> str:
 
 
 def cpu_threads(requested: int) -> int:
-    return requested or os.cpu_count() or 1
+    return requested or available_cpus()
+
+
+def available_cpus() -> int:
+    """The CPUs this process may use: those it is pinned to, within its container's CPU
+    limit (cgroup v2 cpu.max). os.cpu_count() says the node's, 64 where a pod gets 8."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return count

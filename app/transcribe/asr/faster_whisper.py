@@ -41,19 +41,29 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
                         cpu_threads=threads, num_workers=workers, local_files_only=True)
 
 
-def model_for(store: ModelStore, options: AsrOptions):
+def model_for(store: ModelStore, options: AsrOptions, workers: int = 1):
+    """The model for `options`; on a CPU with `workers` > 1, loaded for that many
+    decodings at once, the CPU threads shared between them."""
     device = resolve_device(options.device)
+    threads = cpu_threads(options.cpu_threads)
+    if device == "cpu" and workers > 1:
+        threads = max(1, threads // workers)
     return load_whisper_model(store.whisper_path(options.model), device,
                               resolve_compute_type(device, options.compute_type),
-                              cpu_threads(options.cpu_threads))
+                              threads, workers)
+
+
+# Workers beyond this gain little and each holds its own buffers (and shares one malloc
+# arena, allocator.py): larger machines give each worker more threads instead.
+MAX_WORKERS = 8
 
 
 def cpu_layout(threads: int) -> tuple[int, int]:
     """(workers, threads per worker) for `threads` CPU threads. One thread per worker
-    decodes fastest on 2 cores (measured); on larger machines two per worker keep the
-    number of pieces, and the memory each worker needs, reasonable (not measured here)."""
-    per_worker = 1 if threads <= 4 else 2
-    return max(1, threads // per_worker), per_worker
+    decodes fastest on 2 cores (measured); on larger machines two or more per worker keep
+    the number of pieces, and the memory each worker needs, reasonable (not measured)."""
+    workers = min(MAX_WORKERS, threads if threads <= 4 else threads // 2)
+    return max(1, workers), max(1, threads // max(1, workers))
 
 
 def convert_segment(segment) -> tuple[Segment, SegmentStats]:
@@ -113,21 +123,22 @@ class FasterWhisperEngine:
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult:
-        device = resolve_device(options.device)
-        if device != "cpu":
-            model = model_for(self.store, options)
-            return decode_sequential(model, samples, options, options.language,
-                                     progress=progress)
-        workers, per_worker = cpu_layout(cpu_threads(options.cpu_threads))
-        model = load_whisper_model(self.store.whisper_path(options.model), device,
-                                   resolve_compute_type(device, options.compute_type),
-                                   per_worker, workers)
+        # On a CPU, one model for every recording, loaded for pieces side by side (a
+        # second one for short recordings would double the memory).
+        workers = (cpu_layout(cpu_threads(options.cpu_threads))[0]
+                   if resolve_device(options.device) == "cpu" else 1)
+        model = model_for(self.store, options, workers)
         pieces = [(0.0, samples.size / SAMPLE_RATE)]
         speech = None
-        if workers > 1 and samples.size >= 2 * MIN_PIECE * SAMPLE_RATE:
+        # Pieces only where they pay (a minute or more) and where nothing links Whisper's
+        # windows (conditioning on previous text would break at each cut).
+        if (workers > 1 and not options.condition_on_previous_text
+                and samples.size >= 2 * MIN_PIECE * SAMPLE_RATE):
             # The guard needs these speech regions anyway: they cost nothing extra.
             speech = detect_speech(samples)
             pieces = plan_pieces(samples, speech, workers)
+            if progress:
+                progress(0.0)  # a chance to cancel before decoding starts
         if len(pieces) == 1:
             result = decode_sequential(model, samples, options, options.language,
                                        progress=progress)
@@ -145,8 +156,12 @@ def decode_pieces(model, samples: np.ndarray, pieces: list[tuple[float, float]],
     reported from the calling thread only; if reporting raises (the job was cancelled),
     the pieces stop at their next segment and the exception goes on."""
     language, probability = options.language, None
-    if language is None:  # once for all pieces, on the first 30 s as without pieces
+    if language is None and not model.model.is_multilingual:
+        language, probability = "en", 1.0  # an English-only model (tiny.en)
+    elif language is None:  # once for all pieces, on the first 30 s as without pieces
         language, probability, _ = model.detect_language(samples[: 30 * SAMPLE_RATE])
+        if progress:
+            progress(0.0)
     done = [0.0] * len(pieces)
     stop = threading.Event()
     total = samples.size / SAMPLE_RATE

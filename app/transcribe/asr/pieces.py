@@ -22,7 +22,8 @@ from ..audio import SAMPLE_RATE
 
 # One Whisper window: shorter pieces waste encoder work on padding.
 MIN_PIECE = 30.0
-# Pieces of an hour-long interview are many and short enough that workers finish together.
+# Pieces of an hour-long interview are many and short enough that workers finish together
+# (a piece is this long, give or take SEARCH_SHARE, where the silences fall).
 MAX_PIECE = 600.0
 # A silence is looked for within this share of the ideal piece length around each ideal cut.
 SEARCH_SHARE = 0.25
@@ -47,10 +48,13 @@ def plan_pieces(samples: np.ndarray, speech: list[tuple[float, float]],
     cuts: list[float] = []
     for index in range(1, count):
         ideal = index * length
-        near = [s for s in silences if abs(s - ideal) <= SEARCH_SHARE * length]
+        # Every piece at least MIN_PIECE long, the last one included.
+        lowest, highest = (cuts[-1] if cuts else 0.0) + MIN_PIECE, duration - MIN_PIECE
+        near = [s for s in silences
+                if abs(s - ideal) <= SEARCH_SHARE * length and lowest <= s <= highest]
         cut = (min(near, key=lambda s: abs(s - ideal)) if near
                else quietest_point(samples, ideal))
-        if cut - (cuts[-1] if cuts else 0.0) >= MIN_PIECE / 2 and duration - cut >= MIN_PIECE / 2:
+        if lowest <= cut <= highest:
             cuts.append(cut)
     bounds = [0.0, *cuts, duration]
     return list(pairwise(bounds))

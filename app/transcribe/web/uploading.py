@@ -173,6 +173,6 @@ def refusal(store: JobStore, name: str, size: int, choices: FormChoices,
     try:
         job = store.record_refused(name, pipeline_options(choices), conventions(choices),
                                    error, size)
-    except OSError:
+    except (OSError, JobDeleted):  # a full disk, or "delete all" racing the upload
         return UploadOutcome(name, error=error)
     return UploadOutcome(name, job=job, refused=True)
