@@ -119,7 +119,7 @@ def test_pieces_lose_no_words(store, long_interview):
 
 @pytest.mark.slow
 def test_language_is_detected_once_for_all_pieces(store, long_interview, monkeypatch):
-    model = model_for(store, AsrOptions(cpu_threads=2), workers=2)
+    model = model_for(store, AsrOptions(cpu_threads=2), parallel=True)
     detections: list[int] = []
     given: list[str | None] = []
     detect, decode = model.detect_language, model.transcribe

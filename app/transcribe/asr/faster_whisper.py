@@ -41,13 +41,13 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
                         cpu_threads=threads, num_workers=workers, local_files_only=True)
 
 
-def model_for(store: ModelStore, options: AsrOptions, workers: int = 1):
-    """The model for `options`; on a CPU with `workers` > 1, loaded for that many
-    decodings at once, the CPU threads shared between them."""
+def model_for(store: ModelStore, options: AsrOptions, parallel: bool = False):
+    """The model for `options`; with `parallel` on a CPU, loaded for pieces decoded side
+    by side (cpu_layout). Its `model.num_workers` says how many."""
     device = resolve_device(options.device)
-    threads = cpu_threads(options.cpu_threads)
-    if device == "cpu" and workers > 1:
-        threads = max(1, threads // workers)
+    workers, threads = 1, cpu_threads(options.cpu_threads)
+    if device == "cpu" and parallel:
+        workers, threads = cpu_layout(threads)
     return load_whisper_model(store.whisper_path(options.model), device,
                               resolve_compute_type(device, options.compute_type),
                               threads, workers)
@@ -125,9 +125,8 @@ class FasterWhisperEngine:
                    progress: Progress | None = None) -> AsrResult:
         # On a CPU, one model for every recording, loaded for pieces side by side (a
         # second one for short recordings would double the memory).
-        workers = (cpu_layout(cpu_threads(options.cpu_threads))[0]
-                   if resolve_device(options.device) == "cpu" else 1)
-        model = model_for(self.store, options, workers)
+        model = model_for(self.store, options, parallel=True)
+        workers = model.model.num_workers
         pieces = [(0.0, samples.size / SAMPLE_RATE)]
         speech = None
         # Pieces only where they pay (a minute or more) and where nothing links Whisper's
