@@ -22,8 +22,10 @@ from transcribe.conventions import Conventions
 from transcribe.export import FORMATS
 from transcribe.i18n import UserFacingError
 from transcribe.jobs import FAILED, QUEUED, RUNNING, Job, JobQueue, JobStore
+from transcribe.languages import UI_LANGUAGES
 from transcribe.models import ModelStore
 from transcribe.pipeline import PipelineOptions
+from transcribe.speakers import PRESETS
 from transcribe.web import display, reviewing, strings, uploading
 from transcribe.web.serve import streamlit_flags
 from transcribe.web.settings import load_settings, parse_deadline
@@ -92,9 +94,9 @@ def test_streamlit_runs_private_and_locked_down():
 def test_every_text_exists_in_french_and_english_with_the_same_fields():
     fields = string.Formatter()
     for key, texts in strings.STRINGS.items():
-        assert set(texts) == {"fr", "en"}, key
+        assert set(texts) == set(UI_LANGUAGES), key
         names = [{name for _, name, _, _ in fields.parse(texts[lang]) if name}
-                 for lang in ("fr", "en")]
+                 for lang in UI_LANGUAGES]
         assert names[0] == names[1], key
 
 
@@ -109,8 +111,8 @@ def _used_keys() -> set[str]:
 
 
 def test_every_key_the_pages_use_exists():
-    expanded = {f"preset.{p}" for p in uploading.PRESETS} | {
-        f"preset.{p}.help" for p in uploading.PRESETS} | {
+    expanded = {f"preset.{p}" for p in PRESETS} | {
+        f"preset.{p}.help" for p in PRESETS} | {
         f"stage.{s}" for s in ("decode", "asr", "align", "diarize", "assign")} | {
         f"export.format.{f}" for f in FORMATS} | {"role.interviewer", "role.interviewee"} | {
         f"stage.state.{s}" for s in ("done", "current", "todo")} | {"upload.no_model"}

@@ -9,11 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
+from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
 from transcribe.web import auth, state
 from transcribe.web.reviewing import hours_minutes, time_left
 from transcribe.web.state import t
-from transcribe.web.strings import LANGUAGE_NAMES, LANGUAGES
 
 VIEWS = Path(__file__).with_name("views")
 
@@ -44,8 +44,8 @@ def deadline_notice() -> None:
 
 
 with st.sidebar:
-    st.segmented_control(t("app.language"), LANGUAGES, key=state.LANGUAGE_KEY,
-                         format_func=LANGUAGE_NAMES.get, selection_mode="single",
+    st.segmented_control(t("app.language"), UI_LANGUAGES, key=state.LANGUAGE_KEY,
+                         format_func=UI_LANGUAGE_NAMES.get, selection_mode="single",
                          required=True)
 
 # The worker starts with the first visit, login page included: after a restart, queued

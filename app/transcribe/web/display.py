@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from ..export import FORMATS
 from ..i18n import MESSAGES, format_duration, message
 from ..jobs import ACTIVE, Job, estimate_remaining, pipeline_options_from_dict
+from ..languages import SPOKEN_LANGUAGES
 from ..models import WHISPER_HINTS
 from ..pipeline import stages_for
 from .settings import LOCAL_ADDRESS, Settings
-from .strings import SPOKEN_LANGUAGES, STRINGS, text
+from .strings import STRINGS, text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 

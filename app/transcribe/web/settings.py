@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..i18n import LANGUAGES
+from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
 
 log = logging.getLogger("transcribe.web")
 
@@ -36,13 +36,13 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     password = env.get("TRANSCRIBE_PASSWORD") or None
-    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or "fr").strip().lower()[:2]
+    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or DEFAULT_LANGUAGE).strip().lower()[:2]
     device = (env.get("TRANSCRIBE_DEVICE") or "auto").strip().lower()
     return Settings(
         data_dir=Path(env.get("TRANSCRIBE_DATA_DIR") or "data").resolve(),
         password=password,
         delete_at=parse_deadline(env.get("TRANSCRIBE_DELETE_AT")),
-        ui_language=language if language in LANGUAGES else "fr",
+        ui_language=language if language in UI_LANGUAGES else DEFAULT_LANGUAGE,
         default_model=(env.get("TRANSCRIBE_DEFAULT_MODEL") or "").strip() or None,
         device=device if device in DEVICES else "auto",
         max_upload_mb=_positive_int(env.get("TRANSCRIBE_MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),

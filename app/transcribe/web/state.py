@@ -9,6 +9,7 @@ import threading
 import streamlit as st
 
 from ..jobs import JobQueue, JobStore, Runner, default_runner
+from ..languages import UI_LANGUAGES
 from ..models import ModelStore
 from . import strings
 from .settings import Settings, load_settings
@@ -67,7 +68,7 @@ def store() -> JobStore:
 
 def language() -> str:
     chosen = st.session_state.get(LANGUAGE_KEY)
-    return chosen if chosen in strings.LANGUAGES else settings().ui_language
+    return chosen if chosen in UI_LANGUAGES else settings().ui_language
 
 
 def t(key: str, **params: object) -> str:

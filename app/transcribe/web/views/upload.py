@@ -6,6 +6,8 @@ import streamlit as st
 
 from transcribe.asr import AUTO, ENGINE_CHOICES
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
+from transcribe.languages import LANGUAGE_CHOICES
+from transcribe.speakers import PRESETS
 from transcribe.web import display, state, strings, uploading
 from transcribe.web.state import t
 
@@ -37,9 +39,9 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
 
 left, right = st.columns(2, gap="large")
 with left:
-    preset = st.radio(t("opt.preset"), uploading.PRESETS, key="opt_preset",
+    preset = st.radio(t("opt.preset"), tuple(PRESETS), key="opt_preset",
                       format_func=lambda p: strings.text(f"preset.{p}", language),
-                      captions=[t(f"preset.{p}.help") for p in uploading.PRESETS])
+                      captions=[t(f"preset.{p}.help") for p in PRESETS])
     if preset == "interview":
         with st.expander(t("opt.names")):
             st.caption(t("opt.names_help"))
@@ -47,7 +49,7 @@ with left:
             interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
     else:
         interviewer = interviewee = ""
-    spoken = st.selectbox(t("opt.language"), uploading.LANGUAGE_CHOICES, key="opt_language",
+    spoken = st.selectbox(t("opt.language"), LANGUAGE_CHOICES, key="opt_language",
                           format_func=lambda code: display.language_label(code, language),
                           help=t("opt.language_help"))
     prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
