@@ -26,7 +26,7 @@ from transcribe.languages import UI_LANGUAGES
 from transcribe.models import ModelStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.speakers import PRESETS
-from transcribe.web import display, reviewing, strings, uploading
+from transcribe.web import display, reviewing, strings, submission
 from transcribe.web.serve import streamlit_flags
 from transcribe.web.settings import load_settings, parse_deadline
 
@@ -225,32 +225,32 @@ def test_remaining_time_and_queue_order():
 # -- upload ----------------------------------------------------------------------------------
 
 def test_form_choices_become_pipeline_options_and_conventions():
-    choices = uploading.FormChoices(preset="group", language="de", model="small",
+    choices = submission.FormChoices(preset="group", language="de", model="small",
                                     engine="faster-whisper", align=False,
                                     prompt=" Insee,\n Montreuil ", device="cuda",
                                     ui_language="en", interviewer_name="Camille",
                                     flag_uncertain=True, uncertainty_threshold=0.3)
-    options = uploading.pipeline_options(choices)
+    options = submission.pipeline_options(choices)
     assert options.diarize and options.speakers.preset == "group"
     assert options.speakers.names == {}  # names are for the two-person interview
     assert (options.asr.language, options.asr.model, options.asr.device) == ("de", "small",
                                                                             "cuda")
     assert options.asr.initial_prompt == "Insee, Montreuil" and options.align is False
     assert options.engine == "faster-whisper" and options.ui_language == "en"
-    conventions = uploading.conventions(choices)
+    conventions = submission.conventions(choices)
     assert conventions.flag_uncertain and conventions.uncertainty_threshold == 0.3
-    single = uploading.pipeline_options(uploading.FormChoices(preset="single"))
+    single = submission.pipeline_options(submission.FormChoices(preset="single"))
     assert not single.diarize and single.asr.language is None
 
 
 def test_model_choice_prefers_the_configured_model_when_on_disk():
-    assert uploading.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
-    assert uploading.preselected_model(["base", "small"], "base") == "base"
-    assert uploading.preselected_model(["tiny.en", "small"], None) == "small"
-    assert uploading.preselected_model([], None) is None
+    assert submission.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
+    assert submission.preselected_model(["base", "small"], "base") == "base"
+    assert submission.preselected_model(["tiny.en", "small"], None) == "small"
+    assert submission.preselected_model([], None) is None
     store = ModelStore()
-    assert uploading.model_choices(store, "whisperx") == store.whisper_models()
-    assert uploading.model_choices(store, "openai-whisper") == store.openai_whisper_models()
+    assert submission.model_choices(store, "whisperx") == store.whisper_models()
+    assert submission.model_choices(store, "openai-whisper") == store.openai_whisper_models()
 
 
 @pytest.mark.parametrize(("name", "size", "key"), [
@@ -260,7 +260,7 @@ def test_model_choice_prefers_the_configured_model_when_on_disk():
 ])
 def test_files_refused_before_upload(tmp_path, name, size, key):
     with pytest.raises(UserFacingError) as refused:
-        uploading.check_file(name, size, 2, tmp_path)
+        submission.check_file(name, size, 2, tmp_path)
     assert refused.value.key == key
     assert name in refused.value.message("fr")
 
@@ -281,9 +281,9 @@ class DeletesEverythingWhileRead:
 
 def test_a_batch_goes_on_after_a_delete_all_and_a_refusal(tmp_path):
     queue = JobQueue(JobStore(tmp_path / "data"), listening_copies=False)
-    choices = uploading.FormChoices()
+    choices = submission.FormChoices()
     wav = tone_wav(tmp_path / "t.wav").read_bytes()
-    outcomes = [uploading.save_upload(queue, name, data, size, choices, 10) for name, data, size
+    outcomes = [submission.save_upload(queue, name, data, size, choices, 10) for name, data, size
                 in (("racing.wav", DeletesEverythingWhileRead(queue), 4),
                     ("notes.pdf", b"%PDF", 4), ("good.wav", wav, len(wav)))]
     racing, notes, good = outcomes
@@ -299,7 +299,7 @@ FILL_THE_DISK = """
 import json, sys
 from pathlib import Path
 from transcribe.jobs import JobQueue, JobStore
-from transcribe.web import uploading
+from transcribe.web import submission
 
 data, wav = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
 
@@ -321,10 +321,10 @@ class FillsTheDisk:
         return bytes(1 << 20)
 
 queue = JobQueue(JobStore(data), listening_copies=False)
-choices = uploading.FormChoices()
+choices = submission.FormChoices()
 files = [("first.wav", wav, len(wav)), ("second.wav", FillsTheDisk(), 1 << 20),
          ("third.wav", wav, len(wav))]
-outcomes = [uploading.save_upload(queue, *file, choices, 10) for file in files]
+outcomes = [submission.save_upload(queue, *file, choices, 10) for file in files]
 print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error] for o in outcomes],
                   "jobs": sorted(j.name for j in queue.store.list()),
                   "folders": len(list((data / "jobs").iterdir()))}))
@@ -372,8 +372,8 @@ def test_a_full_disk_mid_copy_is_reported_and_the_batch_goes_on(tmp_path):
 
 def test_media_files_accepted(tmp_path):
     for name in ("a.MP3", "b.m4a", "c.wma", "d.mp4", "e.mov", "f.webm", "g.opus"):
-        uploading.check_file(name, 10, 2, tmp_path)
-    assert uploading.readable_duration(tone_wav(tmp_path / "t.wav", 2.0)) == pytest.approx(
+        submission.check_file(name, 10, 2, tmp_path)
+    assert submission.readable_duration(tone_wav(tmp_path / "t.wav", 2.0)) == pytest.approx(
         2.0, abs=0.05)
 
 

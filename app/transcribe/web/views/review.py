@@ -12,7 +12,7 @@ import streamlit as st
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
 from transcribe.web import display, reviewing, state
-from transcribe.web.editor import StaleEdit, TranscriptEditor
+from transcribe.web.corrections import StaleEdit, TranscriptEditor
 from transcribe.web.state import t
 
 store = state.store()

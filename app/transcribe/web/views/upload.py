@@ -8,7 +8,7 @@ from transcribe.asr import AUTO, ENGINE_CHOICES
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.speakers import PRESETS
-from transcribe.web import display, state, strings, uploading
+from transcribe.web import display, state, strings, submission
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -57,9 +57,9 @@ with left:
 
 with right:
     engine = st.session_state.get("opt_engine", AUTO)
-    models = uploading.model_choices(models_on_disk, engine)
+    models = submission.model_choices(models_on_disk, engine)
     if models:
-        chosen = uploading.preselected_model(models, settings.default_model)
+        chosen = submission.preselected_model(models, settings.default_model)
         model = st.selectbox(t("opt.model"), models, index=models.index(chosen),
                              key=f"opt_model_{engine}",
                              format_func=lambda name: display.model_label(name, language),
@@ -94,17 +94,17 @@ start = st.button(t("upload.start", count=count), type="primary", disabled=not c
                   icon=":material/play_arrow:", key="start")
 
 if start and files and model:
-    choices = uploading.FormChoices(
+    choices = submission.FormChoices(
         preset=preset, language=spoken, model=model, engine=engine, align=align, prompt=prompt,
         device=settings.device, ui_language=language, interviewer_name=interviewer,
         interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
         flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
         remove_fillers=remove_fillers, timestamps=timestamps, speaker_names=speaker_names)
-    outcomes: list[uploading.UploadOutcome] = []
+    outcomes: list[submission.UploadOutcome] = []
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        outcomes.append(uploading.save_upload(queue, upload.name, upload, upload.size, choices,
+        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, choices,
                                               settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):
