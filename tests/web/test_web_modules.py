@@ -26,7 +26,7 @@ from transcribe.languages import UI_LANGUAGES
 from transcribe.models import ModelStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.speakers import PRESETS
-from transcribe.web import display, reviewing, strings, submission
+from transcribe.web import display, reviewing, strings, submission, uploader_locale
 from transcribe.web.serve import streamlit_flags
 from transcribe.web.settings import load_settings, parse_deadline
 
@@ -180,7 +180,7 @@ def test_labels():
         "large-v3-turbo — précis et rapide sur GPU (recommandé)"
     assert display.model_label("custom", "en") == "custom"
     assert display.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
-    assert display.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
+    assert uploader_locale.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
 
 
 def test_who_can_open_the_service_is_said_truthfully():
@@ -198,14 +198,15 @@ def test_who_can_open_the_service_is_said_truthfully():
 
 
 def test_the_uploaders_refusals_are_worded_in_the_pages_language():
-    style = display.uploader_style(browse="Choisir", dropzone="ou glissez", too_large="Trop "
-                                   "volumineux : 1 Mo", failed="L'envoi a échoué")
+    style = uploader_locale.uploader_style(browse="Choisir", dropzone="ou glissez",
+                                           too_large="Trop volumineux : 1 Mo",
+                                           failed="L'envoi a échoué")
     chip = '[data-testid="stFileChip"][aria-invalid="true"]'
     assert f'{chip} [role="alert"]::after {{\n  content: "Trop volumineux : 1 Mo"' in style
     assert f'{chip}[data-reason="failed"] [role="alert"]::after {{ content: "L\'envoi a ' \
            'échoué"; }' in style
     assert '[data-testid="stTooltipErrorContent"] { display: none; }' in style
-    assert "File must be" in display.UPLOAD_CHIP_SCRIPT  # Streamlit's words it recognises
+    assert "File must be" in uploader_locale.UPLOAD_CHIP_SCRIPT  # Streamlit's words it recognises
     assert display.error_text({"key": "upload.save_failed", "params": {"name": "a.wav"}},
                               "en").startswith("a.wav could not be saved on the server.")
 
@@ -456,11 +457,16 @@ def test_player_script_seeks_once_per_request():
     assert "const request = null" in reviewing.player_script(1.0, 0.0, None)
 
 
-def test_deadline_arithmetic():
+def test_one_deadline_message_with_hours_and_minutes_left():
     deadline = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
-    left = reviewing.time_left(deadline, datetime(2026, 11, 26, 7, 30, tzinfo=timezone.utc))
-    assert reviewing.hours_minutes(left) == (2, 30)
-    assert reviewing.hours_minutes(-5) == (0, 0)
+    left, shown = display.deadline_text(deadline, "en",
+                                        datetime(2026, 11, 26, 7, 30, tzinfo=timezone.utc))
+    assert left == 2.5 * 3600
+    assert shown.startswith("This service and all its files will be deleted in 2 h 30 min "
+                            "(2026-11-26 10:00 UTC)")
+    left, shown = display.deadline_text(deadline, "fr",
+                                        datetime(2026, 11, 26, 10, 0, 5, tzinfo=timezone.utc))
+    assert left == -5 and shown == strings.text("deadline.passed", "fr")
 
 
 # -- login -----------------------------------------------------------------------------------

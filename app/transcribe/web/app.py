@@ -3,7 +3,6 @@ login gate, the deletion countdown, then the page the visitor chose."""
 
 from __future__ import annotations
 
-from datetime import timezone
 from pathlib import Path
 
 import streamlit as st
@@ -11,8 +10,7 @@ import streamlit as st
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, state
-from transcribe.web.reviewing import hours_minutes, time_left
+from transcribe.web import auth, display, state
 from transcribe.web.state import t
 
 VIEWS = Path(__file__).with_name("views")
@@ -30,14 +28,10 @@ def deadline_notice() -> None:
     """How long before the service, and every file in it, is deleted."""
     if settings.delete_at is None:
         return
-    left = time_left(settings.delete_at)
-    when = settings.delete_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    left, message = display.deadline_text(settings.delete_at, state.language())
     if left <= 0:
-        st.error(t("deadline.passed"), icon=":material/timer_off:")
-        return
-    hours, minutes = hours_minutes(left)
-    message = t("deadline.left", hours=hours, minutes=minutes, when=when)
-    if left < 3600:
+        st.error(message, icon=":material/timer_off:")
+    elif left < 3600:
         st.warning(message, icon=":material/timer:")
     else:
         st.info(message, icon=":material/timer:")

@@ -355,12 +355,6 @@ STRINGS: dict[str, dict[str, str]] = {
               "without an Internet connection, and nothing is sent anywhere.",
     },
     "privacy.deadline_title": {"fr": "Suppression automatique", "en": "Automatic deletion"},
-    "privacy.deadline": {
-        "fr": "Le service se supprimera lui-même, avec tous les fichiers ci-dessous, dans "
-              "{hours} h {minutes:02d} min ({when}).",
-        "en": "The service will delete itself, with every file below, in "
-              "{hours} h {minutes:02d} min ({when}).",
-    },
     "privacy.stored_title": {"fr": "Ce qui est conservé, et où", "en": "What is stored, and where"},
     "privacy.stored": {"fr": "Dossier de données : `{folder}`", "en": "Data folder: `{folder}`"},
     "privacy.files_explained": {

@@ -8,7 +8,7 @@ from transcribe.asr import AUTO, ENGINE_CHOICES
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.speakers import PRESETS
-from transcribe.web import display, state, strings, submission
+from transcribe.web import display, state, strings, submission, uploader_locale
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -26,11 +26,11 @@ for kind, text in st.session_state.pop("upload_flash", []):
 # -- the form --------------------------------------------------------------------------------
 
 # The uploader's own words are English whatever the language: replace them in place.
-st.html(display.uploader_style(
+st.html(uploader_locale.uploader_style(
     browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
     too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
     failed=t("upload.chip_failed")))
-st.html(display.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
+st.html(uploader_locale.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
 
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
