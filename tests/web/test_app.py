@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -454,7 +454,7 @@ def test_privacy_guarantees_say_who_can_open_the_service(runner, monkeypatch):
 
 def test_the_deadline_shows_when_set(runner, monkeypatch):
     assert "supprimés dans" not in texts(start())
-    deadline = datetime.now(timezone.utc) + timedelta(hours=5, minutes=30)
+    deadline = datetime.now(UTC) + timedelta(hours=5, minutes=30)
     monkeypatch.setenv("TRANSCRIBE_DELETE_AT", deadline.strftime("%Y-%m-%dT%H:%M:%SZ"))
     page = texts(start())
     assert re.search(r"supprimés dans 5 h (29|30) min", page)

@@ -12,7 +12,7 @@ import string
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ def test_settings_from_the_chart():
         "TRANSCRIBE_MAX_UPLOAD_MB": "512", "TRANSCRIBE_PORT": "8080",
         "TRANSCRIBE_BASE_PATH": "/user-x/transcription/"})
     assert settings.data_dir == Path("/data") and settings.password == "s3cret"
-    assert settings.delete_at == datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    assert settings.delete_at == datetime(2026, 11, 26, 10, tzinfo=UTC)
     assert (settings.ui_language, settings.default_model, settings.device) == (
         "en", "large-v3-turbo", "cuda")
     assert (settings.max_upload_mb, settings.port) == (512, 8080)
@@ -69,7 +69,7 @@ def test_settings_tolerate_bad_values():
                                                                                2048)
     assert settings.delete_at is None and settings.address == "0.0.0.0"
     assert parse_deadline("2026-11-26T12:00:00+02:00") == datetime(2026, 11, 26, 10,
-                                                                   tzinfo=timezone.utc)
+                                                                   tzinfo=UTC)
 
 
 def test_streamlit_runs_private_and_locked_down():
@@ -458,14 +458,14 @@ def test_player_script_seeks_once_per_request():
 
 
 def test_one_deadline_message_with_hours_and_minutes_left():
-    deadline = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    deadline = datetime(2026, 11, 26, 10, tzinfo=UTC)
     left, shown = display.deadline_text(deadline, "en",
-                                        datetime(2026, 11, 26, 7, 30, tzinfo=timezone.utc))
+                                        datetime(2026, 11, 26, 7, 30, tzinfo=UTC))
     assert left == 2.5 * 3600
     assert shown.startswith("This service and all its files will be deleted in 2 h 30 min "
                             "(2026-11-26 10:00 UTC)")
     left, shown = display.deadline_text(deadline, "fr",
-                                        datetime(2026, 11, 26, 10, 0, 5, tzinfo=timezone.utc))
+                                        datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC))
     assert left == -5 and shown == strings.text("deadline.passed", "fr")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
@@ -98,9 +98,9 @@ def elapsed_label(job: Job) -> str:
 
 def local_time(timestamp: float, zone: str | None) -> str:
     try:
-        tz = ZoneInfo(zone) if zone else timezone.utc
+        tz = ZoneInfo(zone) if zone else UTC
     except (KeyError, ValueError):
-        tz = timezone.utc
+        tz = UTC
     return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M")
 
 
@@ -115,11 +115,11 @@ def deadline_text(delete_at: datetime, language: str,
                   now: datetime | None = None) -> tuple[float, str]:
     """Seconds left before the service deletes itself (negative once past) and the one
     message that says so, in the sidebar and on the privacy page alike."""
-    left = (delete_at - (now or datetime.now(timezone.utc))).total_seconds()
+    left = (delete_at - (now or datetime.now(UTC))).total_seconds()
     if left <= 0:
         return left, text("deadline.passed", language)
     hours, minutes = divmod(int(left // 60), 60)
-    when = delete_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = delete_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return left, text("deadline.left", language, hours=hours, minutes=minutes, when=when)
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
@@ -74,8 +74,8 @@ def parse_deadline(value: str | None) -> datetime | None:
         log.warning("TRANSCRIBE_DELETE_AT is not an ISO-8601 date; the deadline is not shown")
         return None
     if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=timezone.utc)
-    return deadline.astimezone(timezone.utc)
+        deadline = deadline.replace(tzinfo=UTC)
+    return deadline.astimezone(UTC)
 
 
 def _positive_int(value: str | None, default: int) -> int:
