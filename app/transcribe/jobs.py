@@ -156,6 +156,15 @@ def _build(cls, data: dict[str, Any]):
 
 # -- the store -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the data folder, as the privacy page lists it."""
+
+    relative: Path  # to the data folder
+    size: int
+    job_id: str | None  # the job whose folder holds it; None outside job folders
+
+
 class JobStore:
     """Job records and files on disk. Safe to share between threads (one lock); not meant
     for two server processes on one data folder."""
@@ -341,11 +350,18 @@ class JobStore:
                 _remove_tree(self.root)
         log.info("all jobs deleted")
 
-    def stored_files(self) -> list[tuple[Path, int]]:
-        """Every file under the data folder with its size (the privacy panel lists them)."""
+    def stored_files(self) -> list[StoredFile]:
+        """Every file under the data folder, with its size and job (the privacy page)."""
         if not self.data_dir.is_dir():
             return []
-        return [(p, p.stat().st_size) for p in sorted(self.data_dir.rglob("*")) if p.is_file()]
+        files = []
+        for path in sorted(self.data_dir.rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(self.data_dir)
+                in_job = len(relative.parts) > 2 and relative.parts[0] == JOBS_FOLDER
+                files.append(StoredFile(relative, path.stat().st_size,
+                                        relative.parts[1] if in_job else None))
+        return files
 
 
 def _new_job(name: str, options: PipelineOptions | dict, conventions: Conventions | dict | None,
@@ -513,10 +529,6 @@ class JobQueue:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def running_id(self) -> str | None:
-        return self._running_id
 
     # -- what the app asks -----------------------------------------------------------------
 

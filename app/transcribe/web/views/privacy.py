@@ -29,15 +29,13 @@ if flash:
 files = queue.store.stored_files()
 jobs = {job.id: job for job in queue.store.list()}
 if files:
-    rows = []
-    for path, size in files:
-        relative = path.relative_to(settings.data_dir)
-        job = jobs.get(relative.parts[1]) if len(relative.parts) > 2 else None
-        rows.append({t("privacy.column_recording"): job.name if job else "",
-                     t("privacy.column_file"): str(relative),
-                     t("privacy.column_size"): display.size_label(size, language)})
+    rows = [{t("privacy.column_recording"): jobs[stored.job_id].name
+             if stored.job_id in jobs else "",
+             t("privacy.column_file"): str(stored.relative),
+             t("privacy.column_size"): display.size_label(stored.size, language)}
+            for stored in files]
     st.dataframe(rows, hide_index=True, width="stretch")
-    total = sum(size for _, size in files)
+    total = sum(stored.size for stored in files)
     st.caption(t("privacy.total", count=len(files), size=display.size_label(total, language)))
 else:
     st.success(t("privacy.empty"), icon=":material/check_circle:")
