@@ -95,8 +95,8 @@ if flash:
 # -- listening (sidebar, so that it stays in view while scrolling) -----------------------------
 
 def request_play(start: float) -> None:
-    st.session_state[state.PLAY] = {"job": job.id, "at": start,
-                                "nonce": st.session_state.get(state.PLAY, {}).get("nonce", 0) + 1}
+    nonce = st.session_state.get(state.PLAY, {}).get("nonce", 0) + 1
+    st.session_state[state.PLAY] = {"job": job.id, "at": start, "nonce": nonce}
 
 
 with st.sidebar:
@@ -327,7 +327,7 @@ def replace_everywhere() -> None:
     replacement = st.session_state.get("replace-with", "")
     count = editor.replace_all(find, replacement, st.session_state.get("replace-case", False))
     st.session_state[state.REVIEW_FLASH] = ("success" if count else "info",
-                                        t("replace.done", count=count))
+                                            t("replace.done", count=count))
     bump()
 
 
