@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .align import align_segments, alignment_available, fill_missing_times
 from .asr import DEFAULT_ENGINE, AsrOptions, get_engine, resolve_device
@@ -24,6 +25,7 @@ from .diarize import (
 )
 from .i18n import UserFacingError
 from .models import ModelStore
+from .plain import from_known_fields
 from .speakers import (
     SpeakerOptions,
     TurnIndex,
@@ -63,6 +65,22 @@ class PipelineOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineOptions:
+        """The inverse of to_dict(); unknown keys (from an older or newer version) are
+        ignored rather than fatal."""
+        data = dict(data or {})
+        asr_data = dict(data.pop("asr", {}) or {})
+        if "temperatures" in asr_data:
+            asr_data["temperatures"] = tuple(asr_data["temperatures"])
+        speakers = from_known_fields(SpeakerOptions, dict(data.pop("speakers", {}) or {}))
+        return from_known_fields(cls, {**data, "asr": from_known_fields(AsrOptions, asr_data),
+                                       "speakers": speakers})
+
+
+def pipeline_options_from_dict(data: dict[str, Any]) -> PipelineOptions:
+    return PipelineOptions.from_dict(data)
 
 
 def overall_fraction(stage: str, fraction: float, stages: list[str]) -> float:
@@ -303,4 +321,4 @@ def check_options(options: PipelineOptions, store: ModelStore) -> None:
 
 
 __all__ = ["Cancelled", "PipelineOptions", "UserFacingError", "check_options",
-           "overall_fraction", "run", "stages_for"]
+           "overall_fraction", "pipeline_options_from_dict", "run", "stages_for"]
