@@ -34,9 +34,10 @@ from transcribe.jobs import (
     pipeline_options_from_dict,
     valid_job_id,
 )
+from transcribe.models import ModelNotFoundError
 from transcribe.pipeline import Cancelled, PipelineOptions
 from transcribe.speakers import SpeakerOptions
-from transcribe.transcript import Segment, Transcript
+from transcribe.transcript import Notice, Segment, Transcript
 
 from speech import synthesise
 
@@ -200,6 +201,30 @@ def test_a_failing_job_does_not_stop_the_next_and_keeps_no_text(store, caplog):
     assert "secret words" not in record and "secret words" not in caplog.text
     assert "crash.wav" not in caplog.text  # file names may name interviewees
     assert crash.id in caplog.text
+
+
+def test_notices_and_a_missing_model_name_the_upload_as_the_user_named_it(store, tmp_path):
+    def runner(path, options, progress, cancelled):
+        if path.read_bytes() == b"nomodel":
+            raise ModelNotFoundError("whisper", "large-v3", ["base"], tmp_path)
+        transcript = fake_transcript(path)
+        transcript.notices = [Notice("audio.damaged", {"name": path.name})]
+        return transcript
+
+    queue = JobQueue(store, runner, listening_copies=False)
+    damaged = queue.submit("entretien.mp3", b"audio", options())
+    missing = queue.submit("other.wav", b"nomodel", options())
+    queue.start()
+    try:
+        wait_for(all_finished(store, 2))
+    finally:
+        queue.stop()
+    job = store.get(damaged.id)
+    assert job.warnings == [{"key": "audio.damaged", "params": {"name": "entretien.mp3"}}]
+    assert store.load_transcript(job).notices == [Notice("audio.damaged",
+                                                         {"name": "entretien.mp3"})]
+    assert store.get(missing.id).error == {"key": "model.not_found", "params": {
+        "kind": "whisper", "name": "large-v3", "available": "base"}}
 
 
 def test_retry_queues_a_failed_job_again(store):

@@ -15,7 +15,7 @@ from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions
 from .conventions import Conventions
 from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
-from .models import ModelNotFoundError, ModelStore
+from .models import ModelStore
 from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
 from .speakers import SpeakerOptions, parse_names
 
@@ -178,10 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         check_options(options, store)
-    except ModelNotFoundError as error:
-        print(message("model.not_found", ui, kind=error.kind, name=error.name,
-                      available=", ".join(error.available) or "-"), file=sys.stderr)
-        return 2
     except UserFacingError as error:
         print(error.message(ui), file=sys.stderr)
         return 2
@@ -203,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             print(message("cli.failed", ui, name=path.name, reason=repr(error)),
                   file=sys.stderr)
             continue
-        for warning in transcript.options.get("warnings", []):
-            print(f"  ! {message(warning['key'], ui, **warning['params'])}", file=sys.stderr)
+        for notice in transcript.notices:
+            print(f"  ! {message(notice.key, ui, **notice.params)}", file=sys.stderr)
         print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out,
                       stem=stem))
     if failed:

@@ -38,7 +38,7 @@ from .speakers import (
     smooth_speakers,
     split_by_speaker,
 )
-from .transcript import Segment, Transcript
+from .transcript import Notice, Segment, Transcript
 
 # Share of the total work per stage, for one overall progress figure and its ETA.
 STAGE_WEIGHTS = {"decode": 0.03, "asr": 0.72, "align": 0.05, "diarize": 0.18, "assign": 0.02}
@@ -130,11 +130,11 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         audio: Audio = load_audio(path, normalize=options.normalize)
 
     channel_mode = options.diarize and _one_speaker_per_channel(audio, options.speakers.stereo)
-    warnings = [{"key": w.key, "params": w.params} for w in audio.warnings]
+    notices = list(audio.warnings)
     if options.diarize and options.speakers.stereo == "on" and audio.n_channels != 2:
         # Asked for, but impossible: say so, and tell speakers apart by voice instead.
-        warnings.append({"key": "speakers.stereo_unavailable",
-                         "params": {"name": path.name, "channels": audio.n_channels}})
+        notices.append(Notice("speakers.stereo_unavailable",
+                              {"name": path.name, "channels": audio.n_channels}))
     # What each ASR pass hears: the mix, or each person's own microphone.
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
@@ -181,10 +181,10 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         timings=timings,
         options={
             **options.to_dict(),
-            "warnings": warnings,
             "guard": guard_reports,
             "gain": audio.gain,
         },
+        notices=notices,
     )
 
     if options.diarize:
@@ -203,7 +203,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         with timed("assign"):
             assign_speakers(transcript, diarization, channel_mode, options)
         if transcript.segments:
-            transcript.options["warnings"].extend(count_warnings(
+            transcript.notices.extend(count_warnings(
                 len(transcript.speakers), exact, minimum, maximum, path.name))
     transcript.options.update(notes)
 
@@ -240,14 +240,14 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
 
 def warn(transcript: Transcript, key: str, **params: object) -> None:
     """A message (i18n key) the user must read with the transcript."""
-    transcript.options["warnings"].append({"key": key, "params": params})
+    transcript.notices.append(Notice(key, params))
 
 
 GROUP_ROLE_CONFIDENCE = 0.6
 
 
 def count_warnings(found: int, exact: int | None, minimum: int | None,
-                   maximum: int | None, name: str) -> list[dict]:
+                   maximum: int | None, name: str) -> list[Notice]:
     """A warning when the transcript has another number of speakers than was asked for
     (pyannote cannot make a cluster of a voice heard for a second or two)."""
     if exact is not None:
@@ -258,8 +258,7 @@ def count_warnings(found: int, exact: int | None, minimum: int | None,
         return []
     else:
         asked = f"{minimum or 1}-{maximum}" if maximum else f">= {minimum}"
-    return [{"key": "speakers.count_mismatch",
-             "params": {"name": name, "found": found, "asked": asked}}]
+    return [Notice("speakers.count_mismatch", {"name": name, "found": found, "asked": asked})]
 
 
 def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:

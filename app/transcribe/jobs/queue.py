@@ -9,15 +9,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..allocator import release_memory
 from ..conventions import Conventions
 from ..i18n import UserFacingError
-from ..models import ModelNotFoundError, ModelStore
+from ..models import ModelStore
 from ..pipeline import Cancelled, PipelineOptions, overall_fraction, stages_for
-from ..transcript import Transcript
+from ..transcript import Notice, Transcript
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
 from .store import JobStore
@@ -102,7 +103,7 @@ class JobQueue:
             except UserFacingError as error:
                 if not self.store.delete(job.id):  # gone already: not the file's fault
                     raise JobDeleted(job.id) from error
-                error.params = user_named({"params": error.params}, job)["params"]
+                error.params = user_named(error.params, job)
                 raise
             except BaseException:
                 self.store.delete(job.id)
@@ -233,15 +234,15 @@ class JobQueue:
                 raise Cancelled()
             # The pipeline saw our file name (source.<ext>); the user knows theirs.
             transcript.source = job.name
-            transcript.options["warnings"] = [
-                user_named(w, job) for w in transcript.options.get("warnings") or []]
+            transcript.notices = [Notice(n.key, user_named(n.params, job))
+                                  for n in transcript.notices]
             finish_listening_copy(copy, self.store.listening_path(job), keep=True)
             copy = None
             if not self.store.save_transcript(job, transcript):
                 return
             self.store.update(job.id, status=DONE, stage=None, fraction=1.0,
                               finished=time.time(), cancel_requested=False,
-                              warnings=list(transcript.options.get("warnings") or []))
+                              warnings=[asdict(n) for n in transcript.notices])
             outcome = DONE
         except Cancelled:
             if job.id not in self._cancel and self._stop.is_set():
@@ -255,8 +256,8 @@ class JobQueue:
                                   finished=time.time())
         except Exception as error:  # noqa: BLE001 - one bad file must not stop the queue
             self.store.update(job.id, status=FAILED, stage=None, finished=time.time(),
-                              error=user_named(describe_error(error), job))
-            if not isinstance(error, (UserFacingError, ModelNotFoundError)):
+                              error=user_named_record(describe_error(error), job))
+            if not isinstance(error, UserFacingError):
                 log.error("job %s: failed with %s at %s", job.id, type(error).__name__,
                           _where())
         finally:
@@ -270,21 +271,19 @@ def describe_error(error: BaseException) -> dict[str, Any]:
     the exception's message (it may quote the recording or the transcript)."""
     if isinstance(error, UserFacingError):
         return {"key": error.key, "params": _plain(error.params)}
-    if isinstance(error, ModelNotFoundError):
-        return {"key": "model.not_found",
-                "params": {"kind": error.kind, "name": error.name,
-                           "available": ", ".join(error.available) or "-"}}
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return {"key": "job.out_of_memory", "params": {}}
     return {"key": "job.failed_unexpected", "params": {"error": type(error).__name__}}
 
 
-def user_named(record: dict[str, Any], job: Job) -> dict[str, Any]:
-    """An error or warning record whose parameters name the upload as the user named it,
-    not as it is stored."""
-    params = {k: job.name if v == job.media else v
-              for k, v in (record.get("params") or {}).items()}
-    return {**record, "params": params}
+def user_named(params: dict[str, Any], job: Job) -> dict[str, Any]:
+    """Message parameters that name the upload as the user named it, not as it is stored
+    (the pipeline saw our file name, source.<ext>)."""
+    return {k: job.name if v == job.media else v for k, v in params.items()}
+
+
+def user_named_record(record: dict[str, Any], job: Job) -> dict[str, Any]:
+    return {**record, "params": user_named(record.get("params") or {}, job)}
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
