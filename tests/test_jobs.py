@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.asr import AsrOptions
+from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.audio import AudioError
 from transcribe.conventions import Conventions
 from transcribe.jobs import (
@@ -91,7 +91,7 @@ def store(tmp_path) -> JobStore:
 
 
 def options() -> PipelineOptions:
-    return PipelineOptions(asr=AsrOptions(model="base", language="fr"))
+    return PipelineOptions(model=ModelSettings("base"), asr=AsrOptions(language="fr"))
 
 
 def test_jobs_run_one_at_a_time_in_submission_order(store):
@@ -387,11 +387,15 @@ def test_a_worker_survives_a_broken_record(store):
 def test_options_round_trip_through_the_record():
     original = PipelineOptions(engine="faster-whisper", align=False, diarize=True,
                                speakers=SpeakerOptions(preset="group"),
-                               asr=AsrOptions(model="small", language=None,
-                                              initial_prompt="Montreuil"))
+                               model=ModelSettings("small", device="cpu"), guard=False,
+                               asr=AsrOptions(language=None, initial_prompt="Montreuil"))
     data = json.loads(json.dumps(original.to_dict()))
     assert pipeline_options_from_dict(data) == original
     assert pipeline_options_from_dict({**data, "from_the_future": 1}) == original
+    # A record written before load-time and decoding settings were apart still runs.
+    older = {**data, "asr": {**data["asr"], "model": "small", "device": "cpu", "guard": False}}
+    del older["model"], older["guard"]
+    assert pipeline_options_from_dict(older) == original
 
 
 def test_job_record_ignores_unknown_fields():
@@ -424,7 +428,8 @@ def test_the_real_pipeline_through_the_queue(tmp_path, store):
     queue = JobQueue(store, default_runner()).start()
     try:
         job = queue.submit("clip.wav", clip, PipelineOptions(
-            engine="faster-whisper", align=False, asr=AsrOptions(model="base", language="en")))
+            engine="faster-whisper", align=False, model=ModelSettings("base"),
+            asr=AsrOptions(language="en")))
         wait_for(lambda: not store.get(job.id).active, timeout=300)
     finally:
         queue.stop()

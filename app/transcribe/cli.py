@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions
+from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions, ModelSettings
 from .conventions import Conventions
 from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
@@ -149,17 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = PipelineOptions(
         engine=args.engine,
+        model=ModelSettings(name=model, device=args.device),
         asr=AsrOptions(
-            model=model,
             language=None if args.language == "auto" else args.language,
             initial_prompt=args.prompt,
             beam_size=args.beam_size,
             batch_size=args.batch_size,
-            device=args.device,
             condition_on_previous_text=args.condition_on_previous_text,
-            guard=not args.no_guard,
             **({"temperatures": args.temperature} if args.temperature else {}),
         ),
+        guard=not args.no_guard,
         align=args.align,
         diarize=args.diarize or _speaker_options_given(args),
         speakers=SpeakerOptions(

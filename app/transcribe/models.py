@@ -139,6 +139,13 @@ class ModelStore:
             return []
         return sorted(p.name for p in folder.iterdir() if (p / "config.yaml").is_file())
 
+    def models(self, kind: str) -> list[str]:
+        """The names on disk of one kind (an engine's `model_kind`), best first."""
+        listings = {WHISPER: self.whisper_models, OPENAI_WHISPER: self.openai_whisper_models,
+                    ALIGNMENT: self.alignment_languages,
+                    DIARIZATION: self.diarization_pipelines}
+        return listings[kind]()
+
     def default_whisper_model(self) -> str | None:
         models = self.whisper_models()
         return models[0] if models else None
@@ -156,6 +163,10 @@ class ModelStore:
         if not path.is_file():
             raise ModelNotFoundError(OPENAI_WHISPER, name, self.openai_whisper_models(), self.root)
         return path
+
+    def model_path(self, kind: str, name: str) -> Path:
+        """Where a speech recognition model of this kind is; ModelNotFoundError if absent."""
+        return {WHISPER: self.whisper_path, OPENAI_WHISPER: self.openai_whisper_path}[kind](name)
 
     def alignment_path(self, language: str) -> Path | None:
         """The alignment model for a language, or None: callers then keep Whisper's own

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .align import align_segments, alignment_available, fill_missing_times
-from .asr import DEFAULT_ENGINE, AsrOptions, get_engine, resolve_device
+from .asr import DEFAULT_ENGINE, AsrOptions, ModelSettings, get_engine, model_kind
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
 from .diarize import (
@@ -53,7 +53,10 @@ class Cancelled(Exception):
 @dataclass
 class PipelineOptions:
     engine: str = DEFAULT_ENGINE
-    asr: AsrOptions = field(default_factory=AsrOptions)
+    model: ModelSettings = field(default_factory=ModelSettings)  # loaded once per run
+    asr: AsrOptions = field(default_factory=AsrOptions)  # decoding
+    # Remove repetition loops and text written over silence.
+    guard: bool = True
     normalize: bool = True
     # Word alignment with wav2vec2 when a model for the language is on disk.
     align: bool = True
@@ -74,8 +77,13 @@ class PipelineOptions:
         asr_data = dict(data.pop("asr", {}) or {})
         if "temperatures" in asr_data:
             asr_data["temperatures"] = tuple(asr_data["temperatures"])
+        model_data = data.pop("model", None)
+        if not isinstance(model_data, dict):  # older records: all of it under "asr"
+            model_data = {**asr_data, "name": asr_data.get("model", ModelSettings.name)}
+            data.setdefault("guard", asr_data.get("guard", True))
         speakers = from_known_fields(SpeakerOptions, dict(data.pop("speakers", {}) or {}))
         return from_known_fields(cls, {**data, "asr": from_known_fields(AsrOptions, asr_data),
+                                       "model": from_known_fields(ModelSettings, model_data),
                                        "speakers": speakers})
 
 
@@ -110,7 +118,8 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     options = options or PipelineOptions()
     store = store or ModelStore()
     path = Path(path)
-    device = resolve_device(options.asr.device)
+    model = options.model.resolved()  # the device, worked out once for every stage
+    device = model.device
     timings: dict[str, float] = {}
     notes: dict[str, object] = {}
 
@@ -139,7 +148,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
 
-    engine = get_engine(options.engine, store, device)
+    engine = get_engine(options.engine, store, model)
     segments: list[Segment] = []
     language = options.asr.language
     guard_reports = []
@@ -149,7 +158,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
                 report("asr", (index + fraction) / len(tracks))
 
             result = engine.transcribe(samples, options.asr, asr_progress)
-            if options.asr.guard:
+            if options.guard:
                 guard_reports.append(asdict(apply_guard(result, samples)))
             language = language or result.language
             for segment in result.segments:
@@ -176,7 +185,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         duration=audio.duration,
         segments=segments,
         source=path.name,
-        model=options.asr.model,
+        model=model.name,
         engine=engine.name,
         timings=timings,
         options={
@@ -309,10 +318,7 @@ class _Stage:
 def check_options(options: PipelineOptions, store: ModelStore) -> None:
     """Fail before decoding when a model is missing or an option is wrong (cheap, and the
     message is clear)."""
-    if options.engine == "openai-whisper":
-        store.openai_whisper_path(options.asr.model)
-    else:
-        store.whisper_path(options.asr.model)
+    store.model_path(model_kind(options.engine), options.model.name)
     if options.diarize:
         exact, _, _ = options.speakers.counts()
         if exact != 1 and options.speakers.stereo != "on":

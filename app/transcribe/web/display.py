@@ -187,7 +187,7 @@ def job_summary(job: Job, language: str, zone: str | None = None) -> str:
         parts.append(format_duration(job.duration))
     parts.append(text(f"preset.{options.speakers.preset}", language))
     parts.append(language_label(options.asr.language or "auto", language))
-    parts.append(options.asr.model)
+    parts.append(options.model.name)
     return " · ".join(parts)
 
 
