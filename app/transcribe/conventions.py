@@ -48,6 +48,9 @@ class Token:
     end: float | None = None
     # False for a word Whisper glued to the previous one ("d'" + "avoir").
     space_before: bool = True
+    # Overlapping speech starts before / ends after this token: //...//
+    overlap_open: bool = False
+    overlap_close: bool = False
 
 
 @dataclass
@@ -59,16 +62,32 @@ class Turn:
     speaker: str | None  # the name exports print
     speaker_id: str | None
     tokens: list[Token]
-    overlap: bool = False
+
+    @property
+    def overlap(self) -> bool:
+        return any(t.overlap_open for t in self.tokens)
 
     @property
     def text(self) -> str:
         # Whisper's words carry their punctuation, so a plain join keeps the original
         # spacing (including French spaces before ? ! :).
-        text = "".join((" " if t.space_before and i else "") +
-                       (f"[{t.text}?]" if t.uncertain else t.text)
+        return "".join((" " if t.space_before and i else "") + token_text(t)
                        for i, t in enumerate(self.tokens))
-        return f"//{text}//" if self.overlap else text
+
+
+_PUNCTUATION = re.compile(r"^([^\w]*)(.*?)([^\w]*)$", re.DOTALL)
+
+
+def uncertain_mark(text: str) -> str:
+    """`[word?]` with the punctuation left outside the mark: `[in?].`, `«[Oui?]`."""
+    before, core, after = _PUNCTUATION.match(text).groups()
+    return f"{before}[{core}?]{after}" if core else f"[{text}?]"
+
+
+def token_text(token: Token) -> str:
+    """A token as the text exports print it: uncertainty and overlap marks included."""
+    text = uncertain_mark(token.text) if token.uncertain else token.text
+    return ("//" if token.overlap_open else "") + text + ("//" if token.overlap_close else "")
 
 
 def build_turns(transcript: Transcript, conventions: Conventions | None = None,
@@ -88,18 +107,21 @@ def build_turns(transcript: Transcript, conventions: Conventions | None = None,
         tokens = pseudonymise_tokens(tokens, pseudonymise)
         name = transcript.speaker_name(segment.speaker)
         name = pseudonymise(name) if name else None
+        if segment.overlap and conventions.mark_overlaps:
+            tokens[0].overlap_open = tokens[-1].overlap_close = True
         previous = turns[-1] if turns else None
         if (merge_speaker_turns and previous is not None
-                and previous.speaker_id == segment.speaker
-                and previous.overlap == segment.overlap):
+                and previous.speaker_id == segment.speaker):
             gap = segment.start - previous.end
             if conventions.mark_pauses and gap >= conventions.min_pause:
                 previous.tokens.append(pause_token(gap))
+            elif previous.tokens[-1].overlap_close and tokens[0].overlap_open:
+                # Two overlapped segments in a row: one //...// around both.
+                previous.tokens[-1].overlap_close = tokens[0].overlap_open = False
             previous.tokens.extend(tokens)
             previous.end = max(previous.end, segment.end)
         else:
-            turns.append(Turn(segment.start, segment.end, name, segment.speaker, tokens,
-                              overlap=segment.overlap and conventions.mark_overlaps))
+            turns.append(Turn(segment.start, segment.end, name, segment.speaker, tokens))
     return turns
 
 

@@ -17,6 +17,7 @@ from docx.enum.text import WD_COLOR_INDEX
 
 from transcribe.conventions import Conventions, build_turns, pause_token
 from transcribe.export import FORMATS, parse_formats, render, write_exports
+from transcribe.export.docx import to_docx
 from transcribe.export.txt import to_txt
 from transcribe.transcript import Segment, Speaker, Transcript, Word
 
@@ -217,3 +218,61 @@ def test_write_exports_names_one_file_per_format(interview, tmp_path):
     assert len({p.read_bytes() for p in written}) == 7
     with pytest.raises(ValueError, match="pdf"):
         parse_formats("txt,pdf")
+
+
+def docx_of(transcript: Transcript, conventions: Conventions | None = None,
+            **options) -> Document:
+    return Document(io.BytesIO(FORMATS["docx"].render(transcript, conventions or Conventions())
+                               if not options else to_docx(transcript, conventions, **options)))
+
+
+def test_docx_labels_follow_the_interface_language_not_the_audio(interview):
+    # French audio, English interface: English labels.
+    english = "\n".join(p.text for p in docx_of(interview, ui_language="en").paragraphs)
+    assert "Duration: 1:02:05" in english and "Durée" not in english
+    # The interface language the job was submitted in, when none is given.
+    interview.options["ui_language"] = "en"
+    assert "Duration: " in "\n".join(p.text for p in docx_of(interview).paragraphs)
+    interview.language = "en"
+    interview.options["ui_language"] = "fr"
+    assert "Durée : " in "\n".join(p.text for p in docx_of(interview).paragraphs)
+
+
+def test_docx_legend_lists_only_the_conventions_applied(interview):
+    def legend(conventions: Conventions) -> str:
+        paragraphs = docx_of(interview, conventions, ui_language="en").paragraphs
+        return next((p.text for p in paragraphs if p.text.startswith("Conventions")), "")
+
+    assert legend(Conventions()) == "Conventions: //...// overlapping speech."
+    assert legend(Conventions(mark_overlaps=False)) == ""  # nothing applied, no legend
+    everything = legend(Conventions(mark_pauses=True, remove_fillers=True,
+                                    pseudonyms={"Marie": "Anne"}))
+    assert "(.) one dot per second of pause" in everything  # a 3 s pause in segment 2
+    assert "hesitations" in everything and "pseudonyms" in everything
+    assert "[word?]" not in everything  # the docx highlights them: a sentence says so
+    interview.segments[2].overlap = False
+    assert "overlapping" not in legend(Conventions(mark_pauses=True))
+
+
+def test_docx_author_is_the_app_not_the_library(interview):
+    properties = docx_of(interview).core_properties
+    assert properties.author == "transcribe"
+    assert properties.last_modified_by == "transcribe"
+    assert "python-docx" not in (properties.comments or "")
+    assert properties.created.year >= 2025  # not the template's 2013
+
+
+def test_txt_and_qda_keep_punctuation_outside_the_uncertain_mark(interview):
+    interview.segments[1].words[-1].probability = 0.1  # "Montreuil."
+    for name in ("txt", "qda"):
+        text = text_of(render(interview, name, Conventions(flag_uncertain=True)))
+        assert "[Montreuil?]." in text and "[Montreuil.?]" not in text
+
+
+def test_txt_paragraph_goes_on_around_an_overlap(interview):
+    interview.segments[2].speaker = "S1"  # the interviewee, overlapped, then again
+    for name in ("txt", "qda"):
+        paragraphs = text_of(render(interview, name)).strip().split("\n\n")
+        assert len(paragraphs) == 2
+        assert paragraphs[1].endswith(
+            "Montreuil. //Depuis longtemps ?// Depuis dix ans, avec Marie.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ..languages import DEFAULT_LANGUAGE
+from ..transcript import Transcript
+
 
 def clock(seconds: float, fraction: str | None = None) -> str:
     """hh:mm:ss, with `fraction` "," or "." adding milliseconds (hh:mm:ss,mmm)."""
@@ -23,8 +26,11 @@ LABELS = {
         "model": "Modèle",
         "speakers": "Locuteurs",
         "uncertain": "Les mots surlignés sont incertains : à vérifier à l'écoute.",
-        "conventions": "Conventions : (.) pause d'une seconde par point, (12 s) pause longue, "
-                       "//...// paroles simultanées, [mot?] mot incertain.",
+        "conventions": "Conventions :",
+        "legend.pauses": "(.) pause d'une seconde par point, (12 s) pause longue",
+        "legend.overlaps": "//...// paroles simultanées",
+        "legend.fillers": "hésitations (euh, hum...) retirées",
+        "legend.pseudonyms": "noms remplacés par des pseudonymes",
     },
     "en": {
         "transcript": "Transcript",
@@ -35,11 +41,25 @@ LABELS = {
         "model": "Model",
         "speakers": "Speakers",
         "uncertain": "Highlighted words are uncertain: check them by listening.",
-        "conventions": "Conventions: (.) one dot per second of pause, (12 s) long pause, "
-                       "//...// overlapping speech, [word?] uncertain word.",
+        "conventions": "Conventions:",
+        "legend.pauses": "(.) one dot per second of pause, (12 s) long pause",
+        "legend.overlaps": "//...// overlapping speech",
+        "legend.fillers": "hesitations (uh, um...) removed",
+        "legend.pseudonyms": "names replaced by pseudonyms",
     },
 }
 
 
 def labels(language: str | None) -> dict[str, str]:
-    return LABELS.get((language or "")[:2], LABELS["en"])
+    """A document's labels in the interface's language (never the recording's)."""
+    return LABELS.get((language or "")[:2], LABELS[DEFAULT_LANGUAGE])
+
+
+def document_language(transcript: Transcript, ui_language: str | None = None) -> str:
+    """The interface language a document is written in: the one asked for, else the one
+    the job was submitted in (stored with its options)."""
+    stored = (transcript.options or {}).get("ui_language")
+    for language in (ui_language, stored):
+        if isinstance(language, str) and language[:2] in LABELS:
+            return language[:2]
+    return DEFAULT_LANGUAGE

@@ -8,29 +8,36 @@ Word transcript.
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.shared import Pt, RGBColor
 
-from ..conventions import Conventions, build_turns
+from ..conventions import Conventions, Turn, build_turns
 from ..i18n import format_duration
 from ..transcript import Transcript
-from .common import clock, labels
+from .common import clock, document_language, labels
 
 GREY = RGBColor(0x70, 0x70, 0x70)
+APP_NAME = "transcribe"  # the document's author (python-docx's template says "python-docx")
 
 
 def to_docx(transcript: Transcript, conventions: Conventions | None = None,
             title: str | None = None, timestamps: bool = True,
             ui_language: str | None = None) -> bytes:
     conventions = conventions or Conventions()
-    text = labels(ui_language or transcript.language)
+    language = document_language(transcript, ui_language)
+    text = labels(language)
     turns = build_turns(transcript, conventions)
     document = Document()
     heading = title or transcript.source or text["transcript"]
-    document.core_properties.title = heading
+    properties = document.core_properties
+    properties.title = heading
+    properties.author = properties.last_modified_by = APP_NAME
+    properties.comments = ""
+    properties.created = properties.modified = datetime.now(UTC).replace(microsecond=0)
+    properties.language = language
     document.add_heading(heading, level=1)
 
     metadata = [
@@ -45,11 +52,11 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
         metadata.append((text["speakers"], ", ".join(names)))
     for label, value in metadata:
         paragraph = document.add_paragraph()
-        paragraph.add_run(f"{label} : " if (ui_language or transcript.language or "")
-                          .startswith("fr") else f"{label}: ").bold = True
+        paragraph.add_run(f"{label} : " if language == "fr" else f"{label}: ").bold = True
         paragraph.add_run(value)
-    if conventions.mark_pauses or conventions.flag_uncertain or conventions.mark_overlaps:
-        note = document.add_paragraph(text["conventions"])
+    legend = legend_items(conventions, turns, text)
+    if legend:
+        note = document.add_paragraph(" ".join([text["conventions"], "; ".join(legend)]) + ".")
         note.runs[0].italic = True
     if conventions.flag_uncertain:
         document.add_paragraph(text["uncertain"]).runs[0].italic = True
@@ -62,19 +69,33 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
             stamp.font.color.rgb = GREY
         if turn.speaker:
             paragraph.add_run(f"{turn.speaker}: ").bold = True
-        if turn.overlap:
-            paragraph.add_run("//")
         for index, token in enumerate(turn.tokens):
             separator = " " if index and token.space_before else ""
+            opening = "//" if token.overlap_open else ""
+            closing = "//" if token.overlap_close else ""
             if token.uncertain:
-                if separator:
-                    paragraph.add_run(separator)
+                paragraph.add_run(separator + opening)
                 run = paragraph.add_run(token.text)
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+                paragraph.add_run(closing)
             else:
-                paragraph.add_run(separator + token.text)
-        if turn.overlap:
-            paragraph.add_run("//")
+                paragraph.add_run(separator + opening + token.text + closing)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def legend_items(conventions: Conventions, turns: list[Turn],
+                 text: dict[str, str]) -> list[str]:
+    """The conventions this document applies, and only those (uncertain words have their
+    own sentence: the document highlights them)."""
+    items = []
+    if conventions.mark_pauses and any(t.pause for turn in turns for t in turn.tokens):
+        items.append(text["legend.pauses"])
+    if conventions.mark_overlaps and any(turn.overlap for turn in turns):
+        items.append(text["legend.overlaps"])
+    if conventions.remove_fillers:
+        items.append(text["legend.fillers"])
+    if any(real.strip() for real in conventions.pseudonyms):
+        items.append(text["legend.pseudonyms"])
+    return items

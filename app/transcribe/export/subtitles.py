@@ -7,6 +7,7 @@ stay readable when the recording is played in a video player or ELAN.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import srt
@@ -55,7 +56,10 @@ def _split(turn: Turn) -> list[Turn]:
             following = groups[index + 1][0]
             end = following.start if following.start is not None else (
                 turn.start + (turn.end - turn.start) * consumed / total)
-        result.append(Turn(start, end, turn.speaker, turn.speaker_id, group, turn.overlap))
+        if turn.overlap:  # each cue of an overlapped segment shows its own //...//
+            group = [replace(t, overlap_open=i == 0, overlap_close=i == len(group) - 1)
+                     for i, t in enumerate(group)]
+        result.append(Turn(start, end, turn.speaker, turn.speaker_id, group))
         start = end
     return result
 
