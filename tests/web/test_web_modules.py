@@ -491,3 +491,17 @@ def test_job_summary():
               duration=75.0, options=PipelineOptions().to_dict())
     summary = display.job_summary(job, "en", "Europe/Paris")
     assert summary.startswith("1970-01-01 01:00 · 2.0 MB · 1:15 · Interview (2 people)")
+
+
+def test_file_names_as_the_user_named_them(tmp_path):
+    # Chromium and Firefox send `"` as %22 (and line breaks as %0A/%0D) in a file name.
+    assert submission.browser_file_name("entretien %22Marie%22.wav") == 'entretien "Marie".wav'
+    assert submission.browser_file_name("a%0Ab.wav") == "a b.wav"
+    assert submission.browser_file_name("100% sûr.wav") == "100% sûr.wav"
+    queue = JobQueue(JobStore(tmp_path / "data"), listening_copies=False)
+    wav = tone_wav(tmp_path / "t.wav").read_bytes()
+    outcome = submission.save_upload(queue, "entretien %22Marie%22.wav", wav, len(wav),
+                                     submission.FormChoices(), 10)
+    assert outcome.name == 'entretien "Marie".wav'
+    assert outcome.job.name == 'entretien "Marie".wav' and outcome.job.stem == 'entretien "Marie"'
+    assert reviewing.export_name(outcome.job.stem, "docx") == 'entretien "Marie".docx'

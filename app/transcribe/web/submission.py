@@ -138,12 +138,25 @@ def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
                         check=readable_duration)
 
 
+# Browsers escape these three in a multipart upload's file name (HTML's form-data encoding
+# rule); Streamlit passes the name on as sent.
+_BROWSER_ESCAPES = {"%22": '"', "%0A": " ", "%0D": " "}
+
+
+def browser_file_name(name: str) -> str:
+    """The file name as the user named it, from the name the browser sent."""
+    for escaped, character in _BROWSER_ESCAPES.items():
+        name = name.replace(escaped, character).replace(escaped.lower(), character)
+    return name
+
+
 def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
                 choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
     """queue_upload for one file of a batch: whatever goes wrong is this file's outcome,
     never an exception, so that the other files go on. A file refused for what it is
     stays in the job list with its reason; a failure of the server (disk full, files
     deleted meanwhile from another tab) is only reported."""
+    name = browser_file_name(name)
     try:
         return UploadOutcome(name, job=queue_upload(queue, name, data, size, choices,
                                                     max_upload_mb))
