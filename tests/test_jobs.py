@@ -368,6 +368,49 @@ def test_progress_is_recorded_with_an_estimate(store):
     assert store.get(job.id).fraction == 1.0
 
 
+def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
+    """A one-hour recording with speakers: while it is transcribed, the time left includes
+    alignment and speaker identification; the seconds each stage took stay in the record,
+    and the next job of the same model expects them."""
+    release = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        for stage in ("decode", "asr"):
+            progress(stage, 0.0)
+            time.sleep(0.3)
+        release.wait(5)
+        for stage in ("align", "diarize", "assign"):
+            progress(stage, 0.0)
+        time.sleep(0.1)
+        return fake_transcript(path)
+
+    with_speakers = PipelineOptions(model=ModelSettings("base"), diarize=True)
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("long.wav", b"a", with_speakers, duration=3600.0)
+        wait_for(lambda: store.get(job.id).stage == "asr")
+        running = store.get(job.id)
+        assert list(running.expected) == ["decode", "asr", "align", "diarize", "assign"]
+        assert running.stage_seconds["decode"] >= 0.3
+        still_to_come = sum(running.expected[s] for s in ("align", "diarize", "assign"))
+        left = estimate_remaining(running, running.stage_started)
+        # Decoding went faster than planned, which shortens the rest, within limits.
+        assert left >= (running.expected["asr"] + still_to_come) * 0.5
+        release.set()
+        wait_for(lambda: store.get(job.id).status == DONE)
+        seconds = store.get(job.id).stage_seconds
+        assert set(seconds) == {"decode", "asr", "align", "diarize", "assign"}
+        assert seconds["asr"] >= 0.3 and seconds["assign"] >= 0.1
+
+        # This machine ran the stages far faster than the defaults: the next job says so.
+        release.set()
+        second = queue.submit("next.wav", b"b", with_speakers, duration=3600.0)
+        wait_for(lambda: store.get(second.id).status == DONE)
+        assert store.get(second.id).expected["diarize"] < running.expected["diarize"] / 10
+    finally:
+        queue.stop()
+
+
 def test_records_are_written_atomically_and_ids_are_checked(store):
     job = store.create("../../etc/passwd.wav", b"x", options())
     assert job.name == "passwd.wav" and job.media == "source.wav"

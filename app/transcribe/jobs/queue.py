@@ -19,6 +19,7 @@ from ..i18n import UserFacingError
 from ..models import ModelStore
 from ..pipeline import Cancelled, PipelineOptions, overall_fraction, stages_for
 from ..transcript import Notice, Transcript
+from .eta import expected_seconds, measured_speeds
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
 from .store import JobStore
@@ -182,6 +183,8 @@ class JobQueue:
         options = job.pipeline_options
         stages = stages_for(options)
         started = time.time()
+        expected = expected_seconds(stages, job.duration,
+                                    measured_speeds(self.store.list(), options))
         with self._idle:
             self._running_id = job.id
         try:
@@ -191,7 +194,8 @@ class JobQueue:
                     return
                 job = self.store.update(job.id, status=RUNNING, started=started,
                                         stage=stages[0], stage_fraction=0.0, fraction=0.0,
-                                        attempts=current.attempts + 1)
+                                        expected=expected, stage_started=started,
+                                        stage_seconds={}, attempts=current.attempts + 1)
             if job is None:
                 return
             log.info("job %s: started", job.id)
@@ -204,17 +208,27 @@ class JobQueue:
 
     def _run(self, job: Job, options: PipelineOptions, stages: list[str],
              started: float) -> None:
-        last = {"stage": None, "written": 0.0}
+        last: dict[str, Any] = {"stage": stages[0], "written": 0.0, "since": started}
+        seconds: dict[str, float] = {}  # each finished stage's wall time
+
+        def finish_stage(now: float) -> None:
+            seconds[last["stage"]] = round(now - last["since"], 2)
 
         def progress(stage: str, fraction: float) -> None:
             now = time.monotonic()
-            if stage == last["stage"] and now - last["written"] < PROGRESS_INTERVAL:
-                return
+            changes: dict[str, Any] = {}
             if stage != last["stage"]:
                 log.info("job %s: stage %s", job.id, stage)
-            last["stage"], last["written"] = stage, now
+                wall = time.time()
+                finish_stage(wall)
+                last["stage"], last["since"] = stage, wall
+                changes = {"stage_started": wall, "stage_seconds": dict(seconds)}
+            elif now - last["written"] < PROGRESS_INTERVAL:
+                return
+            last["written"] = now
             self.store.update(job.id, stage=stage, stage_fraction=round(fraction, 4),
-                              fraction=round(overall_fraction(stage, fraction, stages), 4))
+                              fraction=round(overall_fraction(stage, fraction, stages), 4),
+                              **changes)
 
         def cancelled() -> bool:
             return job.id in self._cancel or self._stop.is_set()
@@ -236,8 +250,11 @@ class JobQueue:
             copy = None
             if not self.store.save_transcript(job, transcript):
                 return
+            finished = time.time()
+            finish_stage(finished)
             self.store.update(job.id, status=DONE, stage=None, fraction=1.0,
-                              finished=time.time(), cancel_requested=False,
+                              finished=finished, cancel_requested=False,
+                              stage_seconds=dict(seconds),
                               warnings=[asdict(n) for n in transcript.notices])
             outcome = DONE
         except Cancelled:

@@ -49,6 +49,11 @@ class Job:
     stage: str | None = None
     stage_fraction: float = 0.0  # progress of the current stage, 0..1
     fraction: float = 0.0  # overall progress, 0..1
+    # For the time left (eta.py): seconds each stage should take, when the current one
+    # started, and the seconds each finished stage took (kept: later jobs learn from them).
+    expected: dict[str, float] = field(default_factory=dict)
+    stage_started: float | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     started: float | None = None
     finished: float | None = None
     attempts: int = 0
