@@ -98,8 +98,8 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     audio = tone_wav(tmp_path / "a.wav").read_bytes()
     at = start()
     at.file_uploader[0].upload("Entretien Dupont.wav", audio, "audio/wav").run()
-    at.radio(key="opt_preset").set_value("single")
-    at.selectbox(key="opt_language").set_value("en")
+    at.radio(key="preset-fr").set_value("single")
+    at.selectbox(key="language-fr").set_value("en")
     at.text_area(key="opt_prompt").input("Montreuil,  Insee")
     at.checkbox(key="opt_pauses").check()
     at.checkbox(key="opt_uncertain").check()
@@ -126,6 +126,46 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert job.conventions["timestamps"] is True and job.conventions["speaker_names"] is False
     assert "1 fichier(s) ajouté(s)" in at.success[0].value
     assert len(at.file_uploader) == 1 and not at.file_uploader[0].value  # emptied
+
+
+def test_each_file_of_a_batch_has_its_own_preset(idle_worker, store, tmp_path):
+    audio = tone_wav(tmp_path / "a.wav").read_bytes()
+    at = start()
+    at.file_uploader[0].upload("entretien.wav", audio, "audio/wav")
+    at.file_uploader[0].upload("reunion.wav", audio, "audio/wav").run()
+    assert at.selectbox(key="file-preset-0-0").value == "batch"
+    assert at.selectbox(key="file-preset-0-1").format_func("batch") == \
+        "Comme les autres : Entretien (2 personnes)"
+    at.selectbox(key="file-preset-0-1").set_value("group").run()
+    at.button(key="start").click().run()
+    assert not at.exception
+    presets = {j.name: j.options["speakers"]["preset"] for j in store.list()}
+    assert presets == {"entretien.wav": "interview", "reunion.wav": "group"}
+
+
+def test_switching_the_language_keeps_every_choice(idle_worker, store, tmp_path):
+    at = start()
+    at.radio(key="preset-fr").set_value("group")
+    at.selectbox(key="language-fr").set_value("de")
+    at.selectbox(key="model-auto-fr").set_value("tiny.en")
+    at.text_area(key="opt_prompt").input("Insee")
+    at.checkbox(key="opt_pauses").check()
+    at.run()
+    at.segmented_control[0].set_value("en").run()
+    assert at.title[0].value == "Transcribe recordings"
+    assert at.radio(key="preset-en").value == "group"
+    assert at.radio(key="preset-en").options[1] == "Group interview"
+    assert at.selectbox(key="language-en").value == "de"
+    assert at.selectbox(key="model-auto-en").value == "tiny.en"
+    assert at.text_area(key="opt_prompt").value == "Insee"
+    assert at.checkbox(key="opt_pauses").value
+    at.segmented_control[0].set_value("fr").run()  # and back
+    assert at.radio(key="preset-fr").value == "group"
+    at.file_uploader[0].upload("e.wav", tone_wav(tmp_path / "e.wav").read_bytes()).run()
+    at.button(key="start").click().run()
+    [job] = store.list()
+    assert job.options["speakers"]["preset"] == "group"
+    assert (job.options["asr"]["language"], job.options["model"]["name"]) == ("de", "tiny.en")
 
 
 def test_interview_preset_asks_for_two_speakers_and_names(idle_worker, store, tmp_path):
@@ -406,7 +446,7 @@ def test_export_conventions_are_saved_with_the_job(runner, store):
     job = store.get(job_id)
     txt = render(store.load_transcript(job), "txt",
                                   store.conventions(job)).decode()
-    assert txt.startswith("[00:00:00] Bonjour [Marie,?] merci")
+    assert txt.startswith("[00:00:00] Bonjour [Marie?], merci")
     assert "[00:00:03] Avec plaisir" in txt and "Enquêteur·rice" not in txt
     at.checkbox(key=f"conv-speaker-names-{job_id}").check().run()
     txt = render(store.load_transcript(job), "txt",

@@ -505,3 +505,15 @@ def test_file_names_as_the_user_named_them(tmp_path):
     assert outcome.name == 'entretien "Marie".wav'
     assert outcome.job.name == 'entretien "Marie".wav' and outcome.job.stem == 'entretien "Marie"'
     assert reviewing.export_name(outcome.job.stem, "docx") == 'entretien "Marie".docx'
+
+
+def test_the_interface_language_is_remembered_in_a_cookie():
+    from transcribe.web import language_choice
+
+    assert language_choice.from_cookie({language_choice.COOKIE: "en"}, "fr") == "en"
+    assert language_choice.from_cookie({language_choice.COOKIE: "<script>"}, "fr") == "fr"
+    assert language_choice.from_cookie(None, "en") == "en"  # no request: the default
+    script = language_choice.remember_script("en", "transcribe/")
+    assert "transcribe_ui_language=en; Path=/transcribe;" in script and "SameSite=Strict" in script
+    with pytest.raises(ValueError):
+        language_choice.remember_script("x'; alert(1)", "")

@@ -10,14 +10,17 @@ import streamlit as st
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, display, state
+from transcribe.web import auth, display, language_choice, state
 from transcribe.web.state import t
 
 VIEWS = Path(__file__).with_name("views")
 
 quiet_libraries()
 settings = state.settings()
-st.session_state.setdefault(state.LANGUAGE_KEY, settings.ui_language)
+if state.LANGUAGE_KEY not in st.session_state:
+    remembered = language_choice.from_cookie(st.context.cookies, settings.ui_language)
+    st.session_state[state.LANGUAGE_KEY] = st.session_state[state.REMEMBERED_LANGUAGE] = \
+        remembered
 # An emoji favicon is drawn from a data: URL; a :material/...: one would be fetched from
 # fonts.gstatic.com on every visit, and an offline service makes no such request.
 st.set_page_config(page_title=t("app.title"), page_icon="🎙️", layout="wide",
@@ -41,6 +44,13 @@ with st.sidebar:
     st.segmented_control(t("app.language"), UI_LANGUAGES, key=state.LANGUAGE_KEY,
                          format_func=UI_LANGUAGE_NAMES.get, selection_mode="single",
                          required=True)
+    if st.session_state[state.LANGUAGE_KEY] != st.session_state.get(state.REMEMBERED_LANGUAGE):
+        st.session_state[state.REMEMBERED_LANGUAGE] = st.session_state[state.LANGUAGE_KEY]
+        st.html(language_choice.remember_script(st.session_state[state.LANGUAGE_KEY],
+                                                settings.base_path),
+                unsafe_allow_javascript=True)
+# Streamlit's own hints under text boxes ("Press Enter to apply") exist in English only.
+st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
 
 # The worker starts with the first visit, login page included: after a restart, queued
 # jobs resume as soon as anyone opens the page.

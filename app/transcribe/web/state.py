@@ -17,6 +17,8 @@ from .settings import Settings, load_settings
 # Session keys (one browser tab's state) that pages read or set outside their own widgets,
 # named once so that a page clearing another's state names the same key.
 LANGUAGE_KEY = "ui_language"  # the interface language chosen in the sidebar
+REMEMBERED_LANGUAGE = "remembered_ui_language"  # the one the browser's cookie holds
+FORM_CHOICE = "form-{}"  # the upload form's choices, kept across language switches
 REVIEW_JOB = "review_job"  # the job the review page shows (also its selectbox)
 REVIEW_FLASH = "review_flash"  # (level, text) shown once on the review page
 TRANSCRIPT_CACHE = "transcript_cache"  # (file stamp, Transcript) of the reviewed job

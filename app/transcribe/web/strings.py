@@ -94,6 +94,11 @@ STRINGS: dict[str, dict[str, str]] = {
 
     # -- options --------------------------------------------------------------------------
     "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
+    "opt.choose": {"fr": "Choisir", "en": "Choose"},
+    "upload.file_presets": {"fr": "Un type d'enregistrement différent pour un fichier",
+                            "en": "Another kind of recording for one file"},
+    "upload.preset_batch": {"fr": "Comme les autres : {preset}",
+                            "en": "Like the others: {preset}"},
     "preset.interview": {"fr": "Entretien (2 personnes)", "en": "Interview (2 people)"},
     "preset.interview.help": {
         "fr": "Enquêteur·rice et enquêté·e, reconnus et nommés automatiquement.",

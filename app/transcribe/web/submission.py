@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -87,6 +87,11 @@ def pipeline_options(choices: FormChoices) -> PipelineOptions:
         speakers=SpeakerOptions(preset=choices.preset, names=names),
         ui_language=choices.ui_language,
     )
+
+
+def with_preset(choices: FormChoices, preset: str) -> FormChoices:
+    """One file's choices: the batch's, with that file's own preset."""
+    return replace(choices, preset=preset)
 
 
 def conventions(choices: FormChoices) -> Conventions:

@@ -24,6 +24,21 @@ for kind, text in st.session_state.pop("upload_flash", []):
     (st.success if kind == "success" else st.error)(text)
 
 
+def kept(name: str, default: object) -> str:
+    """The key of a choice whose shown options depend on the language: one widget per
+    language (a widget keeps the labels it was drawn with), seeded with the choice made in
+    any language, so that switching languages keeps every choice."""
+    key = f"{name}-{language}"
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(state.FORM_CHOICE.format(name), default)
+    return key
+
+
+def keep(name: str, value: object) -> object:
+    st.session_state[state.FORM_CHOICE.format(name)] = value
+    return value
+
+
 # -- the form --------------------------------------------------------------------------------
 
 # The uploader's own words are English whatever the language: replace them in place.
@@ -40,9 +55,10 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
 
 left, right = st.columns(2, gap="large")
 with left:
-    preset = st.radio(t("opt.preset"), tuple(PRESETS), key="opt_preset",
-                      format_func=lambda p: strings.text(f"preset.{p}", language),
-                      captions=[t(f"preset.{p}.help") for p in PRESETS])
+    preset = keep("preset", st.radio(
+        t("opt.preset"), tuple(PRESETS), key=kept("preset", next(iter(PRESETS))),
+        format_func=lambda p: strings.text(f"preset.{p}", language),
+        captions=[t(f"preset.{p}.help") for p in PRESETS]))
     if preset == "interview":
         with st.expander(t("opt.names")):
             st.caption(t("opt.names_help"))
@@ -50,9 +66,10 @@ with left:
             interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
     else:
         interviewer = interviewee = ""
-    spoken = st.selectbox(t("opt.language"), LANGUAGE_CHOICES, key="opt_language",
-                          format_func=lambda code: display.language_label(code, language),
-                          help=t("opt.language_help"))
+    spoken = keep("language", st.selectbox(
+        t("opt.language"), LANGUAGE_CHOICES, key=kept("language", LANGUAGE_CHOICES[0]),
+        format_func=lambda code: display.language_label(code, language),
+        help=t("opt.language_help"), placeholder=t("opt.choose")))
     prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
                           help=t("opt.prompt_help"), placeholder=t("opt.prompt_placeholder"))
 
@@ -61,10 +78,10 @@ with right:
     models = submission.model_choices(models_on_disk, engine)
     if models:
         chosen = submission.preselected_model(models, settings.default_model)
-        model = st.selectbox(t("opt.model"), models, index=models.index(chosen),
-                             key=f"opt_model_{engine}",
-                             format_func=lambda name: display.model_label(name, language),
-                             help=t("opt.model_help"))
+        model = keep(f"model-{engine}", st.selectbox(
+            t("opt.model"), models, key=kept(f"model-{engine}", chosen),
+            format_func=lambda name: display.model_label(name, language),
+            help=t("opt.model_help"), placeholder=t("opt.choose")))
     else:
         model = None
         missing = "upload.no_model_openai" if model_kind(engine) == OPENAI_WHISPER \
@@ -87,11 +104,24 @@ with right:
                                  help=t("conv.timestamps_help"))
     with st.expander(t("opt.advanced")):
         st.selectbox(t("opt.engine"), list(ENGINE_CHOICES), key="opt_engine",
-                     help=t("opt.engine_help"))
+                     help=t("opt.engine_help"), placeholder=t("opt.choose"))
         align = st.toggle(t("opt.align"), value=True, key="opt_align", help=t("opt.align_help"))
         st.caption(t("opt.device", device=settings.device))
 
 count = len(files or [])
+# One preset per file (a group interview uploaded with two interviews): the batch's by
+# default.
+file_presets: list[str] = []
+if count > 1:
+    with st.expander(t("upload.file_presets")):
+        for number, upload in enumerate(files or []):
+            own = st.selectbox(
+                submission.browser_file_name(upload.name), ("batch", *PRESETS),
+                key=f"file-preset-{generation}-{number}",
+                placeholder=t("opt.choose"),
+                format_func=lambda p: t("upload.preset_batch", preset=t(f"preset.{preset}"))
+                if p == "batch" else t(f"preset.{p}"))
+            file_presets.append(preset if own == "batch" else own)
 start = st.button(t("upload.start", count=count), type="primary", disabled=not count or not model,
                   icon=":material/play_arrow:", key="start")
 
@@ -105,8 +135,11 @@ if start and files and model:
     outcomes: list[submission.UploadOutcome] = []
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
-        progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, choices,
+        name = submission.browser_file_name(upload.name)
+        progress.progress((number - 1) / len(files), text=t("upload.saving", name=name))
+        own = submission.with_preset(choices, file_presets[number - 1] if file_presets
+                                     else preset)
+        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, own,
                                               settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):
