@@ -69,8 +69,10 @@ def finished(duration: float, seconds: dict[str, float], model: str = "base",
 
 def test_speeds_learnt_from_finished_jobs_of_the_same_model():
     options = PipelineOptions(model=ModelSettings("base"))
-    fast_gpu = finished(HOUR, {"asr": 3.0 + 0.01 * HOUR, "diarize": 3.0 + 0.02 * HOUR})
-    other_model = finished(HOUR, {"asr": 3.0 + 1.0 * HOUR}, model="small")
+    fixed = {stage: speed.fixed for stage, speed in DEFAULT_SPEEDS.items()}
+    fast_gpu = finished(HOUR, {"asr": fixed["asr"] + 0.01 * HOUR,
+                               "diarize": fixed["diarize"] + 0.02 * HOUR})
+    other_model = finished(HOUR, {"asr": fixed["asr"] + 1.0 * HOUR}, model="small")
     speeds = measured_speeds([fast_gpu, other_model], options)
     assert speeds["asr"].per_second == pytest.approx(0.01)
     assert speeds["diarize"].per_second == pytest.approx(0.02)

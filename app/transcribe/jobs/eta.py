@@ -28,14 +28,16 @@ class StageSpeed:
         return self.fixed + self.per_second * duration
 
 
-# Measured with the embedded base model and pyannote's diarization on 2 shared CPU cores
-# (a 30 s two-person call and a 5 min meeting); stage times as a job sees them, model
-# loading included.
+# This 2-core CPU machine, embedded base model and pyannote diarization, stage times as a
+# job sees them (model loading included): a 57-minute interview took 7 min, 5 of them
+# identifying speakers; a 30 s call 18 s. (Measured again here under heavy load, 16
+# processes on 2 cores, a 30 s call took 92 s of transcription and 390 s of diarization:
+# the correction while running, not these defaults, has to absorb that.)
 DEFAULT_SPEEDS = {
     "decode": StageSpeed(1.0, 0.002),
-    "asr": StageSpeed(3.0, 0.12),
+    "asr": StageSpeed(5.0, 0.035),
     "align": StageSpeed(0.5, 0.003),
-    "diarize": StageSpeed(3.0, 0.09),
+    "diarize": StageSpeed(7.0, 0.088),
     "assign": StageSpeed(0.2, 0.001),
 }
 # Whisper models relative to base, for a model no job has run yet on this machine.
