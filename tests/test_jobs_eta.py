@@ -13,6 +13,7 @@ from transcribe.jobs.eta import (
     estimate_remaining,
     expected_seconds,
     measured_speeds,
+    overall_progress,
     remaining_seconds,
 )
 from transcribe.pipeline import PipelineOptions
@@ -92,3 +93,10 @@ def test_a_running_job_record_gives_its_estimate():
     job.fraction = 0.5
     assert estimate_remaining(job, now=10.0) == pytest.approx(10.0)
     assert StageSpeed(2.0, 0.5).seconds(10.0) == 7.0
+
+
+def test_the_progress_bar_weighs_stages_by_their_expected_time():
+    expected = {"decode": 10.0, "asr": 30.0, "diarize": 60.0}
+    assert overall_progress("asr", 0.5, list(expected), expected) == pytest.approx(0.25)
+    assert overall_progress("diarize", 0.0, list(expected), expected) == pytest.approx(0.4)
+    assert 0 < overall_progress("asr", 0.5, list(expected), {}) < 1  # length unknown

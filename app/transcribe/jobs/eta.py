@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..pipeline import PipelineOptions
+from ..pipeline import PipelineOptions, overall_fraction
 from .record import DONE, RUNNING, Job
 
 
@@ -90,6 +90,17 @@ def expected_seconds(stages: list[str], duration: float | None,
         return {}
     return {s: round(speeds.get(s, StageSpeed(0.0, 0.0)).seconds(duration), 2)
             for s in stages}
+
+
+def overall_progress(stage: str, fraction: float, stages: list[str],
+                     expected: dict[str, float]) -> float:
+    """Progress over the whole job, each stage weighted by the seconds it should take (so
+    that the bar and the time left agree); fixed weights when the length is unknown."""
+    total = sum(expected.get(s, 0.0) for s in stages)
+    if total <= 0 or stage not in stages:
+        return overall_fraction(stage, fraction, stages)
+    before = sum(expected.get(s, 0.0) for s in stages[:stages.index(stage)])
+    return min(1.0, (before + expected.get(stage, 0.0) * min(max(fraction, 0.0), 1.0)) / total)
 
 
 def remaining_seconds(stages: list[str], stage: str, stage_fraction: float,

@@ -17,9 +17,9 @@ from ..allocator import release_memory
 from ..conventions import Conventions
 from ..i18n import UserFacingError
 from ..models import ModelStore
-from ..pipeline import Cancelled, PipelineOptions, overall_fraction, stages_for
+from ..pipeline import Cancelled, PipelineOptions, stages_for
 from ..transcript import Notice, Transcript
-from .eta import expected_seconds, measured_speeds
+from .eta import expected_seconds, measured_speeds, overall_progress
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
 from .store import JobStore
@@ -227,7 +227,8 @@ class JobQueue:
                 return
             last["written"] = now
             self.store.update(job.id, stage=stage, stage_fraction=round(fraction, 4),
-                              fraction=round(overall_fraction(stage, fraction, stages), 4),
+                              fraction=round(overall_progress(stage, fraction, stages,
+                                                              job.expected), 4),
                               **changes)
 
         def cancelled() -> bool:
