@@ -388,10 +388,15 @@ def compute_helm_values(
     raise AssertionError(f"Onyxia cannot compute a value for {schema}")
 
 
-def substitute_instance_schemas(schema: Any) -> Any:
-    """What onyxia-api does with x-onyxia.overwriteSchemaWith before the launcher sees it."""
+def substitute_instance_schemas(
+    schema: Any, instance_schemas: dict[str, dict[str, Any]] | None = None
+) -> Any:
+    """What onyxia-api does with x-onyxia.overwriteSchemaWith before the launcher sees it:
+    a schema the instance has under that name replaces the chart's; without one, the
+    chart's own stays (e.g. ide/resources-gpu.json on an instance that sets none)."""
+    instance_schemas = INSTANCE_SCHEMAS if instance_schemas is None else instance_schemas
     if isinstance(schema, list):
-        return [substitute_instance_schemas(item) for item in schema]
+        return [substitute_instance_schemas(item, instance_schemas) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out = {}
@@ -401,10 +406,10 @@ def substitute_instance_schemas(schema: Any) -> Any:
             if isinstance(value, dict)
             else None
         )
-        if name:
-            out[key] = copy.deepcopy(INSTANCE_SCHEMAS[name])
+        if name and name in instance_schemas:
+            out[key] = copy.deepcopy(instance_schemas[name])
         else:
-            out[key] = substitute_instance_schemas(value)
+            out[key] = substitute_instance_schemas(value, instance_schemas)
     return out
 
 

@@ -152,15 +152,19 @@ so that every template and NOTES.txt show the same minute.
 {{- .Values.autoDelete.resolvedDeleteAt }}
 {{- end }}
 
-{{/* CronJob schedule firing once, at the deadline's minute (UTC): "m h dom mon *". */}}
+{{/*
+CronJob schedule: every day at the deadline's minute (UTC), "m h * * *". The
+first run is the deadline itself (the same time the day before lies before the
+install: the deadline is at most 24 h ahead); a run that could not finish is
+followed by another the next day, never a year later. Within a run the job
+retries every few minutes (deletion job: restartPolicy OnFailure).
+*/}}
 {{- define "wt.deleteSchedule" -}}
 {{- $t := toDate "2006-01-02T15:04:05Z07:00" (include "wt.deleteAt" .) }}
 {{- /* atoi, not int: int reads "08" and "09" (Go's only hour layout pads) as octal, 0. */}}
 {{- $minute := dateInZone "4" $t "UTC" | atoi }}
 {{- $hour := dateInZone "15" $t "UTC" | atoi }}
-{{- $day := dateInZone "2" $t "UTC" | atoi }}
-{{- $month := dateInZone "1" $t "UTC" | atoi }}
-{{- printf "%d %d %d %d *" $minute $hour $day $month }}
+{{- printf "%d %d * * *" $minute $hour }}
 {{- end }}
 
 {{/*
@@ -293,4 +297,81 @@ The Role in self-delete-rbac.yaml grants exactly these names.
   (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $self) }}
 {{- $last := dict "apiVersion" "batch/v1" "resource" "cronjobs" "name" $self }}
 {{- dict "release" .Release.Name "delete" $delete "ownByJob" $own "last" $last | toJson }}
+{{- end }}
+
+{{/* The Onyxia project (group) namespace the release runs in, or "" (a user namespace). */}}
+{{- define "wt.projectNamespace" -}}
+{{- $prefix := .Values.privacy.projectNamespacePrefix }}
+{{- if and $prefix (hasPrefix $prefix .Release.Namespace) }}
+{{- .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/* The data-rules notice in the NOTES' language, "" when turned off. */}}
+{{- define "wt.privacyNotice" -}}
+{{- $notice := .Values.privacy.notice }}
+{{- if $notice.enabled }}
+{{- ternary $notice.fr $notice.en (eq (include "wt.language" .) "fr") | default $notice.en | default $notice.fr | trim }}
+{{- end }}
+{{- end }}
+
+{{/* TRANSCRIBE_PRIVACY_NOTICE: the texts as JSON, or "off". */}}
+{{- define "wt.privacyNoticeEnv" -}}
+{{- $notice := .Values.privacy.notice }}
+{{- if $notice.enabled }}
+{{- dict "fr" (trim $notice.fr) "en" (trim $notice.en) | toJson }}
+{{- else }}
+{{- "off" }}
+{{- end }}
+{{- end }}
+
+{{/* data.sizeLimit in MiB (rounded down), for TRANSCRIBE_DATA_LIMIT_MB. */}}
+{{- define "wt.dataLimitMB" -}}
+{{- divf (include "wt.bytes" .Values.data.sizeLimit) 1048576 | floor | int64 }}
+{{- end }}
+
+{{/* Disk the pod may fill: both emptyDirs (none when they live in memory). */}}
+{{- define "wt.ephemeralStorage" -}}
+{{- $bytes := addf (include "wt.bytes" .Values.data.sizeLimit) (include "wt.bytes" .Values.data.tmpSizeLimit) }}
+{{- printf "%dMi" (divf $bytes 1048576 | ceil | int64) }}
+{{- end }}
+
+{{/*
+Pod annotation that changes with the password, so that a new password restarts
+the pod. A keyed hash: sha256 of a random key and the password. The key lives
+in the Secret (kept across upgrades by lookup), so someone who can read pods but
+not secrets cannot test password guesses against the annotation.
+*/}}
+{{- define "wt.passwordKey" -}}
+{{- if not (hasKey .Values.security "resolvedPasswordKey") }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "wt.fullname" .) }}
+{{- $key := dig "data" "annotationKey" "" $existing | b64dec }}
+{{- $_ := set .Values.security "resolvedPasswordKey" ($key | default (randAlphaNum 32)) }}
+{{- end }}
+{{- .Values.security.resolvedPasswordKey }}
+{{- end }}
+
+{{- define "wt.passwordVersion" -}}
+{{- printf "%s:%s" (include "wt.passwordKey" .) .Values.security.password | sha256sum }}
+{{- end }}
+
+{{/* Requests above limits: Kubernetes would refuse the pod with an error users cannot act on. */}}
+{{- define "wt.checkResources" -}}
+{{- $r := .Values.resources }}
+{{- if gt (include "wt.bytes" $r.requests.memory | float64) (include "wt.bytes" $r.limits.memory | float64) }}
+{{- fail (printf "resources.requests.memory (%s) is above resources.limits.memory (%s): raise the limit or lower the request" $r.requests.memory $r.limits.memory) }}
+{{- end }}
+{{- if gt (include "wt.millicores" $r.requests.cpu | float64) (include "wt.millicores" $r.limits.cpu | float64) }}
+{{- fail (printf "resources.requests.cpu (%s) is above resources.limits.cpu (%s): raise the limit or lower the request" $r.requests.cpu $r.limits.cpu) }}
+{{- end }}
+{{- end }}
+
+{{/* A CPU quantity ("4000m", "2", "1.5") in millicores. */}}
+{{- define "wt.millicores" -}}
+{{- $quantity := toString . }}
+{{- if hasSuffix "m" $quantity }}
+{{- trimSuffix "m" $quantity | float64 }}
+{{- else }}
+{{- mulf $quantity 1000 }}
+{{- end }}
 {{- end }}
