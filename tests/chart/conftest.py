@@ -234,6 +234,44 @@ INSTANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    # onyxia-api's built-in ide/resources-gpu.json (Nov 2026): the IDE defaults, each
+    # overwritten by the region's; no floor of ours survives the substitution.
+    "ide/resources-gpu.json": {
+        "type": "object",
+        "title": "Resources (CPU/RAM)",
+        "properties": {
+            "requests": {
+                "type": "object",
+                "properties": {
+                    name: {
+                        "type": "string", "default": default, "render": "slider",
+                        "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
+                        "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
+                    }
+                    for name, default, low, high, unit, key in (
+                        ("cpu", "100m", 50, 40000, "m", "cpuRequest"),
+                        ("memory", "2Gi", 1, 200, "Gi", "memoryRequest"))
+                },
+            },
+            "limits": {
+                "type": "object",
+                "properties": {
+                    **{
+                        name: {
+                            "type": "string", "default": default, "render": "slider",
+                            "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
+                            "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
+                        }
+                        for name, default, low, high, unit, key in (
+                            ("cpu", "30000m", 50, 40000, "m", "cpuLimit"),
+                            ("memory", "50Gi", 1, 200, "Gi", "memoryLimit"))
+                    },
+                    "nvidia.com/gpu": {"type": "string", "default": "1", "render": "slider",
+                                       "sliderMin": 1, "sliderMax": 3, "sliderUnit": ""},
+                },
+            },
+        },
+    },
     "nodeSelector-gpu.json": {
         "type": "object",
         "default": {},

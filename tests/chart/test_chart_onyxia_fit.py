@@ -145,6 +145,10 @@ def region_values(onyxia, schema, values_yaml, onyxia_context, resources):
 
 
 def test_form_states_the_floor(schema):
+    """The floor is said where the form shows it: the GPU group (which no instance schema
+    replaces) and the chart's own Resources group, used where an instance has no
+    ide/resources-gpu.json."""
+    assert f"{FLOOR_GI}Gi or more" in schema["properties"]["gpu"]["description"]
     resources = schema["properties"]["resources"]
     assert resources["x-onyxia"] == {"overwriteSchemaWith": "ide/resources-gpu.json"}
     assert f"at least {FLOOR_GI}Gi" in resources["description"]
@@ -157,18 +161,31 @@ def test_form_states_the_floor(schema):
             assert field["x-onyxia"]["overwriteDefaultWith"] == f"region.resources.{region_key}"
 
 
-def test_small_region_gets_its_own_requests_but_not_a_limit_below_the_floor(
+def test_small_region_launch_is_refused_with_a_message_the_user_can_act_on(
         onyxia, schema, values_yaml, onyxia_context, chart, render):
+    """onyxia-api's ide/resources-gpu.json takes the region's defaults whole: requests
+    that fit the quota, and here a 4Gi limit on which Whisper would be OOM-killed mid-job.
+    The launch fails with the floor, in both languages, instead."""
     values = region_values(onyxia, schema, values_yaml, onyxia_context, SMALL_REGION)
-    resources = values["resources"]
-    # Requests and CPU as the region says: the launch fits the project's quota...
-    assert resources["requests"] == {"cpu": "100m", "memory": "1Gi"}
-    assert resources["limits"]["cpu"] == "2000m"
-    # ...but 4Gi would get Whisper OOM-killed: the chart's default limit stays.
-    assert resources["limits"]["memory"] == values_yaml["resources"]["limits"]["memory"]
+    assert values["resources"]["requests"] == {"cpu": "100m", "memory": "1Gi"}
+    assert values["resources"]["limits"]["memory"] == "4Gi"
+    with pytest.raises(helm.HelmRenderError) as caught:
+        render(values)
+    message = str(caught.value)
+    assert f"raise Resources > limits > Memory to {FLOOR_GI}Gi" in message
+    assert f"Mémoire à {FLOOR_GI}Gi ou plus" in message
+    # The user moves one slider, the rest as the region says: it launches.
+    values["resources"]["limits"]["memory"] = f"{FLOOR_GI}Gi"
     chart.validate_schema(values)
-    limits = render(values).app_container["resources"]["limits"]
-    assert limits["memory"] == values_yaml["resources"]["limits"]["memory"]
+    assert render(values).app_container["resources"]["requests"]["memory"] == "1Gi"
+
+
+def test_cpu_only_floor_is_lower(render):
+    render({"gpu": {"enabled": False}, "resources": {"requests": {"memory": "2Gi"},
+                                                      "limits": {"memory": "8Gi"}}})
+    with pytest.raises(helm.HelmRenderError, match="below the 8Gi"):
+        render({"gpu": {"enabled": False}, "resources": {"requests": {"memory": "2Gi"},
+                                                          "limits": {"memory": "6Gi"}}})
 
 
 def test_large_region_defaults_are_taken_whole(
@@ -176,12 +193,30 @@ def test_large_region_defaults_are_taken_whole(
     values = region_values(onyxia, schema, values_yaml, onyxia_context, LARGE_REGION)
     assert values["resources"] == {
         "requests": {"cpu": "8000m", "memory": "32Gi"},
-        "limits": {"cpu": "32000m", "memory": "128Gi", "nvidia.com/gpu": "2"},
+        "limits": {"cpu": "32000m", "memory": "128Gi", "nvidia.com/gpu": "1"},
     }
     chart.validate_schema(values)
     container = render(values).app_container["resources"]
     assert container["requests"]["cpu"] == "8000m"
-    assert container["limits"]["nvidia.com/gpu"] == "2"
+    assert container["limits"]["memory"] == "128Gi"
+
+
+def test_without_an_instance_schema_ours_keeps_the_floor(
+        onyxia, schema, values_yaml, onyxia_context, chart, render):
+    """An instance without ide/resources-gpu.json shows the chart's own group: the region's
+    requests and CPU, but a region limit below the slider's floor gives way to ours."""
+    context = copy.deepcopy(onyxia_context)
+    context["region"]["resources"] = SMALL_REGION
+    values = onyxia.compute(onyxia.substitute(schema, {}), context, values_yaml)
+    assert values["resources"]["requests"] == {"cpu": "100m", "memory": "1Gi"}
+    assert values["resources"]["limits"]["cpu"] == "2000m"
+    assert values["resources"]["limits"]["memory"] == values_yaml["resources"]["limits"]["memory"]
+    chart.validate_schema(values)
+    render(values)
+    context["region"]["resources"] = LARGE_REGION
+    values = onyxia.compute(onyxia.substitute(schema, {}), context, values_yaml)
+    assert values["resources"]["limits"] == {"cpu": "32000m", "memory": "128Gi",
+                                             "nvidia.com/gpu": "2"}
 
 
 def test_an_instance_schema_replaces_ours(onyxia, schema, values_yaml, onyxia_context):

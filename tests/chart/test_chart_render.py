@@ -521,7 +521,7 @@ def test_memory_backed_volumes_must_fit_in_the_memory_limit(render, data, memory
     ("data", "memory"),
     [
         ({"sizeLimit": "8Gi"}, "32Gi"),
-        ({"sizeLimit": "1.5Gi", "tmpSizeLimit": "512Mi"}, "4Gi"),
+        ({"sizeLimit": "1.5Gi", "tmpSizeLimit": "10240Mi"}, "12Gi"),
         ({"sizeLimit": "20G", "tmpSizeLimit": "10G"}, "32Gi"),  # 30e9 < 32 * 2**30
     ],
 )
@@ -533,7 +533,7 @@ def test_memory_backed_volumes_below_the_limit_render(render, data, memory):
 
 
 def test_disk_backed_volumes_may_exceed_the_memory_limit(render):
-    render({"data": {"sizeLimit": "200Gi"}, "resources": {"limits": {"memory": "8Gi"}}})
+    render({"data": {"sizeLimit": "200Gi"}, "resources": {"limits": {"memory": "12Gi"}}})
 
 
 def test_base_path(render):

@@ -488,6 +488,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Every finished transcript, in every format, pseudonyms applied, one folder per "
               "recording.",
     },
+    "privacy.delete_service_help": {
+        "fr": "Ou, une fois tout téléchargé, supprimez le service d'ici : vos fichiers, puis le "
+              "service lui-même et son entrée dans Onyxia. Cette page cessera de répondre.",
+        "en": "Or, once everything is downloaded, delete the service from here: your files, "
+              "then the service itself and its entry in Onyxia. This page will stop "
+              "answering.",
+    },
+    "privacy.delete_service_confirm": {
+        "fr": "J'ai téléchargé ce que je garde ; supprimer le service et tous ses fichiers.",
+        "en": "I have downloaded what I keep; delete the service and all its files.",
+    },
+    "privacy.delete_service_button": {"fr": "Supprimer le service maintenant",
+                                      "en": "Delete the service now"},
+    "privacy.delete_service_done": {
+        "fr": "Le service est en cours de suppression ; le GPU est libéré. Vous pouvez fermer "
+              "cet onglet.",
+        "en": "The service is being deleted; the GPU is freed. You may close this tab.",
+    },
+    "privacy.delete_service_failed": {
+        "fr": "Vos fichiers sont supprimés, mais pas le service : supprimez-le dans Onyxia "
+              "(Mes services, corbeille).",
+        "en": "Your files are deleted, but not the service: delete it in Onyxia (My Services, "
+              "bin icon).",
+    },
     "jobs.free_gpu": {
         "fr": "Tout est transcrit. Téléchargez vos transcriptions, puis supprimez le service "
               "dans Onyxia (Mes services) pour libérer le GPU pour les autres.",

@@ -287,6 +287,13 @@ The Role in self-delete-rbac.yaml grants exactly these names.
 {{- end }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
+{{- if .Values.autoDelete.fromApp }}
+{{- $app := include "wt.appName" . }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolAppApiName" .)) }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $app) }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $app) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $app) }}
+{{- end }}
 {{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" .) }}
 {{- end }}
@@ -355,9 +362,25 @@ not secrets cannot test password guesses against the annotation.
 {{- printf "%s:%s" (include "wt.passwordKey" .) .Values.security.password | sha256sum }}
 {{- end }}
 
-{{/* Requests above limits: Kubernetes would refuse the pod with an error users cannot act on. */}}
+{{/*
+Memory floor of the app container's limit (README, "Memory"): Whisper large-v3 and
+speaker detection on a 3-hour recording with a GPU; small/base on the CPU.
+*/}}
+{{- define "wt.memoryFloor" -}}
+{{- ternary "12Gi" "8Gi" .Values.gpu.enabled }}
+{{- end }}
+
+{{/*
+Requests above limits: Kubernetes would refuse the pod with an error users cannot act
+on; a memory limit below the floor: the pod would be OOM-killed mid-transcription.
+Onyxia shows these messages when the launch fails (both languages: Helm has no locale).
+*/}}
 {{- define "wt.checkResources" -}}
 {{- $r := .Values.resources }}
+{{- $floor := include "wt.memoryFloor" . }}
+{{- if lt (include "wt.bytes" $r.limits.memory | float64) (include "wt.bytes" $floor | float64) }}
+{{- fail (printf "Memory limit %s is below the %s this service needs (Whisper and speaker detection on a 3-hour recording): raise Resources > limits > Memory to %s or more. / La limite de mémoire %s est inférieure aux %s nécessaires : passez Ressources > limites > Mémoire à %s ou plus." $r.limits.memory $floor $floor $r.limits.memory $floor $floor) }}
+{{- end }}
 {{- if gt (include "wt.bytes" $r.requests.memory | float64) (include "wt.bytes" $r.limits.memory | float64) }}
 {{- fail (printf "resources.requests.memory (%s) is above resources.limits.memory (%s): raise the limit or lower the request" $r.requests.memory $r.limits.memory) }}
 {{- end }}
@@ -374,4 +397,54 @@ not secrets cannot test password guesses against the annotation.
 {{- else }}
 {{- mulf $quantity 1000 }}
 {{- end }}
+{{- end }}
+
+{{/* autoDelete.fromApp: the app's own identity and its API-server egress policy. */}}
+{{- define "wt.appName" -}}{{ include "wt.fullname" . }}-app{{- end }}
+{{- define "wt.netpolAppApiName" -}}{{ include "wt.fullname" . }}-app-api{{- end }}
+
+{{/*
+What the app's "delete the service now" removes (autoDelete.fromApp), in the format
+of "wt.selfDeletePlan", run by the same program (transcribe.self_delete) inside the
+app: access and data first, the deletion job's objects, the release record; the
+app's own permissions and network policies are handed to its Pod (ownByJob, owner
+kind Pod), and the StatefulSet goes last: its Pod, and with it everything it owns,
+is then removed by the garbage collector. The Role in app-delete-rbac.yaml grants
+exactly these names.
+*/}}
+{{- define "wt.appDeletePlan" -}}
+{{- $fullname := include "wt.fullname" . }}
+{{- $self := include "wt.selfDeleteName" . }}
+{{- $delete := list }}
+{{- if .Values.ingress.enabled }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "ingresses" "name" $fullname) }}
+{{- end }}
+{{- if .Values.route.enabled }}
+{{- $delete = append $delete (dict "apiVersion" "route.openshift.io/v1" "resource" "routes" "name" $fullname) }}
+{{- end }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" $fullname) }}
+{{- $delete = append $delete (dict "apiVersion" "batch/v1" "resource" "cronjobs" "name" $self) }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" $self) }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $self) }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $self) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $self) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
+{{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" .) }}
+{{- end }}
+{{- $own := list }}
+{{- if .Values.security.networkPolicy.enabled }}
+{{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolIngressName" .)) }}
+{{- end }}
+{{- if .Values.security.denyEgress }}
+{{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolEgressName" .)) }}
+{{- end }}
+{{- $app := include "wt.appName" . }}
+{{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolAppApiName" .)) }}
+{{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $app) }}
+{{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $app) }}
+{{- $own = append $own (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $app) }}
+{{- $last := dict "apiVersion" "apps/v1" "resource" "statefulsets" "name" $fullname }}
+{{- dict "release" .Release.Name "delete" $delete "ownByJob" $own "last" $last | toJson }}
 {{- end }}

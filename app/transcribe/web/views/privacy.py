@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, platform, reviewing, state
+from transcribe.web import display, platform, release, reviewing, state
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -65,6 +65,16 @@ if platform.deployed_on_gpu(settings):
                        file_name="transcriptions.zip", mime="application/zip",
                        icon=":material/folder_zip:", key="download-everything",
                        help=t("privacy.download_all_help"), disabled=not files)
+    if release.can_delete_release():  # the chart granted it (autoDelete.fromApp)
+        st.write(t("privacy.delete_service_help"))
+        sure = st.checkbox(t("privacy.delete_service_confirm"), key="confirm-delete-service")
+        if st.button(t("privacy.delete_service_button"), type="primary", disabled=not sure,
+                     icon=":material/power_settings_new:", key="delete-service"):
+            queue.delete_all()
+            if release.delete_release():
+                st.success(t("privacy.delete_service_done"))
+            else:
+                st.error(t("privacy.delete_service_failed"))
 
 st.subheader(t("privacy.delete_title"))
 st.write(t("privacy.delete_help"))
