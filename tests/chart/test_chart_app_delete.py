@@ -117,3 +117,13 @@ def test_a_failed_deletion_says_so(render, tmp_path):
                                  {"SELF_DELETE_PLAN": "{}", "SELF_DELETE_JOB_UID": "u"}])
 def test_without_the_grant_there_is_no_button(env):
     assert not release.can_delete_release(env)
+
+
+def test_notes_mention_the_button_only_when_granted(render):
+    assert "Delete the service now" in render(app_values()).notes
+    assert "Delete the service now" not in render(INGRESS_ONLY).notes
+    french = render(app_values(userPreferences={"language": "fr"})).notes
+    assert "Supprimer le service maintenant" in french
+
+
+INGRESS_ONLY = {"ingress": {"enabled": True, "hostname": HOST}}
