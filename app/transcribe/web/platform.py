@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..export import FORMATS
+from ..export import FORMATS, render
 from ..jobs import DONE, JobStore
 from . import reviewing, strings
 from .settings import Settings
@@ -152,5 +152,5 @@ def everything_zip(store: JobStore) -> bytes:
             conventions = store.conventions(job)
             for name in FORMATS:
                 archive.writestr(f"{folder}/{reviewing.export_name(job.stem, name)}",
-                                 reviewing.render_export(transcript, name, conventions))
+                                 render(transcript, name, conventions))
     return buffer.getvalue()
