@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..export import FORMATS, render
 from ..jobs import DONE, JobStore
+from ..languages import UI_LANGUAGES
 from . import reviewing, strings
 from .settings import Settings
 
@@ -40,7 +41,7 @@ def load_platform(env: Mapping[str, str] | None = None) -> Platform:
 
 def default_notice() -> dict[str, str]:
     return {language: strings.text("notice.default", language)
-            for language in strings.LANGUAGES}
+            for language in UI_LANGUAGES}
 
 
 def parse_notice(value: str | None) -> dict[str, str]:
@@ -56,14 +57,14 @@ def parse_notice(value: str | None) -> dict[str, str]:
     except ValueError:
         given = text
     if isinstance(given, str):
-        return {language: given for language in strings.LANGUAGES}
+        return {language: given for language in UI_LANGUAGES}
     if not isinstance(given, dict):
         return default_notice()
     texts = {k: str(v).strip() for k, v in given.items() if isinstance(v, str) and v.strip()}
     if not texts:
         return {}
     fallback = texts.get("en") or next(iter(texts.values()))
-    return {language: texts.get(language, fallback) for language in strings.LANGUAGES}
+    return {language: texts.get(language, fallback) for language in UI_LANGUAGES}
 
 
 def notice_key(notice: Mapping[str, str]) -> str:
