@@ -236,6 +236,9 @@ def test_docx_labels_follow_the_interface_language_not_the_audio(interview):
     interview.language = "en"
     interview.options["ui_language"] = "fr"
     assert "Durée : " in "\n".join(p.text for p in docx_of(interview).paragraphs)
+    # The page's language at download time wins over the one at submission.
+    switched = Document(io.BytesIO(render(interview, "docx", ui_language="en")))
+    assert "Duration: " in "\n".join(p.text for p in switched.paragraphs)
 
 
 def test_docx_legend_lists_only_the_conventions_applied(interview):

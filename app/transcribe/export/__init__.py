@@ -58,7 +58,11 @@ def parse_formats(value: str) -> list[str]:
 
 
 def render(transcript: Transcript, format_name: str,
-           conventions: Conventions | None = None) -> bytes:
+           conventions: Conventions | None = None, ui_language: str | None = None) -> bytes:
+    """`ui_language`: the interface's language for the docx's labels (the only format with
+    labels); by default the one the job was submitted in."""
+    if format_name == "docx" and ui_language:
+        return to_docx(transcript, conventions or Conventions(), ui_language=ui_language)
     return FORMATS[format_name].render(transcript, conventions or Conventions())
 
 

@@ -191,10 +191,12 @@ def export_name(stem: str, format_name: str) -> str:
     return f"{stem}{FORMATS[format_name].extension}"
 
 
-def export_zip(transcript: Transcript, stem: str, conventions: Conventions) -> bytes:
+def export_zip(transcript: Transcript, stem: str, conventions: Conventions,
+               ui_language: str | None = None) -> bytes:
     """Every format in one zip, named like the recording."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in FORMATS:
-            archive.writestr(export_name(stem, name), render(transcript, name, conventions))
+            archive.writestr(export_name(stem, name),
+                             render(transcript, name, conventions, ui_language))
     return buffer.getvalue()
