@@ -23,9 +23,20 @@ ENGLISH_LEFTOVERS = ("Browse files", "Drag and drop", "Press Enter", "Press ⌘"
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option).click()
+    """Pick an option of a Streamlit selectbox by its label: typing filters and opens the
+    list (a click may only focus the box while the page reruns)."""
+    box = page.get_by_role("combobox", name=label)
+    for _ in range(3):
+        box.click()
+        box.press("ControlOrMeta+a")
+        box.press_sequentially(option[:4])
+        item = page.get_by_role("option", name=option)
+        try:
+            item.click(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - the list closed under a rerun: try again
+            box.press("Escape")
+    raise AssertionError(f"could not choose {option!r} in {label!r}")
 
 
 def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
