@@ -61,6 +61,10 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             body = page.locator("body").inner_text()
             leftovers = [word for word in ENGLISH_LEFTOVERS if word in body]
             assert not leftovers, leftovers
+            # What screen readers and the keyboard meet, too.
+            expect(page.get_by_role("button", name="Aide : Langue parlée")).to_have_count(1)
+            expect(page.locator('a[href="#stMain"]')).to_have_text("Aller au contenu principal")
+            assert not page.locator('button[aria-label="Open"]').count()
             placeholders = page.locator("input[placeholder]").evaluate_all(
                 "inputs => inputs.map(i => i.placeholder)")
             assert placeholders and "Choose an option" not in placeholders
@@ -74,6 +78,7 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             # Both dropdowns redrawn in English at once, their choices kept.
             expect(page.get_by_role("combobox", name="Spoken language")) \
                 .to_have_value("German (de)")
+            expect(page.get_by_role("button", name="Help for Spoken language")).to_have_count(1)
             expect(page.get_by_role("combobox", name="Model")) \
                 .to_have_value("base — fast, draft quality")
             expect(page.get_by_test_id("stTextArea").locator("textarea")).to_have_value("Insee")

@@ -10,7 +10,7 @@ import streamlit as st
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, display, language_choice, state
+from transcribe.web import auth, display, language_choice, page_locale, state
 from transcribe.web.state import t
 
 VIEWS = Path(__file__).with_name("views")
@@ -51,6 +51,8 @@ with st.sidebar:
                 unsafe_allow_javascript=True)
 # Streamlit's own hints under text boxes ("Press Enter to apply") exist in English only.
 st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
+st.html(page_locale.locale_script(st.session_state[state.LANGUAGE_KEY]),
+        unsafe_allow_javascript=True)
 
 # The worker starts with the first visit, login page included: after a restart, queued
 # jobs resume as soon as anyone opens the page.
