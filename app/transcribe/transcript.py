@@ -85,6 +85,9 @@ class Transcript:
     timings: dict[str, float] = field(default_factory=dict)
     # Options the run used (language asked, prompt, diarization...), for provenance.
     options: dict[str, Any] = field(default_factory=dict)
+    # Bumped by every saved correction (changes.py): an edit made on an older copy is
+    # merged or refused, never written over a newer one.
+    version: int = 0
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -149,6 +152,7 @@ class Transcript:
             engine=data.get("engine"),
             timings=dict(data.get("timings") or {}),
             options=dict(data.get("options") or {}),
+            version=int(data.get("version", 0)),
             schema_version=SCHEMA_VERSION,
         )
 
