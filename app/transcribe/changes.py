@@ -18,18 +18,21 @@ Operations (JSON objects; `seg` is the segment's position when the browser made 
                                                          (`prev`: that one's start)
     {"op": "speaker", "seg", "start", "speaker"}         who speaks in the segment
     {"op": "rename", "speaker", "name"}                  a speaker's name (new id: added)
+    {"op": "swap", "a", "b"}                             exchange two speakers' names, roles
     {"op": "pseudonym", "real", "pseudonym"}             set (or, with null, remove) a row
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conventions import Conventions
 from .editing import edit_text, merge_with_next, set_speaker, split_at_token, tokens
 from .jobs import DONE, JobStore
-from .speakers import rename_speaker
+from .speakers import rename_speaker, swap_speakers
 from .transcript import Transcript
 
 TOLERANCE = 1e-3  # seconds: starts travel as JSON floats, a round trip is exact enough
@@ -89,6 +92,19 @@ def apply(store: JobStore, job_id: str, base: int | None, ops: list[dict[str, An
             store.save_transcript(job, transcript)
         outcome.version = transcript.version
         return outcome
+
+
+def update_conventions(store: JobStore, job_id: str,
+                       change: Callable[[Conventions], None]) -> None:
+    """Change the job's conventions (export options) under the same lock as the
+    pseudonyms, so that saving an option never writes back an older pseudonym table."""
+    with job_lock(store, job_id):
+        job = store.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        conventions = store.conventions(job)
+        change(conventions)
+        store.save_conventions(job_id, conventions)
 
 
 def _pseudonym(table: dict[str, str], op: dict[str, Any]) -> bool:
@@ -151,6 +167,8 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
         speaker = op.get("speaker")
         set_speaker(transcript, locate(transcript, op, text=False),
                     None if speaker is None else str(speaker))
+    elif kind == "swap":
+        swap_speakers(transcript, str(op.get("a")), str(op.get("b")))
     elif kind == "rename":
         try:
             rename_speaker(transcript, str(op["speaker"]), str(op.get("name") or ""))
