@@ -102,14 +102,22 @@ def tone(folder: Path, seconds: float) -> Path:
     return path
 
 
-def seed_job(data: Path, recording: Path, transcript: Transcript, name: str) -> str:
+def seed_job(data: Path, recording: Path, transcript: Transcript, name: str,
+             listening: Path | None = None) -> str:
     """A finished job in `data` with the recording, its listening copy and the
-    transcript; returns its id."""
-    store = JobStore(data)
+    transcript; returns its id. It is made aside and moved in whole: a running server's
+    worker would otherwise transcribe it while it is still queued."""
+    staging = data.parent / f".staging-{data.name}"
+    store = JobStore(staging)
     job = store.create(name, recording, PipelineOptions())
-    subprocess.run(listening_copy_command(recording, store.listening_path(job)), check=True)
+    if listening is None:
+        subprocess.run(listening_copy_command(recording, store.listening_path(job)), check=True)
+    else:  # already an MP3 (the bench's long tone)
+        shutil.copyfile(listening, store.listening_path(job))
     store.save_transcript(job, transcript)
     store.update(job.id, status=DONE, fraction=1.0, warnings=[])
+    (data / "jobs").mkdir(parents=True, exist_ok=True)
+    store.folder(job.id).rename(data / "jobs" / job.id)
     return job.id
 
 

@@ -122,7 +122,7 @@ class Editor {
       </div>
       <div class="te-help" role="dialog" hidden><h3></h3><table><tbody></tbody></table><p class="te-help-note"></p></div>
       <div class="te-message" role="alert" hidden></div>
-      <div class="te-doc" role="document"></div>`;
+      <div class="te-doc" role="document" tabindex="-1"></div>`;
     this.root.appendChild(box);
     const $ = (selector) => box.querySelector(selector);
     Object.assign(this, {
@@ -245,6 +245,8 @@ class Editor {
   }
 
   reloadIfQuiet() {
+    // A copy of what this tab already has (its own saves) changes nothing: no redraw.
+    if (this.pendingDoc && this.pendingDoc.version === this.version) this.pendingDoc = null;
     if (!this.pendingDoc || this.outbox.length || this.inflight || this.dirty.size) return;
     this.load(this.pendingDoc, true);
   }
@@ -469,10 +471,10 @@ class Editor {
     let position = 0;
     for (let k = 0; k < seg.toks.length; k++) {
       const end = position + seg.toks[k][0].length;
-      if (offset <= end) return { k, inside: offset > position && offset < end, boundary: offset <= position };
+      if (offset <= end) return { k, start: position, end };
       position = end + 1;
     }
-    return { k: seg.toks.length, inside: false, boundary: true };
+    return { k: seg.toks.length, start: position, end: position };
   }
 
   // -- editing -------------------------------------------------------------------------
@@ -613,8 +615,10 @@ class Editor {
     this.commitText();
     const i = this.segIndexOf(element);
     const seg = this.segs[i];
-    const { k, inside } = this.tokenAtOffset(seg, offset);
-    const at = inside ? k + 1 : k;
+    // Before the word the caret is at the start of, after the one it ends; inside a word,
+    // at the nearer end.
+    const { k, start, end } = this.tokenAtOffset(seg, offset);
+    const at = offset <= start ? k : offset >= end ? k + 1 : (offset - start) * 2 >= end - start ? k + 1 : k;
     if (at <= 0 || at >= seg.toks.length) return;
     this.perform([{ op: "split", u: seg.u, at }]);
     this.placeCaret(this.elements.get(this.segs[i + 1].u), 0);
@@ -709,9 +713,10 @@ class Editor {
   }
 
   keydown(e) {
-    if (!this.segs || !this.box.isConnected) return;
-    const inside = this.box.contains(e.target);
-    if (!inside && e.target !== document.body) return;
+    if (!this.segs || !this.box.isConnected || !this.box.getClientRects().length) return;
+    // Keys act inside the editor, and anywhere on the page but another form field.
+    const target = e.target instanceof Element ? e.target : document.body;
+    if (!this.box.contains(target) && target.closest("input, textarea, select, button, [contenteditable], [role=combobox], [role=grid], [role=dialog]")) return;
     const seg = e.target.closest && e.target.closest(".te-seg");
     const key = e.key;
     const ctrl = e.ctrlKey || e.metaKey;
@@ -876,6 +881,7 @@ export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   let editor = INSTANCES.get(parentElement);
   if (!editor) {
+    window.transcribeEditorMounted = performance.now();
     editor = new Editor(parentElement);
     INSTANCES.set(parentElement, editor);
     window.transcribeEditor = editor; // for the browser tests and the bench

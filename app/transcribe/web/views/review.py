@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -12,6 +14,7 @@ from transcribe.transcript import Transcript
 from transcribe.web import correction, display, reviewing, state
 from transcribe.web.state import t
 
+logger = logging.getLogger("transcribe.web.review")
 store = state.store()
 language = state.language()
 zone = st.context.timezone
@@ -57,6 +60,7 @@ def save(ops: list[dict]) -> None:
     try:
         outcome = changes.apply(store, job.id, None, ops)
     except KeyError:
+        logger.warning("job %s: a correction came for a job that is gone", job.id)
         st.session_state["review_flash"] = ("warning", t("review.stale"))
         return
     if outcome.conflicts:
@@ -310,7 +314,11 @@ with tab_export:
 
     def renderer(format_name: str):
         # Rendered when clicked, from the file on disk: the latest corrections, always.
-        return lambda: reviewing.render_export(*stored(), format_name)
+        def render() -> bytes:
+            transcript_now, conventions_now = stored()
+            return reviewing.render_export(transcript_now, format_name, conventions_now)
+
+        return render
 
     buttons = st.columns(4)
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
