@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -14,7 +12,6 @@ from transcribe.transcript import Transcript
 from transcribe.web import correction, display, reviewing, state
 from transcribe.web.state import t
 
-logger = logging.getLogger("transcribe.web.review")
 store = state.store()
 language = state.language()
 zone = st.context.timezone
@@ -60,7 +57,6 @@ def save(ops: list[dict]) -> None:
     try:
         outcome = changes.apply(store, job.id, None, ops)
     except KeyError:
-        logger.warning("job %s: a correction came for a job that is gone", job.id)
         st.session_state["review_flash"] = ("warning", t("review.stale"))
         return
     if outcome.conflicts:
