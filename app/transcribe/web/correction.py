@@ -22,6 +22,7 @@ import streamlit as st
 
 from .. import changes
 from ..jobs import Job, JobStore
+from ..transcript import Transcript
 from .correction_text import editor_texts
 
 ASSETS = Path(__file__).with_name("assets")
@@ -67,8 +68,10 @@ def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | N
 
 
 def show(store: JobStore, job: Job, language: str, threshold: float, base_path: str,
-         media: Path | None, media_type: str = "audio/mpeg") -> None:
-    """The editor for one finished job (call it inside an st.fragment)."""
+         media: Path | None, media_type: str = "audio/mpeg",
+         loaded: Transcript | None = None) -> None:
+    """The editor for one finished job (call it inside an st.fragment). `loaded`: the
+    transcript the page's full run has just read (not parsed twice on opening)."""
     key = f"editor-{job.id}"
     ack_key, need_key = f"editor-ack-{job.id}", f"editor-need-{job.id}"
 
@@ -82,10 +85,12 @@ def show(store: JobStore, job: Job, language: str, threshold: float, base_path: 
     def on_need() -> None:
         st.session_state[need_key] = True
 
-    need = st.session_state.pop(FULL_RUN, False) | st.session_state.pop(need_key, False)
+    full = st.session_state.pop(FULL_RUN, False)
+    need = st.session_state.pop(need_key, False)
     doc = None
-    if need:
-        transcript = store.load_transcript(job)
+    if full or need:
+        transcript = loaded if full and not need and loaded is not None \
+            else store.load_transcript(job)
         doc = changes.document(transcript, threshold)
     data = {"lang": language, "strings": editor_texts(language), "doc": doc,
             "ack": st.session_state.get(ack_key),

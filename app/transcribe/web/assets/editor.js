@@ -279,27 +279,73 @@ class Editor {
     return `<span class="te-seg" contenteditable="true" spellcheck="true" role="textbox" aria-label="${escapeHtml(label)}" data-u="${seg.u}">${words}</span>`;
   }
 
-  render() {
-    const parts = [];
-    const segs = this.segs;
-    for (let a = 0; a < segs.length;) {
+  turns() {
+    const turns = [];
+    for (let a = 0; a < this.segs.length;) {
       let b = a;
-      while (b + 1 < segs.length && segs[b + 1].spk === segs[a].spk) b++;
-      const start = clock(segs[a].start);
-      const name = escapeHtml(this.speakerName(segs[a].spk));
-      const body = [];
-      for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]));
-      parts.push(`<section class="te-turn" data-u="${segs[a].u}"><div class="te-head">`
-        + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
-        + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
-        + `</div><p class="te-text">${body.join(" ")}</p></section>`);
+      while (b + 1 < this.segs.length && this.segs[b + 1].spk === this.segs[a].spk) b++;
+      turns.push([a, b]);
       a = b + 1;
     }
-    this.doc.innerHTML = parts.length ? parts.join("") : `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
+    return turns;
+  }
+
+  // What a turn's drawing depends on beyond its segments' own text: who speaks, which
+  // segments (a split or a merge changes these).
+  signature([a, b]) {
+    let text = `${this.segs[a].spk}|`;
+    for (let i = a; i <= b; i++) text += `${this.segs[i].u},`;
+    return text;
+  }
+
+  turnHtml([a, b]) {
+    const segs = this.segs;
+    const start = clock(segs[a].start);
+    const name = escapeHtml(this.speakerName(segs[a].spk));
+    const body = [];
+    for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]));
+    return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head">`
+      + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
+      + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
+      + `</div><p class="te-text">${body.join(" ")}</p></section>`;
+  }
+
+  render() {
+    const turns = this.turns();
+    this.signatures = turns.map((turn) => this.signature(turn));
+    this.doc.innerHTML = turns.length ? turns.map((turn) => this.turnHtml(turn)).join("")
+      : `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
     this.elements = new Map();
     for (const element of this.doc.querySelectorAll(".te-seg")) this.elements.set(+element.dataset.u, element);
     this.index = null;
     this.lit = null;
+  }
+
+  // After a split, a merge or a change of speaker: only the turns that changed are drawn
+  // again (the rest of a 3-hour document stays as it is).
+  redraw() {
+    const old = this.signatures;
+    if (!old || !old.length || !this.segs.length) { this.render(); return; }
+    const turns = this.turns();
+    const signatures = turns.map((turn) => this.signature(turn));
+    let head = 0;
+    while (head < old.length && head < signatures.length && old[head] === signatures[head]) head++;
+    let tail = 0;
+    while (tail < old.length - head && tail < signatures.length - head
+      && old[old.length - 1 - tail] === signatures[signatures.length - 1 - tail]) tail++;
+    const sections = [...this.doc.children];
+    const after = sections[old.length - tail] || null;
+    for (const section of sections.slice(head, old.length - tail)) {
+      for (const element of section.querySelectorAll(".te-seg")) this.elements.delete(+element.dataset.u);
+      section.remove();
+    }
+    const template = document.createElement("template");
+    template.innerHTML = turns.slice(head, signatures.length - tail).map((turn) => this.turnHtml(turn)).join("");
+    for (const element of template.content.querySelectorAll(".te-seg")) this.elements.set(+element.dataset.u, element);
+    this.doc.insertBefore(template.content, after);
+    this.signatures = signatures;
+    this.index = null;
+    if (this.lit && !this.lit.isConnected) this.lit = null;
   }
 
   rerenderSeg(i) {
@@ -531,7 +577,7 @@ class Editor {
     this.index = null;
     if (redraw) {
       const anchor = this.anchor();
-      this.render();
+      this.redraw();
       if (anchor) this.restore(anchor);
       if (this.search.value) this.find(true);
     }
@@ -563,6 +609,7 @@ class Editor {
         wire("split", { old: segText(seg), at: intent.at, cut, end: intent.end });
         const second = { u: intent.newU || ++this.uid, start: Math.min(Math.max(cut, seg.start), seg.end), end, spk: seg.spk, toks: seg.toks.slice(intent.at) };
         seg.toks = seg.toks.slice(0, intent.at);
+        this.rerenderSeg(i);
         seg.end = intent.end !== undefined ? Math.min(Math.max(intent.end, seg.start), second.start) : second.start;
         segs.splice(i + 1, 0, second);
         return [{ op: "merge", u: second.u }];
@@ -576,6 +623,7 @@ class Editor {
         previous.toks = previous.toks.concat(seg.toks);
         previous.end = Math.max(previous.end, seg.end);
         segs.splice(i, 1);
+        this.rerenderSeg(i - 1); // its turn may be drawn again or not: its words changed
         return back;
       }
       case "speaker": {

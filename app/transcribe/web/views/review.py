@@ -125,7 +125,7 @@ def correction_editor() -> None:
     if media is None:
         st.caption(t("player.unavailable"))
     correction.show(store, job, language, threshold, state.settings().base_path, media,
-                    reviewing.media_type(media) if media else "audio/mpeg")
+                    reviewing.media_type(media) if media else "audio/mpeg", transcript)
 
 
 with tab_text:
