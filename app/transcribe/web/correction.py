@@ -23,10 +23,10 @@ import streamlit as st
 from .. import changes
 from ..jobs import Job, JobStore
 from ..transcript import Transcript
+from . import state
 from .correction_text import editor_texts
 
 ASSETS = Path(__file__).with_name("assets")
-FULL_RUN = "editor_full_run"  # set by the page's full run, read by the fragment
 logger = logging.getLogger(__name__)
 
 
@@ -85,7 +85,7 @@ def show(store: JobStore, job: Job, language: str, threshold: float, base_path: 
     def on_need() -> None:
         st.session_state[need_key] = True
 
-    full = st.session_state.pop(FULL_RUN, False)
+    full = st.session_state.pop(state.EDITOR_FULL_RUN, False)
     need = st.session_state.pop(need_key, False)
     doc = None
     if full or need:

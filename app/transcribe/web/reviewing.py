@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import mimetypes
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..conventions import Conventions
@@ -83,10 +82,6 @@ def export_name(stem: str, format_name: str) -> str:
     return f"{stem}{FORMATS[format_name].extension}"
 
 
-def render_export(transcript: Transcript, format_name: str, conventions: Conventions) -> bytes:
-    return render(transcript, format_name, conventions)
-
-
 def export_zip(transcript: Transcript, stem: str, conventions: Conventions) -> bytes:
     """Every format in one zip, named like the recording."""
     buffer = io.BytesIO()
@@ -94,16 +89,3 @@ def export_zip(transcript: Transcript, stem: str, conventions: Conventions) -> b
         for name in FORMATS:
             archive.writestr(export_name(stem, name), render(transcript, name, conventions))
     return buffer.getvalue()
-
-
-# -- time ------------------------------------------------------------------------------------
-
-def time_left(deadline: datetime, now: datetime | None = None) -> float:
-    """Seconds until the deadline (negative once past)."""
-    now = now or datetime.now(timezone.utc)
-    return (deadline - now).total_seconds()
-
-
-def hours_minutes(seconds: float) -> tuple[int, int]:
-    minutes = max(0, int(seconds // 60))
-    return divmod(minutes, 60)

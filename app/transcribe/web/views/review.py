@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from transcribe import changes
+from transcribe.export import render
+from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
 from transcribe.web import correction, display, reviewing, state
@@ -28,16 +30,16 @@ names = {job.id: f"{job.name} — {display.local_time(job.created, zone)}" for j
 
 
 def choose_job() -> None:
-    st.query_params["job"] = st.session_state["review_job"]
+    st.query_params["job"] = st.session_state[state.REVIEW_JOB]
 
 
 # The URL names the job (links from the queue, a refresh): it wins over the last choice.
 wanted = st.query_params.get("job")
 if wanted in ids:
-    st.session_state["review_job"] = wanted
-elif st.session_state.get("review_job") not in ids:
-    st.session_state["review_job"] = ids[0]
-job_id = st.selectbox(t("review.job"), ids, key="review_job", on_change=choose_job,
+    st.session_state[state.REVIEW_JOB] = wanted
+elif st.session_state.get(state.REVIEW_JOB) not in ids:
+    st.session_state[state.REVIEW_JOB] = ids[0]
+job_id = st.selectbox(t("review.job"), ids, key=state.REVIEW_JOB, on_change=choose_job,
                       format_func=lambda i: names.get(i, i))
 st.query_params["job"] = job_id
 job = store.get(job_id)
@@ -57,10 +59,10 @@ def save(ops: list[dict]) -> None:
     try:
         outcome = changes.apply(store, job.id, None, ops)
     except KeyError:
-        st.session_state["review_flash"] = ("warning", t("review.stale"))
+        st.session_state[state.REVIEW_FLASH] = ("warning", t("review.stale"))
         return
     if outcome.conflicts:
-        st.session_state["review_flash"] = ("warning", t("pseudonyms.refused",
+        st.session_state[state.REVIEW_FLASH] = ("warning", t("pseudonyms.refused",
                                                           count=len(outcome.conflicts)))
     bump()
 
@@ -69,11 +71,11 @@ def load() -> Transcript:
     """The transcript, parsed again only when the file changed."""
     path = store.transcript_path(job)
     stamp = (job.id, path.stat().st_mtime_ns)
-    cached = st.session_state.get("transcript_cache")
+    cached = st.session_state.get(state.TRANSCRIPT_CACHE)
     if cached and cached[0] == stamp:
         return cached[1]
     transcript = Transcript.load(path)
-    st.session_state["transcript_cache"] = (stamp, transcript)
+    st.session_state[state.TRANSCRIPT_CACHE] = (stamp, transcript)
     return transcript
 
 
@@ -88,13 +90,13 @@ def speaker_label(speaker_id: str | None) -> str:
 
 
 st.caption(" · ".join(x for x in (
-    display.format_duration(transcript.duration),
+    format_duration(transcript.duration),
     display.language_label(transcript.language or "auto", language),
     " / ".join(x for x in (transcript.engine, transcript.model) if x),
     t("review.segments", count=len(transcript.segments))) if x))
 for warning in display.warning_texts(job.warnings, language):
     st.warning(warning, icon=":material/warning:")
-flash = st.session_state.pop("review_flash", None)
+flash = st.session_state.pop(state.REVIEW_FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])
 
@@ -129,7 +131,7 @@ def correction_editor() -> None:
 
 
 with tab_text:
-    st.session_state[correction.FULL_RUN] = True  # the editor gets the stored transcript
+    st.session_state[state.EDITOR_FULL_RUN] = True  # the editor gets the stored transcript
     correction_editor()
 
 
@@ -170,7 +172,7 @@ with tab_speakers:
         role = t(f"role.{speaker.role}") if speaker and speaker.role in ("interviewer",
                                                                         "interviewee") else ""
         time_column.caption(" · ".join(x for x in (
-            role, t("speakers.talk_time", time=display.format_duration(row["seconds"]),
+            role, t("speakers.talk_time", time=format_duration(row["seconds"]),
                     share=round(100 * row["share"])) if row else "") if x))
     if len(known) >= 2:
         first, second, go = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -310,11 +312,11 @@ with tab_export:
 
     def renderer(format_name: str):
         # Rendered when clicked, from the file on disk: the latest corrections, always.
-        def render() -> bytes:
+        def rendered() -> bytes:
             transcript_now, conventions_now = stored()
-            return reviewing.render_export(transcript_now, format_name, conventions_now)
+            return render(transcript_now, format_name, conventions_now)
 
-        return render
+        return rendered
 
     buttons = st.columns(4)
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
