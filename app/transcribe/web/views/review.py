@@ -314,7 +314,7 @@ with tab_export:
         # Rendered when clicked, from the file on disk: the latest corrections, always.
         def rendered() -> bytes:
             transcript_now, conventions_now = stored()
-            return render(transcript_now, format_name, conventions_now)
+            return render(transcript_now, format_name, conventions_now, language)
 
         return rendered
 
@@ -326,6 +326,7 @@ with tab_export:
             mime=fmt.media_type, key=f"download-{format_name}", on_click="ignore",
             icon=":material/download:", help=reviewing.export_name(stem, format_name))
     st.download_button(t("export.zip"), type="primary", icon=":material/folder_zip:",
-                       data=lambda: reviewing.export_zip(stored()[0], stem, stored()[1]),
+                       data=lambda: reviewing.export_zip(stored()[0], stem, stored()[1],
+                                                         language),
                        file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")
