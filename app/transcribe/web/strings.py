@@ -41,6 +41,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
     "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
+    "login.too_many": {
+        "fr": "Trop de tentatives échouées. Réessayez dans {minutes} min.",
+        "en": "Too many failed attempts. Try again in {minutes} min.",
+    },
 
     # -- upload page ----------------------------------------------------------------------
     "upload.title": {"fr": "Transcrire des enregistrements", "en": "Transcribe recordings"},
