@@ -21,7 +21,9 @@ from pathlib import Path
 log = logging.getLogger("transcribe.web.deadline")
 
 RECHECK = 10.0  # seconds between purges once the deadline has passed
-STOP_TIMEOUT = 20.0  # seconds a running job gets to stop before its files go anyway
+# Seconds a running job gets to stop before its files go anyway: the pipeline checks for
+# a cancel between steps, and a decoding step can outlast this; the data must not wait.
+STOP_TIMEOUT = 5.0
 
 
 class Deadline:
@@ -59,9 +61,11 @@ class Deadline:
             try:
                 queue.delete_all(timeout=STOP_TIMEOUT)  # cancels the running job first
             except OSError:
-                log.exception("deadline: the jobs could not all be deleted; going on")
-            queue.stop(timeout=STOP_TIMEOUT)
+                log.error("deadline: the jobs could not all be deleted at once; going on")
         self.purge()
+        if queue is not None:
+            queue.stop(timeout=STOP_TIMEOUT)  # no job starts again
+            self.purge()  # whatever a stopping job wrote meanwhile
 
     def purge(self) -> int:
         """Remove everything in the data folder; returns how many entries were left."""
