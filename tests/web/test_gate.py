@@ -131,6 +131,10 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     # A forged or stale cookie is no cookie.
     assert request(url, "/_stcore/metrics", cookie="abc.1999999999.00")[0] == 401
     assert refused_websocket(url, "abc.1999999999.00") == 403
+    # Arriving from another site, the browser has not sent its SameSite=Strict cookie:
+    # the page loads itself once more from here (then the cookie comes, or the redirect).
+    status, _, page = request(url, "/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 200 and 'http-equiv="refresh"' in page
     status, _, page = request(url, "/login")  # the login page itself is open
     assert status == 200 and 'type="password"' in page and "Connexion" in page
 

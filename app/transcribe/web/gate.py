@@ -49,6 +49,7 @@ log = logging.getLogger("transcribe.web.gate")
 COOKIE = "transcribe_session"
 SESSION_LIFETIME = 12 * 3600  # seconds: a working day, then log in again
 MAX_SESSIONS = 1000  # the table never grows past this (oldest dropped first)
+MAX_CLIENTS = 10_000  # addresses with recent failures kept before stale ones are dropped
 FAILURE_DELAY = 1.0  # seconds every wrong password waits: slows guessing
 MAX_FORM_BYTES = 4096  # a login form is a password and a language
 LOGIN, LOGOUT = "/login", "/logout"
@@ -145,6 +146,10 @@ class RateLimit:
 
     def failed(self, client: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        if len(self._clients) > MAX_CLIENTS:  # many addresses (made up): forget the stale
+            for stale in [c for c, times in self._clients.items()
+                          if not self._trim(times, now)]:
+                del self._clients[stale]
         self._clients.setdefault(client, deque()).append(now)
         self._all.append(now)
 
@@ -205,7 +210,8 @@ class Gate:
             return RedirectResponse(self.base + "/", status_code=303)
         if request.method == "GET":
             return _page(login_page(self._language(request), self.base))
-        if int(request.headers.get("content-length") or MAX_FORM_BYTES + 1) > MAX_FORM_BYTES:
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
             return PlainTextResponse("Bad request", status_code=400)
         body = await request.body()
         form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
