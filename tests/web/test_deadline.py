@@ -55,14 +55,15 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     data = tmp_path / "data"
     options = PipelineOptions()
     options.asr.model, options.asr.device = "base", "cpu"
-    JobStore(data).create("entretien.wav", long_recording(tmp_path), options)  # queued
-    # Long enough for the server to start and the job to be running at the deadline.
-    at = datetime.now(timezone.utc) + timedelta(seconds=35)
+    JobStore(data).create("entretien.wav", long_recording(tmp_path, 15), options)  # queued
+    # Long enough for the server to start on a loaded machine; 15 minutes of speech take
+    # far longer than that to transcribe on a CPU, so the job is running at the deadline.
+    at = datetime.now(timezone.utc) + timedelta(seconds=45)
     with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD,
                      TRANSCRIBE_DELETE_AT=at.strftime("%Y-%m-%dT%H:%M:%SZ")) as (url, _, log):
         _, cookie, _ = login(url)
         assert request(url, "/", cookie=cookie)[0] == 200
-        wait_for(lambda: status_of(data) == "running", 30, "the job to run")
+        wait_for(lambda: status_of(data) == "running", 40, "the job to run")
         assert datetime.now(timezone.utc) < at - timedelta(seconds=1), "started too late"
 
         # At the deadline: the running job is cancelled and every file deleted.
@@ -80,6 +81,9 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
         assert not any(data.iterdir())  # and nothing comes back
     text = log.read_text()
     assert "deadline reached" in text and "entretien" not in text
+    # The job was still going when the deadline came, and was stopped.
+    assert text.index("cancel requested") > text.index("deadline reached")
+    assert ": done after" not in text.split("deadline reached")[0]
 
 
 def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):
