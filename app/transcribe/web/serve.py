@@ -66,14 +66,14 @@ def streamlit_flags(settings: Settings) -> list[str]:
     return [f"--{name}={flag(value)}" for name, value in streamlit_options(settings).items()]
 
 
-def build_app(settings: Settings) -> Any:
+def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
     """Streamlit's ASGI app behind our routes and middleware. Two plain lists, so that
     another route (or middleware) is one more entry; the gate's middleware comes first,
     so it sees every request before anything reads it."""
     import streamlit as st
     from starlette.middleware import Middleware
 
-    deadline = Deadline(settings.delete_at, settings.data_dir)
+    deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
     gate = Gate(settings, deadline)
     routes = [*gate.routes()]
     middleware = [Middleware(gate.middleware)]
@@ -89,7 +89,7 @@ def build_app(settings: Settings) -> Any:
     return st.App(APP, routes=routes, middleware=middleware, lifespan=lifespan)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     settings = load_settings()
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -106,16 +106,17 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     quiet_libraries()
-    if Deadline(settings.delete_at, settings.data_dir).passed():
+    deadline = Deadline(settings.delete_at, settings.data_dir)
+    if deadline.passed():
         # Past the deadline nothing runs again: the data goes before the server starts.
-        Deadline(settings.delete_at, settings.data_dir).purge()
+        deadline.purge()
     else:
         # Jobs left queued or running by a previous run start again now, before any visit.
         from .state import job_queue
 
         job_queue(str(settings.data_dir))
 
-    build_app(settings).run(config=streamlit_options(settings))
+    build_app(settings, deadline).run(config=streamlit_options(settings))
 
 
 if __name__ == "__main__":
