@@ -15,10 +15,11 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from web_support import live_server
+from web_support import live_server, seed_done
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from transcribe.jobs import JobStore
 from transcribe.web.gate import COOKIE, RateLimit, Sessions, check_password
 
 PASSWORD = "Gate-test-pass-42"
@@ -257,7 +258,9 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import expect, sync_playwright
 
-    url, _, _ = server
+    expect.set_options(timeout=60_000)  # a loaded machine renders slowly
+    url, data, _ = server
+    job = seed_done(JobStore(data))  # a transcript with its recording, for the player
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu",
@@ -280,8 +283,19 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         page.reload()
         expect(page.get_by_role("heading", name="Transcrire des enregistrements")
                ).to_be_visible()
+
+        # The audio player's URL: the browser gets it; nobody else does.
+        page.goto(f"{url}/review?job={job.id}")
+        player = page.locator(".st-key-player audio")
+        expect(player).to_have_count(1)
+        media = urlsplit(player.get_attribute("src")).path
+        assert media.startswith("/media/")
+        assert request(url, media, cookie=cookie["value"])[0] == 200
+        assert request(url, media)[0] == 401
+
         page.get_by_role("button", name=re.compile("Se déconnecter")).click()
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        assert request(url, media, cookie=cookie["value"])[0] == 401  # not after logout
         page.goto(url + "/")
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
         browser.close()
