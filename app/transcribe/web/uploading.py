@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..asr import AsrOptions
+from ..asr import AsrOptions, ModelSettings, model_kind
 from ..audio import probe
 from ..conventions import Conventions
 from ..i18n import UserFacingError
@@ -82,10 +82,9 @@ def pipeline_options(choices: FormChoices) -> PipelineOptions:
              if name.strip() and choices.preset == "interview"}
     return PipelineOptions(
         engine=choices.engine,
-        asr=AsrOptions(model=choices.model,
-                       language=None if choices.language == "auto" else choices.language,
-                       initial_prompt=" ".join(choices.prompt.split()) or None,
-                       device=choices.device),
+        model=ModelSettings(name=choices.model, device=choices.device),
+        asr=AsrOptions(language=None if choices.language == "auto" else choices.language,
+                       initial_prompt=" ".join(choices.prompt.split()) or None),
         align=choices.align,
         diarize=choices.preset != "single",
         speakers=SpeakerOptions(preset=choices.preset, names=names),
@@ -102,7 +101,7 @@ def conventions(choices: FormChoices) -> Conventions:
 
 
 def model_choices(store: ModelStore, engine: str) -> list[str]:
-    return store.openai_whisper_models() if engine == "openai-whisper" else store.whisper_models()
+    return store.models(model_kind(engine))
 
 
 def preselected_model(models: list[str], configured: str | None) -> str | None:
