@@ -54,7 +54,7 @@ def wait_for(predicate, timeout: float, what: str):
 def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_path):
     data = tmp_path / "data"
     options = PipelineOptions()
-    options.asr.model, options.asr.device = "base", "cpu"
+    options.model.name, options.model.device = "base", "cpu"
     JobStore(data).create("entretien.wav", long_recording(tmp_path, 15), options)  # queued
     # Long enough for the server to start on a loaded machine; 15 minutes of speech take
     # far longer than that to transcribe on a CPU, so the job is running at the deadline.
