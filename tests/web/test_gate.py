@@ -4,10 +4,14 @@ the cookie's attributes, rate limiting; then the login in a real Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import http.server
 import re
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -108,6 +112,25 @@ def upload_answer(url: str, cookie: str | None, session_id: str, xsrf: str,
             return sock.recv(4096)
         except TimeoutError:
             return b""
+
+
+@contextlib.contextmanager
+def other_site(body: str) -> Iterator[str]:
+    """A page on another site (localhost is not the same site as 127.0.0.1)."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        yield f"http://localhost:{site.server_address[1]}/"
+        site.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +276,14 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
         page.reload()
+        expect(page.get_by_role("heading", name="Transcrire des enregistrements")
+               ).to_be_visible()
+
+        # A link from another site (Onyxia's "open" button) comes without the SameSite=Strict
+        # cookie; the gate's reload from its own origin brings it: no second login.
+        with other_site(f'<a href="{url}/">Ouvrir</a>') as elsewhere:
+            page.goto(elsewhere)
+            page.get_by_role("link", name="Ouvrir").click()
         expect(page.get_by_role("heading", name="Transcrire des enregistrements")
                ).to_be_visible()
 
