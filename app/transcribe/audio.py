@@ -65,10 +65,6 @@ class Audio:
     def n_channels(self) -> int:
         return int(self.channels.shape[0])
 
-    def slice(self, start: float, end: float) -> np.ndarray:
-        """Mono samples between two times in seconds."""
-        return self.mono[int(start * self.sample_rate): int(end * self.sample_rate)]
-
 
 def probe(path: str | Path) -> AudioInfo:
     path = Path(path)
