@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,17 +58,17 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     JobStore(data).create("entretien.wav", long_recording(tmp_path, 15), options)  # queued
     # Long enough for the server to start on a loaded machine; 15 minutes of speech take
     # far longer than that to transcribe on a CPU, so the job is running at the deadline.
-    at = datetime.now(timezone.utc) + timedelta(seconds=45)
+    at = datetime.now(UTC) + timedelta(seconds=45)
     with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD,
                      TRANSCRIBE_DELETE_AT=at.strftime("%Y-%m-%dT%H:%M:%SZ")) as (url, _, log):
         _, cookie, _ = login(url)
         assert request(url, "/", cookie=cookie)[0] == 200
         wait_for(lambda: status_of(data) == "running", 40, "the job to run")
-        assert datetime.now(timezone.utc) < at - timedelta(seconds=1), "started too late"
+        assert datetime.now(UTC) < at - timedelta(seconds=1), "started too late"
 
         # At the deadline: the running job is cancelled and every file deleted.
         wait_for(lambda: data.is_dir() and not any(data.iterdir()),
-                 (at - datetime.now(timezone.utc)).total_seconds() + 40, "the data to go")
+                 (at - datetime.now(UTC)).total_seconds() + 40, "the data to go")
         for who, path in ((cookie, "/"), (cookie, "/review"), (None, "/"),
                           (None, "/login"), (cookie, "/_stcore/metrics")):
             status, _, page = request(url, path, cookie=who)
@@ -97,7 +97,7 @@ def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):
 
 def test_purge_empties_the_folder_but_keeps_it(tmp_path):
     now = [1000.0]
-    deadline = Deadline(datetime.fromtimestamp(1010.0, timezone.utc), tmp_path,
+    deadline = Deadline(datetime.fromtimestamp(1010.0, UTC), tmp_path,
                         clock=lambda: now[0])
     (tmp_path / "jobs" / "a").mkdir(parents=True)
     (tmp_path / "jobs" / "a" / "source.wav").write_bytes(b"x")
