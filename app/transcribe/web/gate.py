@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.websockets import WebSocketDisconnect
 
+from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from . import strings
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
@@ -74,7 +75,7 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
         intro=text("login.intro"), password=text("login.password"),
         submit=text("login.submit"), action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
-        other=other, other_name=html.escape(strings.LANGUAGE_NAMES[other]),
+        other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
         other_href=html.escape(f"{base}{LOGIN}?lang={other}"))
 
 
@@ -104,7 +105,7 @@ class Gate:
 
     def _language(self, request: Request, form: dict[str, list[str]] | None = None) -> str:
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        return chosen if chosen in strings.LANGUAGES else self.language
+        return chosen if chosen in UI_LANGUAGES else self.language
 
     async def login(self, request: Request) -> Response:
         if not self.password or self.sessions.session(request.cookies.get(COOKIE)):
