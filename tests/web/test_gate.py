@@ -289,9 +289,9 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
 
         # The audio player's URL: the browser gets it; nobody else does.
         page.goto(f"{url}/review?job={job.id}")
-        player = page.locator(".st-key-player audio")
-        expect(player).to_have_count(1)
-        media = urlsplit(player.get_attribute("src")).path
+        player = page.locator(".te-audio")  # the correction editor's player
+        expect(player).to_have_attribute("src", re.compile("/media/"))
+        media = urlsplit(player.evaluate("a => a.src")).path
         assert media.startswith("/media/")
         assert request(url, media, cookie=cookie["value"])[0] == 200
         assert request(url, media)[0] == 401
