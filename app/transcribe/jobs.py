@@ -374,7 +374,10 @@ def _copy_into(source: BinaryIO | bytes | Path, target: Path) -> int:
         target.write_bytes(source)
         return len(source)
     if isinstance(source, Path):
-        shutil.copyfile(source, target)
+        try:  # an upload spooled into the data folder: a second name, no copy, no room
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
         return target.stat().st_size
     if hasattr(source, "seek"):
         source.seek(0)

@@ -15,7 +15,8 @@ from transcribe.transcript import Segment, Speaker, Transcript, Word
 APP = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web" / "app.py"
 ENVIRONMENT = ("TRANSCRIBE_PASSWORD", "TRANSCRIBE_DELETE_AT", "TRANSCRIBE_UI_LANGUAGE",
                "TRANSCRIBE_DEFAULT_MODEL", "TRANSCRIBE_DEVICE", "TRANSCRIBE_MAX_UPLOAD_MB",
-               "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS")
+               "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS",
+               "TRANSCRIBE_DATA_LIMIT_MB")
 
 
 def interview() -> Transcript:

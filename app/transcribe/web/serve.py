@@ -18,7 +18,8 @@ import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from ..logs import quiet_libraries
 from .settings import Settings, load_settings
 
-APP = Path(__file__).with_name("app.py")
+# The ASGI app (asgi.py: our middleware in front of Streamlit's app.py).
+APP = Path(__file__).with_name("asgi.py")
 
 
 def streamlit_flags(settings: Settings) -> list[str]:

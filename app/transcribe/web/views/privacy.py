@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, reviewing, state
+from transcribe.web import display, reviewing, spool, state
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -51,6 +51,7 @@ else:
 
 def delete_everything() -> None:
     queue.delete_all()
+    spool.clear(settings.data_dir)  # uploads not yet started go too
     for key in [k for k in st.session_state if str(k).startswith(("transcript_cache", "play"))]:
         del st.session_state[key]
     st.session_state["privacy_flash"] = t("privacy.deleted")
