@@ -11,6 +11,7 @@ from transcribe.pipeline import (
     run,
 )
 from transcribe.speakers import SpeakerOptions
+from transcribe.transcript import Notice
 
 from speech import synthesise
 
@@ -47,7 +48,7 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
     assert {s.speaker for s in transcript.segments} == {"SPEAKER_00"}
     assert [s.name for s in transcript.speakers.values()] == ["Speaker 1"]
     assert transcript.speakers["SPEAKER_00"].role is None  # no roles for one person
-    assert transcript.options["warnings"] == []
+    assert transcript.notices == []
 
 
 @pytest.mark.parametrize("found, counts, asked", [
@@ -60,8 +61,8 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
 ])
 def test_a_speaker_count_other_than_asked_is_a_warning(found, counts, asked):
     warnings = count_warnings(found, *counts, "a.wav")
-    expected = [] if asked is None else [{"key": "speakers.count_mismatch", "params": {
-        "name": "a.wav", "found": found, "asked": asked}}]
+    expected = [] if asked is None else [Notice("speakers.count_mismatch", {
+        "name": "a.wav", "found": found, "asked": asked})]
     assert warnings == expected
 
 
@@ -80,5 +81,4 @@ def test_silence_gives_an_empty_transcript_with_a_warning(store, tmp_path):
                     "-t", "5", str(silence)], check=True)
     transcript = run(silence, PipelineOptions(asr=AsrOptions(language="fr")), store)
     assert transcript.segments == []
-    assert transcript.options["warnings"] == [{"key": "asr.no_speech",
-                                               "params": {"name": "silence.wav"}}]
+    assert transcript.notices == [Notice("asr.no_speech", {"name": "silence.wav"})]

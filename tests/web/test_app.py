@@ -119,7 +119,7 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert options["diarize"] is False and options["speakers"]["preset"] == "single"
     assert options["asr"]["language"] == "en"
     assert options["asr"]["initial_prompt"] == "Montreuil, Insee"
-    assert options["asr"]["model"] == "base" and options["engine"] == "auto"
+    assert options["model"]["name"] == "base" and options["engine"] == "auto"
     assert options["align"] is False and options["ui_language"] == "fr"
     assert job.conventions["mark_pauses"] and job.conventions["flag_uncertain"]
     assert job.conventions["remove_fillers"] and job.conventions["mark_overlaps"]

@@ -231,8 +231,8 @@ def test_form_choices_become_pipeline_options_and_conventions():
     options = uploading.pipeline_options(choices)
     assert options.diarize and options.speakers.preset == "group"
     assert options.speakers.names == {}  # names are for the two-person interview
-    assert (options.asr.language, options.asr.model, options.asr.device) == ("de", "small",
-                                                                            "cuda")
+    assert (options.asr.language, options.model.name, options.model.device) == ("de", "small",
+                                                                              "cuda")
     assert options.asr.initial_prompt == "Insee, Montreuil" and options.align is False
     assert options.engine == "faster-whisper" and options.ui_language == "en"
     conventions = uploading.conventions(choices)

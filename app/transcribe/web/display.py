@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
 from ..i18n import MESSAGES, format_duration, message
-from ..jobs import ACTIVE, Job, estimate_remaining, pipeline_options_from_dict
+from ..jobs import ACTIVE, Job, estimate_remaining
 from ..models import WHISPER_HINTS
 from ..pipeline import stages_for
 from .settings import LOCAL_ADDRESS, Settings
@@ -73,7 +73,7 @@ def stage_states(job: Job) -> list[tuple[str, str, int]]:
     """A running job's stages in order, each (stage, "done" | "current" | "todo", percent
     of that stage). A stage the pipeline skipped (no alignment model for the language)
     counts as done once a later one has started."""
-    stages = stages_for(pipeline_options_from_dict(job.options))
+    stages = stages_for(job.pipeline_options)
     current = stages.index(job.stage) if job.stage in stages else -1
     percent = int(min(max(job.stage_fraction, 0.0), 1.0) * 100)
     return [(stage, "done" if index < current else "current" if index == current else "todo",
@@ -181,13 +181,13 @@ def lifetime_text(settings: Settings, language: str) -> str:
 
 def job_summary(job: Job, language: str, zone: str | None = None) -> str:
     """One line under the file name: when, how big, how long, and the main options."""
-    options = pipeline_options_from_dict(job.options)
+    options = job.pipeline_options
     parts = [local_time(job.created, zone), size_label(job.size, language)]
     if job.duration:
         parts.append(format_duration(job.duration))
     parts.append(text(f"preset.{options.speakers.preset}", language))
     parts.append(language_label(options.asr.language or "auto", language))
-    parts.append(options.asr.model)
+    parts.append(options.model.name)
     return " · ".join(parts)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .. import storage
-from ..asr import AsrOptions
+from ..asr import AsrOptions, ModelSettings, model_kind
 from ..audio import probe
 from ..conventions import Conventions
 from ..i18n import UserFacingError
@@ -80,10 +80,9 @@ def pipeline_options(choices: FormChoices) -> PipelineOptions:
              if name.strip() and choices.preset == "interview"}
     return PipelineOptions(
         engine=choices.engine,
-        asr=AsrOptions(model=choices.model,
-                       language=None if choices.language == "auto" else choices.language,
-                       initial_prompt=" ".join(choices.prompt.split()) or None,
-                       device=choices.device),
+        model=ModelSettings(name=choices.model, device=choices.device),
+        asr=AsrOptions(language=None if choices.language == "auto" else choices.language,
+                       initial_prompt=" ".join(choices.prompt.split()) or None),
         align=choices.align,
         diarize=choices.preset != "single",
         speakers=SpeakerOptions(preset=choices.preset, names=names),
@@ -100,7 +99,7 @@ def conventions(choices: FormChoices) -> Conventions:
 
 
 def model_choices(store: ModelStore, engine: str) -> list[str]:
-    return store.openai_whisper_models() if engine == "openai-whisper" else store.whisper_models()
+    return store.models(model_kind(engine))
 
 
 def preselected_model(models: list[str], configured: str | None) -> str | None:
@@ -133,7 +132,7 @@ def readable_duration(path: Path) -> float | None:
     return probe(path).duration
 
 
-def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
                  choices: FormChoices, max_upload_mb: int):
     """Check, copy and queue one uploaded file; raises UserFacingError with the reason."""
     check_file(name, size, max_upload_mb, queue.store.data_dir, stored=isinstance(data, Path))
@@ -141,7 +140,7 @@ def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
                         check=readable_duration)
 
 
-def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
                 choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
     """queue_upload for one file of a batch: whatever goes wrong is this file's outcome,
     never an exception, so that the other files go on. A file refused for what it is

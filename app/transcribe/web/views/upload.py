@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.asr import AUTO, ENGINE_CHOICES
+from transcribe.asr import AUTO, ENGINE_CHOICES, model_kind
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
+from transcribe.models import OPENAI_WHISPER
 from transcribe.web import display, state, strings, uploading
 from transcribe.web.state import t
 
@@ -70,8 +71,9 @@ with right:
                              help=t("opt.model_help"))
     else:
         model = None
-        st.error(t("upload.no_model_openai" if engine == "openai-whisper" else "upload.no_model",
-                   folder=str(models_on_disk.root)), icon=":material/error:")
+        missing = "upload.no_model_openai" if model_kind(engine) == OPENAI_WHISPER \
+            else "upload.no_model"
+        st.error(t(missing, folder=str(models_on_disk.root)), icon=":material/error:")
     with st.expander(t("opt.conventions")):
         st.caption(t("opt.conventions_help"))
         mark_pauses = st.checkbox(t("conv.pauses"), key="opt_pauses", help=t("conv.pauses_help"))
