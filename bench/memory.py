@@ -70,7 +70,8 @@ def measure(size_gb: float, workdir: Path) -> dict:
     model = smallest_model()
     data = workdir / "data"
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")},
+    env = {**{k: v for k, v in os.environ.items()
+              if not k.startswith("TRANSCRIBE_") or k == "TRANSCRIBE_MODELS_DIR"},
            "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
            "TRANSCRIBE_UI_LANGUAGE": "en", "TRANSCRIBE_DEFAULT_MODEL": model,
            "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1024) + 64),
