@@ -6,6 +6,7 @@ real pipeline through the queue.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import subprocess
@@ -437,3 +438,142 @@ def test_the_real_pipeline_through_the_queue(tmp_path, store):
     assert done.status == DONE, done.error
     assert "recording" in store.load_transcript(done).text.lower()
     assert store.listening_path(done).is_file()
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+class FullDisk:
+    """While `full` is set, files opened for writing under `folder` whose name contains
+    one of `names` take a few bytes, then fail with ENOSPC, as on a full disk. Patched at
+    Path.open, which every record and transcript write goes through."""
+
+    def __init__(self, monkeypatch, folder: Path, names: tuple[str, ...]):
+        self.full = False
+        real_open = Path.open
+        disk = self
+
+        class Failing:
+            def __init__(self, handle):
+                self.handle = handle
+
+            def write(self, data):
+                self.handle.write(data[:16])
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.handle.close()
+
+        def open_(path, mode="r", *args, **kwargs):
+            handle = real_open(path, mode, *args, **kwargs)
+            if (disk.full and set(mode) & set("wax") and path.is_relative_to(folder)
+                    and any(name in path.name for name in names)):
+                return Failing(handle)
+            return handle
+
+        monkeypatch.setattr(Path, "open", open_)
+
+
+class GatedRunner:
+    """Finishes when let go, so that the disk can fill up meanwhile."""
+
+    def __init__(self):
+        self.go = threading.Event()
+        self.calls = 0
+
+    def __call__(self, path, options, progress, cancelled):
+        self.calls += 1
+        progress("asr", 0.5)
+        assert self.go.wait(10)
+        progress("asr", 0.9)  # fails to be written: the work goes on
+        return fake_transcript(path)
+
+
+def leftovers(store: JobStore) -> list[str]:
+    return [p.name for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhile(
+        store, monkeypatch):
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json", "transcript.json"))
+    runner = GatedRunner()
+    queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+    job = queue.submit("a.wav", b"a", options())
+    queue.start()
+    try:
+        wait_for(lambda: runner.calls == 1)
+        later = queue.submit("b.wav", b"b", options())
+        disk.full = True
+        runner.go.set()
+        time.sleep(0.5)
+        assert store.get(job.id).status == RUNNING  # nothing can be written yet
+        assert store.get(later.id).status == QUEUED and runner.calls == 1
+        assert queue.alive and not leftovers(store)
+        disk.full = False
+        wait_for(all_finished(store, 2))
+    finally:
+        queue.stop()
+    failed = store.get(job.id)
+    assert failed.status == FAILED and failed.error == {"key": "job.no_space", "params": {}}
+    assert not store.transcript_path(failed).exists() and not leftovers(store)
+    assert store.get(later.id).status == DONE  # started once there was room
+    assert store.has_media(failed)  # it can be run again
+
+
+def test_a_transcript_saved_before_the_disk_filled_makes_the_job_done(store, monkeypatch):
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json",))
+    runner = GatedRunner()
+    queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+    job = queue.submit("a.wav", b"a", options())
+    queue.start()
+    try:
+        wait_for(lambda: runner.calls == 1)
+        disk.full = True
+        runner.go.set()
+        wait_for(lambda: store.transcript_path(job).is_file())
+        time.sleep(0.3)
+        assert store.get(job.id).status == RUNNING
+        disk.full = False
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert store.get(job.id).status == DONE and runner.calls == 1
+
+
+def test_a_finished_transcript_is_never_transcribed_again_after_a_restart(store):
+    """The server stopped (or the disk filled) between saving the transcript and the
+    record: at the next start the job is done, with its transcript's warnings."""
+    job = store.create("a.wav", b"a", options())
+    store.update(job.id, status=RUNNING, started=time.time(), stage="assign", attempts=1)
+    transcript = fake_transcript(Path("a.wav"))
+    transcript.notices = [Notice("audio.damaged", {"name": "a.wav"})]
+    store.save_transcript(job, transcript)
+    runner = RecordingRunner(0)
+    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
+    try:
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert runner.order == []
+    done = store.get(job.id)
+    assert done.status == DONE and done.fraction == 1.0
+    assert done.warnings == [{"key": "audio.damaged", "params": {"name": "a.wav"}}]
+
+
+def test_a_restart_on_a_full_disk_writes_the_records_once_there_is_room(store, monkeypatch):
+    job = store.create("a.wav", b"a", options())
+    store.update(job.id, status=RUNNING, attempts=MAX_ATTEMPTS)
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json",))
+    disk.full = True
+    queue = JobQueue(JobStore(store.data_dir), RecordingRunner(0), listening_copies=False,
+                     poll_interval=0.05).start()  # does not fail
+    try:
+        time.sleep(0.3)
+        assert store.get(job.id).status == RUNNING
+        disk.full = False
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert store.get(job.id).error["key"] == "job.interrupted"
