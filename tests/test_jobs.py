@@ -10,6 +10,7 @@ import errno
 import json
 import logging
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -577,3 +578,71 @@ def test_a_restart_on_a_full_disk_writes_the_records_once_there_is_room(store, m
     finally:
         queue.stop()
     assert store.get(job.id).error["key"] == "job.interrupted"
+
+
+FULL_TMPFS_SCRIPT = '''
+import json, os, sys, threading, time
+from pathlib import Path
+from transcribe.jobs import JobQueue, JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.transcript import Segment, Transcript
+
+data = Path(sys.argv[1])
+filler = data / "filler"
+store = JobStore(data)
+
+def runner(path, options, progress, cancelled):
+    # Something else fills the volume while the job runs.
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"x" * 4096)
+                handle.flush()
+        except OSError:
+            pass
+    return Transcript(language="fr", duration=2.0, source=path.name,
+                      segments=[Segment(0.0, 2.0, "bonjour " * 20000)])
+
+queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+job = queue.submit("a.wav", b"a" * 1000, PipelineOptions())
+queue.start()
+while not filler.exists():
+    time.sleep(0.05)
+time.sleep(1.0)
+during = store.get(job.id).status
+tmp = [p.name for p in data.rglob("*.tmp")]
+filler.unlink()
+deadline = time.monotonic() + 10
+while store.get(job.id).status == "running" and time.monotonic() < deadline:
+    time.sleep(0.05)
+after = store.get(job.id)
+queue.stop()
+print(json.dumps({"during": during, "tmp": tmp, "status": after.status, "error": after.error,
+                  "transcript": store.transcript_path(after).exists()}))
+'''
+
+
+def test_a_real_full_disk_on_a_small_tmpfs(tmp_path):
+    """The same on a real 1 MB tmpfs (a private mount namespace: unshare, no root
+    needed): the volume fills up while the job runs; the record stays as it was (not
+    "done", no half-written file), and once room is made the job is failed with its
+    reason."""
+    import shutil as shell
+
+    mount = tmp_path / "volume"
+    mount.mkdir()
+    script = tmp_path / "fill.py"
+    script.write_text(FULL_TMPFS_SCRIPT)
+    if not shell.which("unshare"):
+        pytest.skip("unshare not installed")
+    run = subprocess.run(["unshare", "-rm", "sh", "-c",
+                          f'mount -t tmpfs -o size=1m tmpfs "{mount}" && '
+                          f'exec "{sys.executable}" "{script}" "{mount}"'],
+                         capture_output=True, text=True, timeout=120)
+    if run.returncode != 0 and "mount" in run.stderr and "permission" in run.stderr.lower():
+        pytest.skip("no private mount namespace here")
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["during"] == RUNNING and result["tmp"] == []
+    assert result["status"] == FAILED and result["error"]["key"] == "job.no_space"
+    assert not result["transcript"]
