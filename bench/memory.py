@@ -2,8 +2,9 @@
 """Server memory for a large upload and its transcription (`make bench`, or alone:
 `bench/memory.py --size-gb 2`).
 
-A field recorder's file (44.1 kHz, stereo, 16-bit WAV; 2 GB is about 3 h 20 min, mostly
-a quiet noise floor with a tone each minute, so that it transcribes in minutes) is
+A field recorder's file (44.1 kHz, stereo, 16-bit WAV; 2 GB, decimal, is about 3 h 9 min:
+silence with a tone each minute, so that it transcribes in minutes; Streamlit's uploader
+refused a file of just under 2 GiB in the browser, whatever the limit) is
 uploaded through Debian's headless Chromium to a real `transcribe-web`, then transcribed
 with the "one speaker" preset and the smallest Whisper model on disk. The server's
 resident memory is read from /proc: idle (the page loaded), its peak during the upload,
@@ -65,7 +66,7 @@ def smallest_model() -> str:
 def measure(size_gb: float, workdir: Path) -> dict:
     from playwright.sync_api import expect, sync_playwright
 
-    seconds = int(size_gb * GB / BYTES_PER_SECOND)
+    seconds = int(size_gb * 1e9 / BYTES_PER_SECOND)
     recording = field_recording(workdir / "terrain.wav", seconds)
     model = smallest_model()
     data = workdir / "data"
@@ -74,7 +75,7 @@ def measure(size_gb: float, workdir: Path) -> dict:
               if not k.startswith("TRANSCRIBE_") or k == "TRANSCRIBE_MODELS_DIR"},
            "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
            "TRANSCRIBE_UI_LANGUAGE": "en", "TRANSCRIBE_DEFAULT_MODEL": model,
-           "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1024) + 64),
+           "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1e9 / MB) + 64),
            "HOME": str(workdir)}
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
