@@ -115,3 +115,20 @@ def test_an_upload_that_does_not_fit_is_refused_and_listed(tmp_path):
             assert os.listdir(next((data / "jobs").iterdir())) == ["job.json"]
         finally:
             browser.close()
+
+
+def test_a_file_removed_from_the_uploader_is_removed_from_the_disk(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    recording = field_recording(tmp_path / "terrain.wav", 30)
+    with serve(tmp_path, "spool-remove") as (url, data, _), sync_playwright() as playwright:
+        browser, page = open_upload_page(playwright, url)
+        try:
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(recording))
+            wait_until(lambda: list((data / "uploads").glob("*")), 60, "the spooled upload")
+            page.get_by_test_id("stFileChip").filter(has_text="terrain.wav") \
+                .get_by_role("button").click()
+            wait_until(lambda: not list((data / "uploads").glob("*")), 30,
+                       "the spooled file removed")
+        finally:
+            browser.close()
