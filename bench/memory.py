@@ -3,8 +3,7 @@
 `bench/memory.py --size-gb 2`).
 
 A field recorder's file (44.1 kHz, stereo, 16-bit WAV; 2 GB, decimal, is about 3 h 9 min:
-silence with a tone each minute, so that it transcribes in minutes; Streamlit's uploader
-refused a file of just under 2 GiB in the browser, whatever the limit) is
+silence with a tone each minute, so that it transcribes in minutes) is
 uploaded through Debian's headless Chromium to a real `transcribe-web`, then transcribed
 with the "one speaker" preset and the smallest Whisper model on disk. The server's
 resident memory is read from /proc: idle (the page loaded), its peak during the upload,
@@ -75,7 +74,8 @@ def measure(size_gb: float, workdir: Path) -> dict:
               if not k.startswith("TRANSCRIBE_") or k == "TRANSCRIBE_MODELS_DIR"},
            "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
            "TRANSCRIBE_UI_LANGUAGE": "en", "TRANSCRIBE_DEFAULT_MODEL": model,
-           "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1e9 / MB) + 64),
+           # Streamlit's uploader counts megabytes as 10**6 bytes, the server as 2**20.
+           "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1000) + 64),
            "HOME": str(workdir)}
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
