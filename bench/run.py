@@ -32,16 +32,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+import transcribe  # noqa: F401 - offline environment first
+
+from speech import DEV, reference, wer
+from speech import DEV_SET as CLIPS
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests")]
-
-import numpy as np  # noqa: E402
-
-import transcribe  # noqa: E402,F401 - offline environment first
-
-from speech import DEV, reference, wer  # noqa: E402
-from speech import DEV_SET as CLIPS  # noqa: E402
-
 RESULTS = ROOT / "bench" / "results"
 ENGINES = ("openai-whisper", "faster-whisper", "whisperx")
 

@@ -332,6 +332,18 @@ def test_delete_one_job(store):
     assert store.update(gone.id, status=DONE) is None  # nothing comes back
 
 
+def test_stored_files_say_which_job_each_belongs_to(store):
+    job = store.create("entretien.wav", b"abc", {})
+    (store.data_dir / "stray.txt").write_text("x")
+    files = {str(f.relative): f for f in store.stored_files()}
+    source = files[f"jobs/{job.id}/{job.media}"]
+    assert (source.size, source.job_id) == (3, job.id)
+    assert files[f"jobs/{job.id}/job.json"].job_id == job.id
+    assert files["stray.txt"].job_id is None
+    assert sum(f.size for f in files.values()) == sum(
+        p.stat().st_size for p in store.data_dir.rglob("*") if p.is_file())
+
+
 def test_progress_is_recorded_with_an_estimate(store):
     release = threading.Event()
 

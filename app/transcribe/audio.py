@@ -91,10 +91,6 @@ class Audio:
                 owner.resize((1, owner.shape[1]))  # the first row is the first half
         self.channels = owner[:1, :length]
 
-    def slice(self, start: float, end: float) -> np.ndarray:
-        """Mono samples between two times in seconds."""
-        return self.mono[int(start * self.sample_rate): int(end * self.sample_rate)]
-
 
 def probe(path: str | Path) -> AudioInfo:
     path = Path(path)

@@ -17,7 +17,7 @@ from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
 from .models import ModelStore
 from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
-from .speakers import SpeakerOptions, parse_names
+from .speakers import PRESETS, SpeakerOptions, parse_names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "speakers", "Any of these options implies --diarize (none is ever ignored).")
     speakers.add_argument("--diarize", action="store_true",
                           help="find who speaks when and label interviewer / interviewee")
-    speakers.add_argument("--preset", choices=("interview", "group", "single"),
+    speakers.add_argument("--preset", choices=tuple(PRESETS),
                           default=None,
                           help="interview (default): 2 speakers; group: 2 to 6; "
                                "single: one speaker")

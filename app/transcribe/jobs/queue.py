@@ -87,10 +87,6 @@ class JobQueue:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def running_id(self) -> str | None:
-        return self._running_id
-
     # -- what the app asks -----------------------------------------------------------------
 
     def submit(self, name: str, source: BinaryIO | bytes | Path, options: PipelineOptions,

@@ -8,7 +8,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,6 +38,15 @@ from .record import (
 log = logging.getLogger("transcribe.jobs")
 
 COPY_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the data folder, as the privacy page lists it."""
+
+    relative: Path  # to the data folder
+    size: int
+    job_id: str | None  # the job whose folder holds it; None outside job folders
 
 
 class JobStore:
@@ -251,11 +260,18 @@ class JobStore:
                 remove_tree(self.root)
         log.info("all jobs deleted")
 
-    def stored_files(self) -> list[tuple[Path, int]]:
-        """Every file under the data folder with its size (the privacy panel lists them)."""
+    def stored_files(self) -> list[StoredFile]:
+        """Every file under the data folder, with its size and job (the privacy page)."""
         if not self.data_dir.is_dir():
             return []
-        return [(p, p.stat().st_size) for p in sorted(self.data_dir.rglob("*")) if p.is_file()]
+        files = []
+        for path in sorted(self.data_dir.rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(self.data_dir)
+                in_job = len(relative.parts) > 2 and relative.parts[0] == JOBS_FOLDER
+                files.append(StoredFile(relative, path.stat().st_size,
+                                        relative.parts[1] if in_job else None))
+        return files
 
 
 

@@ -14,6 +14,7 @@ from ..audio import probe
 from ..conventions import Conventions
 from ..i18n import UserFacingError
 from ..jobs import Job, JobDeleted, JobQueue, JobStore, describe_error
+from ..languages import DEFAULT_LANGUAGE
 from ..models import WHISPER_PREFERENCE, ModelStore
 from ..pipeline import PipelineOptions
 from ..speakers import SpeakerOptions
@@ -25,10 +26,6 @@ AUDIO_EXTENSIONS = ("mp3", "m4a", "wav", "ogg", "oga", "opus", "flac", "wma", "a
 VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "wmv", "mpeg", "mpg", "3gp",
                     "ts", "mts", "m2ts", "flv")
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
-PRESETS = ("interview", "group", "single")
-LANGUAGE_CHOICES = ("auto", "fr", "en", "de", "es", "it", "pt", "nl", "pl", "ro", "ru", "uk",
-                    "ar", "tr", "fa", "zh", "ja", "ko", "vi", "hi", "sv", "da", "no", "fi",
-                    "el", "cs", "hu", "he", "ca", "eu", "br", "oc")
 
 log = logging.getLogger("transcribe.web")
 
@@ -48,7 +45,7 @@ class FormChoices:
     align: bool = True
     prompt: str = ""
     device: str = "auto"
-    ui_language: str = "fr"
+    ui_language: str = DEFAULT_LANGUAGE
     interviewer_name: str = ""
     interviewee_name: str = ""
     mark_pauses: bool = False
