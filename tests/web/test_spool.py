@@ -132,3 +132,19 @@ def test_a_file_removed_from_the_uploader_is_removed_from_the_disk(tmp_path):
                        "the spooled file removed")
         finally:
             browser.close()
+
+
+def test_only_our_own_markers_name_a_spooled_file(tmp_path):
+    from transcribe.web.spool import MARKER, Spooled, spooled_path
+
+    record = Spooled(name="a.wav", size=10, token="0" * 32)
+    assert Spooled.decode(record.encode()) == record
+    assert Spooled.decode(b"RIFF....WAVEfmt ") is None  # a file's own bytes
+    for bad in (b"{", b'{"name": "a"}', b'{"name": "a", "size": 1, "token": "../../etc"}',
+                b'{"name": "a", "size": 1, "token": "' + b"g" * 32 + b'"}'):
+        assert Spooled.decode(MARKER + bad) is None
+    assert spooled_path(tmp_path, record) is None  # not (or no longer) there
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / ("0" * 32)).write_bytes(b"x")
+    assert spooled_path(tmp_path, record) == tmp_path / "uploads" / ("0" * 32)
+    assert spooled_path(tmp_path, Spooled("a.wav", 10, refused="upload.no_space")) is None
