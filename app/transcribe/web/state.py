@@ -23,6 +23,7 @@ TRANSCRIPT_CACHE = "transcript_cache"  # (file stamp, Transcript) of the reviewe
 PLAY = "play"  # {"job", "at", "nonce"}: the last "play from here" request
 PRIVACY_FLASH = "privacy_flash"  # shown once on the privacy page
 CONFIRM_DELETE_ALL = "confirm-delete-all"  # the privacy page's confirmation box
+CONFIRM_DELETE_SERVICE = "confirm-delete-service"  # ...and "delete the service now"'s
 
 
 def settings() -> Settings:

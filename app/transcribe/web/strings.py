@@ -431,6 +431,86 @@ STRINGS: dict[str, dict[str, str]] = {
               "supprimiez (bouton ci-dessus).",
         "en": "- The files stay in the data folder until you delete them (button above).",
     },
+
+    # -- what the platform asks us to say (platform.py) -----------------------------------
+    # The data-rules notice when the chart sets none (the chart's default is the same text).
+    "notice.default": {
+        "fr": "Règles sur les données : sur une plateforme publique partagée comme SSP Cloud, "
+              "ne déposez que des enregistrements pseudonymisés. Ses conditions d'utilisation "
+              "interdisent les données personnelles directement identifiantes et les données "
+              "sensibles (santé, opinions politiques ou religieuses, appartenance syndicale, "
+              "vie sexuelle…). Le son ne quitte jamais ce service, et la table des "
+              "pseudonymes (page « Relire et corriger ») remplace les vrais noms dans chaque "
+              "fichier téléchargé. Les enregistrements qui identifient des personnes relèvent "
+              "de l'Onyxia de votre établissement.",
+        "en": "Data rules: on a shared public platform such as SSP Cloud, upload only "
+              "pseudonymised recordings. Its terms of use forbid directly identifying "
+              "personal data and sensitive data (health, political or religious opinions, "
+              "union membership, sex life…). The audio never leaves this service, and the "
+              "pseudonym table (\"Review and correct\" page) replaces real names in every "
+              "downloaded file. Recordings that identify people belong on your institution's "
+              "own Onyxia.",
+    },
+    "notice.close": {"fr": "J'ai compris, masquer", "en": "Got it, hide"},
+    "privacy.project": {
+        "fr": "- Ce service tourne dans l'espace du projet Onyxia `{namespace}` : **chaque "
+              "membre du projet peut lire les enregistrements et les transcriptions** (il a "
+              "les droits d'administration de cet espace). Pour des entretiens confidentiels, "
+              "lancez le service dans votre espace personnel.",
+        "en": "- This service runs in the Onyxia project namespace `{namespace}`: **every "
+              "member of the project can read the recordings and transcripts** (they administer "
+              "that namespace). For confidential interviews, launch the service in your "
+              "personal namespace.",
+    },
+    "privacy.gpu_title": {"fr": "Libérer le GPU", "en": "Free the GPU"},
+    "privacy.gpu": {
+        "fr": "Les GPU de la plateforme sont partagés et ce service garde le sien jusqu'à sa "
+              "suppression. Une fois vos transcriptions téléchargées, supprimez le service dans "
+              "Onyxia (Mes services, corbeille) : le GPU est aussitôt libéré pour les autres, "
+              "et tout est effacé.",
+        "en": "The platform's GPUs are shared, and this service keeps its GPU until it is "
+              "deleted. Once your transcripts are downloaded, delete the service in Onyxia (My "
+              "Services, bin icon): the GPU is freed for others at once, and everything is "
+              "removed.",
+    },
+    "privacy.download_all": {"fr": "Tout télécharger (zip de toutes les transcriptions)",
+                              "en": "Download everything (zip of every transcript)"},
+    "privacy.download_all_help": {
+        "fr": "Toutes les transcriptions terminées, dans tous les formats, pseudonymes "
+              "appliqués, un dossier par enregistrement.",
+        "en": "Every finished transcript, in every format, pseudonyms applied, one folder per "
+              "recording.",
+    },
+    "privacy.delete_service_help": {
+        "fr": "Ou, une fois tout téléchargé, supprimez le service d'ici : vos fichiers, puis le "
+              "service lui-même et son entrée dans Onyxia. Cette page cessera de répondre.",
+        "en": "Or, once everything is downloaded, delete the service from here: your files, "
+              "then the service itself and its entry in Onyxia. This page will stop "
+              "answering.",
+    },
+    "privacy.delete_service_confirm": {
+        "fr": "J'ai téléchargé ce que je garde ; supprimer le service et tous ses fichiers.",
+        "en": "I have downloaded what I keep; delete the service and all its files.",
+    },
+    "privacy.delete_service_button": {"fr": "Supprimer le service maintenant",
+                                      "en": "Delete the service now"},
+    "privacy.delete_service_done": {
+        "fr": "Le service est en cours de suppression ; le GPU est libéré. Vous pouvez fermer "
+              "cet onglet.",
+        "en": "The service is being deleted; the GPU is freed. You may close this tab.",
+    },
+    "privacy.delete_service_failed": {
+        "fr": "Vos fichiers sont supprimés, mais pas le service : supprimez-le dans Onyxia "
+              "(Mes services, corbeille).",
+        "en": "Your files are deleted, but not the service: delete it in Onyxia (My Services, "
+              "bin icon).",
+    },
+    "jobs.free_gpu": {
+        "fr": "Tout est transcrit. Téléchargez vos transcriptions, puis supprimez le service "
+              "dans Onyxia (Mes services) pour libérer le GPU pour les autres.",
+        "en": "Everything is transcribed. Download your transcripts, then delete the service "
+              "in Onyxia (My Services) to free the GPU for others.",
+    },
 }
 
 def text(key: str, language: str, **params: object) -> str:

@@ -9,13 +9,14 @@ from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING,
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.models import OPENAI_WHISPER
 from transcribe.speakers import PRESETS
-from transcribe.web import display, state, strings, submission, uploader_locale
+from transcribe.web import display, platform, state, strings, submission, uploader_locale
 from transcribe.web.state import t
 
 settings = state.settings()
 queue = state.queue()
 language = state.language()
 models_on_disk = state.model_store()
+hosting = platform.load_platform()
 
 st.title(t("upload.title"))
 st.write(t("upload.intro"))
@@ -25,6 +26,10 @@ for kind, text in st.session_state.pop("upload_flash", []):
 
 
 # -- the form --------------------------------------------------------------------------------
+
+# The platform's data rules, where the user decides what to upload (closable per browser).
+if notice := platform.notice_html(hosting, language):
+    st.html(notice, unsafe_allow_javascript=True)
 
 # The uploader's own words are English whatever the language: replace them in place.
 st.html(uploader_locale.uploader_style(
@@ -57,6 +62,7 @@ with left:
     else:
         interviewer = interviewee = ""
     spoken = st.selectbox(t("opt.language"), LANGUAGE_CHOICES, key="opt_language",
+                          index=platform.default_language_index(LANGUAGE_CHOICES, hosting),
                           format_func=lambda code: display.language_label(code, language),
                           help=t("opt.language_help"))
     prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
@@ -198,3 +204,7 @@ if any(job.active for job in queue.store.list()):
     live_job_list()
 else:
     job_list()
+    # The batch is over: say how to give the shared GPU back.
+    if platform.deployed_on_gpu(settings) and any(
+            job.status == DONE for job in queue.store.list()):
+        st.info(t("jobs.free_gpu"), icon=":material/memory:")
