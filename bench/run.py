@@ -17,6 +17,7 @@ references exist (the interviews, the stereo dev clip), seconds per stage.
 Then the web server's peak memory for a 2 GB upload and its transcription
 (bench/memory.py).
 `bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
+Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench/editor.py`).
 
 Results are printed and written to bench/results/ (markdown and JSON).
 """
@@ -284,6 +285,7 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--skip-speakers", action="store_true")
+    parser.add_argument("--skip-editor", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-gb", type=float, default=2.0,
@@ -318,6 +320,13 @@ def main() -> int:
         print("measuring speakers...", file=sys.stderr, flush=True)
         speakers = measure_speakers(args.device)
         report += ["", speakers_table(speakers)]
+    editing: dict = {}
+    if not args.skip_editor:  # the correction editor on a 3-hour transcript, in Chromium
+        print("measuring the editor...", file=sys.stderr, flush=True)
+        import editor
+
+        editing = editor.measure()
+        report += ["", editor.table(editing)]
     if not args.skip_memory:
         # Server memory for a large upload and its transcription (bench/memory.py), in
         # its own process: it runs transcribe-web and Chromium.
@@ -333,7 +342,8 @@ def main() -> int:
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
-        {"machine": machine(), "engines": results, "speakers": speakers}, indent=2),
+        {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing},
+        indent=2),
         encoding="utf-8")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)

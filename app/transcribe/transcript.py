@@ -100,6 +100,9 @@ class Transcript:
     # Options the run used (language asked, prompt, diarization...), for provenance.
     options: dict[str, Any] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    # Bumped by every saved correction (changes.py): an edit made on an older copy is
+    # merged or refused, never written over a newer one.
+    version: int = 0
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -170,6 +173,7 @@ class Transcript:
             timings=dict(data.get("timings") or {}),
             options=options,
             notices=notices,
+            version=int(data.get("version", 0)),
             schema_version=SCHEMA_VERSION,
         )
 

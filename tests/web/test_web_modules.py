@@ -380,38 +380,6 @@ def test_media_files_accepted(tmp_path):
 
 # -- review ----------------------------------------------------------------------------------
 
-def test_turns_on_a_page_group_consecutive_segments_of_one_speaker():
-    transcript = interview()
-    transcript.segments[1].speaker = "SPEAKER_00"
-    turns = reviewing.page_turns(transcript, list(range(4)), 1, 20)
-    assert [(t.speaker, t.indices) for t in turns] == [("SPEAKER_00", [0, 1, 2]),
-                                                       ("SPEAKER_01", [3])]
-    assert [t.indices for t in reviewing.page_turns(transcript, list(range(4)), 2, 2)] == [
-        [2], [3]]
-    assert reviewing.page_count(41, 20) == 3 and reviewing.page_count(0, 20) == 1
-    assert reviewing.matching_indices(transcript, "  LYON ") == [1]
-    assert reviewing.matching_indices(transcript, "") == [0, 1, 2, 3]
-
-
-def test_uncertain_words_and_their_highlight():
-    segment = interview().segments[0]
-    assert reviewing.uncertain_words(segment, 0.5) == ["Marie,"]
-    assert reviewing.uncertain_words(segment, 0.1) == []
-    assert "<mark>Marie,</mark>" in reviewing.highlighted_html(segment, 0.5)
-    segment.words[0].word = " <b>Bonjour</b>"
-    segment.text = segment.text_from_words()
-    assert "&lt;b&gt;" in reviewing.highlighted_html(segment, 0.5)  # escaped
-    segment.text = "Corrigé à la main."
-    assert reviewing.uncertain_words(segment, 0.5) == []  # the reviewer dealt with it
-
-
-def test_cut_points_and_text_height():
-    assert reviewing.cut_points("Un deux trois") == [(3, "…Un | deux…"), (8, "…deux | trois…")]
-    assert reviewing.cut_points("Seul") == []
-    assert reviewing.text_height("court") == 68
-    assert reviewing.text_height("x" * 500) > 68
-
-
 def test_talk_time_and_timeline():
     transcript = interview()
     rows = reviewing.talk_time_rows(transcript)
@@ -448,13 +416,6 @@ def test_media_types_for_the_player():
     assert reviewing.media_type(Path("source.wav")) in ("audio/x-wav", "audio/wav")
     assert reviewing.media_type(Path("source.mp4")) == "audio/mp4"
     assert reviewing.media_type(Path("source.unknown")) == "audio/mpeg"
-
-
-def test_player_script_seeks_once_per_request():
-    script = reviewing.player_script(1.5, 12.34, "job-3")
-    assert "playbackRate = 1.5" in script and "currentTime = 12.34" in script
-    assert "'job-3'" in script
-    assert "const request = null" in reviewing.player_script(1.0, 0.0, None)
 
 
 def test_one_deadline_message_with_hours_and_minutes_left():

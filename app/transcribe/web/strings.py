@@ -288,7 +288,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No speakers were detected (\"one speaker\" kind, or detection unavailable). "
               "You can add some, then assign them to turns.",
     },
-    "speakers.name": {"fr": "Nom de {id}", "en": "Name of {id}"},
+    "speakers.name": {"fr": "Locuteur {number} : nom", "en": "Speaker {number}: name"},
     "speakers.talk_time": {"fr": "temps de parole {time} ({share} %)",
                            "en": "talk time {time} ({share}%)"},
     "role.interviewer": {"fr": "enquêteur·rice", "en": "interviewer"},
@@ -327,6 +327,18 @@ STRINGS: dict[str, dict[str, str]] = {
               "kept on the server, keep the real names.",
     },
     "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
+    "pseudonyms.add": {"fr": "Ajouter la ligne", "en": "Add the row"},
+    "pseudonyms.add_help": {
+        "fr": "Ajoutez une ligne avec les deux champs ci-dessous ; corrigez ou supprimez une "
+              "ligne dans le tableau (double-clic sur une case, ou la case à cocher puis la "
+              "corbeille).",
+        "en": "Add a row with the two fields below; correct or delete a row in the table "
+              "(double-click a cell, or tick its box then the bin).",
+    },
+    "pseudonyms.refused": {
+        "fr": "{count} modification(s) du tableau refusée(s) : nom réel vide.",
+        "en": "{count} table change(s) refused: empty real name.",
+    },
     "pseudonyms.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
     "pseudonyms.active": {"fr": "{count} pseudonyme(s) appliqué(s) aux exports.",
                           "en": "{count} pseudonym(s) applied to downloads."},
