@@ -22,6 +22,7 @@ APP = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web" / "app.
 ENVIRONMENT = ("TRANSCRIBE_PASSWORD", "TRANSCRIBE_DELETE_AT", "TRANSCRIBE_UI_LANGUAGE",
                "TRANSCRIBE_DEFAULT_MODEL", "TRANSCRIBE_DEVICE", "TRANSCRIBE_MAX_UPLOAD_MB",
                "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS",
+               "TRANSCRIBE_DATA_LIMIT_MB",
                # the platform's (web/platform.py, web/release.py)
                "TRANSCRIBE_PRIVACY_NOTICE", "TRANSCRIBE_PROJECT_NAMESPACE",
                "TRANSCRIBE_DEFAULT_LANGUAGE", "SELF_DELETE_PLAN")

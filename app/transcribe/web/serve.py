@@ -2,10 +2,11 @@
 
 Streamlit serves the app as an ASGI application (`st.App`, run by uvicorn); `build_app`
 puts our routes (login, logout) and middleware (the password gate, which also closes the
-service at its deadline) in front of Streamlit's own. Every Streamlit setting is given here
-(never in a config file in $HOME: the container's root filesystem is read-only). Telemetry
-off, XSRF protection on, headless, no file watcher and no developer menu, upload limit,
-port, base path and bind address from the environment (see settings.py).
+service at its deadline, then the upload spool) in front of Streamlit's own. Every
+Streamlit setting is given here (never in a config file in $HOME: the container's root
+filesystem is read-only). Telemetry off, XSRF protection on, headless, no file watcher
+and no developer menu, upload limit, port, base path and bind address from the
+environment (see settings.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from typing import Any
 
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 
+from .. import storage
 from ..logs import quiet_libraries
 from .deadline import Deadline
 from .gate import Gate
 from .settings import Settings, load_settings
+from .spool import SpoolUploads
 
+# The Streamlit script every page runs.
 APP = Path(__file__).with_name("app.py")
 
 
@@ -76,7 +80,13 @@ def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
     deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
     gate = Gate(settings, deadline)
     routes = [*gate.routes()]
-    middleware = [Middleware(gate.middleware)]
+    middleware = [
+        Middleware(gate.middleware),
+        # Uploads go to the data folder as they arrive, never into memory (behind the
+        # gate: a request without a valid cookie is refused before its body is read).
+        Middleware(SpoolUploads, data_dir=settings.data_dir,
+                   max_upload_mb=settings.max_upload_mb, limit=storage.data_limit()),
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

@@ -43,6 +43,12 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
                          key=f"uploads-{generation}",
                          help=t("upload.files_help", limit=settings.max_upload_mb))
 
+# A file the server could not keep (no space left) says so at once, not only at "Start".
+for upload in files or []:
+    if (record := submission.spooled(upload, upload.size)) and record.refused:
+        st.warning(display.error_text({"key": record.refused, "params": {"name": upload.name}},
+                                      language), icon=":material/warning:")
+
 left, right = st.columns(2, gap="large")
 with left:
     preset = st.radio(t("opt.preset"), tuple(PRESETS), key="opt_preset",
@@ -112,8 +118,8 @@ if start and files and model:
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, choices,
-                                              settings.max_upload_mb))
+        outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size,
+                                                 choices, settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):
         flash.append(("success", t("upload.queued", count=queued)))
