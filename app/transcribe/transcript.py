@@ -192,8 +192,12 @@ class Transcript:
         """Write atomically: a crash mid-write never leaves a half transcript behind."""
         path = Path(path)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(self.to_json(), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            temporary.write_text(self.to_json(), encoding="utf-8")
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a full disk leaves no half file behind
+            raise
         return path
 
     @classmethod

@@ -56,29 +56,17 @@ def test_no_login_without_a_password(runner):
     assert not [b for b in at.button if b.key == "logout"]
 
 
-def test_the_password_gates_everything(runner, monkeypatch, store):
+def test_with_a_password_the_page_offers_logout_and_no_form_of_its_own(runner, monkeypatch):
+    """The password is checked at the HTTP layer (tests/web/test_gate.py), before this
+    script runs: the script itself shows no login form, only the logout button."""
     monkeypatch.setenv("TRANSCRIBE_PASSWORD", "correct horse")
-    seed_done(store)
     at = start()
-    assert at.title[0].value == "Connexion"
-    assert len(at.file_uploader) == 0 and "entretien.wav" not in texts(at)
-
-    at.text_input(key="login_password").input("wrong")
-    at.button[0].click().run()
-    assert at.error[0].value == "Mot de passe incorrect."
-    assert at.title[0].value == "Connexion"
-
-    at.switch_page("views/review.py").run()  # no way around the form
-    assert at.title[0].value == "Connexion" and not at.text_area
-
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    assert not at.exception
-    assert at.title[0].value == "Relire et corriger"
-    assert any(b.key == "logout" for b in at.button)
-
+    assert at.title[0].value == "Transcrire des enregistrements"
+    assert not [i for i in at.text_input if i.proto.type == i.proto.PASSWORD]
     at.button(key="logout").click().run()
-    assert at.title[0].value == "Connexion"
+    assert not at.exception
+    [script] = [e for e in at.get("html") if "/logout?lang=fr" in e.proto.body]
+    assert "window.location.assign" in script.proto.body
 
 
 def test_french_by_default_english_by_setting_and_by_choice(runner, monkeypatch):

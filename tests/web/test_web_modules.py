@@ -430,23 +430,6 @@ def test_one_deadline_message_with_hours_and_minutes_left():
     assert left == -5 and shown == strings.text("deadline.passed", "fr")
 
 
-# -- login -----------------------------------------------------------------------------------
-
-def test_password_and_login_token():
-    from transcribe.web import auth
-
-    assert auth.check_password("secret", "secret")
-    assert not auth.check_password("Secret", "secret") and not auth.check_password("", "s")
-    token = auth.make_token("secret", now=1000.0)
-    assert auth.valid_token(token, "secret", now=1001.0)
-    assert not auth.valid_token(token, "other password", now=1001.0)
-    assert not auth.valid_token(token, "secret", now=1000.0 + auth.COOKIE_LIFETIME + 1)
-    expires, signature = token.split(".")
-    assert not auth.valid_token(f"{int(expires) + 999}.{signature}", "secret", now=1001.0)
-    for bad in (None, "", "garbage", "x.y"):
-        assert not auth.valid_token(bad, "secret")
-
-
 def test_job_summary():
     job = Job(id="j", name="a.wav", media="source.wav", created=0.0, size=2_000_000,
               duration=75.0, options=PipelineOptions().to_dict())

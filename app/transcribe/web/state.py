@@ -58,6 +58,12 @@ def job_queue(data_dir: str) -> JobQueue:
         return queue
 
 
+def existing_queue(data_dir: str) -> JobQueue | None:
+    """The queue of `data_dir` if one was started (the deadline stops it; never starts one)."""
+    with _queues_lock:
+        return _queues.get(data_dir)
+
+
 def stop_queues() -> None:
     """Stop and forget every queue (tests)."""
     with _queues_lock:

@@ -40,6 +40,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
     "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
+    "login.too_many": {
+        "fr": "Trop de tentatives échouées. Réessayez dans {minutes} min.",
+        "en": "Too many failed attempts. Try again in {minutes} min.",
+    },
 
     # -- upload page ----------------------------------------------------------------------
     "upload.title": {"fr": "Transcrire des enregistrements", "en": "Transcribe recordings"},
@@ -421,8 +425,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # Who can open the service: one of the three, from the settings.
     "privacy.access_password": {
-        "fr": "- Un mot de passe protège l'accès : chaque page demande de se connecter.",
-        "en": "- A password protects access: every page asks you to log in.",
+        "fr": "- Un mot de passe protège l'accès : le serveur le demande avant toute page, "
+              "tout son et tout téléchargement ; se déconnecter ferme la session sur le "
+              "serveur.",
+        "en": "- A password protects access: the server asks for it before any page, audio "
+              "or download; logging out closes the session on the server.",
     },
     "privacy.access_local": {
         "fr": "- Pas de mot de passe : le service n'écoute que sur cet ordinateur "
@@ -439,9 +446,10 @@ STRINGS: dict[str, dict[str, str]] = {
     # How long the files stay: with a deletion deadline (a deployed service) or not.
     "privacy.lifetime_deadline": {
         "fr": "- Les données disparaissent avec le service, au plus tard à l'heure de "
-              "suppression indiquée plus haut.",
+              "suppression indiquée plus haut : à cette heure, le service efface lui-même "
+              "tous les fichiers.",
         "en": "- The data disappears with the service, at the latest at the deletion time "
-              "shown above.",
+              "shown above: at that time the service itself erases every file.",
     },
     "privacy.lifetime_local": {
         "fr": "- Les fichiers restent dans le dossier de données jusqu'à ce que vous les "

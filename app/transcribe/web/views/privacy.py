@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, platform, release, state
+from transcribe.web import display, platform, release, spool, state
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -44,6 +44,7 @@ else:
 
 def delete_everything() -> None:
     queue.delete_all()
+    spool.clear(settings.data_dir)  # uploads not yet started go too
     state.forget_transcripts()
     st.session_state[state.PRIVACY_FLASH] = t("privacy.deleted")
     st.session_state[state.CONFIRM_DELETE_ALL] = False

@@ -58,6 +58,13 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
                          key=f"uploads-{generation}",
                          help=t("upload.files_help", limit=settings.max_upload_mb))
 
+# A file the server could not keep (no space left) says so at once, not only at "Start".
+for upload in files or []:
+    if (record := submission.spooled(upload, upload.size)) and record.refused:
+        named = {"name": submission.browser_file_name(upload.name)}
+        st.warning(display.error_text({"key": record.refused, "params": named}, language),
+                   icon=":material/warning:")
+
 left, right = st.columns(2, gap="large")
 with left:
     preset = keep("preset", st.radio(
@@ -146,8 +153,8 @@ if start and files and model:
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=name))
         own = submission.with_preset(choices, file_presets[number - 1] if file_presets
                                      else preset)
-        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, own,
-                                              settings.max_upload_mb))
+        outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size, own,
+                                                 settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):
         flash.append(("success", t("upload.queued", count=queued)))
