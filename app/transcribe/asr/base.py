@@ -35,6 +35,9 @@ class AsrOptions:
     # Remove repetition loops and text written over silence.
     guard: bool = True
     cpu_threads: int = 0  # 0: all cores
+    # Seeds whatever samples at random (the temperature fallback): the same recording,
+    # options and model give the same transcript on the same machine (faster_whisper.py).
+    seed: int = 1234
 
 
 @dataclass
