@@ -55,14 +55,17 @@ def detect_chunks(samples: np.ndarray, chunk_size: float = 30.0,
                   [(float(s), float(e)) for s, e in m["segments"]]) for m in merged]
 
 
-def detect_speech(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Speech regions (seconds) by Silero VAD, padded by 0.4 s on each side."""
+def detect_speech(samples: np.ndarray, pad: float = 0.4,
+                  min_silence: float = 2.0) -> list[tuple[float, float]]:
+    """Speech regions (seconds) by Silero VAD, padded by `pad` on each side; a silence
+    shorter than `min_silence` does not end a region (faster-whisper's default, 2 s)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     if samples.size == 0:
         return []
     found = get_speech_timestamps(np.ascontiguousarray(samples, dtype=np.float32),
-                                  VadOptions(speech_pad_ms=400))
+                                  VadOptions(speech_pad_ms=round(pad * 1000),
+                                             min_silence_duration_ms=round(min_silence * 1000)))
     return [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in found]
 
 
