@@ -15,6 +15,9 @@ the final transcript on synthetic two-voice interviews, speaker-attributed WER w
 references exist (the interviews, the stereo dev clip), seconds per stage.
 `bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
 
+Table 3, word timing before and after the bound (bench/timing.py): word time errors on
+the synthetic interviews, words outside speech, DER of the final transcript.
+
 Results are printed and written to bench/results/ (markdown and JSON).
 """
 
@@ -30,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import numpy as np  # noqa: E402
 
@@ -282,6 +285,7 @@ def main() -> int:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--skip-speakers", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--one-engine", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
 
@@ -312,11 +316,19 @@ def main() -> int:
         print("measuring speakers...", file=sys.stderr, flush=True)
         speakers = measure_speakers(args.device)
         report += ["", speakers_table(speakers)]
+    timing: list[dict] = []
+    if not args.skip_timing:
+        from timing import measure_timing, timing_table
+
+        print("measuring word timing...", file=sys.stderr, flush=True)
+        timing = measure_timing(args.device, RESULTS)
+        report += ["", timing_table(timing)]
     text = "\n".join(report)
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
-        {"machine": machine(), "engines": results, "speakers": speakers}, indent=2),
+        {"machine": machine(), "engines": results, "speakers": speakers, "timing": timing},
+        indent=2),
         encoding="utf-8")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
