@@ -144,3 +144,12 @@ def test_words_lie_within_speech_in_a_turn_with_a_long_pause(store, paused_turn,
 def test_regions_intersect():
     assert intersect([(0.0, 2.0), (3.0, 6.0)], [(1.0, 4.0), (5.0, 5.5), (7.0, 8.0)]) == \
         [(1.0, 2.0), (3.0, 4.0), (5.0, 5.5)]
+
+
+def test_punctuation_alone_takes_no_time():
+    """French puts a space before "?": Whisper makes it a word of its own, which it times
+    over the silence after the question."""
+    seg = segment(("vous", 1.0, 1.3), ("?", 1.3, 1.9))
+    bound_segments([seg], {None: [(0.5, 1.4)]})
+    assert (seg.words[1].start, seg.words[1].end) == (1.3, 1.3)
+    assert seg.end == 1.3

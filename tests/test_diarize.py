@@ -174,12 +174,12 @@ def test_stereo_dev_clip_in_channel_mode(store, stereo):
                   for sid in transcript.speakers}
     left = clip.with_name("stereo_diarization.left.txt").read_text()
     right = clip.with_name("stereo_diarization.right.txt").read_text()
-    # Each channel's words against what that person said (18 and 5 words): measured 0
+    # Each channel's words against what that person said (17 and 5 words): measured 0
     # errors; 3 allowed for another CPU's beam, while words given to the wrong person
     # would cost two errors each.
     errors, words = word_errors([left, right], [by_speaker["SPEAKER_00"],
                                                 by_speaker["SPEAKER_01"]], "en")
-    assert words == 23 and errors <= 3
+    assert words == 22 and errors <= 3
     assert any(s.overlap for s in transcript.segments)  # they talk at once
 
 

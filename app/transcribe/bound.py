@@ -12,6 +12,7 @@ already tight, get the same bound.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from .transcript import Segment, Word
 from .vad import detect_speech
 
 Regions = list[tuple[float, float]]
+_SPOKEN = re.compile(r"\w")
 
 # Silero regions for the bound: padded by 0.1 s (the guard pads 0.4 s: it must never cut
 # a word), and a silence of 0.3 s or more ends a region (the guard's VAD needs 2 s).
@@ -62,8 +64,11 @@ def bound_segments(segments: list[Segment], regions: dict[str | None, Regions]) 
         if not own:
             continue
         timed = [w for w in segment.words if w.start is not None and w.end is not None]
-        for word in timed:
-            _bound_word(word, own, report)
+        for index, word in enumerate(timed):
+            if _SPOKEN.search(word.word):
+                _bound_word(word, own, report)
+            elif index:  # " ?" alone (French spacing) is not a sound: no time of its own
+                word.start = word.end = timed[index - 1].end
         if timed:
             segment.start, segment.end = timed[0].start, max(w.end for w in timed)
         elif not segment.words:
