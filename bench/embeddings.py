@@ -9,7 +9,7 @@ similarity says how often it confuses them. Pairs never cross corpora (a change 
 microphone or language would make them trivially different): what diarization needs is
 to tell apart the people of one recording.
 
-Stretches: each turn of the espeak-ng dialogues (tests/dialogue.py, French and English,
+Stretches: each turn of the espeak-ng dialogues (bench/dialogue.py, French and English,
 two voices each, exact times); the stretches of the AMI dev clips where exactly one person
 speaks for at least a second (reference RTTM; far-field, four people); halves of three
 single-speaker dev clips by three different people (JFK, Leopard's test, LibriSpeech).
@@ -25,15 +25,13 @@ from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
+
+import transcribe  # noqa: F401 - offline environment first
+
+from speech import DEV
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests")]
-
-import numpy as np  # noqa: E402
-
-import transcribe  # noqa: E402,F401 - offline environment first
-
-from speech import DEV  # noqa: E402
-
 RESULTS = ROOT / "bench" / "results"
 MIN_SECONDS = 1.0
 SINGLE_SPEAKER_CLIPS = ("jfk/jfk.flac", "leopard/test.wav", "speechbrain/example1.wav")

@@ -32,16 +32,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+import transcribe  # noqa: F401 - offline environment first
+
+from speech import DEV, reference, wer
+from speech import DEV_SET as CLIPS
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests"), str(ROOT / "bench")]
-
-import numpy as np  # noqa: E402
-
-import transcribe  # noqa: E402,F401 - offline environment first
-
-from speech import DEV, reference, wer  # noqa: E402
-from speech import DEV_SET as CLIPS  # noqa: E402
-
 RESULTS = ROOT / "bench" / "results"
 ENGINES = ("openai-whisper", "faster-whisper", "whisperx")
 
@@ -50,16 +48,16 @@ ENGINES = ("openai-whisper", "faster-whisper", "whisperx")
 
 
 def measure_engine(engine: str, model: str, device: str) -> dict:
-    from transcribe.asr import AsrOptions, get_engine
+    from transcribe.asr import AsrOptions, ModelSettings, get_engine
     from transcribe.asr.guard import apply_guard
     from transcribe.audio import SAMPLE_RATE, load_audio
 
-    asr = get_engine(engine)
+    asr = get_engine(engine, model=ModelSettings(name=model, device=device))
     result: dict = {"engine": engine, "model": model, "wer": {}, "clips": {}}
     sessions = {}
     for language, clips in CLIPS.items():
         audios = [load_audio(DEV / clip).mono for clip in clips]
-        options = AsrOptions(model=model, language=language, device=device)
+        options = AsrOptions(language=language)
         # Warm-up: model loading is not what we compare.
         asr.transcribe(audios[0][: SAMPLE_RATE * 3], options)
         hypotheses = []
@@ -81,7 +79,7 @@ def measure_engine(engine: str, model: str, device: str) -> dict:
     audio_seconds = 0.0
     result["session_wer"] = {}
     for language, (samples, joined_reference) in sessions.items():
-        options = AsrOptions(model=model, language=language, device=device)
+        options = AsrOptions(language=language)
         started = time.perf_counter()
         decoded = asr.transcribe(samples, options)
         apply_guard(decoded, samples)
@@ -147,7 +145,7 @@ def _dialogue_rows(store, device: str) -> list[dict]:
     (after word assignment and smoothing), speaker-attributed WER."""
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from transcribe.asr import AsrOptions
+    from transcribe.asr import AsrOptions, ModelSettings
     from transcribe.pipeline import PipelineOptions, run
     from transcribe.speakers import SpeakerOptions
 
@@ -156,8 +154,9 @@ def _dialogue_rows(store, device: str) -> list[dict]:
     rows = []
     for language in ("fr", "en"):
         dialogue = make_dialogue(RESULTS / "dialogues" / language, language=language)
-        options = PipelineOptions(asr=AsrOptions(language=language, device=device),
-                                  diarize=True, speakers=SpeakerOptions(preset="interview"),
+        options = PipelineOptions(model=ModelSettings(device=device),
+                                  asr=AsrOptions(language=language), diarize=True,
+                                  speakers=SpeakerOptions(preset="interview"),
                                   ui_language="en")
         transcript = run(dialogue.path, options, store)
         der = DiarizationErrorRate()(dialogue.annotation(), _annotation(transcript.segments))
@@ -177,7 +176,7 @@ def _stereo_rows(store, device: str) -> list[dict]:
     """The stereo dev clip (one person per channel, talking at once): each channel as a
     speaker, against pyannote on the mix. No RTTM exists, so no DER; the left and right
     references give the speaker-attributed WER."""
-    from transcribe.asr import AsrOptions
+    from transcribe.asr import AsrOptions, ModelSettings
     from transcribe.pipeline import PipelineOptions, run
     from transcribe.speakers import SpeakerOptions
 
@@ -188,7 +187,8 @@ def _stereo_rows(store, device: str) -> list[dict]:
                   for side in ("left", "right")]
     rows = []
     for stereo, label in (("auto", "stereo auto (channels)"), ("off", "stereo off (mix)")):
-        options = PipelineOptions(asr=AsrOptions(language="en", device=device), diarize=True,
+        options = PipelineOptions(model=ModelSettings(device=device),
+                                  asr=AsrOptions(language="en"), diarize=True,
                                   speakers=SpeakerOptions(stereo=stereo), ui_language="en")
         transcript = run(clip, options, store)
         rows.append({"recording": f"stereo_overlap ({transcript.duration:.0f} s, 2 voices "

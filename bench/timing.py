@@ -40,12 +40,12 @@ def measure_timing(device: str, results: Path) -> list[dict]:
 
 
 def _options(language: str, device: str, bound: bool, **speakers):
-    from transcribe.asr import AsrOptions
+    from transcribe.asr import AsrOptions, ModelSettings
     from transcribe.pipeline import PipelineOptions
     from transcribe.speakers import SpeakerOptions
 
-    return PipelineOptions(asr=AsrOptions(language=language, device=device), diarize=True,
-                           speakers=SpeakerOptions(**speakers), ui_language="en",
+    return PipelineOptions(model=ModelSettings(device=device), asr=AsrOptions(language=language),
+                           diarize=True, speakers=SpeakerOptions(**speakers), ui_language="en",
                            bound_words=bound)
 
 

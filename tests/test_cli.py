@@ -15,7 +15,7 @@ import pytest
 import webvtt
 from docx import Document
 
-from transcribe.asr import engine_for
+from transcribe.asr import engine_for, resolve_device
 
 from speech import dev_clip, synthesise
 
@@ -44,7 +44,7 @@ def test_writes_all_seven_formats(tmp_path):
 
     data = json.loads((tmp_path / "jfk.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, json.loads(SCHEMA.read_text(encoding="utf-8")))
-    assert data["language"] == "en" and data["engine"] == engine_for("auto")
+    assert data["language"] == "en" and data["engine"] == engine_for("auto", resolve_device("auto"))
     assert said in " ".join(s["text"] for s in data["segments"]).lower()
     txt = (tmp_path / "jfk.txt").read_text(encoding="utf-8")
     assert re.match(r"^\[00:00:0\d\] \S", txt) and said in txt.lower()

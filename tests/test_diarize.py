@@ -22,6 +22,7 @@ from transcribe.audio import load_audio
 from transcribe.diarize import analyse_stereo, diarize_with_pyannote, load_pipeline
 from transcribe.pipeline import PipelineOptions, run
 from transcribe.speakers import SpeakerOptions
+from transcribe.transcript import Notice
 
 from dialogue import make_dialogue
 from speech import dev_clip, synthesise, word_errors
@@ -118,9 +119,8 @@ def test_a_count_diarization_cannot_meet_is_reported(store):
     transcript = run(clip, options, store)
     found = len(transcript.speakers)
     assert found < 4
-    assert {"key": "speakers.count_mismatch",
-            "params": {"name": "tst01.wav", "found": found, "asked": "4"}} \
-        in transcript.options["warnings"]
+    assert Notice("speakers.count_mismatch",
+                  {"name": "tst01.wav", "found": found, "asked": "4"}) in transcript.notices
 
 
 def test_a_single_speaker_stays_one(store):
@@ -169,7 +169,7 @@ def test_stereo_dev_clip_in_channel_mode(store, stereo):
                               speakers=SpeakerOptions(stereo=stereo), ui_language="en")
     transcript = run(clip, options, store)
     assert transcript.options["diarization"] == "channels"
-    assert transcript.options["warnings"] == []
+    assert transcript.notices == []
     by_speaker = {sid: " ".join(s.text for s in transcript.segments if s.speaker == sid)
                   for sid in transcript.speakers}
     left = clip.with_name("stereo_diarization.left.txt").read_text()
@@ -199,9 +199,8 @@ def test_stereo_on_a_mono_file_says_it_cannot_apply(store, tmp_path):
                               ui_language="en")
     transcript = run(clip, options, store)
     assert transcript.options["diarization"] == "single"
-    assert transcript.options["warnings"] == [{"key": "speakers.stereo_unavailable",
-                                               "params": {"name": "mono.wav",
-                                                          "channels": 1}}]
+    assert transcript.notices == [Notice("speakers.stereo_unavailable",
+                                         {"name": "mono.wav", "channels": 1})]
 
 
 def test_stereo_with_crosstalk_keeps_each_voice_once(store, tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.asr import AsrOptions
+from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.audio import AudioError
 from transcribe.conventions import Conventions
 from transcribe.jobs import (
@@ -34,9 +34,10 @@ from transcribe.jobs import (
     pipeline_options_from_dict,
     valid_job_id,
 )
+from transcribe.models import ModelNotFoundError
 from transcribe.pipeline import Cancelled, PipelineOptions
 from transcribe.speakers import SpeakerOptions
-from transcribe.transcript import Segment, Transcript
+from transcribe.transcript import Notice, Segment, Transcript
 
 from speech import synthesise
 
@@ -90,7 +91,7 @@ def store(tmp_path) -> JobStore:
 
 
 def options() -> PipelineOptions:
-    return PipelineOptions(asr=AsrOptions(model="base", language="fr"))
+    return PipelineOptions(model=ModelSettings("base"), asr=AsrOptions(language="fr"))
 
 
 def test_jobs_run_one_at_a_time_in_submission_order(store):
@@ -202,6 +203,30 @@ def test_a_failing_job_does_not_stop_the_next_and_keeps_no_text(store, caplog):
     assert crash.id in caplog.text
 
 
+def test_notices_and_a_missing_model_name_the_upload_as_the_user_named_it(store, tmp_path):
+    def runner(path, options, progress, cancelled):
+        if path.read_bytes() == b"nomodel":
+            raise ModelNotFoundError("whisper", "large-v3", ["base"], tmp_path)
+        transcript = fake_transcript(path)
+        transcript.notices = [Notice("audio.damaged", {"name": path.name})]
+        return transcript
+
+    queue = JobQueue(store, runner, listening_copies=False)
+    damaged = queue.submit("entretien.mp3", b"audio", options())
+    missing = queue.submit("other.wav", b"nomodel", options())
+    queue.start()
+    try:
+        wait_for(all_finished(store, 2))
+    finally:
+        queue.stop()
+    job = store.get(damaged.id)
+    assert job.warnings == [{"key": "audio.damaged", "params": {"name": "entretien.mp3"}}]
+    assert store.load_transcript(job).notices == [Notice("audio.damaged",
+                                                         {"name": "entretien.mp3"})]
+    assert store.get(missing.id).error == {"key": "model.not_found", "params": {
+        "kind": "whisper", "name": "large-v3", "available": "base"}}
+
+
 def test_retry_queues_a_failed_job_again(store):
     calls = []
 
@@ -305,6 +330,18 @@ def test_delete_one_job(store):
     assert store.update(gone.id, status=DONE) is None  # nothing comes back
 
 
+def test_stored_files_say_which_job_each_belongs_to(store):
+    job = store.create("entretien.wav", b"abc", {})
+    (store.data_dir / "stray.txt").write_text("x")
+    files = {str(f.relative): f for f in store.stored_files()}
+    source = files[f"jobs/{job.id}/{job.media}"]
+    assert (source.size, source.job_id) == (3, job.id)
+    assert files[f"jobs/{job.id}/job.json"].job_id == job.id
+    assert files["stray.txt"].job_id is None
+    assert sum(f.size for f in files.values()) == sum(
+        p.stat().st_size for p in store.data_dir.rglob("*") if p.is_file())
+
+
 def test_progress_is_recorded_with_an_estimate(store):
     release = threading.Event()
 
@@ -362,11 +399,15 @@ def test_a_worker_survives_a_broken_record(store):
 def test_options_round_trip_through_the_record():
     original = PipelineOptions(engine="faster-whisper", align=False, diarize=True,
                                speakers=SpeakerOptions(preset="group"),
-                               asr=AsrOptions(model="small", language=None,
-                                              initial_prompt="Montreuil"))
+                               model=ModelSettings("small", device="cpu"), guard=False,
+                               asr=AsrOptions(language=None, initial_prompt="Montreuil"))
     data = json.loads(json.dumps(original.to_dict()))
     assert pipeline_options_from_dict(data) == original
     assert pipeline_options_from_dict({**data, "from_the_future": 1}) == original
+    # A record written before load-time and decoding settings were apart still runs.
+    older = {**data, "asr": {**data["asr"], "model": "small", "device": "cpu", "guard": False}}
+    del older["model"], older["guard"]
+    assert pipeline_options_from_dict(older) == original
 
 
 def test_job_record_ignores_unknown_fields():
@@ -399,7 +440,8 @@ def test_the_real_pipeline_through_the_queue(tmp_path, store):
     queue = JobQueue(store, default_runner()).start()
     try:
         job = queue.submit("clip.wav", clip, PipelineOptions(
-            engine="faster-whisper", align=False, asr=AsrOptions(model="base", language="en")))
+            engine="faster-whisper", align=False, model=ModelSettings("base"),
+            asr=AsrOptions(language="en")))
         wait_for(lambda: not store.get(job.id).active, timeout=300)
     finally:
         queue.stop()

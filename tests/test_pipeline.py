@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from transcribe.asr import AsrOptions
+from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.pipeline import (
     Cancelled,
     PipelineOptions,
@@ -14,6 +14,7 @@ from transcribe.pipeline import (
     run,
 )
 from transcribe.speakers import SpeakerOptions
+from transcribe.transcript import Notice
 
 from speech import dev_clip, synthesise
 
@@ -50,7 +51,7 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
     assert {s.speaker for s in transcript.segments} == {"SPEAKER_00"}
     assert [s.name for s in transcript.speakers.values()] == ["Speaker 1"]
     assert transcript.speakers["SPEAKER_00"].role is None  # no roles for one person
-    assert transcript.options["warnings"] == []
+    assert transcript.notices == []
 
 
 @pytest.mark.parametrize("found, counts, asked", [
@@ -63,8 +64,8 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
 ])
 def test_a_speaker_count_other_than_asked_is_a_warning(found, counts, asked):
     warnings = count_warnings(found, *counts, "a.wav")
-    expected = [] if asked is None else [{"key": "speakers.count_mismatch", "params": {
-        "name": "a.wav", "found": found, "asked": asked}}]
+    expected = [] if asked is None else [Notice("speakers.count_mismatch", {
+        "name": "a.wav", "found": found, "asked": asked})]
     assert warnings == expected
 
 
@@ -83,8 +84,7 @@ def test_silence_gives_an_empty_transcript_with_a_warning(store, tmp_path):
                     "-t", "5", str(silence)], check=True)
     transcript = run(silence, PipelineOptions(asr=AsrOptions(language="fr")), store)
     assert transcript.segments == []
-    assert transcript.options["warnings"] == [{"key": "asr.no_speech",
-                                               "params": {"name": "silence.wav"}}]
+    assert transcript.notices == [Notice("asr.no_speech", {"name": "silence.wav"})]
 
 
 @pytest.mark.slow
@@ -111,8 +111,8 @@ def test_three_runs_give_the_same_transcript(store, tmp_path, monkeypatch):
         return original(model, seed)
 
     monkeypatch.setattr(faster_whisper, "seeded_model", spy)
-    options = PipelineOptions(engine="faster-whisper",
-                              asr=AsrOptions(language="en", cpu_threads=2), diarize=True,
+    options = PipelineOptions(engine="faster-whisper", model=ModelSettings(cpu_threads=2),
+                              asr=AsrOptions(language="en"), diarize=True,
                               speakers=SpeakerOptions(preset="interview"), ui_language="en")
     outputs = []
     for _ in range(3):

@@ -4,6 +4,7 @@ import pytest
 
 from transcribe.transcript import (
     SCHEMA_VERSION,
+    Notice,
     Segment,
     Speaker,
     Transcript,
@@ -56,6 +57,20 @@ def test_minimal_json_from_elsewhere_loads():
     transcript = Transcript.from_dict(minimal)
     assert transcript.text == "hi"
     assert transcript.speakers["A"].name == "Alice"
+
+
+def test_notices_are_saved_and_version_1_warnings_still_load():
+    transcript = sample()
+    transcript.notices = [Notice("audio.damaged", {"name": "a.wav"})]
+    data = json.loads(transcript.to_json())
+    assert data["notices"] == [{"key": "audio.damaged", "params": {"name": "a.wav"}}]
+    assert Transcript.from_dict(data).notices == transcript.notices
+    # Schema 1 kept them among the options: they load as notices, and leave the options.
+    old = {**{k: v for k, v in data.items() if k != "notices"}, "schema_version": 1,
+           "options": {"engine": "whisperx", "warnings": data["notices"]}}
+    loaded = Transcript.from_dict(old)
+    assert loaded.notices == transcript.notices and loaded.options == {"engine": "whisperx"}
+    assert loaded.schema_version == SCHEMA_VERSION
 
 
 def test_newer_schema_and_garbage_are_refused():

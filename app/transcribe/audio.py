@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .i18n import UserFacingError, format_duration
+from .transcript import Notice
 
 SAMPLE_RATE = 16000
 # Channels kept for stereo handling (one speaker per channel); more are mixed down to two.
@@ -48,7 +49,7 @@ class Audio:
     channels: np.ndarray
     sample_rate: int = SAMPLE_RATE
     gain: float = 1.0
-    warnings: list[UserFacingError] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def mono(self) -> np.ndarray:
@@ -63,10 +64,6 @@ class Audio:
     @property
     def n_channels(self) -> int:
         return int(self.channels.shape[0])
-
-    def slice(self, start: float, end: float) -> np.ndarray:
-        """Mono samples between two times in seconds."""
-        return self.mono[int(start * self.sample_rate): int(end * self.sample_rate)]
 
 
 def probe(path: str | Path) -> AudioInfo:
@@ -115,13 +112,13 @@ def load_audio(path: str | Path, normalize: bool = True) -> Audio:
         raise AudioError("audio.zero_length", name=path.name)
     audio = Audio(channels=samples.reshape(-1, channels).T.copy())
     if info.duration and audio.duration < TRUNCATION_TOLERANCE * info.duration:
-        audio.warnings.append(UserFacingError(
-            "audio.truncated", name=path.name, decoded=format_duration(audio.duration),
-            declared=format_duration(info.duration)))
+        audio.warnings.append(Notice("audio.truncated", {
+            "name": path.name, "decoded": format_duration(audio.duration),
+            "declared": format_duration(info.duration)}))
     elif result.returncode != 0 or result.stderr.strip():
         # ffmpeg skipped frames it could not decode (a damaged download, a bad sector):
         # what it read is kept, and the user is told where to look twice.
-        audio.warnings.append(UserFacingError("audio.damaged", name=path.name))
+        audio.warnings.append(Notice("audio.damaged", {"name": path.name}))
     if normalize:
         audio = normalize_loudness(audio)
     return audio

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions
+from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions, ModelSettings
 from .conventions import Conventions
 from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
-from .models import ModelNotFoundError, ModelStore
+from .models import ModelStore
 from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
-from .speakers import SpeakerOptions, parse_names
+from .speakers import PRESETS, SpeakerOptions, parse_names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "speakers", "Any of these options implies --diarize (none is ever ignored).")
     speakers.add_argument("--diarize", action="store_true",
                           help="find who speaks when and label interviewer / interviewee")
-    speakers.add_argument("--preset", choices=("interview", "group", "single"),
+    speakers.add_argument("--preset", choices=tuple(PRESETS),
                           default=None,
                           help="interview (default): 2 speakers; group: 2 to 6; "
                                "single: one speaker")
@@ -149,17 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = PipelineOptions(
         engine=args.engine,
+        model=ModelSettings(name=model, device=args.device),
         asr=AsrOptions(
-            model=model,
             language=None if args.language == "auto" else args.language,
             initial_prompt=args.prompt,
             beam_size=args.beam_size,
             batch_size=args.batch_size,
-            device=args.device,
             condition_on_previous_text=args.condition_on_previous_text,
-            guard=not args.no_guard,
             **({"temperatures": args.temperature} if args.temperature else {}),
         ),
+        guard=not args.no_guard,
         align=args.align,
         diarize=args.diarize or _speaker_options_given(args),
         speakers=SpeakerOptions(
@@ -178,10 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         check_options(options, store)
-    except ModelNotFoundError as error:
-        print(message("model.not_found", ui, kind=error.kind, name=error.name,
-                      available=", ".join(error.available) or "-"), file=sys.stderr)
-        return 2
     except UserFacingError as error:
         print(error.message(ui), file=sys.stderr)
         return 2
@@ -203,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             print(message("cli.failed", ui, name=path.name, reason=repr(error)),
                   file=sys.stderr)
             continue
-        for warning in transcript.options.get("warnings", []):
-            print(f"  ! {message(warning['key'], ui, **warning['params'])}", file=sys.stderr)
+        for notice in transcript.notices:
+            print(f"  ! {message(notice.key, ui, **notice.params)}", file=sys.stderr)
         print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out,
                       stem=stem))
     if failed:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 
-LANGUAGES = ("fr", "en")
-DEFAULT_LANGUAGE = "fr"
+from .languages import DEFAULT_LANGUAGE, UI_LANGUAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
     "audio.not_found": {
@@ -161,16 +160,16 @@ class UserFacingError(Exception):
 
 def message(key: str, language: str | None = None, **params: object) -> str:
     texts = MESSAGES[key]
-    text = texts.get(normalise_language(language)) or texts["en"]
+    text = texts.get(normalise_language(language)) or texts[DEFAULT_LANGUAGE]
     return text.format(**params)
 
 
 def normalise_language(language: str | None) -> str:
-    """'fr_FR.UTF-8' -> 'fr'; unknown or missing -> the environment's, else French."""
+    """'fr_FR.UTF-8' -> 'fr'; unknown or missing -> the environment's, else the default."""
     if not language:
         language = os.environ.get("TRANSCRIBE_UI_LANGUAGE") or os.environ.get("LANG", "")
     code = language.split("_")[0].split("-")[0].split(".")[0].lower()
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+    return code if code in UI_LANGUAGES else DEFAULT_LANGUAGE
 
 
 def format_duration(seconds: float) -> str:

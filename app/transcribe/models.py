@@ -21,6 +21,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .i18n import UserFacingError
+
 MODELS_DIR_ENV = "TRANSCRIBE_MODELS_DIR"
 IMAGE_MODELS_DIR = Path("/opt/models")
 MANIFEST_NAME = "manifest.json"
@@ -44,16 +46,20 @@ WHISPER_HINTS = {
 WHISPER_PREFERENCE = ("large-v3-turbo", "large-v3", "medium", "small", "base", "tiny.en")
 
 
-class ModelNotFoundError(LookupError):
-    """A model that is not on disk. The message lists the ones that are."""
+class ModelNotFoundError(UserFacingError, LookupError):
+    """A model that is not on disk. The message lists the ones that are; the user sees it
+    in their language, like any UserFacingError."""
 
     def __init__(self, kind: str, name: str, available: list[str], root: Path):
+        super().__init__("model.not_found", kind=kind, name=name,
+                         available=", ".join(available) or "-")
         self.kind, self.name, self.available, self.root = kind, name, available, root
         listed = ", ".join(available) if available else "none"
-        super().__init__(
+        # str() stays the developer's message: where the folder is, how to fill it.
+        self.args = (
             f"{kind} model '{name}' is not in {root}. Available: {listed}. "
             "Models are never downloaded at run time: add it to the models folder "
-            "(see `make models` or the image's fetch script)."
+            "(see `make models` or the image's fetch script).",
         )
 
 
@@ -133,6 +139,13 @@ class ModelStore:
             return []
         return sorted(p.name for p in folder.iterdir() if (p / "config.yaml").is_file())
 
+    def models(self, kind: str) -> list[str]:
+        """The names on disk of one kind (an engine's `model_kind`), best first."""
+        listings = {WHISPER: self.whisper_models, OPENAI_WHISPER: self.openai_whisper_models,
+                    ALIGNMENT: self.alignment_languages,
+                    DIARIZATION: self.diarization_pipelines}
+        return listings[kind]()
+
     def default_whisper_model(self) -> str | None:
         models = self.whisper_models()
         return models[0] if models else None
@@ -150,6 +163,10 @@ class ModelStore:
         if not path.is_file():
             raise ModelNotFoundError(OPENAI_WHISPER, name, self.openai_whisper_models(), self.root)
         return path
+
+    def model_path(self, kind: str, name: str) -> Path:
+        """Where a speech recognition model of this kind is; ModelNotFoundError if absent."""
+        return {WHISPER: self.whisper_path, OPENAI_WHISPER: self.openai_whisper_path}[kind](name)
 
     def alignment_path(self, language: str) -> Path | None:
         """The alignment model for a language, or None: callers then keep Whisper's own

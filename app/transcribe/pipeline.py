@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .align import align_segments, alignment_available, fill_missing_times
-from .asr import DEFAULT_ENGINE, AsrOptions, get_engine, resolve_device
+from .asr import DEFAULT_ENGINE, AsrOptions, ModelSettings, get_engine, model_kind
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
 from .bound import bound_segments, intersect, speech_for_bound
@@ -25,6 +26,7 @@ from .diarize import (
 )
 from .i18n import UserFacingError
 from .models import ModelStore
+from .plain import from_known_fields
 from .speakers import (
     SpeakerOptions,
     TurnIndex,
@@ -37,7 +39,7 @@ from .speakers import (
     smooth_speakers,
     split_by_speaker,
 )
-from .transcript import Segment, Transcript
+from .transcript import Notice, Segment, Transcript
 
 # Share of the total work per stage, for one overall progress figure and its ETA.
 STAGE_WEIGHTS = {"decode": 0.03, "asr": 0.72, "align": 0.05, "diarize": 0.18, "assign": 0.02}
@@ -52,7 +54,10 @@ class Cancelled(Exception):
 @dataclass
 class PipelineOptions:
     engine: str = DEFAULT_ENGINE
-    asr: AsrOptions = field(default_factory=AsrOptions)
+    model: ModelSettings = field(default_factory=ModelSettings)  # loaded once per run
+    asr: AsrOptions = field(default_factory=AsrOptions)  # decoding
+    # Remove repetition loops and text written over silence.
+    guard: bool = True
     normalize: bool = True
     # Word alignment with wav2vec2 when a model for the language is on disk.
     align: bool = True
@@ -66,6 +71,27 @@ class PipelineOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineOptions:
+        """The inverse of to_dict(); unknown keys (from an older or newer version) are
+        ignored rather than fatal."""
+        data = dict(data or {})
+        asr_data = dict(data.pop("asr", {}) or {})
+        if "temperatures" in asr_data:
+            asr_data["temperatures"] = tuple(asr_data["temperatures"])
+        model_data = data.pop("model", None)
+        if not isinstance(model_data, dict):  # older records: all of it under "asr"
+            model_data = {**asr_data, "name": asr_data.get("model", ModelSettings.name)}
+            data.setdefault("guard", asr_data.get("guard", True))
+        speakers = from_known_fields(SpeakerOptions, dict(data.pop("speakers", {}) or {}))
+        return from_known_fields(cls, {**data, "asr": from_known_fields(AsrOptions, asr_data),
+                                       "model": from_known_fields(ModelSettings, model_data),
+                                       "speakers": speakers})
+
+
+def pipeline_options_from_dict(data: dict[str, Any]) -> PipelineOptions:
+    return PipelineOptions.from_dict(data)
 
 
 def overall_fraction(stage: str, fraction: float, stages: list[str]) -> float:
@@ -95,7 +121,8 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     options = options or PipelineOptions()
     store = store or ModelStore()
     path = Path(path)
-    device = resolve_device(options.asr.device)
+    model = options.model.resolved()  # the device, worked out once for every stage
+    device = model.device
     timings: dict[str, float] = {}
     notes: dict[str, object] = {}
 
@@ -115,16 +142,16 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         audio: Audio = load_audio(path, normalize=options.normalize)
 
     channel_mode = options.diarize and _one_speaker_per_channel(audio, options.speakers.stereo)
-    warnings = [{"key": w.key, "params": w.params} for w in audio.warnings]
+    notices = list(audio.warnings)
     if options.diarize and options.speakers.stereo == "on" and audio.n_channels != 2:
         # Asked for, but impossible: say so, and tell speakers apart by voice instead.
-        warnings.append({"key": "speakers.stereo_unavailable",
-                         "params": {"name": path.name, "channels": audio.n_channels}})
+        notices.append(Notice("speakers.stereo_unavailable",
+                              {"name": path.name, "channels": audio.n_channels}))
     # What each ASR pass hears: the mix, or each person's own microphone.
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])
 
-    engine = get_engine(options.engine, store, device)
+    engine = get_engine(options.engine, store, model)
     segments: list[Segment] = []
     language = options.asr.language
     guard_reports = []
@@ -134,7 +161,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
                 report("asr", (index + fraction) / len(tracks))
 
             result = engine.transcribe(samples, options.asr, asr_progress)
-            if options.asr.guard:
+            if options.guard:
                 guard_reports.append(asdict(apply_guard(result, samples)))
             language = language or result.language
             for segment in result.segments:
@@ -178,15 +205,15 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         duration=audio.duration,
         segments=segments,
         source=path.name,
-        model=options.asr.model,
+        model=model.name,
         engine=engine.name,
         timings=timings,
         options={
             **options.to_dict(),
-            "warnings": warnings,
             "guard": guard_reports,
             "gain": audio.gain,
         },
+        notices=notices,
     )
 
     if options.diarize:
@@ -205,7 +232,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         with timed("assign"):
             assign_speakers(transcript, diarization, channel_mode, options)
         if transcript.segments:
-            transcript.options["warnings"].extend(count_warnings(
+            transcript.notices.extend(count_warnings(
                 len(transcript.speakers), exact, minimum, maximum, path.name))
     transcript.options.update(notes)
 
@@ -242,14 +269,14 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
 
 def warn(transcript: Transcript, key: str, **params: object) -> None:
     """A message (i18n key) the user must read with the transcript."""
-    transcript.options["warnings"].append({"key": key, "params": params})
+    transcript.notices.append(Notice(key, params))
 
 
 GROUP_ROLE_CONFIDENCE = 0.6
 
 
 def count_warnings(found: int, exact: int | None, minimum: int | None,
-                   maximum: int | None, name: str) -> list[dict]:
+                   maximum: int | None, name: str) -> list[Notice]:
     """A warning when the transcript has another number of speakers than was asked for
     (pyannote cannot make a cluster of a voice heard for a second or two)."""
     if exact is not None:
@@ -260,8 +287,7 @@ def count_warnings(found: int, exact: int | None, minimum: int | None,
         return []
     else:
         asked = f"{minimum or 1}-{maximum}" if maximum else f">= {minimum}"
-    return [{"key": "speakers.count_mismatch",
-             "params": {"name": name, "found": found, "asked": asked}}]
+    return [Notice("speakers.count_mismatch", {"name": name, "found": found, "asked": asked})]
 
 
 def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
@@ -312,10 +338,7 @@ class _Stage:
 def check_options(options: PipelineOptions, store: ModelStore) -> None:
     """Fail before decoding when a model is missing or an option is wrong (cheap, and the
     message is clear)."""
-    if options.engine == "openai-whisper":
-        store.openai_whisper_path(options.asr.model)
-    else:
-        store.whisper_path(options.asr.model)
+    store.model_path(model_kind(options.engine), options.model.name)
     if options.diarize:
         exact, _, _ = options.speakers.counts()
         if exact != 1 and options.speakers.stereo != "on":
@@ -323,4 +346,4 @@ def check_options(options: PipelineOptions, store: ModelStore) -> None:
 
 
 __all__ = ["Cancelled", "PipelineOptions", "UserFacingError", "check_options",
-           "overall_fraction", "run", "stages_for"]
+           "overall_fraction", "pipeline_options_from_dict", "run", "stages_for"]

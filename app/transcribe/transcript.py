@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+# 2: notices in their own field (version 1 kept them in options["warnings"]).
+SCHEMA_VERSION = 2
 
 
 class TranscriptFormatError(ValueError):
@@ -59,6 +60,19 @@ class Segment:
 
 
 @dataclass
+class Notice:
+    """Something the user must read with the transcript (a damaged file, no speech, fewer
+    speakers than asked): an i18n message key and its parameters, worded where shown."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Notice:
+        return cls(key=str(data.get("key", "")), params=dict(data.get("params") or {}))
+
+
+@dataclass
 class Speaker:
     """A speaker as diarization found it, with the name the user sees.
 
@@ -85,6 +99,7 @@ class Transcript:
     timings: dict[str, float] = field(default_factory=dict)
     # Options the run used (language asked, prompt, diarization...), for provenance.
     options: dict[str, Any] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -139,6 +154,11 @@ class Transcript:
                 role_confidence=value.get("role_confidence"),
                 talk_time=float(value.get("talk_time", 0.0)),
             )
+        options = dict(data.get("options") or {})
+        # Version 1 kept notices among the options, as plain dicts.
+        old_notices = options.pop("warnings", None) or []
+        notices = [Notice.from_dict(n) for n in data.get("notices") or old_notices
+                   if isinstance(n, dict)]
         return cls(
             language=data.get("language"),
             duration=float(data.get("duration", 0.0)),
@@ -148,7 +168,8 @@ class Transcript:
             model=data.get("model"),
             engine=data.get("engine"),
             timings=dict(data.get("timings") or {}),
-            options=dict(data.get("options") or {}),
+            options=options,
+            notices=notices,
             schema_version=SCHEMA_VERSION,
         )
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.asr import ENGINES, AsrOptions, engine_for, get_engine, resolve_device
+from transcribe.asr import (
+    ENGINES,
+    AsrOptions,
+    ModelSettings,
+    engine_for,
+    get_engine,
+    model_kind,
+    resolve_device,
+)
 from transcribe.asr.guard import apply_guard
 from transcribe.audio import load_audio
+from transcribe.i18n import UserFacingError
 
 from speech import (
     DEV,
@@ -25,10 +34,10 @@ REFERENCE_ENGINE = "faster-whisper"
 
 
 def transcribe_text(store, engine: str, clip, language: str | None, guard: bool = True,
-                    **options) -> tuple[str, str]:
+                    model: str = "base", **options) -> tuple[str, str]:
     audio = load_audio(clip)
-    asr_options = AsrOptions(**{"model": "base", "language": language, **options})
-    result = get_engine(engine, store).transcribe(audio.mono, asr_options)
+    asr_options = AsrOptions(**{"language": language, **options})
+    result = get_engine(engine, store, ModelSettings(model)).transcribe(audio.mono, asr_options)
     if guard:
         apply_guard(result, audio.mono)
     return " ".join(s.text for s in result.segments), result.language
@@ -144,3 +153,13 @@ def test_auto_device_and_engine():
     assert engine_for("auto", "cuda") == "whisperx"
     assert engine_for("auto", "cpu") == "faster-whisper"
     assert engine_for("openai-whisper", "cuda") == "openai-whisper"
+
+
+def test_engines_name_the_models_they_load(store):
+    assert model_kind("auto") == model_kind("whisperx") == model_kind("faster-whisper") \
+        == "whisper"
+    assert model_kind("openai-whisper") == "openai-whisper"
+    assert store.models(model_kind("openai-whisper")) == store.openai_whisper_models()
+    assert store.models(model_kind("auto")) == store.whisper_models()
+    with pytest.raises(UserFacingError):
+        model_kind("no-such-engine")

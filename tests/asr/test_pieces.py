@@ -10,7 +10,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from transcribe.asr import AsrOptions, faster_whisper, get_engine
+from transcribe.asr import AsrOptions, ModelSettings, faster_whisper, get_engine
 from transcribe.asr.base import available_cpus
 from transcribe.asr.faster_whisper import cpu_layout, model_for
 from transcribe.asr.pieces import MAX_PIECE, MIN_PIECE, plan_pieces
@@ -87,11 +87,12 @@ def long_interview(tmp_path_factory):
                          language="en")
 
 
-def transcribe(store, path, **options):
+def transcribe(store, path, cpu_threads: int = 0, model: str = "base", **options):
     samples = load_audio(path).mono
     reports: list[float] = []
-    result = get_engine("faster-whisper", store).transcribe(
-        samples, AsrOptions(**{"language": "en", **options}), reports.append)
+    engine = get_engine("faster-whisper", store, ModelSettings(model, cpu_threads=cpu_threads))
+    result = engine.transcribe(samples, AsrOptions(**{"language": "en", **options}),
+                               reports.append)
     return result, reports
 
 
@@ -127,7 +128,7 @@ def test_pieces_lose_no_words(store, long_interview):
 
 @pytest.mark.slow
 def test_language_is_detected_once_for_all_pieces(store, long_interview, monkeypatch):
-    model = model_for(store, AsrOptions(cpu_threads=2), parallel=True)
+    model = model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True)
     detections: list[int] = []
     given: list[str | None] = []
     detect, decode = model.detect_language, model.transcribe
@@ -186,8 +187,8 @@ def test_cancelling_stops_every_piece(store, long_interview, monkeypatch):
 
     monkeypatch.setattr(faster_whisper, "convert_segment", counting_convert)
     with pytest.raises(Cancelled):
-        get_engine("faster-whisper", store).transcribe(
-            samples, AsrOptions(language="en", cpu_threads=2), cancel)
+        get_engine("faster-whisper", store, ModelSettings(cpu_threads=2)).transcribe(
+            samples, AsrOptions(language="en"), cancel)
     # Each of the two pieces stops at its next segment, not at its end (about 10 each).
     assert len(after_cancel) <= 2, after_cancel
     assert not [t for t in threading.enumerate() if t.name.startswith("asr-piece")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transcribe.asr import AsrOptions
+from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.asr.base import SegmentStats
 from transcribe.asr.faster_whisper import model_for
 from transcribe.asr.whisperx import WhisperXEngine, failed_quality, uncovered_speech
@@ -48,7 +48,8 @@ def test_dropped_sentence_is_decoded_again(store, tmp_path):
     pause = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
     samples = np.concatenate([parts[0], pause, parts[1], pause, parts[2]])
     options = AsrOptions(language="en")
-    engine = WhisperXEngine(store)
+    model = ModelSettings().resolved()
+    engine = WhisperXEngine(store, model)
     full = engine.transcribe(samples, options)
     assert "small association" in " ".join(s.text for s in full.segments).lower()
 
@@ -59,7 +60,7 @@ def test_dropped_sentence_is_decoded_again(store, tmp_path):
     kept = [(s, st) for s, st in zip(full.segments, full.stats, strict=True)
             if s.end <= third_start]
     assert "association" not in " ".join(s.text for s, _ in kept).lower()
-    recovered = engine._recover(model_for(store, options), samples, chunks[0], kept,
+    recovered = engine._recover(model_for(store, model), samples, chunks[0], kept,
                                 options, "en")
     text = " ".join(s.text for s, _ in recovered).lower()
     assert "small association" in text

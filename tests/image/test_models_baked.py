@@ -160,7 +160,7 @@ def test_the_app_loads_every_baked_model(baked, tmp_path):
 @pytest.mark.slow
 def test_transcription_reads_the_models_folder_from_the_environment(baked, monkeypatch,
                                                                      tmp_path):
-    from transcribe.asr import AsrOptions
+    from transcribe.asr import AsrOptions, ModelSettings
     from transcribe.pipeline import PipelineOptions
     from transcribe.pipeline import run as run_pipeline
 
@@ -168,7 +168,7 @@ def test_transcription_reads_the_models_folder_from_the_environment(baked, monke
     assert ModelStore().root == baked.root
     clip = synthesise("We are recording the second interview today.", tmp_path / "clip.wav")
     transcript = run_pipeline(clip, PipelineOptions(
-        engine="faster-whisper", asr=AsrOptions(model="base", language="en")))
+        engine="faster-whisper", model=ModelSettings("base"), asr=AsrOptions(language="en")))
     assert "recording the second" in transcript.text.lower()
 
 

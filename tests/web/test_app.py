@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,7 +15,7 @@ from transcribe.conventions import Conventions
 from transcribe.export import render
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
 from transcribe.pipeline import PipelineOptions
-from transcribe.web import reviewing
+from transcribe.web import state
 
 
 def start(page: str | None = None, **query: str) -> AppTest:
@@ -119,7 +119,7 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert options["diarize"] is False and options["speakers"]["preset"] == "single"
     assert options["asr"]["language"] == "en"
     assert options["asr"]["initial_prompt"] == "Montreuil, Insee"
-    assert options["asr"]["model"] == "base" and options["engine"] == "auto"
+    assert options["model"]["name"] == "base" and options["engine"] == "auto"
     assert options["align"] is False and options["ui_language"] == "fr"
     assert job.conventions["mark_pauses"] and job.conventions["flag_uncertain"]
     assert job.conventions["remove_fillers"] and job.conventions["mark_overlaps"]
@@ -404,12 +404,12 @@ def test_export_conventions_are_saved_with_the_job(runner, store):
     assert conventions.timestamps is True and conventions.speaker_names is False
     # What the download buttons render: the page's own renderer, from the saved job.
     job = store.get(job_id)
-    txt = reviewing.render_export(store.load_transcript(job), "txt",
+    txt = render(store.load_transcript(job), "txt",
                                   store.conventions(job)).decode()
     assert txt.startswith("[00:00:00] Bonjour [Marie,?] merci")
     assert "[00:00:03] Avec plaisir" in txt and "Enquêteur·rice" not in txt
     at.checkbox(key=f"conv-speaker-names-{job_id}").check().run()
-    txt = reviewing.render_export(store.load_transcript(job), "txt",
+    txt = render(store.load_transcript(job), "txt",
                                   store.conventions(store.get(job_id))).decode()
     assert txt.startswith("[00:00:00] Enquêteur·rice: Bonjour")
     labels = sorted(b.label for b in at.get("download_button"))
@@ -434,9 +434,13 @@ def test_delete_everything_empties_the_data_folder(runner, store, data_dir):
     page = texts(at)
     assert str(data_dir.resolve()) in page and "transcript.json" in page
     assert at.button(key="delete-all").disabled  # confirm first
-    at.checkbox(key="confirm-delete-all").check().run()
+    # What the review page kept in this tab (its transcript, a play request) goes too.
+    at.session_state[state.TRANSCRIPT_CACHE] = ((0, 0), None)
+    at.session_state[state.PLAY] = {"job": "x", "at": 1.0, "nonce": 1}
+    at.checkbox(key=state.CONFIRM_DELETE_ALL).check().run()
     at.button(key="delete-all").click().run()
     assert "Tous les fichiers ont été supprimés." in texts(at)
+    assert state.TRANSCRIPT_CACHE not in at.session_state and state.PLAY not in at.session_state
     assert data_dir.is_dir() and list(data_dir.iterdir()) == []
     assert "Le dossier de données est vide." in texts(at)
 
@@ -450,7 +454,7 @@ def test_privacy_guarantees_say_who_can_open_the_service(runner, monkeypatch):
 
 def test_the_deadline_shows_when_set(runner, monkeypatch):
     assert "supprimés dans" not in texts(start())
-    deadline = datetime.now(timezone.utc) + timedelta(hours=5, minutes=30)
+    deadline = datetime.now(UTC) + timedelta(hours=5, minutes=30)
     monkeypatch.setenv("TRANSCRIBE_DELETE_AT", deadline.strftime("%Y-%m-%dT%H:%M:%SZ"))
     page = texts(start())
     assert re.search(r"supprimés dans 5 h (29|30) min", page)

@@ -12,7 +12,7 @@ import string
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,11 @@ from transcribe.conventions import Conventions
 from transcribe.export import FORMATS
 from transcribe.i18n import UserFacingError
 from transcribe.jobs import FAILED, QUEUED, RUNNING, Job, JobQueue, JobStore
+from transcribe.languages import UI_LANGUAGES
 from transcribe.models import ModelStore
 from transcribe.pipeline import PipelineOptions
-from transcribe.web import display, reviewing, strings, uploading
+from transcribe.speakers import PRESETS
+from transcribe.web import display, reviewing, strings, submission, uploader_locale
 from transcribe.web.serve import streamlit_flags
 from transcribe.web.settings import load_settings, parse_deadline
 
@@ -51,7 +53,7 @@ def test_settings_from_the_chart():
         "TRANSCRIBE_MAX_UPLOAD_MB": "512", "TRANSCRIBE_PORT": "8080",
         "TRANSCRIBE_BASE_PATH": "/user-x/transcription/"})
     assert settings.data_dir == Path("/data") and settings.password == "s3cret"
-    assert settings.delete_at == datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
+    assert settings.delete_at == datetime(2026, 11, 26, 10, tzinfo=UTC)
     assert (settings.ui_language, settings.default_model, settings.device) == (
         "en", "large-v3-turbo", "cuda")
     assert (settings.max_upload_mb, settings.port) == (512, 8080)
@@ -67,7 +69,7 @@ def test_settings_tolerate_bad_values():
                                                                                2048)
     assert settings.delete_at is None and settings.address == "0.0.0.0"
     assert parse_deadline("2026-11-26T12:00:00+02:00") == datetime(2026, 11, 26, 10,
-                                                                   tzinfo=timezone.utc)
+                                                                   tzinfo=UTC)
 
 
 def test_streamlit_runs_private_and_locked_down():
@@ -92,9 +94,9 @@ def test_streamlit_runs_private_and_locked_down():
 def test_every_text_exists_in_french_and_english_with_the_same_fields():
     fields = string.Formatter()
     for key, texts in strings.STRINGS.items():
-        assert set(texts) == {"fr", "en"}, key
+        assert set(texts) == set(UI_LANGUAGES), key
         names = [{name for _, name, _, _ in fields.parse(texts[lang]) if name}
-                 for lang in ("fr", "en")]
+                 for lang in UI_LANGUAGES]
         assert names[0] == names[1], key
 
 
@@ -109,8 +111,8 @@ def _used_keys() -> set[str]:
 
 
 def test_every_key_the_pages_use_exists():
-    expanded = {f"preset.{p}" for p in uploading.PRESETS} | {
-        f"preset.{p}.help" for p in uploading.PRESETS} | {
+    expanded = {f"preset.{p}" for p in PRESETS} | {
+        f"preset.{p}.help" for p in PRESETS} | {
         f"stage.{s}" for s in ("decode", "asr", "align", "diarize", "assign")} | {
         f"export.format.{f}" for f in FORMATS} | {"role.interviewer", "role.interviewee"} | {
         f"stage.state.{s}" for s in ("done", "current", "todo")} | {"upload.no_model"}
@@ -178,7 +180,7 @@ def test_labels():
         "large-v3-turbo — précis et rapide sur GPU (recommandé)"
     assert display.model_label("custom", "en") == "custom"
     assert display.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
-    assert display.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
+    assert uploader_locale.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
 
 
 def test_who_can_open_the_service_is_said_truthfully():
@@ -196,14 +198,15 @@ def test_who_can_open_the_service_is_said_truthfully():
 
 
 def test_the_uploaders_refusals_are_worded_in_the_pages_language():
-    style = display.uploader_style(browse="Choisir", dropzone="ou glissez", too_large="Trop "
-                                   "volumineux : 1 Mo", failed="L'envoi a échoué")
+    style = uploader_locale.uploader_style(browse="Choisir", dropzone="ou glissez",
+                                           too_large="Trop volumineux : 1 Mo",
+                                           failed="L'envoi a échoué")
     chip = '[data-testid="stFileChip"][aria-invalid="true"]'
     assert f'{chip} [role="alert"]::after {{\n  content: "Trop volumineux : 1 Mo"' in style
     assert f'{chip}[data-reason="failed"] [role="alert"]::after {{ content: "L\'envoi a ' \
            'échoué"; }' in style
     assert '[data-testid="stTooltipErrorContent"] { display: none; }' in style
-    assert "File must be" in display.UPLOAD_CHIP_SCRIPT  # Streamlit's words it recognises
+    assert "File must be" in uploader_locale.UPLOAD_CHIP_SCRIPT  # Streamlit's words it recognises
     assert display.error_text({"key": "upload.save_failed", "params": {"name": "a.wav"}},
                               "en").startswith("a.wav could not be saved on the server.")
 
@@ -223,32 +226,32 @@ def test_remaining_time_and_queue_order():
 # -- upload ----------------------------------------------------------------------------------
 
 def test_form_choices_become_pipeline_options_and_conventions():
-    choices = uploading.FormChoices(preset="group", language="de", model="small",
+    choices = submission.FormChoices(preset="group", language="de", model="small",
                                     engine="faster-whisper", align=False,
                                     prompt=" Insee,\n Montreuil ", device="cuda",
                                     ui_language="en", interviewer_name="Camille",
                                     flag_uncertain=True, uncertainty_threshold=0.3)
-    options = uploading.pipeline_options(choices)
+    options = submission.pipeline_options(choices)
     assert options.diarize and options.speakers.preset == "group"
     assert options.speakers.names == {}  # names are for the two-person interview
-    assert (options.asr.language, options.asr.model, options.asr.device) == ("de", "small",
-                                                                            "cuda")
+    assert (options.asr.language, options.model.name, options.model.device) == ("de", "small",
+                                                                              "cuda")
     assert options.asr.initial_prompt == "Insee, Montreuil" and options.align is False
     assert options.engine == "faster-whisper" and options.ui_language == "en"
-    conventions = uploading.conventions(choices)
+    conventions = submission.conventions(choices)
     assert conventions.flag_uncertain and conventions.uncertainty_threshold == 0.3
-    single = uploading.pipeline_options(uploading.FormChoices(preset="single"))
+    single = submission.pipeline_options(submission.FormChoices(preset="single"))
     assert not single.diarize and single.asr.language is None
 
 
 def test_model_choice_prefers_the_configured_model_when_on_disk():
-    assert uploading.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
-    assert uploading.preselected_model(["base", "small"], "base") == "base"
-    assert uploading.preselected_model(["tiny.en", "small"], None) == "small"
-    assert uploading.preselected_model([], None) is None
+    assert submission.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
+    assert submission.preselected_model(["base", "small"], "base") == "base"
+    assert submission.preselected_model(["tiny.en", "small"], None) == "small"
+    assert submission.preselected_model([], None) is None
     store = ModelStore()
-    assert uploading.model_choices(store, "whisperx") == store.whisper_models()
-    assert uploading.model_choices(store, "openai-whisper") == store.openai_whisper_models()
+    assert submission.model_choices(store, "whisperx") == store.whisper_models()
+    assert submission.model_choices(store, "openai-whisper") == store.openai_whisper_models()
 
 
 @pytest.mark.parametrize(("name", "size", "key"), [
@@ -258,7 +261,7 @@ def test_model_choice_prefers_the_configured_model_when_on_disk():
 ])
 def test_files_refused_before_upload(tmp_path, name, size, key):
     with pytest.raises(UserFacingError) as refused:
-        uploading.check_file(name, size, 2, tmp_path)
+        submission.check_file(name, size, 2, tmp_path)
     assert refused.value.key == key
     assert name in refused.value.message("fr")
 
@@ -279,9 +282,9 @@ class DeletesEverythingWhileRead:
 
 def test_a_batch_goes_on_after_a_delete_all_and_a_refusal(tmp_path):
     queue = JobQueue(JobStore(tmp_path / "data"), listening_copies=False)
-    choices = uploading.FormChoices()
+    choices = submission.FormChoices()
     wav = tone_wav(tmp_path / "t.wav").read_bytes()
-    outcomes = [uploading.save_upload(queue, name, data, size, choices, 10) for name, data, size
+    outcomes = [submission.save_upload(queue, name, data, size, choices, 10) for name, data, size
                 in (("racing.wav", DeletesEverythingWhileRead(queue), 4),
                     ("notes.pdf", b"%PDF", 4), ("good.wav", wav, len(wav)))]
     racing, notes, good = outcomes
@@ -297,7 +300,7 @@ FILL_THE_DISK = """
 import json, sys
 from pathlib import Path
 from transcribe.jobs import JobQueue, JobStore
-from transcribe.web import uploading
+from transcribe.web import submission
 
 data, wav = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
 
@@ -319,10 +322,10 @@ class FillsTheDisk:
         return bytes(1 << 20)
 
 queue = JobQueue(JobStore(data), listening_copies=False)
-choices = uploading.FormChoices()
+choices = submission.FormChoices()
 files = [("first.wav", wav, len(wav)), ("second.wav", FillsTheDisk(), 1 << 20),
          ("third.wav", wav, len(wav))]
-outcomes = [uploading.save_upload(queue, *file, choices, 10) for file in files]
+outcomes = [submission.save_upload(queue, *file, choices, 10) for file in files]
 print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error] for o in outcomes],
                   "jobs": sorted(j.name for j in queue.store.list()),
                   "folders": len(list((data / "jobs").iterdir()))}))
@@ -370,8 +373,8 @@ def test_a_full_disk_mid_copy_is_reported_and_the_batch_goes_on(tmp_path):
 
 def test_media_files_accepted(tmp_path):
     for name in ("a.MP3", "b.m4a", "c.wma", "d.mp4", "e.mov", "f.webm", "g.opus"):
-        uploading.check_file(name, 10, 2, tmp_path)
-    assert uploading.readable_duration(tone_wav(tmp_path / "t.wav", 2.0)) == pytest.approx(
+        submission.check_file(name, 10, 2, tmp_path)
+    assert submission.readable_duration(tone_wav(tmp_path / "t.wav", 2.0)) == pytest.approx(
         2.0, abs=0.05)
 
 
@@ -454,11 +457,16 @@ def test_player_script_seeks_once_per_request():
     assert "const request = null" in reviewing.player_script(1.0, 0.0, None)
 
 
-def test_deadline_arithmetic():
-    deadline = datetime(2026, 11, 26, 10, tzinfo=timezone.utc)
-    left = reviewing.time_left(deadline, datetime(2026, 11, 26, 7, 30, tzinfo=timezone.utc))
-    assert reviewing.hours_minutes(left) == (2, 30)
-    assert reviewing.hours_minutes(-5) == (0, 0)
+def test_one_deadline_message_with_hours_and_minutes_left():
+    deadline = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    left, shown = display.deadline_text(deadline, "en",
+                                        datetime(2026, 11, 26, 7, 30, tzinfo=UTC))
+    assert left == 2.5 * 3600
+    assert shown.startswith("This service and all its files will be deleted in 2 h 30 min "
+                            "(2026-11-26 10:00 UTC)")
+    left, shown = display.deadline_text(deadline, "fr",
+                                        datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC))
+    assert left == -5 and shown == strings.text("deadline.passed", "fr")
 
 
 # -- login -----------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from ..models import ModelStore
 from ..transcript import Segment
 
 Progress = Callable[[float], None]  # fraction done, 0..1
@@ -19,22 +20,32 @@ DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass
+class ModelSettings:
+    """Load-time settings: which weights, on what hardware. An engine is made with them."""
+
+    name: str = "base"
+    device: str = "auto"  # auto: cuda when present, else cpu (resolved once, by the caller)
+    compute_type: str | None = None  # None: float16 on cuda, int8 on cpu
+    cpu_threads: int = 0  # 0: all cores
+
+    def resolved(self) -> ModelSettings:
+        """The same settings with "auto" replaced by the device it means here."""
+        return replace(self, device=resolve_device(self.device))
+
+
+@dataclass
 class AsrOptions:
-    model: str = "base"
+    """Decoding settings, given with each recording."""
+
     language: str | None = None  # None: detect
     # Names, places and jargon the recording contains: steers Whisper's spelling.
     initial_prompt: str | None = None
     beam_size: int = 5
     batch_size: int = 8
-    device: str = "auto"  # auto: cuda when present, else cpu
-    compute_type: str | None = None  # None: float16 on cuda, int8 on cpu
     # Off by default: conditioning on earlier text is what lets one error loop for minutes.
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     word_timestamps: bool = True
-    # Remove repetition loops and text written over silence.
-    guard: bool = True
-    cpu_threads: int = 0  # 0: all cores
     # Seeds whatever samples at random (the temperature fallback): the same recording,
     # options and model give the same transcript on the same machine (faster_whisper.py).
     seed: int = 1234
@@ -63,6 +74,9 @@ class AsrResult:
 
 class Engine(Protocol):
     name: str
+    model_kind: str  # the models.py kind of weights it loads: ModelStore.models(model_kind)
+
+    def __init__(self, store: ModelStore, model: ModelSettings) -> None: ...
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult: ...

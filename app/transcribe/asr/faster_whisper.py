@@ -13,17 +13,17 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import SAMPLE_RATE
-from ..models import ModelStore
+from ..models import WHISPER, ModelStore
 from ..transcript import Segment, Word
 from ..vad import detect_speech
 from .base import (
     AsrOptions,
     AsrResult,
+    ModelSettings,
     Progress,
     SegmentStats,
     cpu_threads,
     resolve_compute_type,
-    resolve_device,
 )
 from .pieces import MIN_PIECE, plan_pieces
 
@@ -60,15 +60,15 @@ def seeded_model(model, seed: int):
                         cpu_threads=threads, num_workers=1, local_files_only=True)
 
 
-def model_for(store: ModelStore, options: AsrOptions, parallel: bool = False):
-    """The model for `options`; with `parallel` on a CPU, loaded for pieces decoded side
-    by side (cpu_layout). Its `model.num_workers` says how many."""
-    device = resolve_device(options.device)
-    workers, threads = 1, cpu_threads(options.cpu_threads)
-    if device == "cpu" and parallel:
+def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
+    """The model for `model` (its device resolved: cpu or cuda); with `parallel` on a CPU,
+    loaded for pieces decoded side by side (cpu_layout). Its `model.num_workers` says how
+    many."""
+    workers, threads = 1, cpu_threads(model.cpu_threads)
+    if model.device == "cpu" and parallel:
         workers, threads = cpu_layout(threads)
-    return load_whisper_model(store.whisper_path(options.model), device,
-                              resolve_compute_type(device, options.compute_type),
+    return load_whisper_model(store.whisper_path(model.name), model.device,
+                              resolve_compute_type(model.device, model.compute_type),
                               threads, workers)
 
 
@@ -161,15 +161,16 @@ def shift(segment: Segment, offset: float) -> None:
 
 class FasterWhisperEngine:
     name = "faster-whisper"
+    model_kind = WHISPER
 
-    def __init__(self, store: ModelStore):
-        self.store = store
+    def __init__(self, store: ModelStore, model: ModelSettings):
+        self.store, self.model = store, model
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult:
         # On a CPU, one model for every recording, loaded for pieces side by side (a
         # second one for short recordings would double the memory).
-        model = model_for(self.store, options, parallel=True)
+        model = model_for(self.store, self.model, parallel=True)
         workers = model.model.num_workers
         pieces = [(0.0, samples.size / SAMPLE_RATE)]
         speech = None

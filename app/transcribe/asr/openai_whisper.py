@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import ModelStore
+from ..models import OPENAI_WHISPER, ModelStore
 from ..transcript import Segment, Word
-from .base import AsrOptions, AsrResult, Progress, SegmentStats, cpu_threads, resolve_device
+from .base import AsrOptions, AsrResult, ModelSettings, Progress, SegmentStats, cpu_threads
 
 
 @lru_cache(maxsize=1)
@@ -35,19 +35,20 @@ def load_checkpoint(path: Path, device: str):
 
 class OpenAIWhisperEngine:
     name = "openai-whisper"
+    model_kind = OPENAI_WHISPER
 
-    def __init__(self, store: ModelStore):
-        self.store = store
+    def __init__(self, store: ModelStore, model: ModelSettings):
+        self.store, self.model = store, model
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult:
         import torch
         import whisper
 
-        device = resolve_device(options.device)
+        device = self.model.device
         if device == "cpu":
-            torch.set_num_threads(cpu_threads(options.cpu_threads))
-        model = load_checkpoint(self.store.openai_whisper_path(options.model), device)
+            torch.set_num_threads(cpu_threads(self.model.cpu_threads))
+        model = load_checkpoint(self.store.openai_whisper_path(self.model.name), device)
         # Temperature fallback samples at random: seeded per recording, the same recording
         # gives the same transcript.
         torch.manual_seed(options.seed)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio import SAMPLE_RATE
-from ..models import ModelStore
+from ..models import WHISPER, ModelStore
 from ..transcript import Segment
 from ..vad import Chunk, detect_chunks, speech_regions
-from .base import AsrOptions, AsrResult, Progress, SegmentStats, resolve_device
+from .base import AsrOptions, AsrResult, ModelSettings, Progress, SegmentStats
 from .faster_whisper import convert_segment, decode_sequential, model_for
 
 CHUNK_SIZE = 30.0
@@ -35,16 +35,17 @@ WORD_PADDING = 0.4  # words' edges are imprecise by a few hundred ms
 
 class WhisperXEngine:
     name = "whisperx"
+    model_kind = WHISPER
 
-    def __init__(self, store: ModelStore):
-        self.store = store
+    def __init__(self, store: ModelStore, model: ModelSettings):
+        self.store, self.model = store, model
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult:
         from faster_whisper import BatchedInferencePipeline
 
-        model = model_for(self.store, options)
-        chunks = detect_chunks(samples, CHUNK_SIZE, resolve_device(options.device))
+        model = model_for(self.store, self.model)
+        chunks = detect_chunks(samples, CHUNK_SIZE, self.model.device)
         speech = speech_regions(chunks)
         if not chunks:
             return AsrResult(segments=[], language=options.language or "", speech=speech)

@@ -3,17 +3,15 @@ login gate, the deletion countdown, then the page the visitor chose."""
 
 from __future__ import annotations
 
-from datetime import timezone
 from pathlib import Path
 
 import streamlit as st
 
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
+from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, state
-from transcribe.web.reviewing import hours_minutes, time_left
+from transcribe.web import auth, display, state
 from transcribe.web.state import t
-from transcribe.web.strings import LANGUAGE_NAMES, LANGUAGES
 
 VIEWS = Path(__file__).with_name("views")
 
@@ -30,22 +28,18 @@ def deadline_notice() -> None:
     """How long before the service, and every file in it, is deleted."""
     if settings.delete_at is None:
         return
-    left = time_left(settings.delete_at)
-    when = settings.delete_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    left, message = display.deadline_text(settings.delete_at, state.language())
     if left <= 0:
-        st.error(t("deadline.passed"), icon=":material/timer_off:")
-        return
-    hours, minutes = hours_minutes(left)
-    message = t("deadline.left", hours=hours, minutes=minutes, when=when)
-    if left < 3600:
+        st.error(message, icon=":material/timer_off:")
+    elif left < 3600:
         st.warning(message, icon=":material/timer:")
     else:
         st.info(message, icon=":material/timer:")
 
 
 with st.sidebar:
-    st.segmented_control(t("app.language"), LANGUAGES, key=state.LANGUAGE_KEY,
-                         format_func=LANGUAGE_NAMES.get, selection_mode="single",
+    st.segmented_control(t("app.language"), UI_LANGUAGES, key=state.LANGUAGE_KEY,
+                         format_func=UI_LANGUAGE_NAMES.get, selection_mode="single",
                          required=True)
 
 # The worker starts with the first visit, login page included: after a restart, queued

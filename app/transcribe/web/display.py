@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
 from ..i18n import MESSAGES, format_duration, message
-from ..jobs import ACTIVE, Job, estimate_remaining, pipeline_options_from_dict
+from ..jobs import ACTIVE, Job, estimate_remaining
+from ..languages import SPOKEN_LANGUAGES
 from ..models import WHISPER_HINTS
 from ..pipeline import stages_for
 from .settings import LOCAL_ADDRESS, Settings
-from .strings import SPOKEN_LANGUAGES, STRINGS, text
+from .strings import STRINGS, text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
@@ -73,7 +74,7 @@ def stage_states(job: Job) -> list[tuple[str, str, int]]:
     """A running job's stages in order, each (stage, "done" | "current" | "todo", percent
     of that stage). A stage the pipeline skipped (no alignment model for the language)
     counts as done once a later one has started."""
-    stages = stages_for(pipeline_options_from_dict(job.options))
+    stages = stages_for(job.pipeline_options)
     current = stages.index(job.stage) if job.stage in stages else -1
     percent = int(min(max(job.stage_fraction, 0.0), 1.0) * 100)
     return [(stage, "done" if index < current else "current" if index == current else "todo",
@@ -97,9 +98,9 @@ def elapsed_label(job: Job) -> str:
 
 def local_time(timestamp: float, zone: str | None) -> str:
     try:
-        tz = ZoneInfo(zone) if zone else timezone.utc
+        tz = ZoneInfo(zone) if zone else UTC
     except (KeyError, ValueError):
-        tz = timezone.utc
+        tz = UTC
     return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M")
 
 
@@ -110,59 +111,16 @@ def size_label(size: int, language: str) -> str:
     return text("unit.mb", language, value=value.replace(".", ",") if language == "fr" else value)
 
 
-def css_string(value: str) -> str:
-    """A CSS string literal (for `content:`), whatever the text holds."""
-    return '"' + "".join(c if c.isalnum() or c in " .,·:;()-'" else f"\\{ord(c):x} "
-                         for c in value) + '"'
-
-
-def uploader_style(browse: str, dropzone: str, too_large: str, failed: str) -> str:
-    """CSS that puts the page's language into Streamlit's file uploader, whose own words
-    are English whatever the language: its button, its drop zone, and the chip of a file
-    it refuses before sending (beyond server.maxUploadSize, which is our limit). That
-    chip's reason is normally only in a hover tooltip, in English: it is written out in the
-    chip instead, and the tooltip hidden. `too_large` is the default reason (the only one
-    the browser itself can give here); UPLOAD_CHIP_SCRIPT marks chips that failed
-    otherwise (the network) so that they get `failed`."""
-    chip = '[data-testid="stFileChip"][aria-invalid="true"]'
-    return f"""<style>
-[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzone"] button p::after {{
-  content: {css_string(browse)}; font-size: 0.875rem; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
-  content: {css_string(dropzone)}; font-size: 0.875rem; }}
-{chip} {{ flex-wrap: wrap; }}
-{chip} [role="alert"] {{
-  position: static; width: 100%; height: auto; margin: 0; padding: 0 0.25rem 0.2rem;
-  clip: auto; overflow: visible; white-space: normal; font-size: 0; }}
-{chip} [role="alert"]::after {{
-  content: {css_string(too_large)}; font-size: 0.8rem; line-height: 1.3; }}
-{chip}[data-reason="failed"] [role="alert"]::after {{ content: {css_string(failed)}; }}
-[data-testid="stTooltipErrorContent"] {{ display: none; }}
-</style>"""
-
-
-# Streamlit words the reason of a refused file in English only; this tells the "too large"
-# chips (the usual case) from uploads that failed on the way, for uploader_style.
-UPLOAD_CHIP_SCRIPT = """<script>
-(() => {
-  if (window.transcribeChipWatch) return;
-  const tooLarge = /File must be .* or smaller/;
-  const mark = () => {
-    for (const chip of document.querySelectorAll(
-        '[data-testid="stFileChip"][aria-invalid="true"]')) {
-      const alert = chip.querySelector('[role="alert"]');
-      const reason = tooLarge.test(alert ? alert.textContent : '') ? 'too-large' : 'failed';
-      if (chip.dataset.reason !== reason) chip.dataset.reason = reason;
-    }
-  };
-  window.transcribeChipWatch = new MutationObserver(mark);
-  window.transcribeChipWatch.observe(document.body, {childList: true, subtree: true,
-                                                     characterData: true});
-  mark();
-})();
-</script>"""
+def deadline_text(delete_at: datetime, language: str,
+                  now: datetime | None = None) -> tuple[float, str]:
+    """Seconds left before the service deletes itself (negative once past) and the one
+    message that says so, in the sidebar and on the privacy page alike."""
+    left = (delete_at - (now or datetime.now(UTC))).total_seconds()
+    if left <= 0:
+        return left, text("deadline.passed", language)
+    hours, minutes = divmod(int(left // 60), 60)
+    when = delete_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return left, text("deadline.left", language, hours=hours, minutes=minutes, when=when)
 
 
 def access_text(settings: Settings, language: str) -> str:
@@ -181,13 +139,13 @@ def lifetime_text(settings: Settings, language: str) -> str:
 
 def job_summary(job: Job, language: str, zone: str | None = None) -> str:
     """One line under the file name: when, how big, how long, and the main options."""
-    options = pipeline_options_from_dict(job.options)
+    options = job.pipeline_options
     parts = [local_time(job.created, zone), size_label(job.size, language)]
     if job.duration:
         parts.append(format_duration(job.duration))
     parts.append(text(f"preset.{options.speakers.preset}", language))
     parts.append(language_label(options.asr.language or "auto", language))
-    parts.append(options.asr.model)
+    parts.append(options.model.name)
     return " · ".join(parts)
 
 
@@ -204,5 +162,3 @@ def export_labels(language: str) -> dict[str, str]:
     return {name: f"{text(f'export.format.{name}', language)} ({fmt.extension})"
             for name, fmt in FORMATS.items()}
 
-
-__all__ = ["format_duration"]

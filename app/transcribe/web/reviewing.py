@@ -14,7 +14,6 @@ import mimetypes
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..conventions import Conventions
@@ -31,9 +30,6 @@ class TurnView:
 
     speaker: str | None
     indices: list[int] = field(default_factory=list)  # indices into transcript.segments
-
-    def start(self, transcript: Transcript) -> float:
-        return transcript.segments[self.indices[0]].start
 
 
 def matching_indices(transcript: Transcript, query: str) -> list[int]:
@@ -62,11 +58,6 @@ def page_turns(transcript: Transcript, indices: list[int], page: int,
         else:
             turns.append(TurnView(speaker, [index]))
     return turns
-
-
-def page_of_segment(indices: list[int], index: int, page_size: int) -> int:
-    position = indices.index(index) if index in indices else 0
-    return position // page_size + 1
 
 
 def timeline_rows(transcript: Transcript, unknown: str, unit: float = 1.0) -> list[dict]:
@@ -200,10 +191,6 @@ def export_name(stem: str, format_name: str) -> str:
     return f"{stem}{FORMATS[format_name].extension}"
 
 
-def render_export(transcript: Transcript, format_name: str, conventions: Conventions) -> bytes:
-    return render(transcript, format_name, conventions)
-
-
 def export_zip(transcript: Transcript, stem: str, conventions: Conventions) -> bytes:
     """Every format in one zip, named like the recording."""
     buffer = io.BytesIO()
@@ -211,23 +198,3 @@ def export_zip(transcript: Transcript, stem: str, conventions: Conventions) -> b
         for name in FORMATS:
             archive.writestr(export_name(stem, name), render(transcript, name, conventions))
     return buffer.getvalue()
-
-
-# -- time ------------------------------------------------------------------------------------
-
-def clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-
-
-def time_left(deadline: datetime, now: datetime | None = None) -> float:
-    """Seconds until the deadline (negative once past)."""
-    now = now or datetime.now(timezone.utc)
-    return (deadline - now).total_seconds()
-
-
-def hours_minutes(seconds: float) -> tuple[int, int]:
-    minutes = max(0, int(seconds // 60))
-    return divmod(minutes, 60)

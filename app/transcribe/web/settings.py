@@ -6,10 +6,10 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ..i18n import LANGUAGES
+from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
 
 log = logging.getLogger("transcribe.web")
 
@@ -36,13 +36,13 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     password = env.get("TRANSCRIBE_PASSWORD") or None
-    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or "fr").strip().lower()[:2]
+    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or DEFAULT_LANGUAGE).strip().lower()[:2]
     device = (env.get("TRANSCRIBE_DEVICE") or "auto").strip().lower()
     return Settings(
         data_dir=Path(env.get("TRANSCRIBE_DATA_DIR") or "data").resolve(),
         password=password,
         delete_at=parse_deadline(env.get("TRANSCRIBE_DELETE_AT")),
-        ui_language=language if language in LANGUAGES else "fr",
+        ui_language=language if language in UI_LANGUAGES else DEFAULT_LANGUAGE,
         default_model=(env.get("TRANSCRIBE_DEFAULT_MODEL") or "").strip() or None,
         device=device if device in DEVICES else "auto",
         max_upload_mb=_positive_int(env.get("TRANSCRIBE_MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
@@ -74,8 +74,8 @@ def parse_deadline(value: str | None) -> datetime | None:
         log.warning("TRANSCRIBE_DELETE_AT is not an ISO-8601 date; the deadline is not shown")
         return None
     if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=timezone.utc)
-    return deadline.astimezone(timezone.utc)
+        deadline = deadline.replace(tzinfo=UTC)
+    return deadline.astimezone(UTC)
 
 
 def _positive_int(value: str | None, default: int) -> int:

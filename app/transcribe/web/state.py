@@ -9,11 +9,20 @@ import threading
 import streamlit as st
 
 from ..jobs import JobQueue, JobStore, Runner, default_runner
+from ..languages import UI_LANGUAGES
 from ..models import ModelStore
 from . import strings
 from .settings import Settings, load_settings
 
-LANGUAGE_KEY = "ui_language"
+# Session keys (one browser tab's state) that pages read or set outside their own widgets,
+# named once so that a page clearing another's state names the same key.
+LANGUAGE_KEY = "ui_language"  # the interface language chosen in the sidebar
+REVIEW_JOB = "review_job"  # the job the review page shows (also its selectbox)
+REVIEW_FLASH = "review_flash"  # (level, text) shown once on the review page
+TRANSCRIPT_CACHE = "transcript_cache"  # (file stamp, Transcript) of the reviewed job
+PLAY = "play"  # {"job", "at", "nonce"}: the last "play from here" request
+PRIVACY_FLASH = "privacy_flash"  # shown once on the privacy page
+CONFIRM_DELETE_ALL = "confirm-delete-all"  # the privacy page's confirmation box
 
 
 def settings() -> Settings:
@@ -67,7 +76,13 @@ def store() -> JobStore:
 
 def language() -> str:
     chosen = st.session_state.get(LANGUAGE_KEY)
-    return chosen if chosen in strings.LANGUAGES else settings().ui_language
+    return chosen if chosen in UI_LANGUAGES else settings().ui_language
+
+
+def forget_transcripts() -> None:
+    """After everything is deleted: no page may still show a transcript or play audio."""
+    for key in (TRANSCRIPT_CACHE, PLAY):
+        st.session_state.pop(key, None)
 
 
 def t(key: str, **params: object) -> str:

@@ -7,8 +7,7 @@ from here with `text` (through `state.t`, which knows the visitor's language).
 
 from __future__ import annotations
 
-LANGUAGES = ("fr", "en")
-LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+from ..languages import DEFAULT_LANGUAGE
 
 STRINGS: dict[str, dict[str, str]] = {
     # -- app and navigation ---------------------------------------------------------------
@@ -356,12 +355,6 @@ STRINGS: dict[str, dict[str, str]] = {
               "without an Internet connection, and nothing is sent anywhere.",
     },
     "privacy.deadline_title": {"fr": "Suppression automatique", "en": "Automatic deletion"},
-    "privacy.deadline": {
-        "fr": "Le service se supprimera lui-même, avec tous les fichiers ci-dessous, dans "
-              "{hours} h {minutes:02d} min ({when}).",
-        "en": "The service will delete itself, with every file below, in "
-              "{hours} h {minutes:02d} min ({when}).",
-    },
     "privacy.stored_title": {"fr": "Ce qui est conservé, et où", "en": "What is stored, and where"},
     "privacy.stored": {"fr": "Dossier de données : `{folder}`", "en": "Data folder: `{folder}`"},
     "privacy.files_explained": {
@@ -440,23 +433,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-# Spoken languages offered for transcription: (French name, English name).
-SPOKEN_LANGUAGES: dict[str, tuple[str, str]] = {
-    "fr": ("Français", "French"), "en": ("Anglais", "English"), "de": ("Allemand", "German"),
-    "es": ("Espagnol", "Spanish"), "it": ("Italien", "Italian"),
-    "pt": ("Portugais", "Portuguese"), "nl": ("Néerlandais", "Dutch"),
-    "pl": ("Polonais", "Polish"), "ro": ("Roumain", "Romanian"), "ru": ("Russe", "Russian"),
-    "uk": ("Ukrainien", "Ukrainian"), "ar": ("Arabe", "Arabic"), "tr": ("Turc", "Turkish"),
-    "fa": ("Persan", "Persian"), "zh": ("Chinois", "Chinese"), "ja": ("Japonais", "Japanese"),
-    "ko": ("Coréen", "Korean"), "vi": ("Vietnamien", "Vietnamese"), "hi": ("Hindi", "Hindi"),
-    "sv": ("Suédois", "Swedish"), "da": ("Danois", "Danish"), "no": ("Norvégien", "Norwegian"),
-    "fi": ("Finnois", "Finnish"), "el": ("Grec", "Greek"), "cs": ("Tchèque", "Czech"),
-    "hu": ("Hongrois", "Hungarian"), "he": ("Hébreu", "Hebrew"), "ca": ("Catalan", "Catalan"),
-    "eu": ("Basque", "Basque"), "br": ("Breton", "Breton"), "oc": ("Occitan", "Occitan"),
-}
-
-
 def text(key: str, language: str, **params: object) -> str:
-    """The text for `key` in `language` (French when unknown), with its parameters."""
+    """The text for `key` in `language` (the default language when unknown), with its
+    parameters."""
     texts = STRINGS[key]
-    return (texts.get(language) or texts["fr"]).format(**params)
+    return (texts.get(language) or texts[DEFAULT_LANGUAGE]).format(**params)

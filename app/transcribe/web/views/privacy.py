@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, reviewing, state
+from transcribe.web import display, state
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -15,35 +15,27 @@ st.title(t("privacy.title"))
 st.markdown(t("privacy.intro"))
 
 if settings.delete_at is not None:
-    left = reviewing.time_left(settings.delete_at)
-    hours, minutes = reviewing.hours_minutes(left)
-    when = settings.delete_at.strftime("%Y-%m-%d %H:%M UTC")
     st.subheader(t("privacy.deadline_title"))
-    if left > 0:
-        st.write(t("privacy.deadline", hours=hours, minutes=minutes, when=when))
-    else:
-        st.write(t("deadline.passed"))
+    st.write(display.deadline_text(settings.delete_at, language)[1])
 
 st.subheader(t("privacy.stored_title"))
 st.write(t("privacy.stored", folder=str(settings.data_dir)))
 st.markdown(t("privacy.files_explained"))
 
-flash = st.session_state.pop("privacy_flash", None)
+flash = st.session_state.pop(state.PRIVACY_FLASH, None)
 if flash:
     st.success(flash)
 
 files = queue.store.stored_files()
 jobs = {job.id: job for job in queue.store.list()}
 if files:
-    rows = []
-    for path, size in files:
-        relative = path.relative_to(settings.data_dir)
-        job = jobs.get(relative.parts[1]) if len(relative.parts) > 2 else None
-        rows.append({t("privacy.column_recording"): job.name if job else "",
-                     t("privacy.column_file"): str(relative),
-                     t("privacy.column_size"): display.size_label(size, language)})
+    rows = [{t("privacy.column_recording"): jobs[stored.job_id].name
+             if stored.job_id in jobs else "",
+             t("privacy.column_file"): str(stored.relative),
+             t("privacy.column_size"): display.size_label(stored.size, language)}
+            for stored in files]
     st.dataframe(rows, hide_index=True, width="stretch")
-    total = sum(size for _, size in files)
+    total = sum(stored.size for stored in files)
     st.caption(t("privacy.total", count=len(files), size=display.size_label(total, language)))
 else:
     st.success(t("privacy.empty"), icon=":material/check_circle:")
@@ -51,15 +43,14 @@ else:
 
 def delete_everything() -> None:
     queue.delete_all()
-    for key in [k for k in st.session_state if str(k).startswith(("transcript_cache", "play"))]:
-        del st.session_state[key]
-    st.session_state["privacy_flash"] = t("privacy.deleted")
-    st.session_state["confirm-delete-all"] = False
+    state.forget_transcripts()
+    st.session_state[state.PRIVACY_FLASH] = t("privacy.deleted")
+    st.session_state[state.CONFIRM_DELETE_ALL] = False
 
 
 st.subheader(t("privacy.delete_title"))
 st.write(t("privacy.delete_help"))
-confirmed = st.checkbox(t("privacy.delete_confirm"), key="confirm-delete-all")
+confirmed = st.checkbox(t("privacy.delete_confirm"), key=state.CONFIRM_DELETE_ALL)
 st.button(t("privacy.delete_button"), type="primary", icon=":material/delete_forever:",
           disabled=not confirmed or not files, on_click=delete_everything, key="delete-all")
 

@@ -9,10 +9,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from transcribe.export import render
+from transcribe.export.common import clock
+from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
 from transcribe.web import display, reviewing, state
-from transcribe.web.editor import StaleEdit, TranscriptEditor
+from transcribe.web.corrections import StaleEdit, TranscriptEditor
 from transcribe.web.state import t
 
 store = state.store()
@@ -31,16 +34,16 @@ names = {job.id: f"{job.name} — {display.local_time(job.created, zone)}" for j
 
 
 def choose_job() -> None:
-    st.query_params["job"] = st.session_state["review_job"]
+    st.query_params["job"] = st.session_state[state.REVIEW_JOB]
 
 
 # The URL names the job (links from the queue, a refresh): it wins over the last choice.
 wanted = st.query_params.get("job")
 if wanted in ids:
-    st.session_state["review_job"] = wanted
-elif st.session_state.get("review_job") not in ids:
-    st.session_state["review_job"] = ids[0]
-job_id = st.selectbox(t("review.job"), ids, key="review_job", on_change=choose_job,
+    st.session_state[state.REVIEW_JOB] = wanted
+elif st.session_state.get(state.REVIEW_JOB) not in ids:
+    st.session_state[state.REVIEW_JOB] = ids[0]
+job_id = st.selectbox(t("review.job"), ids, key=state.REVIEW_JOB, on_change=choose_job,
                       format_func=lambda i: names.get(i, i))
 st.query_params["job"] = job_id
 job = store.get(job_id)
@@ -56,7 +59,7 @@ def bump() -> None:
 
 
 def stale() -> None:
-    st.session_state["review_flash"] = ("warning", t("review.stale"))
+    st.session_state[state.REVIEW_FLASH] = ("warning", t("review.stale"))
     bump()
 
 
@@ -64,11 +67,11 @@ def load() -> Transcript:
     """The transcript, parsed again only when the file changed."""
     path = store.transcript_path(job)
     stamp = (job.id, path.stat().st_mtime_ns)
-    cached = st.session_state.get("transcript_cache")
+    cached = st.session_state.get(state.TRANSCRIPT_CACHE)
     if cached and cached[0] == stamp:
         return cached[1]
     transcript = Transcript.load(path)
-    st.session_state["transcript_cache"] = (stamp, transcript)
+    st.session_state[state.TRANSCRIPT_CACHE] = (stamp, transcript)
     return transcript
 
 
@@ -78,13 +81,13 @@ threshold = conventions.uncertainty_threshold
 unknown = t("review.no_speaker")
 
 st.caption(" · ".join(x for x in (
-    display.format_duration(transcript.duration),
+    format_duration(transcript.duration),
     display.language_label(transcript.language or "auto", language),
     " / ".join(x for x in (transcript.engine, transcript.model) if x),
     t("review.segments", count=len(transcript.segments))) if x))
 for warning in display.warning_texts(job.warnings, language):
     st.warning(warning, icon=":material/warning:")
-flash = st.session_state.pop("review_flash", None)
+flash = st.session_state.pop(state.REVIEW_FLASH, None)
 if flash:
     getattr(st, flash[0])(flash[1])
 
@@ -92,8 +95,8 @@ if flash:
 # -- listening (sidebar, so that it stays in view while scrolling) -----------------------------
 
 def request_play(start: float) -> None:
-    st.session_state["play"] = {"job": job.id, "at": start,
-                                "nonce": st.session_state.get("play", {}).get("nonce", 0) + 1}
+    nonce = st.session_state.get(state.PLAY, {}).get("nonce", 0) + 1
+    st.session_state[state.PLAY] = {"job": job.id, "at": start, "nonce": nonce}
 
 
 with st.sidebar:
@@ -110,7 +113,7 @@ with st.sidebar:
         rate = st.select_slider(t("player.speed"), options=[0.75, 1.0, 1.25, 1.5, 1.75, 2.0],
                                 value=1.0, key="playback_rate",
                                 format_func=lambda r: f"{r:g}×")
-        play = st.session_state.get("play") or {}
+        play = st.session_state.get(state.PLAY) or {}
         at = float(play.get("at", 0.0)) if play.get("job") == job.id else 0.0
         nonce = int(play.get("nonce", 0)) if play.get("job") == job.id else 0
         st.html(reviewing.player_script(rate, at, f"{job.id}-{nonce}" if nonce else None),
@@ -184,7 +187,7 @@ with tab_text:
         first = transcript.segments[turn.indices[0]]
         with st.container(border=True, key=f"turn-{revision}-{turn.indices[0]}"):
             head, who = st.columns([3, 2], vertical_alignment="center")
-            head.markdown(f"**{reviewing.clock(first.start)}** · "
+            head.markdown(f"**{clock(first.start)}** · "
                           f"{display.escape_markdown(speaker_label(turn.speaker))}")
             turn_key = f"speaker-{revision}-{turn.indices[0]}"
             who.selectbox(t("review.turn_speaker"), speaker_choices,
@@ -197,11 +200,11 @@ with tab_text:
                 segment = transcript.segments[index]
                 key = f"text-{revision}-{index}"
                 play, body, more = st.columns([2, 13, 1], vertical_alignment="top")
-                play.button(reviewing.clock(segment.start), key=f"play-{revision}-{index}",
+                play.button(clock(segment.start), key=f"play-{revision}-{index}",
                             icon=":material/play_arrow:", type="tertiary",
-                            help=t("review.play", time=reviewing.clock(segment.start)),
+                            help=t("review.play", time=clock(segment.start)),
                             on_click=request_play, args=(segment.start,))
-                body.text_area(t("review.text", time=reviewing.clock(segment.start)),
+                body.text_area(t("review.text", time=clock(segment.start)),
                                value=segment.text, key=key,
                                height=reviewing.text_height(segment.text),
                                label_visibility="collapsed", on_change=save_text,
@@ -211,8 +214,8 @@ with tab_text:
                               f"{html.escape(t('review.uncertain'))} "
                               f"{reviewing.highlighted_html(segment, threshold)}</div>")
                 with more.popover("", icon=":material/more_vert:"):
-                    st.caption(reviewing.clock(segment.start) + " – "
-                               + reviewing.clock(segment.end))
+                    st.caption(clock(segment.start) + " – "
+                               + clock(segment.end))
                     own_key = f"own-speaker-{revision}-{index}"
                     st.selectbox(t("review.segment_speaker"), speaker_choices,
                                  index=speaker_choices.index(segment.speaker)
@@ -276,7 +279,7 @@ with tab_speakers:
         role = t(f"role.{speaker.role}") if speaker and speaker.role in ("interviewer",
                                                                         "interviewee") else ""
         time_column.caption(" · ".join(x for x in (
-            role, t("speakers.talk_time", time=display.format_duration(row["seconds"]),
+            role, t("speakers.talk_time", time=format_duration(row["seconds"]),
                     share=round(100 * row["share"])) if row else "") if x))
     if len(known) >= 2:
         first, second, go = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -323,8 +326,8 @@ def replace_everywhere() -> None:
     find = st.session_state.get("replace-find", "")
     replacement = st.session_state.get("replace-with", "")
     count = editor.replace_all(find, replacement, st.session_state.get("replace-case", False))
-    st.session_state["review_flash"] = ("success" if count else "info",
-                                        t("replace.done", count=count))
+    st.session_state[state.REVIEW_FLASH] = ("success" if count else "info",
+                                            t("replace.done", count=count))
     bump()
 
 
@@ -403,7 +406,7 @@ with tab_export:
 
     def renderer(format_name: str):
         # Rendered when clicked, from the file on disk: the latest corrections, always.
-        return lambda: reviewing.render_export(editor.load(), format_name, editor.conventions())
+        return lambda: render(editor.load(), format_name, editor.conventions())
 
     buttons = st.columns(4)
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.asr import AUTO, ENGINE_CHOICES
+from transcribe.asr import AUTO, ENGINE_CHOICES, model_kind
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
-from transcribe.web import display, state, strings, uploading
+from transcribe.languages import LANGUAGE_CHOICES
+from transcribe.models import OPENAI_WHISPER
+from transcribe.speakers import PRESETS
+from transcribe.web import display, state, strings, submission, uploader_locale
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -24,11 +27,11 @@ for kind, text in st.session_state.pop("upload_flash", []):
 # -- the form --------------------------------------------------------------------------------
 
 # The uploader's own words are English whatever the language: replace them in place.
-st.html(display.uploader_style(
+st.html(uploader_locale.uploader_style(
     browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
     too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
     failed=t("upload.chip_failed")))
-st.html(display.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
+st.html(uploader_locale.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
 
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
@@ -37,9 +40,9 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
 
 left, right = st.columns(2, gap="large")
 with left:
-    preset = st.radio(t("opt.preset"), uploading.PRESETS, key="opt_preset",
+    preset = st.radio(t("opt.preset"), tuple(PRESETS), key="opt_preset",
                       format_func=lambda p: strings.text(f"preset.{p}", language),
-                      captions=[t(f"preset.{p}.help") for p in uploading.PRESETS])
+                      captions=[t(f"preset.{p}.help") for p in PRESETS])
     if preset == "interview":
         with st.expander(t("opt.names")):
             st.caption(t("opt.names_help"))
@@ -47,7 +50,7 @@ with left:
             interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
     else:
         interviewer = interviewee = ""
-    spoken = st.selectbox(t("opt.language"), uploading.LANGUAGE_CHOICES, key="opt_language",
+    spoken = st.selectbox(t("opt.language"), LANGUAGE_CHOICES, key="opt_language",
                           format_func=lambda code: display.language_label(code, language),
                           help=t("opt.language_help"))
     prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
@@ -55,17 +58,18 @@ with left:
 
 with right:
     engine = st.session_state.get("opt_engine", AUTO)
-    models = uploading.model_choices(models_on_disk, engine)
+    models = submission.model_choices(models_on_disk, engine)
     if models:
-        chosen = uploading.preselected_model(models, settings.default_model)
+        chosen = submission.preselected_model(models, settings.default_model)
         model = st.selectbox(t("opt.model"), models, index=models.index(chosen),
                              key=f"opt_model_{engine}",
                              format_func=lambda name: display.model_label(name, language),
                              help=t("opt.model_help"))
     else:
         model = None
-        st.error(t("upload.no_model_openai" if engine == "openai-whisper" else "upload.no_model",
-                   folder=str(models_on_disk.root)), icon=":material/error:")
+        missing = "upload.no_model_openai" if model_kind(engine) == OPENAI_WHISPER \
+            else "upload.no_model"
+        st.error(t(missing, folder=str(models_on_disk.root)), icon=":material/error:")
     with st.expander(t("opt.conventions")):
         st.caption(t("opt.conventions_help"))
         mark_pauses = st.checkbox(t("conv.pauses"), key="opt_pauses", help=t("conv.pauses_help"))
@@ -92,17 +96,17 @@ start = st.button(t("upload.start", count=count), type="primary", disabled=not c
                   icon=":material/play_arrow:", key="start")
 
 if start and files and model:
-    choices = uploading.FormChoices(
+    choices = submission.FormChoices(
         preset=preset, language=spoken, model=model, engine=engine, align=align, prompt=prompt,
         device=settings.device, ui_language=language, interviewer_name=interviewer,
         interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
         flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
         remove_fillers=remove_fillers, timestamps=timestamps, speaker_names=speaker_names)
-    outcomes: list[uploading.UploadOutcome] = []
+    outcomes: list[submission.UploadOutcome] = []
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        outcomes.append(uploading.save_upload(queue, upload.name, upload, upload.size, choices,
+        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, choices,
                                               settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..asr import AsrOptions
+from ..asr import AsrOptions, ModelSettings, model_kind
 from ..audio import probe
 from ..conventions import Conventions
 from ..i18n import UserFacingError
 from ..jobs import Job, JobDeleted, JobQueue, JobStore, describe_error
+from ..languages import DEFAULT_LANGUAGE
 from ..models import WHISPER_PREFERENCE, ModelStore
 from ..pipeline import PipelineOptions
 from ..speakers import SpeakerOptions
@@ -25,10 +26,6 @@ AUDIO_EXTENSIONS = ("mp3", "m4a", "wav", "ogg", "oga", "opus", "flac", "wma", "a
 VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "wmv", "mpeg", "mpg", "3gp",
                     "ts", "mts", "m2ts", "flv")
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
-PRESETS = ("interview", "group", "single")
-LANGUAGE_CHOICES = ("auto", "fr", "en", "de", "es", "it", "pt", "nl", "pl", "ro", "ru", "uk",
-                    "ar", "tr", "fa", "zh", "ja", "ko", "vi", "hi", "sv", "da", "no", "fi",
-                    "el", "cs", "hu", "he", "ca", "eu", "br", "oc")
 DISK_MARGIN = 64 << 20  # bytes kept free beyond the upload itself
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -50,7 +47,7 @@ class FormChoices:
     align: bool = True
     prompt: str = ""
     device: str = "auto"
-    ui_language: str = "fr"
+    ui_language: str = DEFAULT_LANGUAGE
     interviewer_name: str = ""
     interviewee_name: str = ""
     mark_pauses: bool = False
@@ -82,10 +79,9 @@ def pipeline_options(choices: FormChoices) -> PipelineOptions:
              if name.strip() and choices.preset == "interview"}
     return PipelineOptions(
         engine=choices.engine,
-        asr=AsrOptions(model=choices.model,
-                       language=None if choices.language == "auto" else choices.language,
-                       initial_prompt=" ".join(choices.prompt.split()) or None,
-                       device=choices.device),
+        model=ModelSettings(name=choices.model, device=choices.device),
+        asr=AsrOptions(language=None if choices.language == "auto" else choices.language,
+                       initial_prompt=" ".join(choices.prompt.split()) or None),
         align=choices.align,
         diarize=choices.preset != "single",
         speakers=SpeakerOptions(preset=choices.preset, names=names),
@@ -102,7 +98,7 @@ def conventions(choices: FormChoices) -> Conventions:
 
 
 def model_choices(store: ModelStore, engine: str) -> list[str]:
-    return store.openai_whisper_models() if engine == "openai-whisper" else store.whisper_models()
+    return store.models(model_kind(engine))
 
 
 def preselected_model(models: list[str], configured: str | None) -> str | None:

@@ -1,5 +1,6 @@
-"""Test audio: the dev clips in ../shared/eval-audio/dev (skipped when absent) and speech
-synthesised with espeak-ng, whose references are exact."""
+"""Evaluation audio, for tests and `make bench` alike: the dev clips in
+../shared/eval-audio/dev (skipped when absent) and speech synthesised with espeak-ng, whose
+references are exact."""
 
 from __future__ import annotations
 
