@@ -163,3 +163,28 @@ def test_engines_name_the_models_they_load(store):
     assert store.models(model_kind("auto")) == store.whisper_models()
     with pytest.raises(UserFacingError):
         model_kind("no-such-engine")
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_sampling_is_seeded(store, engine, monkeypatch):
+    """Decoding hot (temperature 1.0 only: every window samples) gives the same words and
+    times twice with the same seed, and others with another seed (so it did sample)."""
+    from transcribe.asr import faster_whisper
+
+    seeded: list[int] = []
+    original = faster_whisper.seeded_model
+    monkeypatch.setattr(faster_whisper, "seeded_model",
+                        lambda model, seed: seeded.append(seed) or original(model, seed))
+    audio = load_audio(dev_clip("jfk/jfk.flac"))
+    asr = get_engine(engine, store, ModelSettings())
+
+    def decode(seed: int):
+        result = asr.transcribe(audio.mono, AsrOptions(language="en", temperatures=(1.0,),
+                                                       seed=seed))
+        return [(s.text, [(w.word, w.start, w.end) for w in s.words]) for s in result.segments]
+
+    first = decode(1234)
+    assert decode(1234) == first
+    assert decode(7) != first
+    if engine == "faster-whisper":
+        assert seeded == [1234, 1234, 7]
