@@ -13,9 +13,13 @@ is lost, the clip WER as the accuracy.
 Table 2, speakers: DER (pyannote.metrics) of the diarization on the dev AMI clips and of
 the final transcript on synthetic two-voice interviews, speaker-attributed WER where
 references exist (the interviews, the stereo dev clip), seconds per stage.
-`bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
 
-Table 3, word timing before and after the bound (bench/timing.py): word time errors on
+Then the web server's peak memory for a 2 GB upload and its transcription
+(bench/memory.py).
+`bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
+Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench/editor.py`).
+
+Table 4, word timing before and after the bound (bench/timing.py): word time errors on
 the synthetic interviews, words outside speech, DER of the final transcript.
 
 Results are printed and written to bench/results/ (markdown and JSON).
@@ -284,8 +288,12 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--skip-speakers", action="store_true")
+    parser.add_argument("--skip-editor", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-gb", type=float, default=2.0,
+                        help="size of the upload whose server memory is measured")
     parser.add_argument("--one-engine", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
 
@@ -323,11 +331,30 @@ def main() -> int:
         print("measuring word timing...", file=sys.stderr, flush=True)
         timing = measure_timing(args.device, RESULTS)
         report += ["", timing_table(timing)]
+    editing: dict = {}
+    if not args.skip_editor:  # the correction editor on a 3-hour transcript, in Chromium
+        print("measuring the editor...", file=sys.stderr, flush=True)
+        import editor
+
+        editing = editor.measure()
+        report += ["", editor.table(editing)]
+    if not args.skip_memory:
+        # Server memory for a large upload and its transcription (bench/memory.py), in
+        # its own process: it runs transcribe-web and Chromium.
+        print("measuring server memory for a large upload...", file=sys.stderr, flush=True)
+        child = subprocess.run([sys.executable, str(ROOT / "bench" / "memory.py"),
+                                "--size-gb", str(args.memory_gb)],
+                               capture_output=True, text=True, check=False)
+        report += ["", *child.stdout.strip().splitlines()[:-1]]
+        if child.returncode != 0:
+            print(f"memory: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
+            failed.append("memory")
     text = "\n".join(report)
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
-        {"machine": machine(), "engines": results, "speakers": speakers, "timing": timing},
+        {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing,
+         "timing": timing},
         indent=2),
         encoding="utf-8")
     if failed:

@@ -151,3 +151,55 @@ def test_zero_length_audio(tmp_path):
     with pytest.raises(AudioError) as error:
         load_audio(zero)
     assert error.value.key == "audio.zero_length"
+
+
+# -- memory: one decoded copy ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def field_wav(tmp_path_factory):
+    from field_recording import field_recording
+
+    return field_recording(tmp_path_factory.mktemp("field") / "field.wav", 300)
+
+
+def ffmpeg_reference(path, channels: int = 2) -> np.ndarray:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ac", str(channels),
+                          "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, np.float32).reshape(-1, channels).T
+
+
+def test_decoding_holds_one_copy_and_mixing_down_frees_the_second_channel(field_wav):
+    """A 5 min stereo recording: numpy's allocations (tracemalloc sees them) peak at the
+    decoded array plus the read piece, not at the bytes plus a copy (three times it);
+    the mono mix is made in place and the second channel's memory handed back."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        audio = load_audio(field_wav, normalize=False)
+        _, peak = tracemalloc.get_traced_memory()
+        decoded = audio.channels.nbytes
+        assert audio.channels.shape[0] == 2
+        assert peak < decoded + (4 << 20), f"{peak >> 20} MB for {decoded >> 20} MB decoded"
+        tracemalloc.reset_peak()
+        audio.mix_to_mono()
+        current, peak = tracemalloc.get_traced_memory()
+        assert peak < decoded + (1 << 20)  # no temporary mix of the whole recording
+        assert current < decoded / 2 + (1 << 20)  # the second channel is gone
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(audio.channels[0], ffmpeg_reference(field_wav).mean(axis=0))
+
+
+@pytest.mark.parametrize("declared", [None, 60.0])
+def test_a_stream_longer_than_announced_is_read_whole(field_wav, monkeypatch, declared):
+    """The array is sized from ffprobe's duration; when that is missing or short, it
+    grows and nothing is lost or reordered."""
+    from transcribe import audio as audio_module
+
+    real_probe = audio_module.probe
+    monkeypatch.setattr(audio_module, "probe", lambda path: audio_module.AudioInfo(
+        declared, 2, 44100, "pcm_s16le", False) if real_probe(path) else None)
+    decoded = load_audio(field_wav, normalize=False)
+    assert np.array_equal(decoded.channels, ffmpeg_reference(field_wav))

@@ -6,9 +6,11 @@ real pipeline through the queue.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -449,3 +451,210 @@ def test_the_real_pipeline_through_the_queue(tmp_path, store):
     assert done.status == DONE, done.error
     assert "recording" in store.load_transcript(done).text.lower()
     assert store.listening_path(done).is_file()
+
+
+# -- a full disk -----------------------------------------------------------------------------
+
+class FullDisk:
+    """While `full` is set, files opened for writing under `folder` whose name contains
+    one of `names` take a few bytes, then fail with ENOSPC, as on a full disk. Patched at
+    Path.open, which every record and transcript write goes through."""
+
+    def __init__(self, monkeypatch, folder: Path, names: tuple[str, ...]):
+        self.full = False
+        real_open = Path.open
+        disk = self
+
+        class Failing:
+            def __init__(self, handle):
+                self.handle = handle
+
+            def write(self, data):
+                self.handle.write(data[:16])
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.handle.close()
+
+        def open_(path, mode="r", *args, **kwargs):
+            handle = real_open(path, mode, *args, **kwargs)
+            if (disk.full and set(mode) & set("wax") and path.is_relative_to(folder)
+                    and any(name in path.name for name in names)):
+                return Failing(handle)
+            return handle
+
+        monkeypatch.setattr(Path, "open", open_)
+
+
+class GatedRunner:
+    """Finishes when let go, so that the disk can fill up meanwhile."""
+
+    def __init__(self):
+        self.go = threading.Event()
+        self.calls = 0
+
+    def __call__(self, path, options, progress, cancelled):
+        self.calls += 1
+        progress("asr", 0.5)
+        assert self.go.wait(10)
+        progress("asr", 0.9)  # fails to be written: the work goes on
+        return fake_transcript(path)
+
+
+def leftovers(store: JobStore) -> list[str]:
+    return [p.name for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhile(
+        store, monkeypatch):
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json", "transcript.json"))
+    runner = GatedRunner()
+    queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+    job = queue.submit("a.wav", b"a", options())
+    queue.start()
+    try:
+        wait_for(lambda: runner.calls == 1)
+        later = queue.submit("b.wav", b"b", options())
+        disk.full = True
+        runner.go.set()
+        time.sleep(0.5)
+        assert store.get(job.id).status == RUNNING  # nothing can be written yet
+        assert store.get(later.id).status == QUEUED and runner.calls == 1
+        assert queue.alive and not leftovers(store)
+        disk.full = False
+        wait_for(all_finished(store, 2))
+    finally:
+        queue.stop()
+    failed = store.get(job.id)
+    assert failed.status == FAILED and failed.error == {"key": "job.no_space", "params": {}}
+    assert not store.transcript_path(failed).exists() and not leftovers(store)
+    assert store.get(later.id).status == DONE  # started once there was room
+    assert store.has_media(failed)  # it can be run again
+
+
+def test_a_transcript_saved_before_the_disk_filled_makes_the_job_done(store, monkeypatch):
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json",))
+    runner = GatedRunner()
+    queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+    job = queue.submit("a.wav", b"a", options())
+    queue.start()
+    try:
+        wait_for(lambda: runner.calls == 1)
+        disk.full = True
+        runner.go.set()
+        wait_for(lambda: store.transcript_path(job).is_file())
+        time.sleep(0.3)
+        assert store.get(job.id).status == RUNNING
+        disk.full = False
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert store.get(job.id).status == DONE and runner.calls == 1
+
+
+def test_a_finished_transcript_is_never_transcribed_again_after_a_restart(store):
+    """The server stopped (or the disk filled) between saving the transcript and the
+    record: at the next start the job is done, with its transcript's warnings."""
+    job = store.create("a.wav", b"a", options())
+    store.update(job.id, status=RUNNING, started=time.time(), stage="assign", attempts=1)
+    transcript = fake_transcript(Path("a.wav"))
+    transcript.notices = [Notice("audio.damaged", {"name": "a.wav"})]
+    store.save_transcript(job, transcript)
+    runner = RecordingRunner(0)
+    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
+    try:
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert runner.order == []
+    done = store.get(job.id)
+    assert done.status == DONE and done.fraction == 1.0
+    assert done.warnings == [{"key": "audio.damaged", "params": {"name": "a.wav"}}]
+
+
+def test_a_restart_on_a_full_disk_writes_the_records_once_there_is_room(store, monkeypatch):
+    job = store.create("a.wav", b"a", options())
+    store.update(job.id, status=RUNNING, attempts=MAX_ATTEMPTS)
+    disk = FullDisk(monkeypatch, store.data_dir, ("job.json",))
+    disk.full = True
+    queue = JobQueue(JobStore(store.data_dir), RecordingRunner(0), listening_copies=False,
+                     poll_interval=0.05).start()  # does not fail
+    try:
+        time.sleep(0.3)
+        assert store.get(job.id).status == RUNNING
+        disk.full = False
+        wait_for(all_finished(store, 1))
+    finally:
+        queue.stop()
+    assert store.get(job.id).error["key"] == "job.interrupted"
+
+
+FULL_TMPFS_SCRIPT = '''
+import json, os, sys, threading, time
+from pathlib import Path
+from transcribe.jobs import JobQueue, JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.transcript import Segment, Transcript
+
+data = Path(sys.argv[1])
+filler = data / "filler"
+store = JobStore(data)
+
+def runner(path, options, progress, cancelled):
+    # Something else fills the volume while the job runs.
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"x" * 4096)
+                handle.flush()
+        except OSError:
+            pass
+    return Transcript(language="fr", duration=2.0, source=path.name,
+                      segments=[Segment(0.0, 2.0, "bonjour " * 20000)])
+
+queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
+job = queue.submit("a.wav", b"a" * 1000, PipelineOptions())
+queue.start()
+while not filler.exists():
+    time.sleep(0.05)
+time.sleep(1.0)
+during = store.get(job.id).status
+tmp = [p.name for p in data.rglob("*.tmp")]
+filler.unlink()
+deadline = time.monotonic() + 10
+while store.get(job.id).status == "running" and time.monotonic() < deadline:
+    time.sleep(0.05)
+after = store.get(job.id)
+queue.stop()
+print(json.dumps({"during": during, "tmp": tmp, "status": after.status, "error": after.error,
+                  "transcript": store.transcript_path(after).exists()}))
+'''
+
+
+def test_a_real_full_disk_on_a_small_tmpfs(tmp_path):
+    """The same on a real 1 MB tmpfs (a private mount namespace: unshare, no root
+    needed): the volume fills up while the job runs; the record stays as it was (not
+    "done", no half-written file), and once room is made the job is failed with its
+    reason."""
+    import shutil as shell
+
+    mount = tmp_path / "volume"
+    mount.mkdir()
+    script = tmp_path / "fill.py"
+    script.write_text(FULL_TMPFS_SCRIPT)
+    if not shell.which("unshare"):
+        pytest.skip("unshare not installed")
+    run = subprocess.run(["unshare", "-rm", "sh", "-c",
+                          f'mount -t tmpfs -o size=1m tmpfs "{mount}" && '
+                          f'exec "{sys.executable}" "{script}" "{mount}"'],
+                         capture_output=True, text=True, timeout=120)
+    if run.returncode != 0 and "mount" in run.stderr and "permission" in run.stderr.lower():
+        pytest.skip("no private mount namespace here")
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["during"] == RUNNING and result["tmp"] == []
+    assert result["status"] == FAILED and result["error"]["key"] == "job.no_space"
+    assert not result["transcript"]

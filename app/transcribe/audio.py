@@ -7,11 +7,14 @@ into errors a user understands, and raises the level of very quiet recordings.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -27,6 +30,9 @@ QUIET_PEAK = 0.1  # -20 dBFS: below this, a recording counts as quiet
 MAX_GAIN = 100.0  # +40 dB at most: beyond that it is noise, not speech
 # A decoded duration below this share of the declared one means the file is truncated.
 TRUNCATION_TOLERANCE = 0.9
+SLACK = SAMPLE_RATE  # room beyond the declared duration before the array must grow
+READ_FRAMES = 1 << 18  # frames read from ffmpeg at a time (2 MB for stereo)
+MIX_BLOCK = 1 << 20  # samples mixed down at a time
 
 
 class AudioError(UserFacingError):
@@ -65,6 +71,26 @@ class Audio:
     def n_channels(self) -> int:
         return int(self.channels.shape[0])
 
+    def mix_to_mono(self) -> None:
+        """Two channels become their mean, computed in the first channel's memory; the
+        second channel's memory is handed back when nothing else holds a view of it
+        (else it is kept until this Audio goes: correct, only larger)."""
+        if self.channels.shape[0] == 1:
+            return
+        samples, self.channels = self.channels, np.empty((0, 0), dtype=np.float32)
+        length = samples.shape[1]
+        for start in range(0, length, MIX_BLOCK):
+            first = samples[0, start:start + MIX_BLOCK]
+            np.add(first, samples[1, start:start + MIX_BLOCK], out=first)
+            first *= np.float32(0.5)
+        del first
+        owner = samples.base if samples.base is not None else samples
+        del samples
+        if owner.ndim == 2 and owner.flags.owndata and owner.flags.c_contiguous:
+            with contextlib.suppress(ValueError):  # still viewed elsewhere: keep it whole
+                owner.resize((1, owner.shape[1]))  # the first row is the first half
+        self.channels = owner[:1, :length]
+
 
 def probe(path: str | Path) -> AudioInfo:
     path = Path(path)
@@ -95,27 +121,39 @@ def probe(path: str | Path) -> AudioInfo:
 
 
 def load_audio(path: str | Path, normalize: bool = True) -> Audio:
-    """Decode the first audio stream at 16 kHz, keeping up to two channels."""
+    """Decode the first audio stream at 16 kHz, keeping up to two channels.
+
+    ffmpeg's output is read piece by piece straight into one array sized from the
+    declared duration: a 3 h recording is held once (16 kHz float), never also as bytes
+    or as a second copy."""
     path = Path(path)
     info = probe(path)
     channels = min(max(info.channels, 1), MAX_CHANNELS)
-    result = subprocess.run(
+    expected = int((info.duration or 0) * SAMPLE_RATE) + SLACK
+    process = subprocess.Popen(
         [_tool("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
          "-vn", "-ac", str(channels), "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"],
-        capture_output=True,
-    )
-    samples = np.frombuffer(result.stdout, dtype=np.float32)
-    if result.returncode != 0 and samples.size == 0:
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    errors = _Drain(process.stderr)  # read alongside: a full stderr pipe would stall ffmpeg
+    try:
+        samples, count = _read_planar(process.stdout, channels, expected)
+    finally:
+        process.stdout.close()
+        returncode = process.wait()
+        errors.join()
+    if returncode != 0 and count == 0:
         raise AudioError("audio.unreadable", name=path.name)
-    samples = samples[: samples.size - samples.size % channels]
-    if samples.size == 0:
+    if count == 0:
         raise AudioError("audio.zero_length", name=path.name)
-    audio = Audio(channels=samples.reshape(-1, channels).T.copy())
+    if count < samples.shape[1] * TRUNCATION_TOLERANCE:
+        samples = samples[:, :count].copy()  # far shorter than declared: free the rest
+    audio = Audio(channels=samples[:, :count])
+    del samples
     if info.duration and audio.duration < TRUNCATION_TOLERANCE * info.duration:
         audio.warnings.append(Notice("audio.truncated", {
             "name": path.name, "decoded": format_duration(audio.duration),
             "declared": format_duration(info.duration)}))
-    elif result.returncode != 0 or result.stderr.strip():
+    elif returncode != 0 or errors.text.strip():
         # ffmpeg skipped frames it could not decode (a damaged download, a bad sector):
         # what it read is kept, and the user is told where to look twice.
         audio.warnings.append(Notice("audio.damaged", {"name": path.name}))
@@ -124,16 +162,72 @@ def load_audio(path: str | Path, normalize: bool = True) -> Audio:
     return audio
 
 
+def _read_planar(stream: BinaryIO, channels: int, expected: int) -> tuple[np.ndarray, int]:
+    """Interleaved f32 samples from `stream` into a (channels, frames) array, a piece at a
+    time; the array grows (a copy) only when the stream is longer than announced."""
+    buffer = np.empty((channels, max(expected, SAMPLE_RATE)), dtype=np.float32)
+    piece = np.empty(READ_FRAMES * channels, dtype=np.float32)
+    raw = memoryview(piece).cast("B")
+    frame_bytes = 4 * channels
+    count = carried = 0
+    while True:
+        filled = carried + _read_into(stream, raw[carried:])
+        frames = filled // frame_bytes
+        if frames:
+            if count + frames > buffer.shape[1]:
+                bigger = np.empty((channels, max(2 * buffer.shape[1], count + frames)),
+                                  dtype=np.float32)
+                bigger[:, :count] = buffer[:, :count]
+                buffer = bigger
+            buffer[:, count:count + frames] = piece[:frames * channels].reshape(-1, channels).T
+            count += frames
+        carried = filled - frames * frame_bytes
+        if carried:
+            raw[:carried] = raw[frames * frame_bytes:filled]
+        if filled < len(raw):  # end of stream
+            return buffer, count
+
+
+def _read_into(stream: BinaryIO, target: memoryview) -> int:
+    """Fill `target` from a pipe; fewer bytes only at the end of the stream."""
+    done = 0
+    while done < len(target):
+        got = stream.readinto(target[done:])  # type: ignore[attr-defined]
+        if not got:
+            break
+        done += got
+    return done
+
+
+class _Drain(threading.Thread):
+    """Reads a pipe to its end in the background, keeping its first few kilobytes."""
+
+    def __init__(self, stream: BinaryIO):
+        super().__init__(daemon=True)
+        self.stream, self.kept = stream, bytearray()
+        self.start()
+
+    def run(self) -> None:
+        while chunk := self.stream.read(4096):
+            if len(self.kept) < 65536:
+                self.kept += chunk
+
+    @property
+    def text(self) -> str:
+        return self.kept.decode(errors="replace")
+
+
 def normalize_loudness(audio: Audio) -> Audio:
     """Raise a quiet recording's level (same gain on every channel, so that the balance
-    between channels, which stereo speaker detection relies on, is kept)."""
-    peak = float(np.max(np.abs(audio.channels))) if audio.channels.size else 0.0
+    between channels, which stereo speaker detection relies on, is kept). In place."""
+    peak = (max(float(audio.channels.max()), -float(audio.channels.min()))
+            if audio.channels.size else 0.0)
     if peak == 0.0 or peak >= QUIET_PEAK:
         return audio
     gain = min(TARGET_PEAK / peak, MAX_GAIN)
-    return Audio(channels=(audio.channels * gain).astype(np.float32),
-                 sample_rate=audio.sample_rate, gain=audio.gain * gain,
-                 warnings=audio.warnings)
+    audio.channels *= np.float32(gain)
+    audio.gain *= gain
+    return audio
 
 
 def _check_file(path: Path) -> None:

@@ -5,13 +5,127 @@ search and replace. Every function changes the transcript in place and keeps it 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 
-from .transcript import Segment, Transcript
+from .transcript import Segment, Transcript, Word
+
+
+@dataclass
+class Token:
+    """A whitespace-separated piece of a segment's text with its time: what the editor
+    shows and the unit of every edit (Whisper's "d'" + "avoir" are one token)."""
+
+    text: str
+    start: float | None
+    end: float | None
+    probability: float | None = None
+
+
+def word_tokens(segment: Segment) -> list[Token]:
+    """The segment's words grouped into tokens (a word without a leading space continues
+    the token before it)."""
+    tokens: list[Token] = []
+    for word in segment.words:
+        piece = word.word.strip()
+        if not piece:
+            continue
+        if tokens and not word.word[:1].isspace():
+            last = tokens[-1]
+            last.text += piece
+            last.end = word.end if word.end is not None else last.end
+            if word.probability is not None:
+                last.probability = min(word.probability, last.probability or 1.0)
+        else:
+            tokens.append(Token(piece, word.start, word.end, word.probability))
+    return tokens
+
+
+def tokens(segment: Segment) -> list[Token]:
+    """The segment's text as timed tokens: the words' own times where they still spell
+    the text, interpolated times for what a reviewer changed."""
+    timed = word_tokens(segment)
+    texts = segment.text.split()
+    if [t.text for t in timed] == texts:
+        return timed
+    return retime(timed, texts, segment.start, segment.end)
+
+
+def retime(old: list[Token], texts: list[str], start: float, end: float) -> list[Token]:
+    """New tokens for `texts`: unchanged ones keep their times and confidence, changed or
+    added ones get times spread evenly over the gap their neighbours leave."""
+    result: list[Token | None] = []
+    matcher = SequenceMatcher(None, [t.text for t in old], texts, autojunk=False)
+    for tag, a1, _a2, b1, b2 in matcher.get_opcodes():
+        for offset in range(b2 - b1):
+            if tag == "equal":
+                kept = old[a1 + offset]
+                result.append(Token(kept.text, kept.start, kept.end, kept.probability))
+            else:
+                result.append(None)
+    new = [t if t is not None else Token(texts[i], None, None) for i, t in enumerate(result)]
+    index = 0
+    while index < len(new):
+        if new[index].start is not None and new[index].end is not None:
+            index += 1
+            continue
+        gap_end = index
+        while gap_end < len(new) and (new[gap_end].start is None or new[gap_end].end is None):
+            gap_end += 1
+        left = new[index - 1].end if index > 0 else start
+        right = new[gap_end].start if gap_end < len(new) else end
+        left = start if left is None else left
+        right = max(left, end if right is None else right)
+        step = (right - left) / (gap_end - index)
+        for position in range(index, gap_end):
+            new[position].start = round(left + step * (position - index), 3)
+            new[position].end = round(left + step * (position - index + 1), 3)
+        index = gap_end
+    return new
+
+
+def _words_from_tokens(pieces: list[Token], speaker: str | None) -> list[Word]:
+    return [Word(t.start, t.end, " " + t.text, t.probability, speaker) for t in pieces]
 
 
 def edit_text(transcript: Transcript, index: int, text: str) -> None:
-    """Replace a segment's text. Its words keep their times; exports use the new text."""
-    transcript.segments[index].text = " ".join(text.split())
+    """Replace a segment's text. Words that did not change keep their times and
+    confidence; changed ones get interpolated times, so the words always spell the text."""
+    segment = transcript.segments[index]
+    texts = text.split()
+    segment.words = _words_from_tokens(
+        retime(tokens(segment), texts, segment.start, segment.end), segment.speaker)
+    segment.text = " ".join(texts)
+
+
+def split_at_token(transcript: Transcript, index: int, token: int,
+                   cut: float | None = None, first_end: float | None = None) -> None:
+    """Split a segment before its `token`-th token. The cut is the token's start and the
+    first part ends there, unless given (undoing a merge restores both segments' times)."""
+    segment = transcript.segments[index]
+    pieces = tokens(segment)
+    if not 0 < token < len(pieces):
+        raise ValueError("nothing to split: the cut is at an end of the text")
+    if [t.text for t in word_tokens(segment)] != [t.text for t in pieces]:
+        segment.words = _words_from_tokens(pieces, segment.speaker)
+    # The word where the token starts: count tokens over the words.
+    seen, cut_word = 0, len(segment.words)
+    for position, word in enumerate(segment.words):
+        if word.word.strip() and (position == 0 or word.word[:1].isspace()):
+            if seen == token:
+                cut_word = position
+                break
+            seen += 1
+    if cut is None:
+        cut = pieces[token].start if pieces[token].start is not None else segment.start
+    cut = min(max(float(cut), segment.start), segment.end)
+    texts = [t.text for t in pieces]
+    second = Segment(cut, segment.end, " ".join(texts[token:]), segment.speaker,
+                     segment.words[cut_word:], segment.overlap)
+    segment.text = " ".join(texts[:token])
+    segment.end = cut if first_end is None else min(max(float(first_end), segment.start), cut)
+    segment.words = segment.words[:cut_word]
+    transcript.segments.insert(index + 1, second)
 
 
 def set_speaker(transcript: Transcript, index: int, speaker_id: str | None) -> None:

@@ -137,6 +137,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{name} was not saved: every file was deleted while it was being sent "
               "(\"Delete all my files\"). Drop it again if needed.",
     },
+    "job.no_space": {
+        "fr": "Le disque du service était plein : le résultat n'a pas pu être enregistré. "
+              "Supprimez des fichiers déjà transcrits (page Confidentialité), puis relancez "
+              "la transcription.",
+        "en": "The service's disk was full: the result could not be saved. Delete files "
+              "already transcribed (Privacy page), then run the transcription again.",
+    },
     "job.interrupted": {
         "fr": "Le serveur s'est arrêté à plusieurs reprises pendant la transcription de ce "
               "fichier ; elle n'a pas été relancée une nouvelle fois.",

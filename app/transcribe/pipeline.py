@@ -147,6 +147,8 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         # Asked for, but impossible: say so, and tell speakers apart by voice instead.
         notices.append(Notice("speakers.stereo_unavailable",
                               {"name": path.name, "channels": audio.n_channels}))
+    if not channel_mode:
+        audio.mix_to_mono()  # one decoded copy from here on, not channels and a mix
     # What each ASR pass hears: the mix, or each person's own microphone.
     tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
               if channel_mode else [(None, audio.mono)])

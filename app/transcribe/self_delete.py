@@ -78,6 +78,9 @@ class Settings:
     ca_file: str | None = f"{SERVICE_ACCOUNT_DIR}/ca.crt"
     job_name: str = ""
     job_uid: str = ""
+    # What ownByJob objects are handed to: the running Job, or (the app's "delete the
+    # service now", web/release.py) the app's own Pod, deleted with its StatefulSet.
+    owner_kind: str = "Job"
     retries: int = 6
     retry_base_seconds: float = 1.0
     request_timeout_seconds: float = 30.0
@@ -117,6 +120,7 @@ class Settings:
             ca_file=ca_file,
             job_name=env.get("SELF_DELETE_JOB_NAME", ""),
             job_uid=env.get("SELF_DELETE_JOB_UID", ""),
+            owner_kind=env.get("SELF_DELETE_OWNER_KIND", "") or "Job",
             retries=int(env.get("SELF_DELETE_RETRIES", "6")),
             retry_base_seconds=float(env.get("SELF_DELETE_RETRY_BASE_SECONDS", "1")),
             request_timeout_seconds=float(env.get("SELF_DELETE_TIMEOUT_SECONDS", "30")),
@@ -363,8 +367,8 @@ class SelfDeleter:
     def _hand_over_to_job(self) -> bool:
         """Make the job's own objects dependents of its Job (garbage-collected with it)."""
         owner = {
-            "apiVersion": "batch/v1",
-            "kind": "Job",
+            "apiVersion": "v1" if self.settings.owner_kind == "Pod" else "batch/v1",
+            "kind": self.settings.owner_kind,
             "name": self.settings.job_name,
             "uid": self.settings.job_uid,
         }

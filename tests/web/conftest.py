@@ -28,11 +28,10 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def runner(monkeypatch, data_dir) -> FakeRunner:
     """The app's worker runs jobs with a FakeRunner; the queue is stopped afterwards."""
-    from transcribe.web import auth, state
+    from transcribe.web import state
 
     fake = FakeRunner()
     monkeypatch.setattr(state, "make_runner", lambda: fake)
-    monkeypatch.setattr(auth, "FAILURE_DELAY", 0.0)
     state.stop_queues()
     st.cache_resource.clear()
     yield fake

@@ -298,7 +298,7 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
     interview = page.locator(f".st-key-job-{job_folder(data, 'interview.m4a').name}")
     interview.get_by_role("link", name="Review", exact=True).click()
     expect(page.get_by_role("heading", name="Review and correct")).to_be_visible()
-    expect(page.locator("textarea").first).to_be_visible()
+    expect(page.locator(".te-seg").first).to_be_visible()
     shot("review")
     page.get_by_role("tab", name="Speakers").click()
     if PRESET == "single":
@@ -307,13 +307,13 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
         page.get_by_role("button", name="Add", exact=True).click()
         settle()
         page.get_by_role("tab", name="Transcript").click()
-        page.get_by_role("combobox", name="Speaker of this turn").first.click()
-        page.get_by_role("option", name="Camille").click()
-        settle()
+        page.locator(".te-seg").first.click()
+        page.keyboard.press("F8")  # the turn's speaker: the next one, Camille
+        wait_until(lambda: job_transcript(data).segments[0].speaker is not None, 10,
+                   "the turn's speaker to be saved")
     else:
         assert len(transcript.speakers) == 2, "diarization should find two speakers"
-        first = sorted(transcript.speakers)[0]
-        field = page.get_by_label(f"Name of {first}")
+        field = page.get_by_label("Speaker 1: name")
         field.fill("Camille")
         field.press("Enter")
         settle()
@@ -321,51 +321,39 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
                10, "the new speaker name to be saved")
     shot("speakers")
 
-    # Correct one word, in the segment that says where the interviewee works.
+    # Correct one word in the editor, in the segment that says where the interviewee works.
     page.get_by_role("tab", name="Transcript").click()
-    boxes = page.locator("textarea")
-    index = next(i for i in range(boxes.count())
-                 if "hospital" in boxes.nth(i).input_value().lower())
-    box = boxes.nth(index)
-    corrected = re.sub("hospital", "clinic", box.input_value(), flags=re.IGNORECASE)
-    box.fill(corrected)
-    box.press("Control+Enter")
-    settle()
-    wait_until(lambda: "clinic" in job_transcript(data).text, 10, "the correction")
+    segments = page.locator(".te-seg")
+    index = next(i for i in range(segments.count())
+                 if "hospital" in segments.nth(i).text_content().lower())
+    at = segments.nth(index).text_content().lower().index("hospital")
+    page.evaluate("([i, at]) => { const e = window.transcribeEditor; "
+                  "e.placeCaret(e.elements.get(e.segs[i].u), at); }", [index, at])
+    for _ in "hospital":
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.type("clinic")
+    wait_until(lambda: "clinic" in job_transcript(data).text, 15, "the correction")
+    expect(page.locator(".te-status")).to_have_text("Saved")
     shot("corrected")
 
-    # Listen from a segment, faster.
-    page.get_by_role("button", name=re.compile(r"^\d\d:\d\d:\d\d$")).nth(index).click()
-    settle()
-    audio = page.locator(".st-key-player audio")
+    # Listen from a word (Ctrl+click), faster (Alt+Up twice).
+    segments.nth(index).locator(".te-w").first.click(modifiers=["Control"])
+    audio = page.locator(".te-audio")
     wait_until(lambda: audio.evaluate("a => !a.paused || a.currentTime > 0"), 10,
                "playback to start")
     assert audio.evaluate("a => a.currentTime") >= 6  # from the segment, not the start
-    speed = page.get_by_role("slider", name="Playback speed")
-    speed.focus()
-    speed.press("ArrowRight")
-    speed.press("ArrowRight")
-    settle()
+    page.keyboard.press("Alt+ArrowUp")
+    page.keyboard.press("Alt+ArrowUp")
     wait_until(lambda: audio.evaluate("a => a.playbackRate") == 1.5, 10, "1.5× playback")
     shot("listening")
     audio.evaluate("a => a.pause()")
 
-    # A pseudonym: typed into the table (a canvas grid: double-click a cell, type, Enter).
+    # A pseudonym, with the fields above the table.
     page.get_by_role("tab", name="Pseudonyms").click()
-    grid = page.get_by_test_id("stDataFrame")
-    grid.scroll_into_view_if_needed()
-    grid.hover()
-    page.get_by_role("button", name="Add row").click()
-    page.wait_for_timeout(500)
-    box = grid.locator("canvas").first.bounding_box()
-    row = box["y"] + 35 + 17  # below the header row, in the middle of the first row
-    for x, value in ((box["x"] + 120, "colleagues"), (box["x"] + box["width"] - 120, "team")):
-        page.mouse.dblclick(x, row)
-        cell = page.locator("textarea.gdg-input")  # the grid's cell editor
-        expect(cell).to_be_visible()
-        cell.fill(value)
-        cell.press("Enter")
-        settle()
+    page.get_by_label("Real name", exact=True).fill("colleagues")
+    page.get_by_label("Pseudonym", exact=True).fill("team")
+    page.get_by_role("button", name="Add the row").click()
+    settle()
     wait_until(lambda: job_record(data)["conventions"]["pseudonyms"] == {
         "colleagues": "team"}, 10, "the pseudonym to be saved")
     shot("pseudonyms")

@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 SERVE = str(Path(sys.executable).with_name("transcribe-web"))
 
 
@@ -31,6 +33,11 @@ def serve(tmp_path: Path, **env: str):
     process = subprocess.Popen([SERVE], env=environment, stdout=log.open("w"),
                                stderr=subprocess.STDOUT)
     return process, port, log, home
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def get(url: str) -> tuple[int, str]:
@@ -62,18 +69,39 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def listening_on(port: int) -> set[str]:
+    """The local addresses a socket listens on at `port`, read from the kernel's tables
+    (/proc/net/tcp and tcp6: hex address, hex port, state 0A = LISTEN)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add("any" if set(address) == {"0"} else
+                          "127.0.0.1" if address == "0100007F" else address)
+    return found
+
+
 def test_served_under_its_base_path_on_every_interface_when_protected(tmp_path):
     process, port, log, home = serve(tmp_path, TRANSCRIBE_PASSWORD="pw",
                                      TRANSCRIBE_BASE_PATH="/user-camille/transcription/")
     try:
         wait_healthy(f"http://127.0.0.1:{port}/user-camille/transcription/_stcore/health",
                      process, log)
-        status, page = get(f"http://127.0.0.1:{port}/user-camille/transcription/")
+        status, page = get(f"http://127.0.0.1:{port}/user-camille/transcription/login")
         assert status == 200 and "<html" in page.lower()
+        assert 'action="/user-camille/transcription/login"' in page  # the form posts there
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/user-camille/transcription/")
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(request, timeout=5)
+        assert refused.value.code == 303
+        assert refused.value.headers["Location"] == "/user-camille/transcription/login"
+        assert listening_on(port) == {"any"}
     finally:
         stop(process)
     output = log.read_text()
-    assert f"started on :::{port}" in output or f"started on 0.0.0.0:{port}" in output
     assert "external IP" not in output  # no look-up of the public address (a web request)
     assert (tmp_path / "data").is_dir()
     assert list(home.iterdir()) == []
@@ -83,7 +111,9 @@ def test_a_local_run_without_password_listens_on_this_machine_only(tmp_path):
     process, port, log, home = serve(tmp_path)
     try:
         wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log)
+        assert listening_on(port) == {"127.0.0.1"}
+        status, page = get(f"http://127.0.0.1:{port}/")  # no password: no gate
+        assert status == 200 and "<html" in page.lower()
     finally:
         stop(process)
-    assert f"started on 127.0.0.1:{port}" in log.read_text()
     assert list(home.iterdir()) == []

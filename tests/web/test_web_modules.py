@@ -380,38 +380,6 @@ def test_media_files_accepted(tmp_path):
 
 # -- review ----------------------------------------------------------------------------------
 
-def test_turns_on_a_page_group_consecutive_segments_of_one_speaker():
-    transcript = interview()
-    transcript.segments[1].speaker = "SPEAKER_00"
-    turns = reviewing.page_turns(transcript, list(range(4)), 1, 20)
-    assert [(t.speaker, t.indices) for t in turns] == [("SPEAKER_00", [0, 1, 2]),
-                                                       ("SPEAKER_01", [3])]
-    assert [t.indices for t in reviewing.page_turns(transcript, list(range(4)), 2, 2)] == [
-        [2], [3]]
-    assert reviewing.page_count(41, 20) == 3 and reviewing.page_count(0, 20) == 1
-    assert reviewing.matching_indices(transcript, "  LYON ") == [1]
-    assert reviewing.matching_indices(transcript, "") == [0, 1, 2, 3]
-
-
-def test_uncertain_words_and_their_highlight():
-    segment = interview().segments[0]
-    assert reviewing.uncertain_words(segment, 0.5) == ["Marie,"]
-    assert reviewing.uncertain_words(segment, 0.1) == []
-    assert "<mark>Marie,</mark>" in reviewing.highlighted_html(segment, 0.5)
-    segment.words[0].word = " <b>Bonjour</b>"
-    segment.text = segment.text_from_words()
-    assert "&lt;b&gt;" in reviewing.highlighted_html(segment, 0.5)  # escaped
-    segment.text = "Corrigé à la main."
-    assert reviewing.uncertain_words(segment, 0.5) == []  # the reviewer dealt with it
-
-
-def test_cut_points_and_text_height():
-    assert reviewing.cut_points("Un deux trois") == [(3, "…Un | deux…"), (8, "…deux | trois…")]
-    assert reviewing.cut_points("Seul") == []
-    assert reviewing.text_height("court") == 68
-    assert reviewing.text_height("x" * 500) > 68
-
-
 def test_talk_time_and_timeline():
     transcript = interview()
     rows = reviewing.talk_time_rows(transcript)
@@ -450,13 +418,6 @@ def test_media_types_for_the_player():
     assert reviewing.media_type(Path("source.unknown")) == "audio/mpeg"
 
 
-def test_player_script_seeks_once_per_request():
-    script = reviewing.player_script(1.5, 12.34, "job-3")
-    assert "playbackRate = 1.5" in script and "currentTime = 12.34" in script
-    assert "'job-3'" in script
-    assert "const request = null" in reviewing.player_script(1.0, 0.0, None)
-
-
 def test_one_deadline_message_with_hours_and_minutes_left():
     deadline = datetime(2026, 11, 26, 10, tzinfo=UTC)
     left, shown = display.deadline_text(deadline, "en",
@@ -467,23 +428,6 @@ def test_one_deadline_message_with_hours_and_minutes_left():
     left, shown = display.deadline_text(deadline, "fr",
                                         datetime(2026, 11, 26, 10, 0, 5, tzinfo=UTC))
     assert left == -5 and shown == strings.text("deadline.passed", "fr")
-
-
-# -- login -----------------------------------------------------------------------------------
-
-def test_password_and_login_token():
-    from transcribe.web import auth
-
-    assert auth.check_password("secret", "secret")
-    assert not auth.check_password("Secret", "secret") and not auth.check_password("", "s")
-    token = auth.make_token("secret", now=1000.0)
-    assert auth.valid_token(token, "secret", now=1001.0)
-    assert not auth.valid_token(token, "other password", now=1001.0)
-    assert not auth.valid_token(token, "secret", now=1000.0 + auth.COOKIE_LIFETIME + 1)
-    expires, signature = token.split(".")
-    assert not auth.valid_token(f"{int(expires) + 999}.{signature}", "secret", now=1001.0)
-    for bad in (None, "", "garbage", "x.y"):
-        assert not auth.valid_token(bad, "secret")
 
 
 def test_job_summary():

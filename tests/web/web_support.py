@@ -3,8 +3,14 @@ a short recording, and a stand-in for the pipeline."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from transcribe.conventions import Conventions
@@ -15,7 +21,11 @@ from transcribe.transcript import Segment, Speaker, Transcript, Word
 APP = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web" / "app.py"
 ENVIRONMENT = ("TRANSCRIBE_PASSWORD", "TRANSCRIBE_DELETE_AT", "TRANSCRIBE_UI_LANGUAGE",
                "TRANSCRIBE_DEFAULT_MODEL", "TRANSCRIBE_DEVICE", "TRANSCRIBE_MAX_UPLOAD_MB",
-               "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS")
+               "TRANSCRIBE_BASE_PATH", "TRANSCRIBE_PORT", "TRANSCRIBE_ADDRESS",
+               "TRANSCRIBE_DATA_LIMIT_MB",
+               # the platform's (web/platform.py, web/release.py)
+               "TRANSCRIBE_PRIVACY_NOTICE", "TRANSCRIBE_PROJECT_NAMESPACE",
+               "TRANSCRIBE_DEFAULT_LANGUAGE", "SELF_DELETE_PLAN")
 
 
 def interview() -> Transcript:
@@ -72,3 +82,40 @@ class FakeRunner:
         progress("asr", 1.0)
         return Transcript(language=options.asr.language or "fr", duration=1.0,
                           segments=[Segment(0.0, 1.0, "Un test.")], source=path.name)
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path, Path]]:
+    """`transcribe-web` in a subprocess on a free localhost port, with its own data folder
+    and $HOME and only the app settings given; yields (url, data folder, log file)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data, home = tmp_path / "data", tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {**{k: v for k, v in os.environ.items() if k not in ENVIRONMENT},
+           "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
+           "TRANSCRIBE_ADDRESS": "127.0.0.1", "HOME": str(home),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), **settings}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "transcribe-web did not start"
+                time.sleep(0.3)
+        yield url, data, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

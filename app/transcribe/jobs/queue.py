@@ -9,10 +9,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .. import storage
 from ..allocator import release_memory
 from ..conventions import Conventions
 from ..i18n import UserFacingError
@@ -21,7 +21,7 @@ from ..pipeline import Cancelled, PipelineOptions, overall_fraction, stages_for
 from ..transcript import Notice, Transcript
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
-from .store import JobStore
+from .store import JobStore, done_changes
 
 log = logging.getLogger("transcribe.jobs")
 
@@ -60,12 +60,15 @@ class JobQueue:
         self._running_id: str | None = None
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
+        # Final states that could not be written (a full disk): written by the worker
+        # once there is room, so that no job stays "running" for ever.
+        self._unsaved: dict[str, dict[str, Any]] = {}
 
     # -- life cycle ----------------------------------------------------------------------
 
     def start(self) -> JobQueue:
         if self._thread is None or not self._thread.is_alive():
-            self.store.requeue_unfinished()
+            self.store.requeue_unfinished(self._unsaved)
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="transcribe-worker",
                                             daemon=True)
@@ -168,6 +171,9 @@ class JobQueue:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if not self._save_unsaved():  # the disk is still full: start nothing
+                    self._stop.wait(self.poll_interval)
+                    continue
                 job = self.store.next_queued()
                 if job is None:
                     self._wake.wait(self.poll_interval)
@@ -177,6 +183,27 @@ class JobQueue:
             except Exception:  # noqa: BLE001 - the worker must outlive any one failure
                 log.error("worker: unexpected error (%s); going on", _where())
                 self._stop.wait(self.poll_interval)
+
+    def _finish(self, job_id: str, **changes: Any) -> None:
+        """Write a job's final state; when that fails (a full disk), keep it for the
+        worker to write once there is room."""
+        try:
+            self.store.update(job_id, **changes)
+        except OSError as error:
+            log.warning("job %s: state not saved (errno %s), kept until it can be",
+                        job_id, error.errno)
+            self._unsaved[job_id] = changes
+
+    def _save_unsaved(self) -> bool:
+        """Write the final states kept back; True when none is left."""
+        for job_id, changes in list(self._unsaved.items()):
+            try:
+                self.store.update(job_id, **changes)
+            except OSError:
+                return False
+            del self._unsaved[job_id]
+            log.info("job %s: state saved", job_id)
+        return True
 
     def _process(self, job: Job) -> None:
         options = job.pipeline_options
@@ -213,8 +240,11 @@ class JobQueue:
             if stage != last["stage"]:
                 log.info("job %s: stage %s", job.id, stage)
             last["stage"], last["written"] = stage, now
-            self.store.update(job.id, stage=stage, stage_fraction=round(fraction, 4),
-                              fraction=round(overall_fraction(stage, fraction, stages), 4))
+            try:
+                self.store.update(job.id, stage=stage, stage_fraction=round(fraction, 4),
+                                  fraction=round(overall_fraction(stage, fraction, stages), 4))
+            except OSError:  # a full disk: the work goes on, only the progress is not shown
+                pass
 
         def cancelled() -> bool:
             return job.id in self._cancel or self._stop.is_set()
@@ -236,23 +266,20 @@ class JobQueue:
             copy = None
             if not self.store.save_transcript(job, transcript):
                 return
-            self.store.update(job.id, status=DONE, stage=None, fraction=1.0,
-                              finished=time.time(), cancel_requested=False,
-                              warnings=[asdict(n) for n in transcript.notices])
+            self._finish(job.id, **done_changes(transcript))
             outcome = DONE
         except Cancelled:
             if job.id not in self._cancel and self._stop.is_set():
                 # The server is stopping, not the user: run it again at the next start.
                 outcome = QUEUED
-                self.store.update(job.id, status=QUEUED, stage=None, fraction=0.0,
-                                  stage_fraction=0.0, started=None)
+                self._finish(job.id, status=QUEUED, stage=None, fraction=0.0,
+                             stage_fraction=0.0, started=None)
             else:
                 outcome = CANCELLED
-                self.store.update(job.id, status=CANCELLED, stage=None,
-                                  finished=time.time())
+                self._finish(job.id, status=CANCELLED, stage=None, finished=time.time())
         except Exception as error:  # noqa: BLE001 - one bad file must not stop the queue
-            self.store.update(job.id, status=FAILED, stage=None, finished=time.time(),
-                              error=user_named_record(describe_error(error), job))
+            self._finish(job.id, status=FAILED, stage=None, finished=time.time(),
+                         error=user_named_record(describe_error(error), job))
             if not isinstance(error, UserFacingError):
                 log.error("job %s: failed with %s at %s", job.id, type(error).__name__,
                           _where())
@@ -269,6 +296,8 @@ def describe_error(error: BaseException) -> dict[str, Any]:
         return {"key": error.key, "params": _plain(error.params)}
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return {"key": "job.out_of_memory", "params": {}}
+    if storage.disk_full(error):
+        return {"key": "job.no_space", "params": {}}
     return {"key": "job.failed_unexpected", "params": {"error": type(error).__name__}}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -16,6 +17,7 @@ from ..pipeline import PipelineOptions
 from ..transcript import Transcript
 from .record import (
     CANCELLED,
+    DONE,
     FAILED,
     JOB_FILE,
     JOBS_FOLDER,
@@ -157,9 +159,13 @@ class JobStore:
     def _write(self, job: Job) -> None:
         path = self.root / job.id / JOB_FILE
         temporary = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(job.to_dict(), ensure_ascii=False, indent=1),
-                             encoding="utf-8")
-        temporary.replace(path)
+        try:
+            temporary.write_text(json.dumps(job.to_dict(), ensure_ascii=False, indent=1),
+                                 encoding="utf-8")
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a full disk leaves no half record behind
+            raise
 
     # -- transcripts ---------------------------------------------------------------------
 
@@ -172,6 +178,14 @@ class JobStore:
                 return False
             transcript.save(self.transcript_path(job))
             return True
+
+    def finished_transcript(self, job: Job) -> Transcript | None:
+        """The transcript on disk, when there is a whole one (it is written atomically:
+        one that reads is complete)."""
+        try:
+            return self.load_transcript(job)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
 
     def conventions(self, job: Job) -> Conventions:
         return conventions_from_dict(job.conventions)
@@ -189,9 +203,14 @@ class JobStore:
         queued = [j.id for j in self.list() if j.status == QUEUED]
         return queued.index(job_id) + 1 if job_id in queued else None
 
-    def requeue_unfinished(self) -> list[str]:
+    def requeue_unfinished(self, unsaved: dict[str, dict[str, Any]] | None = None
+                           ) -> list[str]:
         """At server start: jobs that were running are queued again (their progress is
-        lost, their upload is not); a job the server stopped on too often fails."""
+        lost, their upload is not), unless their transcript is on disk (the server
+        stopped, or the disk was full, between saving it and saving the record): those
+        are done, never transcribed again. A job the server stopped on too often fails.
+        A record that cannot be written (a full disk) goes into `unsaved`, for the queue
+        to write once there is room."""
         requeued = []
         with self.lock:
             for job in self.list():
@@ -200,15 +219,24 @@ class JobStore:
                     continue
                 if job.status != RUNNING:
                     continue
-                if job.cancel_requested:
-                    self.update(job.id, status=CANCELLED, finished=time.time(), stage=None)
+                if (transcript := self.finished_transcript(job)) is not None:
+                    changes = done_changes(transcript)
+                    log.info("job %s: its transcript was saved: done", job.id)
+                elif job.cancel_requested:
+                    changes = {"status": CANCELLED, "finished": time.time(), "stage": None}
                 elif job.attempts >= MAX_ATTEMPTS:
-                    self.update(job.id, status=FAILED, finished=time.time(), stage=None,
-                                error={"key": "job.interrupted", "params": {}})
+                    changes = {"status": FAILED, "finished": time.time(), "stage": None,
+                               "error": {"key": "job.interrupted", "params": {}}}
                 else:
-                    self.update(job.id, status=QUEUED, stage=None, fraction=0.0,
-                                stage_fraction=0.0, started=None)
+                    changes = {"status": QUEUED, "stage": None, "fraction": 0.0,
+                               "stage_fraction": 0.0, "started": None}
                     requeued.append(job.id)
+                try:
+                    self.update(job.id, **changes)
+                except OSError:
+                    if unsaved is None:
+                        raise
+                    unsaved[job.id] = changes
         for job_id in requeued:
             log.info("job %s: queued again after a restart", job_id)
         return requeued
@@ -247,12 +275,21 @@ class JobStore:
 
 
 
+def done_changes(transcript: Transcript) -> dict[str, Any]:
+    """A job record's fields once its transcript is saved."""
+    return {"status": DONE, "stage": None, "fraction": 1.0, "finished": time.time(),
+            "cancel_requested": False, "warnings": [asdict(n) for n in transcript.notices]}
+
+
 def copy_into(source: BinaryIO | bytes | Path, target: Path) -> int:
     if isinstance(source, bytes):
         target.write_bytes(source)
         return len(source)
     if isinstance(source, Path):
-        shutil.copyfile(source, target)
+        try:  # an upload spooled into the data folder: a second name, no copy, no room
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
         return target.stat().st_size
     if hasattr(source, "seek"):
         source.seek(0)

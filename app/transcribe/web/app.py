@@ -1,5 +1,6 @@
 """The web app's entry script (`transcribe-web` runs it): page setup, interface language,
-login gate, the deletion countdown, then the page the visitor chose."""
+the deletion countdown, then the page the visitor chose. The password is checked before
+this script ever runs, at the HTTP layer (`gate.py`)."""
 
 from __future__ import annotations
 
@@ -42,18 +43,12 @@ with st.sidebar:
                          format_func=UI_LANGUAGE_NAMES.get, selection_mode="single",
                          required=True)
 
-# The worker starts with the first visit, login page included: after a restart, queued
-# jobs resume as soon as anyone opens the page.
+# The worker is started by transcribe-web; this restarts it should it ever have stopped.
 state.queue()
-if not auth.gate(settings):
-    st.stop()
-auth.remember_login(settings)
 
 with st.sidebar:
     deadline_notice()
-    if settings.password:
-        st.button(t("app.logout"), on_click=auth.logout, icon=":material/logout:",
-                  key="logout")
+    auth.logout_button(settings)
 
 pages = [
     st.Page(VIEWS / "upload.py", title=t("nav.upload"), icon=":material/upload_file:",

@@ -1,40 +1,52 @@
 """`transcribe-web`: serve the web app with Streamlit, configured for privacy.
 
-Every setting goes on Streamlit's command line (never into a config file in $HOME: the
-container's root filesystem is read-only). Telemetry off, XSRF protection on, headless,
-no file watcher and no developer menu, upload limit, port, base path and bind address
-from the environment (see settings.py).
+Streamlit serves the app as an ASGI application (`st.App`, run by uvicorn); `build_app`
+puts our routes (login, logout) and middleware (the password gate, which also closes the
+service at its deadline, then the upload spool) in front of Streamlit's own. Every
+Streamlit setting is given here (never in a config file in $HOME: the container's root
+filesystem is read-only). Telemetry off, XSRF protection on, headless, no file watcher
+and no developer menu, upload limit, port, base path and bind address from the
+environment (see settings.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 
+from .. import storage
 from ..logs import quiet_libraries
+from .deadline import Deadline
+from .gate import Gate
 from .settings import Settings, load_settings
+from .spool import SpoolUploads
 
+# The Streamlit script every page runs.
 APP = Path(__file__).with_name("app.py")
 
 
-def streamlit_flags(settings: Settings) -> list[str]:
-    options = {
-        "server.headless": "true",
-        "browser.gatherUsageStats": "false",
-        "server.enableXsrfProtection": "true",
-        "server.enableCORS": "true",
+def streamlit_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "server.headless": True,
+        "browser.gatherUsageStats": False,
+        "server.enableXsrfProtection": True,
+        "server.enableCORS": True,
         "server.fileWatcherType": "none",
-        "server.runOnSave": "false",
-        "server.allowRunOnSave": "false",
-        "global.developmentMode": "false",
-        "server.showEmailPrompt": "false",
-        "server.enableStaticServing": "false",
-        "server.maxUploadSize": str(settings.max_upload_mb),
-        "server.port": str(settings.port),
+        "server.runOnSave": False,
+        "server.allowRunOnSave": False,
+        "global.developmentMode": False,
+        "server.showEmailPrompt": False,
+        "server.enableStaticServing": False,
+        "server.maxUploadSize": settings.max_upload_mb,
+        "server.port": settings.port,
         "server.baseUrlPath": settings.base_path,
         # Users are researchers, not developers: no rerun/clear-cache menu, no tracebacks
         # (the app shows its own messages; details go to the server log).
@@ -43,14 +55,51 @@ def streamlit_flags(settings: Settings) -> list[str]:
         # Streamlit's banner looks up this machine's public IP (an HTTP request to
         # checkip.amazonaws.com): an offline service makes no such request. Our own line
         # says where the app is.
-        "logger.hideWelcomeMessage": "true",
+        "logger.hideWelcomeMessage": True,
     }
     if settings.address:
         options["server.address"] = settings.address
-    return [f"--{name}={value}" for name, value in options.items()]
+    return options
 
 
-def main(argv: list[str] | None = None) -> None:
+def streamlit_flags(settings: Settings) -> list[str]:
+    """The same options as `streamlit run` flags (what an administrator would type)."""
+    def flag(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return [f"--{name}={flag(value)}" for name, value in streamlit_options(settings).items()]
+
+
+def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
+    """Streamlit's ASGI app behind our routes and middleware. Two plain lists, so that
+    another route (or middleware) is one more entry; the gate's middleware comes first,
+    so it sees every request before anything reads it."""
+    import streamlit as st
+    from starlette.middleware import Middleware
+
+    deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
+    gate = Gate(settings, deadline)
+    routes = [*gate.routes()]
+    middleware = [
+        Middleware(gate.middleware),
+        # Uploads go to the data folder as they arrive, never into memory (behind the
+        # gate: a request without a valid cookie is refused before its body is read).
+        Middleware(SpoolUploads, data_dir=settings.data_dir,
+                   max_upload_mb=settings.max_upload_mb, limit=storage.data_limit()),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(deadline.watch(), name="transcribe-deadline")
+        try:
+            yield
+        finally:
+            watcher.cancel()
+
+    return st.App(APP, routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def main() -> None:
     settings = load_settings()
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -64,18 +113,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"transcribe-web: http://{host}:{settings.port}/{settings.base_path} "
           f"(listening on {where}; data in {settings.data_dir})", flush=True)
 
-    # Jobs left queued or running by a previous run start again now, before any visit.
-    from .state import job_queue
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
     quiet_libraries()
-    job_queue(str(settings.data_dir))
+    deadline = Deadline(settings.delete_at, settings.data_dir)
+    if deadline.passed():
+        # Past the deadline nothing runs again: the data goes before the server starts.
+        deadline.purge()
+    else:
+        # Jobs left queued or running by a previous run start again now, before any visit.
+        from .state import job_queue
 
-    from streamlit.web import cli
+        job_queue(str(settings.data_dir))
 
-    cli.main(["run", str(APP), *streamlit_flags(settings), *(argv or [])],
-             prog_name="transcribe-web")
+    build_app(settings, deadline).run(config=streamlit_options(settings))
 
 
 if __name__ == "__main__":

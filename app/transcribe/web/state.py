@@ -20,9 +20,10 @@ LANGUAGE_KEY = "ui_language"  # the interface language chosen in the sidebar
 REVIEW_JOB = "review_job"  # the job the review page shows (also its selectbox)
 REVIEW_FLASH = "review_flash"  # (level, text) shown once on the review page
 TRANSCRIPT_CACHE = "transcript_cache"  # (file stamp, Transcript) of the reviewed job
-PLAY = "play"  # {"job", "at", "nonce"}: the last "play from here" request
+EDITOR_FULL_RUN = "editor_full_run"  # the review page ran whole: its editor gets the transcript
 PRIVACY_FLASH = "privacy_flash"  # shown once on the privacy page
 CONFIRM_DELETE_ALL = "confirm-delete-all"  # the privacy page's confirmation box
+CONFIRM_DELETE_SERVICE = "confirm-delete-service"  # ...and "delete the service now"'s
 
 
 def settings() -> Settings:
@@ -55,6 +56,12 @@ def job_queue(data_dir: str) -> JobQueue:
         return queue
 
 
+def existing_queue(data_dir: str) -> JobQueue | None:
+    """The queue of `data_dir` if one was started (the deadline stops it; never starts one)."""
+    with _queues_lock:
+        return _queues.get(data_dir)
+
+
 def stop_queues() -> None:
     """Stop and forget every queue (tests)."""
     with _queues_lock:
@@ -81,7 +88,7 @@ def language() -> str:
 
 def forget_transcripts() -> None:
     """After everything is deleted: no page may still show a transcript or play audio."""
-    for key in (TRANSCRIPT_CACHE, PLAY):
+    for key in (TRANSCRIPT_CACHE, EDITOR_FULL_RUN):
         st.session_state.pop(key, None)
 
 

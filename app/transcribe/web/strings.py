@@ -40,6 +40,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
     "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
+    "login.too_many": {
+        "fr": "Trop de tentatives échouées. Réessayez dans {minutes} min.",
+        "en": "Too many failed attempts. Try again in {minutes} min.",
+    },
 
     # -- upload page ----------------------------------------------------------------------
     "upload.title": {"fr": "Transcrire des enregistrements", "en": "Transcribe recordings"},
@@ -288,7 +292,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No speakers were detected (\"one speaker\" kind, or detection unavailable). "
               "You can add some, then assign them to turns.",
     },
-    "speakers.name": {"fr": "Nom de {id}", "en": "Name of {id}"},
+    "speakers.name": {"fr": "Locuteur {number} : nom", "en": "Speaker {number}: name"},
     "speakers.talk_time": {"fr": "temps de parole {time} ({share} %)",
                            "en": "talk time {time} ({share}%)"},
     "role.interviewer": {"fr": "enquêteur·rice", "en": "interviewer"},
@@ -327,6 +331,18 @@ STRINGS: dict[str, dict[str, str]] = {
               "kept on the server, keep the real names.",
     },
     "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
+    "pseudonyms.add": {"fr": "Ajouter la ligne", "en": "Add the row"},
+    "pseudonyms.add_help": {
+        "fr": "Ajoutez une ligne avec les deux champs ci-dessous ; corrigez ou supprimez une "
+              "ligne dans le tableau (double-clic sur une case, ou la case à cocher puis la "
+              "corbeille).",
+        "en": "Add a row with the two fields below; correct or delete a row in the table "
+              "(double-click a cell, or tick its box then the bin).",
+    },
+    "pseudonyms.refused": {
+        "fr": "{count} modification(s) du tableau refusée(s) : nom réel vide.",
+        "en": "{count} table change(s) refused: empty real name.",
+    },
     "pseudonyms.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
     "pseudonyms.active": {"fr": "{count} pseudonyme(s) appliqué(s) aux exports.",
                           "en": "{count} pseudonym(s) applied to downloads."},
@@ -404,8 +420,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # Who can open the service: one of the three, from the settings.
     "privacy.access_password": {
-        "fr": "- Un mot de passe protège l'accès : chaque page demande de se connecter.",
-        "en": "- A password protects access: every page asks you to log in.",
+        "fr": "- Un mot de passe protège l'accès : le serveur le demande avant toute page, "
+              "tout son et tout téléchargement ; se déconnecter ferme la session sur le "
+              "serveur.",
+        "en": "- A password protects access: the server asks for it before any page, audio "
+              "or download; logging out closes the session on the server.",
     },
     "privacy.access_local": {
         "fr": "- Pas de mot de passe : le service n'écoute que sur cet ordinateur "
@@ -422,14 +441,95 @@ STRINGS: dict[str, dict[str, str]] = {
     # How long the files stay: with a deletion deadline (a deployed service) or not.
     "privacy.lifetime_deadline": {
         "fr": "- Les données disparaissent avec le service, au plus tard à l'heure de "
-              "suppression indiquée plus haut.",
+              "suppression indiquée plus haut : à cette heure, le service efface lui-même "
+              "tous les fichiers.",
         "en": "- The data disappears with the service, at the latest at the deletion time "
-              "shown above.",
+              "shown above: at that time the service itself erases every file.",
     },
     "privacy.lifetime_local": {
         "fr": "- Les fichiers restent dans le dossier de données jusqu'à ce que vous les "
               "supprimiez (bouton ci-dessus).",
         "en": "- The files stay in the data folder until you delete them (button above).",
+    },
+
+    # -- what the platform asks us to say (platform.py) -----------------------------------
+    # The data-rules notice when the chart sets none (the chart's default is the same text).
+    "notice.default": {
+        "fr": "Règles sur les données : sur une plateforme publique partagée comme SSP Cloud, "
+              "ne déposez que des enregistrements pseudonymisés. Ses conditions d'utilisation "
+              "interdisent les données personnelles directement identifiantes et les données "
+              "sensibles (santé, opinions politiques ou religieuses, appartenance syndicale, "
+              "vie sexuelle…). Le son ne quitte jamais ce service, et la table des "
+              "pseudonymes (page « Relire et corriger ») remplace les vrais noms dans chaque "
+              "fichier téléchargé. Les enregistrements qui identifient des personnes relèvent "
+              "de l'Onyxia de votre établissement.",
+        "en": "Data rules: on a shared public platform such as SSP Cloud, upload only "
+              "pseudonymised recordings. Its terms of use forbid directly identifying "
+              "personal data and sensitive data (health, political or religious opinions, "
+              "union membership, sex life…). The audio never leaves this service, and the "
+              "pseudonym table (\"Review and correct\" page) replaces real names in every "
+              "downloaded file. Recordings that identify people belong on your institution's "
+              "own Onyxia.",
+    },
+    "notice.close": {"fr": "J'ai compris, masquer", "en": "Got it, hide"},
+    "privacy.project": {
+        "fr": "- Ce service tourne dans l'espace du projet Onyxia `{namespace}` : **chaque "
+              "membre du projet peut lire les enregistrements et les transcriptions** (il a "
+              "les droits d'administration de cet espace). Pour des entretiens confidentiels, "
+              "lancez le service dans votre espace personnel.",
+        "en": "- This service runs in the Onyxia project namespace `{namespace}`: **every "
+              "member of the project can read the recordings and transcripts** (they administer "
+              "that namespace). For confidential interviews, launch the service in your "
+              "personal namespace.",
+    },
+    "privacy.gpu_title": {"fr": "Libérer le GPU", "en": "Free the GPU"},
+    "privacy.gpu": {
+        "fr": "Les GPU de la plateforme sont partagés et ce service garde le sien jusqu'à sa "
+              "suppression. Une fois vos transcriptions téléchargées, supprimez le service dans "
+              "Onyxia (Mes services, corbeille) : le GPU est aussitôt libéré pour les autres, "
+              "et tout est effacé.",
+        "en": "The platform's GPUs are shared, and this service keeps its GPU until it is "
+              "deleted. Once your transcripts are downloaded, delete the service in Onyxia (My "
+              "Services, bin icon): the GPU is freed for others at once, and everything is "
+              "removed.",
+    },
+    "privacy.download_all": {"fr": "Tout télécharger (zip de toutes les transcriptions)",
+                              "en": "Download everything (zip of every transcript)"},
+    "privacy.download_all_help": {
+        "fr": "Toutes les transcriptions terminées, dans tous les formats, pseudonymes "
+              "appliqués, un dossier par enregistrement.",
+        "en": "Every finished transcript, in every format, pseudonyms applied, one folder per "
+              "recording.",
+    },
+    "privacy.delete_service_help": {
+        "fr": "Ou, une fois tout téléchargé, supprimez le service d'ici : vos fichiers, puis le "
+              "service lui-même et son entrée dans Onyxia. Cette page cessera de répondre.",
+        "en": "Or, once everything is downloaded, delete the service from here: your files, "
+              "then the service itself and its entry in Onyxia. This page will stop "
+              "answering.",
+    },
+    "privacy.delete_service_confirm": {
+        "fr": "J'ai téléchargé ce que je garde ; supprimer le service et tous ses fichiers.",
+        "en": "I have downloaded what I keep; delete the service and all its files.",
+    },
+    "privacy.delete_service_button": {"fr": "Supprimer le service maintenant",
+                                      "en": "Delete the service now"},
+    "privacy.delete_service_done": {
+        "fr": "Le service est en cours de suppression ; le GPU est libéré. Vous pouvez fermer "
+              "cet onglet.",
+        "en": "The service is being deleted; the GPU is freed. You may close this tab.",
+    },
+    "privacy.delete_service_failed": {
+        "fr": "Vos fichiers sont supprimés, mais pas le service : supprimez-le dans Onyxia "
+              "(Mes services, corbeille).",
+        "en": "Your files are deleted, but not the service: delete it in Onyxia (My Services, "
+              "bin icon).",
+    },
+    "jobs.free_gpu": {
+        "fr": "Tout est transcrit. Téléchargez vos transcriptions, puis supprimez le service "
+              "dans Onyxia (Mes services) pour libérer le GPU pour les autres.",
+        "en": "Everything is transcribed. Download your transcripts, then delete the service "
+              "in Onyxia (My Services) to free the GPU for others.",
     },
 }
 

@@ -3,13 +3,12 @@ here, so that it can be tested directly."""
 
 from __future__ import annotations
 
-import errno
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .. import storage
 from ..asr import AsrOptions, ModelSettings, model_kind
 from ..audio import probe
 from ..conventions import Conventions
@@ -19,6 +18,7 @@ from ..languages import DEFAULT_LANGUAGE
 from ..models import WHISPER_PREFERENCE, ModelStore
 from ..pipeline import PipelineOptions
 from ..speakers import SpeakerOptions
+from .spool import Spooled, spooled_path
 
 # What people record interviews with: phones, dictaphones, video calls, messaging apps.
 AUDIO_EXTENSIONS = ("mp3", "m4a", "wav", "ogg", "oga", "opus", "flac", "wma", "aac", "amr",
@@ -26,8 +26,6 @@ AUDIO_EXTENSIONS = ("mp3", "m4a", "wav", "ogg", "oga", "opus", "flac", "wma", "a
 VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "mkv", "webm", "avi", "wmv", "mpeg", "mpg", "3gp",
                     "ts", "mts", "m2ts", "flv")
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
-DISK_MARGIN = 64 << 20  # bytes kept free beyond the upload itself
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 log = logging.getLogger("transcribe.web")
 
@@ -109,8 +107,10 @@ def preselected_model(models: list[str], configured: str | None) -> str | None:
     return ranked[0] if ranked else (models[0] if models else None)
 
 
-def check_file(name: str, size: int, max_upload_mb: int, data_dir: Path) -> None:
-    """Refuse, with a reason, what cannot be a recording or cannot fit."""
+def check_file(name: str, size: int, max_upload_mb: int, data_dir: Path,
+               stored: bool = False) -> None:
+    """Refuse, with a reason, what cannot be a recording or cannot fit (`stored`: the
+    file is in the data folder already, spooled as it arrived: it takes no more room)."""
     extension = Path(name).suffix.lower().lstrip(".")
     if extension not in MEDIA_EXTENSIONS:
         raise UploadError("upload.unsupported", name=name,
@@ -119,8 +119,7 @@ def check_file(name: str, size: int, max_upload_mb: int, data_dir: Path) -> None
         raise UploadError("audio.empty_file", name=name)
     if size > max_upload_mb * 1024 * 1024:
         raise UploadError("upload.too_large", name=name, limit=max_upload_mb)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if shutil.disk_usage(data_dir).free < size + DISK_MARGIN:
+    if not stored and not storage.fits(data_dir, size, storage.data_limit()):
         raise UploadError("upload.no_space", name=name)
 
 
@@ -130,15 +129,15 @@ def readable_duration(path: Path) -> float | None:
     return probe(path).duration
 
 
-def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
                  choices: FormChoices, max_upload_mb: int):
     """Check, copy and queue one uploaded file; raises UserFacingError with the reason."""
-    check_file(name, size, max_upload_mb, queue.store.data_dir)
+    check_file(name, size, max_upload_mb, queue.store.data_dir, stored=isinstance(data, Path))
     return queue.submit(name, data, pipeline_options(choices), conventions(choices),
                         check=readable_duration)
 
 
-def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
+def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
                 choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
     """queue_upload for one file of a batch: whatever goes wrong is this file's outcome,
     never an exception, so that the other files go on. A file refused for what it is
@@ -154,12 +153,40 @@ def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes, size: int,
                                           "params": {"name": name}})
     except OSError as error:
         log.warning("upload not saved: %s (errno %s)", type(error).__name__, error.errno)
-        key = "upload.no_space" if error.errno in DISK_FULL else "upload.save_failed"
+        key = "upload.no_space" if storage.disk_full(error) else "upload.save_failed"
         return UploadOutcome(name, error={"key": key, "params": {"name": name}})
     except Exception as error:  # noqa: BLE001 - one file must not stop the batch
         log.error("upload not saved: unexpected %s", type(error).__name__)
         return UploadOutcome(name, error={"key": "upload.save_failed",
                                           "params": {"name": name}})
+
+
+def spooled(upload: BinaryIO, size: int) -> Spooled | None:
+    """What the HTTP layer (spool.py) left in place of an uploaded file's bytes; None for
+    a file held in memory (where no such layer runs: Streamlit's AppTest)."""
+    if size > 4096 or not hasattr(upload, "getvalue"):
+        return None
+    return Spooled.decode(upload.getvalue())
+
+
+def save_uploaded(queue: JobQueue, name: str, upload: BinaryIO, size: int,
+                  choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
+    """One file from the uploader: a spooled file is linked into its job folder (no copy)
+    and its spooled name removed; a file held in memory is copied."""
+    record = spooled(upload, size)
+    if record is None:
+        return save_upload(queue, name, upload, size, choices, max_upload_mb)
+    if record.refused:
+        return refusal(queue.store, name, record.size, choices,
+                       {"key": record.refused, "params": {"name": name}})
+    path = spooled_path(queue.store.data_dir, record)
+    if path is None:  # "delete all" from another tab removed it meanwhile
+        return UploadOutcome(name, error={"key": "upload.deleted_meanwhile",
+                                          "params": {"name": name}})
+    try:
+        return save_upload(queue, name, path, record.size, choices, max_upload_mb)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def refusal(store: JobStore, name: str, size: int, choices: FormChoices,

@@ -152,39 +152,19 @@ so that every template and NOTES.txt show the same minute.
 {{- .Values.autoDelete.resolvedDeleteAt }}
 {{- end }}
 
-{{/* CronJob schedule firing once, at the deadline's minute (UTC): "m h dom mon *". */}}
+{{/*
+CronJob schedule: every day at the deadline's minute (UTC), "m h * * *". The
+first run is the deadline itself (the same time the day before lies before the
+install: the deadline is at most 24 h ahead); a run that could not finish is
+followed by another the next day, never a year later. Within a run the job
+retries every few minutes (deletion job: restartPolicy OnFailure).
+*/}}
 {{- define "wt.deleteSchedule" -}}
 {{- $t := toDate "2006-01-02T15:04:05Z07:00" (include "wt.deleteAt" .) }}
 {{- /* atoi, not int: int reads "08" and "09" (Go's only hour layout pads) as octal, 0. */}}
 {{- $minute := dateInZone "4" $t "UTC" | atoi }}
 {{- $hour := dateInZone "15" $t "UTC" | atoi }}
-{{- $day := dateInZone "2" $t "UTC" | atoi }}
-{{- $month := dateInZone "1" $t "UTC" | atoi }}
-{{- printf "%d %d %d %d *" $minute $hour $day $month }}
-{{- end }}
-
-{{/*
-Helm keeps one secret per release revision: sh.helm.release.v1.<release>.v<N>.
-RBAC resourceNames cannot hold a pattern, so the Role names revisions 1 to
-(current revision + 10): upgrades re-render the list, the margin covers
-rollbacks, which re-apply an older manifest.
-*/}}
-{{- define "wt.helmReleaseSecrets" -}}
-{{- $names := list }}
-{{- range $i := until (add .Release.Revision 10 | int) }}
-{{- $names = append $names (printf "sh.helm.release.v1.%s.v%d" $.Release.Name (add $i 1)) }}
-{{- end }}
-{{- toJson $names }}
-{{- end }}
-
-{{/*
-The release record: Helm's secrets, then the one onyxia-api adds with the
-service's display name (owned by revision 1's secret, so normally already
-garbage-collected; deleting it too costs nothing).
-*/}}
-{{- define "wt.releaseRecordSecrets" -}}
-{{- $names := include "wt.helmReleaseSecrets" . | fromJsonArray }}
-{{- append $names (printf "sh.onyxia.release.v1.%s" .Release.Name) | toJson }}
+{{- printf "%d %d * * *" $minute $hour }}
 {{- end }}
 
 {{/*
@@ -252,45 +232,96 @@ OOM-killed mid-transcription (and the data lost): refuse to render instead.
 {{- end }}
 {{- end }}
 
+
+{{/* The Onyxia project (group) namespace the release runs in, or "" (a user namespace). */}}
+{{- define "wt.projectNamespace" -}}
+{{- $prefix := .Values.privacy.projectNamespacePrefix }}
+{{- if and $prefix (hasPrefix $prefix .Release.Namespace) }}
+{{- .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/* The data-rules notice in the NOTES' language, "" when turned off. */}}
+{{- define "wt.privacyNotice" -}}
+{{- $notice := .Values.privacy.notice }}
+{{- if $notice.enabled }}
+{{- ternary $notice.fr $notice.en (eq (include "wt.language" .) "fr") | default $notice.en | default $notice.fr | trim }}
+{{- end }}
+{{- end }}
+
+{{/* TRANSCRIBE_PRIVACY_NOTICE: the texts as JSON, or "off". */}}
+{{- define "wt.privacyNoticeEnv" -}}
+{{- $notice := .Values.privacy.notice }}
+{{- if $notice.enabled }}
+{{- dict "fr" (trim $notice.fr) "en" (trim $notice.en) | toJson }}
+{{- else }}
+{{- "off" }}
+{{- end }}
+{{- end }}
+
+{{/* data.sizeLimit in MiB (rounded down), for TRANSCRIBE_DATA_LIMIT_MB. */}}
+{{- define "wt.dataLimitMB" -}}
+{{- divf (include "wt.bytes" .Values.data.sizeLimit) 1048576 | floor | int64 }}
+{{- end }}
+
+{{/* Disk the pod may fill: both emptyDirs (none when they live in memory). */}}
+{{- define "wt.ephemeralStorage" -}}
+{{- $bytes := addf (include "wt.bytes" .Values.data.sizeLimit) (include "wt.bytes" .Values.data.tmpSizeLimit) }}
+{{- printf "%dMi" (divf $bytes 1048576 | ceil | int64) }}
+{{- end }}
+
 {{/*
-What transcribe-self-delete removes, in order (JSON, passed in SELF_DELETE_PLAN).
-  delete:    deleted one by one; "wait" polls until the object is gone.
-  ownByJob:  given an ownerReference to the running Job, so that the garbage
-             collector removes them with it (the job cannot delete its own
-             RoleBinding and carry on).
-  last:      deleted at the very end; the garbage collector then removes the
-             Job, its pod and everything in ownByJob.
-The Role in self-delete-rbac.yaml grants exactly these names.
+Pod annotation that changes with the password, so that a new password restarts
+the pod. A keyed hash: sha256 of a random key and the password. The key lives
+in the Secret (kept across upgrades by lookup), so someone who can read pods but
+not secrets cannot test password guesses against the annotation.
 */}}
-{{- define "wt.selfDeletePlan" -}}
-{{- $fullname := include "wt.fullname" . }}
-{{- $self := include "wt.selfDeleteName" . }}
-{{- $delete := list
-  (dict "apiVersion" "apps/v1" "resource" "statefulsets" "name" $fullname)
-  (dict "apiVersion" "v1" "resource" "pods" "name" (include "wt.podName" .) "wait" true) }}
-{{- if .Values.ingress.enabled }}
-{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "ingresses" "name" $fullname) }}
+{{- define "wt.passwordKey" -}}
+{{- if not (hasKey .Values.security "resolvedPasswordKey") }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "wt.fullname" .) }}
+{{- $key := dig "data" "annotationKey" "" $existing | b64dec }}
+{{- $_ := set .Values.security "resolvedPasswordKey" ($key | default (randAlphaNum 32)) }}
 {{- end }}
-{{- if .Values.route.enabled }}
-{{- $delete = append $delete (dict "apiVersion" "route.openshift.io/v1" "resource" "routes" "name" $fullname) }}
+{{- .Values.security.resolvedPasswordKey }}
 {{- end }}
-{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" $fullname) }}
-{{- if .Values.security.networkPolicy.enabled }}
-{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolIngressName" .)) }}
+
+{{- define "wt.passwordVersion" -}}
+{{- printf "%s:%s" (include "wt.passwordKey" .) .Values.security.password | sha256sum }}
 {{- end }}
-{{- if .Values.security.denyEgress }}
-{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolEgressName" .)) }}
+
+{{/*
+Memory floor of the app container's limit (README, "Memory"): Whisper large-v3 and
+speaker detection on a 3-hour recording with a GPU; small/base on the CPU.
+*/}}
+{{- define "wt.memoryFloor" -}}
+{{- ternary "12Gi" "8Gi" .Values.gpu.enabled }}
 {{- end }}
-{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
-{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
-{{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
-{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" .) }}
+
+{{/*
+Requests above limits: Kubernetes would refuse the pod with an error users cannot act
+on; a memory limit below the floor: the pod would be OOM-killed mid-transcription.
+Onyxia shows these messages when the launch fails (both languages: Helm has no locale).
+*/}}
+{{- define "wt.checkResources" -}}
+{{- $r := .Values.resources }}
+{{- $floor := include "wt.memoryFloor" . }}
+{{- if lt (include "wt.bytes" $r.limits.memory | float64) (include "wt.bytes" $floor | float64) }}
+{{- fail (printf "Memory limit %s is below the %s this service needs (Whisper and speaker detection on a 3-hour recording): raise Resources > limits > Memory to %s or more. / La limite de mémoire %s est inférieure aux %s nécessaires : passez Ressources > limites > Mémoire à %s ou plus." $r.limits.memory $floor $floor $r.limits.memory $floor $floor) }}
 {{- end }}
-{{- $own := list
-  (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" $self)
-  (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $self)
-  (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $self)
-  (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $self) }}
-{{- $last := dict "apiVersion" "batch/v1" "resource" "cronjobs" "name" $self }}
-{{- dict "release" .Release.Name "delete" $delete "ownByJob" $own "last" $last | toJson }}
+{{- if gt (include "wt.bytes" $r.requests.memory | float64) (include "wt.bytes" $r.limits.memory | float64) }}
+{{- fail (printf "resources.requests.memory (%s) is above resources.limits.memory (%s): raise the limit or lower the request" $r.requests.memory $r.limits.memory) }}
+{{- end }}
+{{- if gt (include "wt.millicores" $r.requests.cpu | float64) (include "wt.millicores" $r.limits.cpu | float64) }}
+{{- fail (printf "resources.requests.cpu (%s) is above resources.limits.cpu (%s): raise the limit or lower the request" $r.requests.cpu $r.limits.cpu) }}
+{{- end }}
+{{- end }}
+
+{{/* A CPU quantity ("4000m", "2", "1.5") in millicores. */}}
+{{- define "wt.millicores" -}}
+{{- $quantity := toString . }}
+{{- if hasSuffix "m" $quantity }}
+{{- trimSuffix "m" $quantity | float64 }}
+{{- else }}
+{{- mulf $quantity 1000 }}
+{{- end }}
 {{- end }}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, state
+from transcribe.web import display, platform, release, spool, state
 from transcribe.web.state import t
 
 settings = state.settings()
 queue = state.queue()
 language = state.language()
+hosting = platform.load_platform()
 
 st.title(t("privacy.title"))
 st.markdown(t("privacy.intro"))
@@ -43,10 +44,29 @@ else:
 
 def delete_everything() -> None:
     queue.delete_all()
+    spool.clear(settings.data_dir)  # uploads not yet started go too
     state.forget_transcripts()
     st.session_state[state.PRIVACY_FLASH] = t("privacy.deleted")
     st.session_state[state.CONFIRM_DELETE_ALL] = False
 
+
+if platform.deployed_on_gpu(settings):
+    st.subheader(t("privacy.gpu_title"))
+    st.write(t("privacy.gpu"))
+    st.download_button(t("privacy.download_all"), data=lambda: platform.everything_zip(queue.store),
+                       file_name="transcriptions.zip", mime="application/zip",
+                       icon=":material/folder_zip:", key="download-everything",
+                       help=t("privacy.download_all_help"), disabled=not files)
+    if release.can_delete_release():  # the chart granted it (autoDelete.fromApp)
+        st.write(t("privacy.delete_service_help"))
+        sure = st.checkbox(t("privacy.delete_service_confirm"), key=state.CONFIRM_DELETE_SERVICE)
+        if st.button(t("privacy.delete_service_button"), type="primary", disabled=not sure,
+                     icon=":material/power_settings_new:", key="delete-service"):
+            queue.delete_all()
+            if release.delete_release():
+                st.success(t("privacy.delete_service_done"))
+            else:
+                st.error(t("privacy.delete_service_failed"))
 
 st.subheader(t("privacy.delete_title"))
 st.write(t("privacy.delete_help"))
@@ -55,5 +75,7 @@ st.button(t("privacy.delete_button"), type="primary", icon=":material/delete_for
           disabled=not confirmed or not files, on_click=delete_everything, key="delete-all")
 
 st.subheader(t("privacy.guarantees_title"))
-st.markdown("\n".join((t("privacy.guarantees"), display.access_text(settings, language),
-                       display.lifetime_text(settings, language))))
+st.markdown("\n".join(line for line in (
+    t("privacy.guarantees"), display.access_text(settings, language),
+    platform.project_warning(hosting, language), display.lifetime_text(settings, language))
+    if line))

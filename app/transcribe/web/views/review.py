@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import html
-from dataclasses import replace
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from transcribe import changes
 from transcribe.export import render
-from transcribe.export.common import clock
 from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
-from transcribe.web import display, reviewing, state
-from transcribe.web.corrections import StaleEdit, TranscriptEditor
+from transcribe.web import correction, display, reviewing, state
 from transcribe.web.state import t
 
 store = state.store()
@@ -49,17 +45,25 @@ st.query_params["job"] = job_id
 job = store.get(job_id)
 if job is None or job.status != DONE:
     st.rerun()
-editor = TranscriptEditor(store, job.id)
 revision_key = f"revision-{job.id}"
 revision = st.session_state.setdefault(revision_key, 0)
 
 
 def bump() -> None:
+    """Widgets keyed by the revision start again from the stored values."""
     st.session_state[revision_key] = st.session_state.get(revision_key, 0) + 1
 
 
-def stale() -> None:
-    st.session_state[state.REVIEW_FLASH] = ("warning", t("review.stale"))
+def save(ops: list[dict]) -> None:
+    """Corrections from the widgets below, as changes merged into the stored transcript."""
+    try:
+        outcome = changes.apply(store, job.id, None, ops)
+    except KeyError:
+        st.session_state[state.REVIEW_FLASH] = ("warning", t("review.stale"))
+        return
+    if outcome.conflicts:
+        st.session_state[state.REVIEW_FLASH] = ("warning", t("pseudonyms.refused",
+                                                          count=len(outcome.conflicts)))
     bump()
 
 
@@ -76,9 +80,14 @@ def load() -> Transcript:
 
 
 transcript = load()
-conventions = editor.conventions()
+conventions = store.conventions(job)
 threshold = conventions.uncertainty_threshold
 unknown = t("review.no_speaker")
+
+
+def speaker_label(speaker_id: str | None) -> str:
+    return transcript.speaker_name(speaker_id) or unknown if speaker_id else unknown
+
 
 st.caption(" · ".join(x for x in (
     format_duration(transcript.duration),
@@ -92,152 +101,38 @@ if flash:
     getattr(st, flash[0])(flash[1])
 
 
-# -- listening (sidebar, so that it stays in view while scrolling) -----------------------------
+# -- the correction editor: the player and the transcript together ----------------------------
 
-def request_play(start: float) -> None:
-    nonce = st.session_state.get(state.PLAY, {}).get("nonce", 0) + 1
-    st.session_state[state.PLAY] = {"job": job.id, "at": start, "nonce": nonce}
-
-
-with st.sidebar:
-    st.subheader(t("player.title"))
+def listening_media():
+    """The listening copy; without one (yet), the upload itself when it is not too big."""
     listening = store.listening_path(job)
-    media = listening if listening.is_file() else None
-    if media is None and store.media_path(job).stat().st_size < 200 * 1024 * 1024:
-        media = store.media_path(job)  # no small copy (yet): the upload, when not too big
+    if listening.is_file():
+        return listening
+    source = store.media_path(job)
+    if source.is_file() and source.stat().st_size < 200 * 1024 * 1024:
+        return source
+    return None
+
+
+tab_text, tab_speakers, tab_pseudonyms, tab_export = st.tabs([
+    t("review.tab_text"), t("review.tab_speakers"), t("review.tab_pseudonyms"),
+    t("review.tab_export")])
+
+
+@st.fragment
+def correction_editor() -> None:
+    # Saving a batch of corrections reruns this fragment only: the charts and tables
+    # around it are not redrawn while someone types.
+    media = listening_media()
     if media is None:
         st.caption(t("player.unavailable"))
-    else:
-        with st.container(key="player"):
-            st.audio(str(media), format=reviewing.media_type(media))
-        rate = st.select_slider(t("player.speed"), options=[0.75, 1.0, 1.25, 1.5, 1.75, 2.0],
-                                value=1.0, key="playback_rate",
-                                format_func=lambda r: f"{r:g}×")
-        play = st.session_state.get(state.PLAY) or {}
-        at = float(play.get("at", 0.0)) if play.get("job") == job.id else 0.0
-        nonce = int(play.get("nonce", 0)) if play.get("job") == job.id else 0
-        st.html(reviewing.player_script(rate, at, f"{job.id}-{nonce}" if nonce else None),
-                unsafe_allow_javascript=True)
-        st.caption(t("player.help"))
-
-
-tab_text, tab_speakers, tab_replace, tab_pseudonyms, tab_export = st.tabs([
-    t("review.tab_text"), t("review.tab_speakers"), t("review.tab_replace"),
-    t("review.tab_pseudonyms"), t("review.tab_export")])
-
-
-# -- transcript --------------------------------------------------------------------------------
-
-def save_text(index: int, start: float, key: str) -> None:
-    try:
-        editor.set_text(index, st.session_state[key], start)
-    except StaleEdit:
-        stale()
-
-
-def change_turn_speaker(indices: list[int], start: float, key: str) -> None:
-    try:
-        editor.set_speaker(indices, st.session_state[key], start)
-    except StaleEdit:
-        stale()
-    bump()
-
-
-def merge(index: int, start: float) -> None:
-    try:
-        editor.merge_with_next(index, start)
-    except (StaleEdit, IndexError):
-        stale()
-    bump()
-
-
-def split_at(index: int, start: float, key: str) -> None:
-    try:
-        editor.split(index, int(st.session_state[key]), start)
-    except (StaleEdit, ValueError, IndexError):
-        stale()
-    bump()
-
-
-speaker_choices: list[str | None] = [None, *reviewing.speaker_ids(transcript)]
-
-
-def speaker_label(speaker_id: str | None) -> str:
-    return transcript.speaker_name(speaker_id) if speaker_id else unknown
+    correction.show(store, job, language, threshold, state.settings().base_path, media,
+                    reviewing.media_type(media) if media else "audio/mpeg", transcript)
 
 
 with tab_text:
-    if not transcript.segments:
-        st.info(t("review.empty"))
-    search, size = st.columns([3, 1], vertical_alignment="bottom")
-    query = search.text_input(t("review.search"), key=f"search-{job.id}",
-                              placeholder=t("review.search_placeholder"))
-    page_size = size.selectbox(t("review.page_size"), reviewing.PAGE_SIZES, index=1,
-                               key="page_size")
-    indices = reviewing.matching_indices(transcript, query)
-    if query.strip():
-        st.caption(t("review.matches", count=len(indices)))
-    pages = reviewing.page_count(len(indices), page_size)
-    page_key = f"page-{job.id}"
-    if st.session_state.get(page_key, 1) > pages:
-        st.session_state[page_key] = pages
-    turns = reviewing.page_turns(transcript, indices, st.session_state.get(page_key, 1),
-                                 page_size)
-    for turn in turns:
-        first = transcript.segments[turn.indices[0]]
-        with st.container(border=True, key=f"turn-{revision}-{turn.indices[0]}"):
-            head, who = st.columns([3, 2], vertical_alignment="center")
-            head.markdown(f"**{clock(first.start)}** · "
-                          f"{display.escape_markdown(speaker_label(turn.speaker))}")
-            turn_key = f"speaker-{revision}-{turn.indices[0]}"
-            who.selectbox(t("review.turn_speaker"), speaker_choices,
-                          index=speaker_choices.index(turn.speaker)
-                          if turn.speaker in speaker_choices else 0,
-                          format_func=speaker_label, key=turn_key, label_visibility="collapsed",
-                          on_change=change_turn_speaker,
-                          args=(turn.indices, first.start, turn_key))
-            for index in turn.indices:
-                segment = transcript.segments[index]
-                key = f"text-{revision}-{index}"
-                play, body, more = st.columns([2, 13, 1], vertical_alignment="top")
-                play.button(clock(segment.start), key=f"play-{revision}-{index}",
-                            icon=":material/play_arrow:", type="tertiary",
-                            help=t("review.play", time=clock(segment.start)),
-                            on_click=request_play, args=(segment.start,))
-                body.text_area(t("review.text", time=clock(segment.start)),
-                               value=segment.text, key=key,
-                               height=reviewing.text_height(segment.text),
-                               label_visibility="collapsed", on_change=save_text,
-                               args=(index, segment.start, key))
-                if reviewing.uncertain_words(segment, threshold):
-                    body.html("<div style='font-size:0.85rem;opacity:0.8'>"
-                              f"{html.escape(t('review.uncertain'))} "
-                              f"{reviewing.highlighted_html(segment, threshold)}</div>")
-                with more.popover("", icon=":material/more_vert:"):
-                    st.caption(clock(segment.start) + " – "
-                               + clock(segment.end))
-                    own_key = f"own-speaker-{revision}-{index}"
-                    st.selectbox(t("review.segment_speaker"), speaker_choices,
-                                 index=speaker_choices.index(segment.speaker)
-                                 if segment.speaker in speaker_choices else 0,
-                                 format_func=speaker_label, key=own_key,
-                                 on_change=change_turn_speaker,
-                                 args=([index], segment.start, own_key))
-                    st.button(t("review.merge"), key=f"merge-{revision}-{index}",
-                              icon=":material/merge:", on_click=merge,
-                              args=(index, segment.start),
-                              disabled=index + 1 >= len(transcript.segments))
-                    points = reviewing.cut_points(segment.text)
-                    if points:
-                        cut_key = f"cut-{revision}-{index}"
-                        labels = dict(points)
-                        st.selectbox(t("review.split_at"), [p for p, _ in points], key=cut_key,
-                                     format_func=labels.get)
-                        st.button(t("review.split"), key=f"split-{revision}-{index}",
-                                  icon=":material/content_cut:", on_click=split_at,
-                                  args=(index, segment.start, cut_key))
-    if pages > 1:
-        st.pagination(pages, key=page_key)
+    st.session_state[state.EDITOR_FULL_RUN] = True  # the editor gets the stored transcript
+    correction_editor()
 
 
 # -- speakers ----------------------------------------------------------------------------------
@@ -245,23 +140,21 @@ with tab_text:
 def rename(speaker_id: str, key: str) -> None:
     name = " ".join(str(st.session_state.get(key) or "").split())
     if name:
-        editor.rename_speaker(speaker_id, name)
-        bump()
+        save([{"op": "rename", "speaker": speaker_id, "name": name}])
 
 
 def swap(first_key: str, second_key: str) -> None:
     first, second = st.session_state.get(first_key), st.session_state.get(second_key)
     if first and second and first != second:
-        editor.swap_speakers(first, second)
-        bump()
+        save([{"op": "swap", "a": first, "b": second}])
 
 
 def add_speaker(key: str) -> None:
     name = " ".join(str(st.session_state.get(key) or "").split())
     if name:
-        editor.rename_speaker(reviewing.new_speaker_id(editor.load()), name)
+        save([{"op": "rename", "speaker": reviewing.new_speaker_id(store.load_transcript(job)),
+               "name": name}])
         st.session_state[key] = ""
-        bump()
 
 
 with tab_speakers:
@@ -269,11 +162,11 @@ with tab_speakers:
     if not known:
         st.info(t("speakers.none"))
     shares = {row["id"]: row for row in reviewing.talk_time_rows(transcript)}
-    for speaker_id in known:
+    for number, speaker_id in enumerate(known, start=1):
         name_key = f"name-{revision}-{speaker_id}"
         speaker = transcript.speakers.get(speaker_id)
         name_column, time_column = st.columns([3, 2], vertical_alignment="bottom")
-        name_column.text_input(t("speakers.name", id=speaker_id), value=speaker_label(speaker_id),
+        name_column.text_input(t("speakers.name", number=number), value=speaker_label(speaker_id),
                                key=name_key, on_change=rename, args=(speaker_id, name_key))
         row = shares.get(speaker_id)
         role = t(f"role.{speaker.role}") if speaker and speaker.role in ("interviewer",
@@ -320,42 +213,50 @@ with tab_speakers:
         st.altair_chart(bars, width="stretch")
 
 
-# -- search and replace ------------------------------------------------------------------------
-
-def replace_everywhere() -> None:
-    find = st.session_state.get("replace-find", "")
-    replacement = st.session_state.get("replace-with", "")
-    count = editor.replace_all(find, replacement, st.session_state.get("replace-case", False))
-    st.session_state[state.REVIEW_FLASH] = ("success" if count else "info",
-                                            t("replace.done", count=count))
-    bump()
-
-
-with tab_replace:
-    st.caption(t("replace.help"))
-    find_column, with_column = st.columns(2)
-    find_column.text_input(t("replace.find"), key="replace-find")
-    with_column.text_input(t("replace.with"), key="replace-with")
-    st.checkbox(t("replace.case"), key="replace-case")
-    st.button(t("replace.button"), icon=":material/find_replace:", key="replace",
-              on_click=replace_everywhere,
-              disabled=not st.session_state.get("replace-find", "").strip())
-
-
 # -- pseudonyms --------------------------------------------------------------------------------
 
+def pseudonym_ops(base: list[dict], rows: list[dict]) -> list[dict]:
+    """What the table's edits change, row by row: a tab that saves never erases the rows
+    another tab added meanwhile (issue: Marie -> P1 in one, Paul -> P2 in the other)."""
+    def table(items: list[dict]) -> dict[str, str]:
+        found = {}
+        for row in items:
+            real = " ".join(str(row.get("real") or "").split())
+            if real:
+                found[real] = " ".join(str(row.get("pseudonym") or "").split())
+        return found
+
+    before, after = table(base), table(rows)
+    ops = [{"op": "pseudonym", "real": real, "pseudonym": None}
+           for real in before if real not in after]
+    ops += [{"op": "pseudonym", "real": real, "pseudonym": fake or None}
+            for real, fake in after.items() if before.get(real) != fake]
+    return ops
+
+
 def save_pseudonyms(key: str, base: list[dict]) -> None:
-    editor.set_pseudonyms(reviewing.apply_table_edits(base, st.session_state.get(key) or {}))
+    save(pseudonym_ops(base, reviewing.apply_table_edits(base, st.session_state.get(key) or {})))
+
+
+def add_pseudonym(real_key: str, fake_key: str) -> None:
+    real = " ".join(str(st.session_state.get(real_key) or "").split())
+    fake = " ".join(str(st.session_state.get(fake_key) or "").split())
+    if real and fake:
+        save([{"op": "pseudonym", "real": real, "pseudonym": fake}])
+        st.session_state[real_key] = st.session_state[fake_key] = ""
 
 
 with tab_pseudonyms:
     st.caption(t("pseudonyms.help"))
-    base_key = f"pseudonym-base-{job.id}"
-    if base_key not in st.session_state:  # the editor's starting rows stay put while editing
-        st.session_state[base_key] = [{"real": real, "pseudonym": fake}
-                                      for real, fake in conventions.pseudonyms.items()]
-    base = st.session_state[base_key]
-    table_key = f"pseudonyms-{job.id}"
+    st.caption(t("pseudonyms.add_help"))
+    real_column, fake_column, add_column = st.columns([2, 2, 1], vertical_alignment="bottom")
+    real_column.text_input(t("pseudonyms.real"), key=f"pseudonym-new-real-{job.id}")
+    fake_column.text_input(t("pseudonyms.pseudonym"), key=f"pseudonym-new-fake-{job.id}")
+    add_column.button(t("pseudonyms.add"), icon=":material/add:", key="pseudonym-add",
+                      on_click=add_pseudonym,
+                      args=(f"pseudonym-new-real-{job.id}", f"pseudonym-new-fake-{job.id}"))
+    base = [{"real": real, "pseudonym": fake} for real, fake in conventions.pseudonyms.items()]
+    table_key = f"pseudonyms-{job.id}-{revision}"
     st.data_editor(
         pd.DataFrame(base, columns=["real", "pseudonym"]), key=table_key, num_rows="dynamic",
         width="stretch", hide_index=True,
@@ -369,16 +270,16 @@ with tab_pseudonyms:
 # -- conventions and downloads -----------------------------------------------------------------
 
 def save_conventions() -> None:
-    current = editor.conventions()
-    editor.save_conventions(replace(
-        current,
-        mark_pauses=st.session_state[f"conv-pauses-{job.id}"],
-        mark_overlaps=st.session_state[f"conv-overlaps-{job.id}"],
-        flag_uncertain=st.session_state[f"conv-uncertain-{job.id}"],
-        uncertainty_threshold=st.session_state[f"conv-threshold-{job.id}"],
-        remove_fillers=st.session_state[f"conv-fillers-{job.id}"],
-        speaker_names=st.session_state[f"conv-speaker-names-{job.id}"],
-        timestamps=st.session_state[f"conv-timestamps-{job.id}"]))
+    chosen = {name: st.session_state[f"conv-{key}-{job.id}"] for name, key in (
+        ("mark_pauses", "pauses"), ("mark_overlaps", "overlaps"), ("flag_uncertain", "uncertain"),
+        ("uncertainty_threshold", "threshold"), ("remove_fillers", "fillers"),
+        ("speaker_names", "speaker-names"), ("timestamps", "timestamps"))}
+
+    def change(current) -> None:
+        for name, value in chosen.items():
+            setattr(current, name, value)
+
+    changes.update_conventions(store, job.id, change)
 
 
 with tab_export:
@@ -404,9 +305,18 @@ with tab_export:
     st.subheader(t("export.files"))
     stem = job.stem
 
+    def stored():
+        """The transcript and conventions on disk when a download is clicked."""
+        current = store.get(job.id)
+        return store.load_transcript(current), store.conventions(current)
+
     def renderer(format_name: str):
         # Rendered when clicked, from the file on disk: the latest corrections, always.
-        return lambda: render(editor.load(), format_name, editor.conventions())
+        def rendered() -> bytes:
+            transcript_now, conventions_now = stored()
+            return render(transcript_now, format_name, conventions_now)
+
+        return rendered
 
     buttons = st.columns(4)
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
@@ -416,6 +326,6 @@ with tab_export:
             mime=fmt.media_type, key=f"download-{format_name}", on_click="ignore",
             icon=":material/download:", help=reviewing.export_name(stem, format_name))
     st.download_button(t("export.zip"), type="primary", icon=":material/folder_zip:",
-                       data=lambda: reviewing.export_zip(editor.load(), stem, editor.conventions()),
+                       data=lambda: reviewing.export_zip(stored()[0], stem, stored()[1]),
                        file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")

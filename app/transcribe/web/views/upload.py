@@ -9,13 +9,14 @@ from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING,
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.models import OPENAI_WHISPER
 from transcribe.speakers import PRESETS
-from transcribe.web import display, state, strings, submission, uploader_locale
+from transcribe.web import display, platform, state, strings, submission, uploader_locale
 from transcribe.web.state import t
 
 settings = state.settings()
 queue = state.queue()
 language = state.language()
 models_on_disk = state.model_store()
+hosting = platform.load_platform()
 
 st.title(t("upload.title"))
 st.write(t("upload.intro"))
@@ -25,6 +26,10 @@ for kind, text in st.session_state.pop("upload_flash", []):
 
 
 # -- the form --------------------------------------------------------------------------------
+
+# The platform's data rules, where the user decides what to upload (closable per browser).
+if notice := platform.notice_html(hosting, language):
+    st.html(notice, unsafe_allow_javascript=True)
 
 # The uploader's own words are English whatever the language: replace them in place.
 st.html(uploader_locale.uploader_style(
@@ -37,6 +42,12 @@ generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
                          key=f"uploads-{generation}",
                          help=t("upload.files_help", limit=settings.max_upload_mb))
+
+# A file the server could not keep (no space left) says so at once, not only at "Start".
+for upload in files or []:
+    if (record := submission.spooled(upload, upload.size)) and record.refused:
+        st.warning(display.error_text({"key": record.refused, "params": {"name": upload.name}},
+                                      language), icon=":material/warning:")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -51,6 +62,7 @@ with left:
     else:
         interviewer = interviewee = ""
     spoken = st.selectbox(t("opt.language"), LANGUAGE_CHOICES, key="opt_language",
+                          index=platform.default_language_index(LANGUAGE_CHOICES, hosting),
                           format_func=lambda code: display.language_label(code, language),
                           help=t("opt.language_help"))
     prompt = st.text_area(t("opt.prompt"), key="opt_prompt", height=90,
@@ -106,8 +118,8 @@ if start and files and model:
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         progress.progress((number - 1) / len(files), text=t("upload.saving", name=upload.name))
-        outcomes.append(submission.save_upload(queue, upload.name, upload, upload.size, choices,
-                                              settings.max_upload_mb))
+        outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size,
+                                                 choices, settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
     if queued := sum(outcome.queued for outcome in outcomes):
         flash.append(("success", t("upload.queued", count=queued)))
@@ -192,3 +204,7 @@ if any(job.active for job in queue.store.list()):
     live_job_list()
 else:
     job_list()
+    # The batch is over: say how to give the shared GPU back.
+    if platform.deployed_on_gpu(settings) and any(
+            job.status == DONE for job in queue.store.list()):
+        st.info(t("jobs.free_gpu"), icon=":material/memory:")

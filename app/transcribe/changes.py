@@ -1,0 +1,202 @@
+"""Corrections saved as changes, so that two tabs (or two people) never overwrite each
+other.
+
+A browser sends a list of operations with the version of the transcript it last saw. Under
+the job's lock the server loads the stored transcript, finds each operation's segment by
+what the browser saw (its position, start time and, for text edits, its text), applies the
+operations that still fit and refuses the others with a reason, bumps the version and
+saves. An edit made on a stale copy is therefore merged when its segment is untouched, or
+refused with a message: never silently dropped, never written over someone else's.
+
+Operations (JSON objects; `seg` is the segment's position when the browser made it,
+`start` its start time, `old` its text then):
+
+    {"op": "text", "seg", "start", "old", "text"}        new text of a segment
+    {"op": "split", "seg", "start", "old", "at", "cut"?, "end"?}
+                                                         split before token `at`
+    {"op": "merge", "seg", "start", "prev"}              join a segment to the one before
+                                                         (`prev`: that one's start)
+    {"op": "speaker", "seg", "start", "speaker"}         who speaks in the segment
+    {"op": "rename", "speaker", "name"}                  a speaker's name (new id: added)
+    {"op": "swap", "a", "b"}                             exchange two speakers' names, roles
+    {"op": "pseudonym", "real", "pseudonym"}             set (or, with null, remove) a row
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conventions import Conventions
+from .editing import edit_text, merge_with_next, set_speaker, split_at_token, tokens
+from .jobs import DONE, JobStore
+from .speakers import rename_speaker, swap_speakers
+from .transcript import Transcript
+
+TOLERANCE = 1e-3  # seconds: starts travel as JSON floats, a round trip is exact enough
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def job_lock(store: JobStore, job_id: str) -> threading.Lock:
+    """One lock per job and data folder: edits of one transcript run one at a time."""
+    key = str(store.folder(job_id))
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+class Conflict(Exception):
+    """An operation that no longer fits the stored transcript."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Outcome:
+    version: int
+    applied: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # True when someone else saved since `base`: the browser must take the stored copy.
+    stale: bool = False
+
+
+def apply(store: JobStore, job_id: str, base: int | None, ops: list[dict[str, Any]]) -> Outcome:
+    """Apply a browser's operations to the stored transcript and pseudonym table."""
+    with job_lock(store, job_id):
+        job = store.get(job_id)
+        if job is None or job.status != DONE:
+            raise KeyError(job_id)
+        transcript = store.load_transcript(job)
+        conventions = store.conventions(job)
+        outcome = Outcome(transcript.version, stale=base is not None
+                          and base != transcript.version)
+        table_changed = False
+        for op in ops:
+            try:
+                if op.get("op") == "pseudonym":
+                    table_changed |= _pseudonym(conventions.pseudonyms, op)
+                else:
+                    _apply_one(transcript, op)
+                outcome.applied += 1
+            except Conflict as conflict:
+                outcome.conflicts.append({"op": op, "reason": conflict.reason})
+        if outcome.applied:
+            transcript.version += 1
+            if table_changed:
+                store.save_conventions(job_id, conventions)
+            store.save_transcript(job, transcript)
+        outcome.version = transcript.version
+        return outcome
+
+
+def update_conventions(store: JobStore, job_id: str,
+                       change: Callable[[Conventions], None]) -> None:
+    """Change the job's conventions (export options) under the same lock as the
+    pseudonyms, so that saving an option never writes back an older pseudonym table."""
+    with job_lock(store, job_id):
+        job = store.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        conventions = store.conventions(job)
+        change(conventions)
+        store.save_conventions(job_id, conventions)
+
+
+def _pseudonym(table: dict[str, str], op: dict[str, Any]) -> bool:
+    real = " ".join(str(op.get("real") or "").split())
+    fake = " ".join(str(op.get("pseudonym") or "").split())
+    if not real:
+        raise Conflict("invalid")
+    if not fake:
+        return table.pop(real, None) is not None
+    table[real] = fake
+    return True
+
+
+def locate(transcript: Transcript, op: dict[str, Any], text: bool = True) -> int:
+    """The segment an operation names: at its position if it is still there, else the
+    one segment with its start (and text); a conflict when none or several fit."""
+    segments = transcript.segments
+    try:
+        start = float(op["start"])
+    except (KeyError, TypeError, ValueError):
+        raise Conflict("invalid") from None
+    old = " ".join(str(op.get("old", "")).split()) if text else None
+
+    def fits(index: int) -> bool:
+        segment = segments[index]
+        return abs(segment.start - start) <= TOLERANCE and (
+            old is None or " ".join(segment.text.split()) == old)
+
+    hint = op.get("seg")
+    if isinstance(hint, int) and 0 <= hint < len(segments) and fits(hint):
+        return hint
+    found = [i for i in range(len(segments)) if fits(i)]
+    if len(found) != 1:
+        raise Conflict("changed")
+    return found[0]
+
+
+def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
+    kind = op.get("op")
+    if kind == "text":
+        edit_text(transcript, locate(transcript, op), str(op.get("text", "")))
+    elif kind == "split":
+        index = locate(transcript, op)
+        try:
+            at = int(op["at"])
+            cut = None if op.get("cut") is None else float(op["cut"])
+            end = None if op.get("end") is None else float(op["end"])
+            split_at_token(transcript, index, at, cut, end)
+        except (KeyError, TypeError, ValueError):
+            raise Conflict("invalid") from None
+    elif kind == "merge":
+        index = locate(transcript, op, text=False)
+        if index == 0:
+            raise Conflict("changed")
+        previous = transcript.segments[index - 1]
+        if abs(previous.start - float(op.get("prev", -1))) > TOLERANCE:
+            raise Conflict("changed")
+        merge_with_next(transcript, index - 1)
+    elif kind == "speaker":
+        speaker = op.get("speaker")
+        set_speaker(transcript, locate(transcript, op, text=False),
+                    None if speaker is None else str(speaker))
+    elif kind == "swap":
+        swap_speakers(transcript, str(op.get("a")), str(op.get("b")))
+    elif kind == "rename":
+        try:
+            rename_speaker(transcript, str(op["speaker"]), str(op.get("name") or ""))
+        except (KeyError, ValueError):
+            raise Conflict("invalid") from None
+    else:
+        raise Conflict("invalid")
+
+
+def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
+    """What the browser editor needs, compact: per segment its start, end, speaker and
+    tokens as [text, start, end, uncertain]."""
+    segments = []
+    for segment in transcript.segments:
+        pieces = tokens(segment)
+        segments.append([segment.start, segment.end, segment.speaker, [
+            [t.text, t.start, t.end,
+             1 if t.probability is not None and t.probability < threshold else 0]
+            for t in pieces]])
+    speakers = [[speaker_id, transcript.speaker_name(speaker_id)]
+                for speaker_id in _speaker_ids(transcript)]
+    return {"version": transcript.version, "duration": transcript.duration,
+            "speakers": speakers, "segments": segments}
+
+
+def _speaker_ids(transcript: Transcript) -> list[str]:
+    ids = list(transcript.speakers)
+    for segment in transcript.segments:
+        if segment.speaker is not None and segment.speaker not in ids:
+            ids.append(segment.speaker)
+    return ids

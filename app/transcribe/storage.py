@@ -1,0 +1,66 @@
+"""How much the data folder may still take: the disk's free space, and the volume's own
+size limit.
+
+On Onyxia the data folder is an emptyDir with a `sizeLimit`: past it the kubelet evicts
+the pod and every result is lost, although the node's disk (what `shutil.disk_usage`
+sees) may still have room. The chart passes that limit as `TRANSCRIBE_DATA_LIMIT_MB`;
+free space is the smaller of the disk's free space and the limit less what the data
+folder already holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+LIMIT_ENV = "TRANSCRIBE_DATA_LIMIT_MB"
+MB = 1024 * 1024
+# Kept free beyond an upload: the job's listening copy (about 20 MB per hour), its
+# transcript and its record must still fit once the upload is in.
+MARGIN = 64 * MB
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def data_limit(env: Mapping[str, str] | None = None) -> int | None:
+    """TRANSCRIBE_DATA_LIMIT_MB in bytes; None when unset or not a positive number."""
+    value = (os.environ if env is None else env).get(LIMIT_ENV, "")
+    try:
+        megabytes = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(megabytes * MB) if megabytes > 0 else None
+
+
+def used_bytes(folder: Path) -> int:
+    """Bytes the files under `folder` take on disk (allocated blocks, as the kubelet
+    counts them; sparse files count what they really use)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(root, name))
+            except OSError:  # removed while we walk
+                continue
+            total += stat.st_blocks * 512
+    return total
+
+
+def free_bytes(folder: Path, limit: int | None = None) -> int:
+    """What the data folder may still take, never below zero."""
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if limit is not None:
+        free = min(free, limit - used_bytes(folder))
+    return max(free, 0)
+
+
+def fits(folder: Path, size: int, limit: int | None = None, reserved: int = 0) -> bool:
+    """Whether `size` more bytes (plus the margin, plus what others have reserved) fit."""
+    return free_bytes(folder, limit) >= size + reserved + MARGIN
+
+
+def disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in DISK_FULL

@@ -1,0 +1,48 @@
+"""Free space in the data folder: the disk's, and the volume's own limit."""
+
+from __future__ import annotations
+
+import shutil
+
+from transcribe import storage
+
+MB = storage.MB
+
+
+def test_the_limit_comes_from_the_environment():
+    assert storage.data_limit({"TRANSCRIBE_DATA_LIMIT_MB": "20480"}) == 20480 * MB
+    assert storage.data_limit({"TRANSCRIBE_DATA_LIMIT_MB": " 1.5 "}) == int(1.5 * MB)
+    for unset in ({}, {"TRANSCRIBE_DATA_LIMIT_MB": ""}, {"TRANSCRIBE_DATA_LIMIT_MB": "lots"},
+                  {"TRANSCRIBE_DATA_LIMIT_MB": "0"}, {"TRANSCRIBE_DATA_LIMIT_MB": "-5"}):
+        assert storage.data_limit(unset) is None
+
+
+def test_free_space_is_the_limit_less_what_the_folder_holds(tmp_path):
+    (tmp_path / "jobs" / "a").mkdir(parents=True)
+    (tmp_path / "jobs" / "a" / "source.wav").write_bytes(b"x" * 3 * MB)
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "spooled").write_bytes(b"x" * 2 * MB)
+    used = storage.used_bytes(tmp_path)
+    assert 5 * MB <= used < 5 * MB + 64 * 1024  # blocks, not less than the bytes
+    assert storage.free_bytes(tmp_path, 100 * MB) == 100 * MB - used
+    assert storage.free_bytes(tmp_path, 4 * MB) == 0  # past the limit: nothing, not less
+    disk = shutil.disk_usage(tmp_path).free
+    assert abs(storage.free_bytes(tmp_path) - disk) < 64 * MB  # no limit: the disk's
+
+
+def test_an_upload_fits_with_the_margin_and_what_others_reserved(tmp_path):
+    limit = 200 * MB
+    used = storage.used_bytes(tmp_path)
+    room = limit - used - storage.MARGIN
+    assert storage.fits(tmp_path, room, limit)
+    assert not storage.fits(tmp_path, room + 1, limit)
+    assert not storage.fits(tmp_path, room - 10 * MB, limit, reserved=11 * MB)
+
+
+def test_disk_full_errors():
+    import errno
+
+    assert storage.disk_full(OSError(errno.ENOSPC, "full"))
+    assert storage.disk_full(OSError(errno.EDQUOT, "quota"))
+    assert not storage.disk_full(OSError(errno.EACCES, "denied"))
+    assert not storage.disk_full(ValueError())

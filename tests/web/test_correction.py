@@ -1,0 +1,366 @@
+"""The correction editor in a real headless Chromium against a real `transcribe-web`, with
+a real recording (espeak-ng speech) and its listening copy served by the app's media
+route: highlighting follows playback, Ctrl+click seeks, each documented key does what the
+help says, split / merge / speaker / text edits and their undo reach the stored transcript
+and the downloads, and two browser contexts editing the same transcript both keep their
+corrections and pseudonyms. Screenshots (English and French) go to
+test-artifacts/editor/."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from editor_support import seed_job, spoken_interview
+from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
+
+from transcribe.jobs import JobStore
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "editor"
+ARGS = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("editor")
+    recording, transcript = spoken_interview(folder)
+    with serve(folder, "editor", TRANSCRIBE_UI_LANGUAGE="en") as (url, data, _):
+        yield url, data, recording, transcript
+
+
+@pytest.fixture
+def job(app):
+    """A fresh finished job per test, in the running app's data folder."""
+    url, data, recording, transcript = app
+    job_id = seed_job(data, recording, transcript, "interview.wav")
+    return url, data, job_id
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_editor(browser, url: str, job_id: str, context=None):
+    context = context or browser.new_context(viewport={"width": 1300, "height": 1000},
+                                             accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{url}/review?job={job_id}")
+    page.wait_for_selector(".te-seg")
+    wait_until(lambda: page.evaluate("window.transcribeEditor.audio.readyState >= 1"), 20,
+               "the recording to load")
+    page.errors = errors
+    return page
+
+
+def stored(data: Path, job_id: str):
+    store = JobStore(data)
+    job = store.get(job_id)
+    return store.load_transcript(job), store.conventions(job)
+
+
+def saved(page) -> None:
+    wait_until(lambda: page.locator(".te-status").get_attribute("data-state") == "saved"
+               and page.evaluate("!window.transcribeEditor.inflight"), 20, "the save")
+
+
+def settle(page) -> None:
+    """No Streamlit run in progress (a click during one can be lost)."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+
+
+def audio(page, expression: str):
+    return page.evaluate(f"(a => {expression})(window.transcribeEditor.audio)")
+
+
+def caret_in(page, segment: int, offset: int) -> None:
+    """Put the caret `offset` characters into the `segment`-th segment."""
+    page.evaluate("([i, offset]) => { const e = window.transcribeEditor; "
+                  "e.placeCaret(e.elements.get(e.segs[i].u), offset); }", [segment, offset])
+
+
+def test_highlight_follows_playback_and_ctrl_click_seeks(job, browser):
+    url, _, job_id = job
+    page = open_editor(browser, url, job_id)
+    page.locator(".te-doc").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Escape")  # play
+    wait_until(lambda: audio(page, "a.currentTime") > 5.5, 20, "playback to pass 5.5 s")
+    # The highlighted word is the one being heard: its start is at or before the current
+    # time and the next word's start after it (margin: one animation frame, 0.1 s).
+    for _ in range(3):
+        state = page.evaluate("""() => {
+            const e = window.transcribeEditor, a = e.audio;
+            const lit = document.querySelector('.te-now');
+            const seg = e.segs[e.segIndexOf(lit.closest('.te-seg'))];
+            const k = +lit.dataset.k;
+            const next = seg.toks[k + 1] || e.segs[e.segs.indexOf(seg) + 1]?.toks[0];
+            return [a.currentTime, seg.toks[k][1], next ? next[1] : 1e9, lit.textContent]; }""")
+        now, start, following, _word = state
+        assert start <= now + 0.1 and now < following + 0.1, state
+        page.wait_for_timeout(700)
+    inside = page.evaluate("""() => {
+        const d = document.querySelector('.te-doc').getBoundingClientRect();
+        const w = document.querySelector('.te-now').getBoundingClientRect();
+        return w.top >= d.top && w.bottom <= d.bottom; }""")
+    assert inside  # kept in view
+    page.keyboard.press("Escape")  # pause
+    assert audio(page, "a.paused")
+
+    # Ctrl+click on "colleagues" (4th line) plays from that word.
+    word = page.locator(".te-seg").nth(3).locator(".te-w", has_text="colleagues")
+    word.click(modifiers=["Control"])
+    start = page.evaluate("window.transcribeEditor.segs[3].toks[4][1]")
+    wait_until(lambda: not audio(page, "a.paused"), 10, "playback from the word")
+    assert start - 0.05 <= audio(page, "a.currentTime") <= start + 1.5
+    page.screenshot(path=str(ARTIFACTS / "editor-en-playing.png"))
+    audio(page, "a.pause()")
+    assert page.errors == []
+
+
+def test_each_documented_key(job, browser):
+    url, data, job_id = job
+    page = open_editor(browser, url, job_id)
+    editor = "window.transcribeEditor"
+    caret_in(page, 2, 0)
+
+    # Esc: play, then pause one second back.
+    page.keyboard.press("Escape")
+    wait_until(lambda: audio(page, "a.currentTime") > 2.0, 10, "playback")
+    page.keyboard.press("Escape")
+    paused_at = audio(page, "a.currentTime")
+    assert audio(page, "a.paused") and paused_at < 2.0 + 0.5
+    # Ctrl+Space does the same.
+    page.keyboard.press("Control+Space")
+    wait_until(lambda: not audio(page, "a.paused"), 5, "Ctrl+Space to play")
+    page.keyboard.press("Control+Space")
+    assert audio(page, "a.paused")
+
+    # F1 / F2: three seconds back and forward.
+    audio(page, "a.currentTime = 10")
+    page.keyboard.press("F1")
+    assert audio(page, "a.currentTime") == pytest.approx(7, abs=0.05)
+    page.keyboard.press("F2")
+    page.keyboard.press("F2")
+    assert audio(page, "a.currentTime") == pytest.approx(13, abs=0.05)
+
+    # Alt+Up / Alt+Down: faster, slower, between 0.5x and 2x; remembered by the browser.
+    for _ in range(6):
+        page.keyboard.press("Alt+ArrowUp")
+    assert audio(page, "a.playbackRate") == 2
+    assert page.locator(".te-rate").text_content() == "2×"
+    for _ in range(8):
+        page.keyboard.press("Alt+ArrowDown")
+    assert audio(page, "a.playbackRate") == 0.5
+    page.keyboard.press("Alt+ArrowUp")
+    assert '"rate":0.75' in page.evaluate("localStorage.getItem('transcribe.editor.prefs')")
+
+    # F4: to the next uncertain word ("Lyon." in the second line, after "Marie,").
+    caret_in(page, 0, 0)
+    page.keyboard.press("F4")
+    assert page.evaluate(f"{editor}.caret()") == len("Good morning ")
+    page.keyboard.press("F4")
+    assert page.evaluate(f"[{editor}.segIndexOf({editor}.focusedSeg()), {editor}.caret()]") \
+        == [1, len("Of course. I am a nurse at the hospital in ")]
+    assert audio(page, "a.currentTime") == pytest.approx(
+        page.evaluate(f"{editor}.segs[1].toks[10][1]"), abs=0.05)
+    page.keyboard.press("Shift+F4")
+    assert page.evaluate(f"{editor}.segIndexOf({editor}.focusedSeg())") == 0
+
+    # Ctrl+Enter: play from the word at the caret.
+    caret_in(page, 4, len("Thank you very "))
+    page.keyboard.press("Control+Enter")
+    wait_until(lambda: not audio(page, "a.paused"), 5, "Ctrl+Enter to play")
+    assert audio(page, "a.currentTime") >= page.evaluate(f"{editor}.segs[4].toks[3][1]") - 0.05
+    audio(page, "a.pause()")
+
+    # F8: the turn's speaker changes (and is saved); Shift+F8 changes it back.
+    caret_in(page, 2, 3)
+    page.keyboard.press("F8")
+    assert page.locator(".te-spk").count() == 3  # lines 2-4 are now one turn
+    saved(page)
+    assert stored(data, job_id)[0].segments[2].speaker == "SPEAKER_01"
+    page.keyboard.press("Shift+F8")
+    saved(page)
+    assert stored(data, job_id)[0].segments[2].speaker == "SPEAKER_00"
+
+    # Ctrl+/: the help, with every key; Esc closes it.
+    page.keyboard.press("Control+/")
+    help_box = page.locator(".te-help")
+    assert help_box.is_visible() and help_box.locator("tr").count() == 12
+    page.screenshot(path=str(ARTIFACTS / "editor-en-keys.png"))
+    page.keyboard.press("Escape")
+    assert not help_box.is_visible()
+    assert page.errors == []
+
+
+def test_split_merge_speaker_and_text_with_undo_reach_the_downloads(job, browser, tmp_path):
+    url, data, job_id = job
+    page = open_editor(browser, url, job_id)
+
+    def texts() -> list[str]:
+        return [s.text for s in stored(data, job_id)[0].segments]
+
+    # Enter splits at the cursor; Ctrl+Z undoes it; Ctrl+Y does it again.
+    caret_in(page, 1, len("Of course."))
+    page.keyboard.press("Enter")
+    assert page.locator(".te-seg").count() == 6
+    saved(page)
+    assert texts()[1:3] == ["Of course.", "I am a nurse at the hospital in Lyon."]
+    page.keyboard.press("Control+z")
+    saved(page)
+    assert texts()[1] == "Of course. I am a nurse at the hospital in Lyon." and len(texts()) == 5
+    page.keyboard.press("Control+y")
+    saved(page)
+    assert len(texts()) == 6
+    second = stored(data, job_id)[0].segments[2]
+    assert second.start == pytest.approx(page.evaluate("window.transcribeEditor.segs[2].start"))
+
+    # Backspace at the start of a segment merges it with the previous one; undo.
+    caret_in(page, 3, 0)  # "What do you like..." into "I am a nurse..."
+    page.keyboard.press("Backspace")
+    saved(page)
+    assert texts()[2] == ("I am a nurse at the hospital in Lyon. What do you like most "
+                          "about your job?")
+    page.keyboard.press("Control+z")
+    saved(page)
+    restored = stored(data, job_id)[0].segments[3]
+    assert (restored.text, restored.speaker) == ("What do you like most about your job?",
+                                                 "SPEAKER_00")
+
+    # Typing corrects a word; its neighbours keep their times.
+    segment = page.locator(".te-seg").nth(4)
+    caret_in(page, 4, len("I like helping people, and my "))
+    page.keyboard.press("Shift+Control+ArrowRight")
+    page.keyboard.type("coworkers")
+    saved(page)
+    edited = stored(data, job_id)[0].segments[4]
+    assert edited.text == "I like helping people, and my coworkers are wonderful."
+    assert edited.words[0].start == pytest.approx(page.evaluate(
+        "window.transcribeEditor.segs[4].toks[0][1]"))
+    # Typing then undo: the text comes back.
+    caret_in(page, 0, len("Good morning Marie, thank you for coming"))
+    page.keyboard.type(" here")
+    saved(page)
+    assert "coming here today" in texts()[0]
+    page.locator(".te-undo").click()
+    saved(page)
+    assert texts()[0] == "Good morning Marie, thank you for coming today."
+
+    # F8 gives the last line to the other speaker.
+    caret_in(page, 5, 0)
+    page.keyboard.press("F8")
+    saved(page)
+    assert stored(data, job_id)[0].segments[5].speaker == "SPEAKER_01"
+
+    # Search and replace, undoable, without leaving the editor.
+    page.locator(".te-search").fill("you")
+    expect_count = "1 of 5"
+    wait_until(lambda: page.locator(".te-count").text_content() == expect_count, 5,
+               "the matches")
+    assert page.evaluate("CSS.highlights.get('te-match').size") == 5
+    page.locator(".te-search").fill("hospital")
+    page.locator(".te-with").fill("clinic")
+    wait_until(lambda: page.locator(".te-count").text_content() == "1 of 1", 5, "one match")
+    page.locator(".te-replace-all").click()
+    saved(page)
+    assert "clinic" in texts()[2]
+    assert segment.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "editor-en-edited.png"))
+
+    # The downloads carry every correction.
+    page.get_by_role("tab", name="Download").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Text (.txt)").click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    text = target.read_text(encoding="utf-8")
+    assert "coworkers" in text and "clinic" in text and "hospital" not in text
+    assert "Of course.\n" in text or "Of course. " in text
+    assert re.search(r"Dominique:[^\n]*\n*[^\n]*Thank you very much", text), text
+    assert page.errors == []
+
+
+def test_two_tabs_editing_different_turns_and_adding_pseudonyms_keep_everything(
+        job, browser, tmp_path):
+    url, data, job_id = job
+    first = open_editor(browser, url, job_id)
+    second = open_editor(browser, url, job_id)  # both opened on the same version
+
+    caret_in(first, 0, len("Good morning Marie, thank you for coming"))
+    first.keyboard.type(" all the way")
+    saved(first)
+    caret_in(second, 3, len("I like helping people, and my colleagues"))
+    second.keyboard.type(" Paul and Anne")
+    saved(second)  # made on a stale copy: merged, and the tab shows the stored version
+    wait_until(lambda: "all the way" in second.locator(".te-seg").first.text_content(), 10,
+               "the other tab's correction to show")
+    texts = [s.text for s in stored(data, job_id)[0].segments]
+    assert "all the way" in texts[0] and "Paul and Anne" in texts[3]
+
+    # Pseudonyms, each tab its own row, each from a page that did not see the other's.
+    for page in (first, second):
+        page.get_by_role("tab", name="Pseudonyms").click()
+    for page, real, fake in ((first, "Marie", "P1"), (second, "Paul", "P2")):
+        settle(page)
+        page.get_by_label("Real name", exact=True).fill(real)
+        page.get_by_label("Pseudonym", exact=True).fill(fake)
+        page.get_by_role("button", name="Add the row").click()
+        try:
+            wait_until(lambda real=real: real in stored(data, job_id)[1].pseudonyms, 30,
+                       f"{real} to be saved")
+        except AssertionError:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"))
+            print((data / "jobs" / job_id / "job.json").read_text()[-400:])
+            print((ARTIFACTS.parent / "e2e" / "editor-server.log").read_text()[-3000:])
+            print(page.locator("input").evaluate_all("l => l.map(i => i.value)"))
+            raise
+    assert stored(data, job_id)[1].pseudonyms == {"Marie": "P1", "Paul": "P2"}
+    first.screenshot(path=str(ARTIFACTS / "editor-en-pseudonyms.png"))
+
+    # Either tab's download shows both pseudonyms and both corrections.
+    second.get_by_role("tab", name="Download").click()
+    with second.expect_download() as download:
+        second.get_by_role("button", name="Text (.txt)").click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    text = target.read_text(encoding="utf-8")
+    assert "P1" in text and "P2 and Anne" in text and "all the way" in text
+    assert "Marie" not in text and "Paul" not in text
+
+
+def test_french_editor(job, browser):
+    url, _, job_id = job
+    page = open_editor(browser, url, job_id)
+    page.get_by_text("Français", exact=True).click()
+    page.wait_for_selector(".te[lang=fr]")
+    assert page.locator(".te-help-button").text_content() == "Raccourcis clavier"
+    assert page.locator(".te-status").text_content() == "Enregistré"
+    page.locator(".te-help-button").click()
+    assert "couper le segment au curseur" in page.locator(".te-help").text_content()
+    time.sleep(0.3)
+    page.screenshot(path=str(ARTIFACTS / "editor-fr-keys.png"))
+    page.locator(".te-help-button").click()
+    page.get_by_role("tab", name="Locuteurs").click()
+    assert page.get_by_label("Locuteur 1 : nom").input_value() == "Camille"
+    assert page.get_by_text("SPEAKER_0").count() == 0  # names, never internal ids
+    page.screenshot(path=str(ARTIFACTS / "editor-fr-speakers.png"))
+    assert page.errors == []

@@ -1,0 +1,110 @@
+"""The deadline enforced by the server itself: at TRANSCRIBE_DELETE_AT a live
+`transcribe-web` cancels the running job, empties the data folder and serves only the
+"deleted" page (health still answers); the purge itself on a folder, with a clock."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from test_gate import PASSWORD, login, refused_websocket, request
+from web_support import live_server
+
+from transcribe.jobs import JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.web.deadline import Deadline
+
+SPEECH = ("Good morning and thank you for coming today. Can you tell me about your work at "
+          "the hospital, and what you like most about it? I have worked there for ten years.")
+
+
+def long_recording(folder: Path, minutes: float = 8.0) -> Path:
+    """Minutes of espeak speech: far longer to transcribe than the test waits."""
+    for tool in ("espeak-ng", "ffmpeg"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} not installed")
+    voice = folder / "voice.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(voice), SPEECH], check=True)
+    recording = folder / "long.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(voice),
+                    "-t", str(minutes * 60), "-ar", "16000", "-ac", "1", str(recording)],
+                   check=True)
+    return recording
+
+
+def status_of(data: Path) -> str | None:
+    records = list((data / "jobs").glob("*/job.json"))
+    return json.loads(records[0].read_text())["status"] if records else None
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return value
+
+
+@pytest.mark.slow
+def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_path):
+    data = tmp_path / "data"
+    options = PipelineOptions()
+    options.model.name, options.model.device = "base", "cpu"
+    JobStore(data).create("entretien.wav", long_recording(tmp_path, 15), options)  # queued
+    # Long enough for the server to start on a loaded machine; 15 minutes of speech take
+    # far longer than that to transcribe on a CPU, so the job is running at the deadline.
+    at = datetime.now(UTC) + timedelta(seconds=45)
+    with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD,
+                     TRANSCRIBE_DELETE_AT=at.strftime("%Y-%m-%dT%H:%M:%SZ")) as (url, _, log):
+        _, cookie, _ = login(url)
+        assert request(url, "/", cookie=cookie)[0] == 200
+        wait_for(lambda: status_of(data) == "running", 40, "the job to run")
+        assert datetime.now(UTC) < at - timedelta(seconds=1), "started too late"
+
+        # At the deadline: the running job is cancelled and every file deleted.
+        wait_for(lambda: data.is_dir() and not any(data.iterdir()),
+                 (at - datetime.now(UTC)).total_seconds() + 40, "the data to go")
+        for who, path in ((cookie, "/"), (cookie, "/review"), (None, "/"),
+                          (None, "/login"), (cookie, "/_stcore/metrics")):
+            status, _, page = request(url, path, cookie=who)
+            assert status == 410, path
+            assert "Ce service a été supprimé" in page and "This service has been deleted" in page
+        assert request(url, "/login", "POST", body=b"password=" + PASSWORD.encode())[0] == 410
+        assert refused_websocket(url, cookie) == 403
+        assert request(url, "/_stcore/health")[0] == 200  # the pod stays healthy
+        time.sleep(1.0)
+        assert not any(data.iterdir())  # and nothing comes back
+    text = log.read_text()
+    assert "deadline reached" in text and "entretien" not in text
+    # The job was still going when the deadline came, and was stopped.
+    assert text.index("cancel requested") > text.index("deadline reached")
+    assert ": done after" not in text.split("deadline reached")[0]
+
+
+def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):
+    data = tmp_path / "data"
+    JobStore(data).create("entretien.wav", b"RIFF....", PipelineOptions())
+    with live_server(tmp_path, TRANSCRIBE_DELETE_AT="2020-01-01T00:00:00Z") as (url, _, _):
+        assert not any(data.iterdir())
+        assert request(url, "/")[0] == 410
+        assert request(url, "/_stcore/health")[0] == 200
+
+
+def test_purge_empties_the_folder_but_keeps_it(tmp_path):
+    now = [1000.0]
+    deadline = Deadline(datetime.fromtimestamp(1010.0, UTC), tmp_path,
+                        clock=lambda: now[0])
+    (tmp_path / "jobs" / "a").mkdir(parents=True)
+    (tmp_path / "jobs" / "a" / "source.wav").write_bytes(b"x")
+    (tmp_path / "stray.tmp").write_bytes(b"x")
+    assert not deadline.passed() and deadline.seconds_left() == 10.0
+    now[0] = 1010.0
+    assert deadline.passed()
+    assert deadline.purge() == 0
+    assert tmp_path.is_dir() and not any(tmp_path.iterdir())
+    assert not Deadline(None, tmp_path).passed()

@@ -1,0 +1,304 @@
+"""The password gate against a live `transcribe-web` (real uvicorn, real HTTP, real
+websocket): what a client that never logged in gets, what a session id alone gets, logout,
+the cookie's attributes, rate limiting; then the login in a real Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import http.server
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from web_support import live_server, seed_done
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from transcribe.jobs import JobStore
+from transcribe.web.gate import COOKIE
+
+PASSWORD = "Gate-test-pass-42"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def request(url: str, path: str, method: str = "GET", cookie: str | None = None,
+            body: bytes | None = None, headers: dict[str, str] | None = None
+            ) -> tuple[int, dict[str, str], str]:
+    """One request, redirects not followed: (status, headers (lower-case), body)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    sent = dict(headers or {})
+    if cookie:
+        sent["Cookie"] = f"{COOKIE}={cookie}"
+    if body is not None:
+        sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    connection.request(method, path, body=body, headers=sent)
+    response = connection.getresponse()
+    text = response.read().decode(errors="replace")
+    found = {k.lower(): v for k, v in response.getheaders()}
+    connection.close()
+    return response.status, found, text
+
+
+def login(url: str, password: str = PASSWORD, **headers: str) -> tuple[int, str | None, str]:
+    """POST the login form; (status, the cookie set if any, the Set-Cookie header)."""
+    status, found, _ = request(url, "/login", "POST", headers=headers,
+                               body=urlencode({"password": password, "lang": "en"}).encode())
+    raw = found.get("set-cookie", "")
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(raw)
+    return status, (jar[COOKIE].value if COOKIE in jar else None), raw
+
+
+def websocket(url: str, cookie: str | None = None, session_id: str = ""):
+    """Streamlit's websocket as its frontend opens it (subprotocol: name, XSRF token,
+    the session to rejoin)."""
+    protocols = ["streamlit", "xsrf-made-up"] + ([session_id] if session_id else [])
+    return connect(url.replace("http", "ws") + "/_stcore/stream",
+                   additional_headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {},
+                   subprotocols=protocols, open_timeout=20)
+
+
+def session_id_of(socket_) -> str:
+    """Start a script run and read the session id Streamlit hands its frontend."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    socket_.send(BackMsg(rerun_script=ClientState()).SerializeToString())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        message = ForwardMsg()
+        message.ParseFromString(socket_.recv(timeout=60))
+        if message.WhichOneof("type") == "new_session":
+            return message.new_session.initialize.session_id
+    raise AssertionError("no session id from Streamlit")
+
+
+def refused_websocket(url: str, cookie: str | None = None, session_id: str = "") -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        websocket(url, cookie, session_id).close()
+    return refused.value.response.status_code
+
+
+def made_up_xsrf_token() -> str:
+    """Streamlit's XSRF check only compares its cookie with its header: anyone can make a
+    matching pair, as the issue's attacker did."""
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    return generate_xsrf_token_string()
+
+
+def upload_answer(url: str, cookie: str | None, session_id: str, xsrf: str,
+                  wait: float) -> bytes:
+    """Announce a 1 GB upload with a valid XSRF pair, send none of it, and return what the
+    server says within `wait` seconds (b"" when it waits for the body)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=wait) as sock:
+        lines = [f"PUT /_stcore/upload_file/{session_id}/f1 HTTP/1.1",
+                 f"Host: {parts.netloc}", "Content-Type: multipart/form-data; boundary=x",
+                 f"Content-Length: {1 << 30}", f"X-Xsrftoken: {xsrf}",
+                 f"Cookie: _streamlit_xsrf={xsrf}" + (f"; {COOKIE}={cookie}" if cookie else "")]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+@contextlib.contextmanager
+def other_site(body: str) -> Iterator[str]:
+    """A page on another site (localhost is not the same site as 127.0.0.1)."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        yield f"http://localhost:{site.server_address[1]}/"
+        site.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with live_server(tmp_path_factory.mktemp("gate"), TRANSCRIBE_PASSWORD=PASSWORD) as running:
+        yield running
+
+
+def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
+    url, _, _ = server
+    assert request(url, "/_stcore/health")[0] == 200  # the kubelet's probe
+    for page in ("/", "/review", "/privacy"):
+        status, headers, _ = request(url, page)
+        assert (status, headers["location"]) == (303, "/login"), page
+    for path in ("/_stcore/metrics", "/media/0123abcd.mp3", "/_stcore/host-config",
+                 "/component/x/index.html", "/_stcore/bidi-components/x/y.js",
+                 "/static/js/index.js", "/_stcore/agent/openapi.json"):
+        assert request(url, path)[0] == 401, path
+    assert request(url, "/_stcore/upload_file/s/f", "DELETE")[0] == 401
+    assert refused_websocket(url) == 403
+    # A forged or stale cookie is no cookie.
+    assert request(url, "/_stcore/metrics", cookie="abc.1999999999.00")[0] == 401
+    assert refused_websocket(url, "abc.1999999999.00") == 403
+    # Arriving from another site, the browser has not sent its SameSite=Strict cookie:
+    # the page loads itself once more from here (then the cookie comes, or the redirect).
+    status, _, page = request(url, "/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 200 and 'http-equiv="refresh"' in page
+    status, _, page = request(url, "/login")  # the login page itself is open
+    assert status == 200 and 'type="password"' in page and "Connexion" in page
+
+
+def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
+    url, _, _ = server
+    status, cookie, _ = login(url)
+    assert status == 303 and cookie
+    with websocket(url, cookie) as owner:
+        session_id = session_id_of(owner)
+        xsrf = made_up_xsrf_token()
+        # The gate answers at once, having read nothing of the announced gigabyte...
+        assert upload_answer(url, None, session_id, xsrf, wait=5).startswith(b"HTTP/1.1 401")
+        # ...where a logged-in client's upload is let through: the server waits for it.
+        assert upload_answer(url, cookie, session_id, xsrf, wait=2) == b""
+
+
+def test_the_owners_session_id_alone_gets_nothing(server):
+    url, _, _ = server
+    _, cookie, _ = login(url)
+    with websocket(url, cookie) as owner:
+        session_id = session_id_of(owner)
+        assert session_id
+        assert refused_websocket(url, None, session_id) == 403  # rejoining it: refused
+        status, _, _ = request(url, f"/_stcore/upload_file/{session_id}/f1", "PUT",
+                               body=b"--x--", headers={"Content-Type": "multipart/form-data"})
+        assert status == 401
+
+
+def test_logout_ends_the_session_on_the_server(server):
+    url, _, _ = server
+    _, cookie, _ = login(url)
+    assert request(url, "/", cookie=cookie)[0] == 200
+    assert request(url, "/_stcore/metrics", cookie=cookie)[0] == 200
+    with websocket(url, cookie) as other_tab:
+        session_id_of(other_tab)
+        status, headers, _ = request(url, "/logout?lang=en", cookie=cookie)
+        assert (status, headers["location"]) == (303, "/login?lang=en")
+        assert f"{COOKIE}=" in headers["set-cookie"] and "Max-Age=0" in headers["set-cookie"]
+        # A tab still open is cut off at its next message.
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ClientState_pb2 import ClientState
+
+        with pytest.raises(ConnectionClosed):
+            for _ in range(50):
+                other_tab.send(BackMsg(rerun_script=ClientState()).SerializeToString())
+                other_tab.recv(timeout=5)
+    # The same cookie, replayed: nothing.
+    assert request(url, "/", cookie=cookie)[0] == 303
+    assert request(url, "/_stcore/metrics", cookie=cookie)[0] == 401
+    assert refused_websocket(url, cookie) == 403
+
+
+def test_the_cookie_is_the_servers_signed_and_short_lived(server):
+    url, _, _ = server
+    status, cookie, raw = login(url)
+    attributes = raw.lower()
+    assert "httponly" in attributes and "samesite=strict" in attributes
+    assert "max-age=43200" in attributes and "path=/" in attributes
+    assert "secure" not in attributes  # plain http on localhost: the browser would drop it
+    assert "secure" in login(url, **{"X-Forwarded-Proto": "https"})[2].lower()
+    session_id, expires, signature = cookie.split(".")
+    longer = f"{session_id}.{int(expires) + 3600}.{signature}"
+    assert request(url, "/_stcore/metrics", cookie=longer)[0] == 401
+    assert request(url, "/_stcore/metrics", cookie=cookie)[0] == 200
+    # A wrong password sets nothing and says so in the chosen language.
+    status, none, _ = login(url, "wrong")
+    assert status == 401 and none is None
+
+
+def test_failed_logins_are_limited_per_client_and_overall(tmp_path):
+    with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD) as (url, _, log):
+        def attempt(client: str, password: str = "guess-123") -> int:
+            return login(url, password, **{"X-Forwarded-For": client})[0]
+
+        with ThreadPoolExecutor(5) as pool:  # each failure waits a second: side by side
+            assert set(pool.map(attempt, ["10.0.0.1"] * 5)) == {401}
+        assert attempt("10.0.0.1", PASSWORD) == 429  # even the right password, for now
+        assert attempt("10.0.0.2", PASSWORD) == 303  # another client is not blocked
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(attempt, [f"10.0.1.{n}" for n in range(25)]))
+        status, _, page = request(url, "/login", "POST", headers={"X-Forwarded-For": "10.9.9.9"},
+                                  body=b"password=" + PASSWORD.encode() + b"&lang=fr")
+        assert status == 429 and "Trop de tentatives" in page  # overall limit reached
+        text = Path(log).read_text()
+    assert text.count("login failed") == 30
+    assert "guess-123" not in text and PASSWORD not in text  # nothing typed is logged
+
+
+@pytest.mark.browser
+def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # a loaded machine renders slowly
+    url, data, _ = server
+    job = seed_done(JobStore(data))  # a transcript with its recording, for the player
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu",
+                                            "--disable-dev-shm-usage"])
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url + "/review")
+        expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        page.get_by_label("Mot de passe").fill("faux")
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("alert")).to_have_text("Mot de passe incorrect.")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Transcrire des enregistrements")
+               ).to_be_visible()
+        cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+        page.reload()
+        expect(page.get_by_role("heading", name="Transcrire des enregistrements")
+               ).to_be_visible()
+
+        # A link from another site (Onyxia's "open" button) comes without the SameSite=Strict
+        # cookie; the gate's reload from its own origin brings it: no second login.
+        with other_site(f'<a href="{url}/">Ouvrir</a>') as elsewhere:
+            page.goto(elsewhere)
+            page.get_by_role("link", name="Ouvrir").click()
+        expect(page.get_by_role("heading", name="Transcrire des enregistrements")
+               ).to_be_visible()
+
+        # The audio player's URL: the browser gets it; nobody else does.
+        page.goto(f"{url}/review?job={job.id}")
+        player = page.locator(".te-audio")  # the correction editor's player
+        expect(player).to_have_attribute("src", re.compile("/media/"))
+        media = urlsplit(player.evaluate("a => a.src")).path
+        assert media.startswith("/media/")
+        assert request(url, media, cookie=cookie["value"])[0] == 200
+        assert request(url, media)[0] == 401
+
+        page.get_by_role("button", name=re.compile("Se déconnecter")).click()
+        expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        assert request(url, media, cookie=cookie["value"])[0] == 401  # not after logout
+        page.goto(url + "/")
+        expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        browser.close()
