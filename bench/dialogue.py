@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,21 +60,27 @@ class Dialogue:
             annotation[Segment(start, end), index] = speaker
         return annotation
 
+    # (speaker, word, start, end) from espeak's word events, with make_dialogue(words=True).
+    words: list[tuple[str, str, float, float]] = field(default_factory=list)
+
     def text_of(self, speaker: str) -> str:
         return " ".join(text for who, _, _, text in self.turns if who == speaker)
 
 
 def make_dialogue(folder: Path, script=None, language: str = "fr", pause: float = 0.6,
-                  stereo: bool = False, crosstalk_db: float | None = None) -> Dialogue:
+                  stereo: bool = False, crosstalk_db: float | None = None,
+                 words: bool = False) -> Dialogue:
     """Synthesise each turn in its speaker's voice and join them with pauses. With
     `stereo`, speaker A is on the left channel and B on the right (one microphone each),
-    each voice also reaching the other microphone `crosstalk_db` quieter."""
+    each voice also reaching the other microphone `crosstalk_db` quieter. With `words`,
+    each word's exact times too (espeak_words)."""
     script = script or (INTERVIEW_FR if language == "fr" else INTERVIEW_EN)
     folder.mkdir(parents=True, exist_ok=True)
     gap = np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)
     left: list[np.ndarray] = [gap]
     right: list[np.ndarray] = [gap]
     turns = []
+    timed: list[tuple[str, str, float, float]] = []
     cursor = pause
     for index, (speaker, text) in enumerate(script):
         voice, pitch = VOICES[language][speaker]
@@ -82,6 +88,11 @@ def make_dialogue(folder: Path, script=None, language: str = "fr", pause: float 
         samples = load_audio(wav, normalize=False).mono * 0.8
         duration = len(samples) / SAMPLE_RATE
         turns.append((speaker, cursor, cursor + duration, text))
+        if words:
+            from espeak_words import word_times
+
+            timed += [(speaker, word, cursor + start, cursor + end)
+                      for word, start, end in word_times(text, voice, pitch=pitch)[2]]
         bleed = samples * (10 ** (-crosstalk_db / 20)) if crosstalk_db else samples * 0
         own, other = (left, right) if speaker == "A" else (right, left)
         own += [samples, gap]
@@ -92,7 +103,7 @@ def make_dialogue(folder: Path, script=None, language: str = "fr", pause: float 
     channels = np.stack([left_track, right_track]) if stereo else \
         (left_track + right_track)[None]
     _write_wav(path, channels)
-    return Dialogue(path, turns)
+    return Dialogue(path, turns, timed)
 
 
 def _write_wav(path: Path, channels: np.ndarray) -> None:

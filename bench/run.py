@@ -19,6 +19,9 @@ Then the web server's peak memory for a 2 GB upload and its transcription
 `bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
 Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench/editor.py`).
 
+Table 4, word timing before and after the bound (bench/timing.py): word time errors on
+the synthetic interviews, words outside speech, DER of the final transcript.
+
 Results are printed and written to bench/results/ (markdown and JSON).
 """
 
@@ -287,6 +290,7 @@ def main() -> int:
     parser.add_argument("--skip-speakers", action="store_true")
     parser.add_argument("--skip-editor", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-gb", type=float, default=2.0,
                         help="size of the upload whose server memory is measured")
@@ -320,6 +324,13 @@ def main() -> int:
         print("measuring speakers...", file=sys.stderr, flush=True)
         speakers = measure_speakers(args.device)
         report += ["", speakers_table(speakers)]
+    timing: list[dict] = []
+    if not args.skip_timing:
+        from timing import measure_timing, timing_table
+
+        print("measuring word timing...", file=sys.stderr, flush=True)
+        timing = measure_timing(args.device, RESULTS)
+        report += ["", timing_table(timing)]
     editing: dict = {}
     if not args.skip_editor:  # the correction editor on a 3-hour transcript, in Chromium
         print("measuring the editor...", file=sys.stderr, flush=True)
@@ -342,7 +353,8 @@ def main() -> int:
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
-        {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing},
+        {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing,
+         "timing": timing},
         indent=2),
         encoding="utf-8")
     if failed:

@@ -4,6 +4,7 @@ references are exact."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL_AUDIO = ROOT.parent / "shared" / "eval-audio"
+# TRANSCRIBE_EVAL_AUDIO: another checkout's copy (a git worktree has no ../shared).
+EVAL_AUDIO = Path(os.environ.get("TRANSCRIBE_EVAL_AUDIO", ROOT.parent / "shared" / "eval-audio"))
 DEV = EVAL_AUDIO / "dev"  # never read EVAL_AUDIO / "acceptance": reserved for acceptance
 
 # The dev clips with references, by language: engine tests and `make bench` use them all.
@@ -71,3 +73,32 @@ def wer(references: list[str], hypotheses: list[str], language: str) -> float:
 
     normalise = EnglishTextNormalizer() if language == "en" else BasicTextNormalizer()
     return jiwer.wer([normalise(r) for r in references], [normalise(h) for h in hypotheses])
+
+
+def _normaliser(language: str):
+    from whisper.normalizers import BasicTextNormalizer, EnglishTextNormalizer
+
+    return EnglishTextNormalizer() if language == "en" else BasicTextNormalizer()
+
+
+def word_errors(references: list[str], hypotheses: list[str], language: str) -> tuple[int, int]:
+    """(errors, reference words): compare counts with a tolerance in words, not a WER
+    point (one point is one word on a hundred-word set)."""
+    import jiwer
+
+    normalise = _normaliser(language)
+    output = jiwer.process_words([normalise(r) for r in references],
+                                 [normalise(h) for h in hypotheses])
+    words = sum(len(normalise(r).split()) for r in references)
+    return output.substitutions + output.deletions + output.insertions, words
+
+
+def longest_lost_run(reference: str, hypothesis: str, language: str) -> int:
+    """The most consecutive reference words with no hypothesis word in their place
+    (deleted, not misheard): what a dropped chunk or a decoding cut short leaves."""
+    import jiwer
+
+    normalise = _normaliser(language)
+    output = jiwer.process_words(normalise(reference), normalise(hypothesis))
+    return max((chunk.ref_end_idx - chunk.ref_start_idx for chunk in output.alignments[0]
+                if chunk.type == "delete"), default=0)

@@ -25,7 +25,7 @@ from transcribe.speakers import SpeakerOptions
 from transcribe.transcript import Notice
 
 from dialogue import make_dialogue
-from speech import dev_clip, synthesise, wer
+from speech import dev_clip, synthesise, word_errors
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +66,8 @@ def test_cam_plus_plus_tells_speakers_apart(store):
     same = [float(a @ b) for a, b in halves]
     different = [float(halves[i][0] @ halves[j][1]) for i in range(len(clips))
                  for j in range(len(clips)) if i != j]
+    # Measured: same speaker 0.62 at least, different 0.11 at most (README); the margins
+    # (0.12 and 0.29) are far above what another CPU's rounding moves a cosine (1e-3).
     assert min(same) > 0.5, same
     assert max(different) < 0.4, different
 
@@ -75,7 +77,8 @@ def test_embedded_pipeline_finds_the_two_speakers(store, interview_fr):
     diarization = diarize_with_pyannote(samples, store.diarization_path(), num_speakers=2)
     assert len(diarization.speakers) == 2
     der = DiarizationErrorRate()(interview_fr.annotation(), hypothesis(diarization.turns))
-    assert der < 0.25  # measured 0.18 on these synthetic voices
+    # Measured 0.18 on these synthetic voices; 0.25 leaves 3 s of the 46 s recording.
+    assert der < 0.25
     # pyannote 4 also says who speaks where voices overlap: words are assigned with that.
     exclusive = diarization.exclusive_turns
     assert exclusive and diarization.word_turns is exclusive
@@ -135,6 +138,7 @@ def test_interview_turns_roles_and_words(interview_fr, interview_transcript):
     interviewer = next(s for s in transcript.speakers.values() if s.role == "interviewer")
     assert interviewer.role_confidence >= 0.6
     der = DiarizationErrorRate()(interview_fr.annotation(), hypothesis(transcript.segments))
+    # Measured 0.17 (make bench); 0.25 leaves 3 s of the 46 s, a turn's worth of words.
     assert der < 0.25
     # What the interviewer (voice A, asking the questions) says is attributed to them.
     def reference_speaker(segment):
@@ -170,8 +174,12 @@ def test_stereo_dev_clip_in_channel_mode(store, stereo):
                   for sid in transcript.speakers}
     left = clip.with_name("stereo_diarization.left.txt").read_text()
     right = clip.with_name("stereo_diarization.right.txt").read_text()
-    assert wer([left], [by_speaker["SPEAKER_00"]], "en") < 0.3
-    assert wer([right], [by_speaker["SPEAKER_01"]], "en") < 0.3
+    # Each channel's words against what that person said (17 and 5 words): measured 0
+    # errors; 3 allowed for another CPU's beam, while words given to the wrong person
+    # would cost two errors each.
+    errors, words = word_errors([left, right], [by_speaker["SPEAKER_00"],
+                                                by_speaker["SPEAKER_01"]], "en")
+    assert words == 22 and errors <= 3
     assert any(s.overlap for s in transcript.segments)  # they talk at once
 
 

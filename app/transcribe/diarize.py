@@ -175,6 +175,8 @@ FRAME = 0.02  # seconds per analysis frame
 # In a recording with one microphone per person, each voice also reaches the other
 # microphone, quieter: a channel quieter than the loudest by more than this is crosstalk.
 CROSSTALK_DB = 12.0
+# A frame within this many dB of the recording's loud speech (95th percentile) is speech.
+SPEAKING_DB = 30.0
 MIN_TURN = 0.3
 MAX_GAP = 0.4
 SMOOTHING = 0.3  # seconds
@@ -218,7 +220,7 @@ def analyse_stereo(channels: np.ndarray) -> StereoAnalysis:
         return StereoAnalysis(1.0, 0.0, 0.0)
     energies = frame_energies_db(channels)
     loudest = energies.max(axis=0)
-    active = loudest > np.percentile(loudest, 95) - 30  # frames with someone speaking
+    active = loudest > np.percentile(loudest, 95) - SPEAKING_DB  # someone speaking
     difference = energies[0] - energies[1]
     dominant = active & (np.abs(difference) > 6.0)
     if not dominant.any():
@@ -258,12 +260,17 @@ def channel_activity(channels: np.ndarray, device: str = "cpu") -> np.ndarray:
     between one person's words do not look like the other person's turn."""
     energies = _smoothed(frame_energies_db(channels), int(SMOOTHING / FRAME))
     loudest = energies.max(axis=0)
+    # Where both channels are silent, each is "within 12 dB of the loudest": a channel
+    # must also be heard (the level analyse_stereo calls someone speaking), else the VAD's
+    # early onset makes a turn of silence, and the other voice's crosstalk in it is kept.
+    heard = np.percentile(loudest, 95) - SPEAKING_DB
     activity = np.zeros_like(energies, dtype=bool)
     for index, channel in enumerate(channels):
         speech = np.zeros(energies.shape[1], dtype=bool)
         for start, end in speech_regions(detect_chunks(channel, device=device)):
             speech[int(start / FRAME): int(np.ceil(end / FRAME))] = True
-        activity[index] = speech & (energies[index] > loudest - CROSSTALK_DB)
+        activity[index] = speech & (energies[index] > loudest - CROSSTALK_DB) & \
+            (energies[index] > heard)
     return activity
 
 

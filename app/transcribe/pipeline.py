@@ -16,6 +16,7 @@ from .align import align_segments, alignment_available, fill_missing_times
 from .asr import DEFAULT_ENGINE, AsrOptions, ModelSettings, get_engine, model_kind
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
+from .bound import bound_segments, intersect, speech_for_bound
 from .diarize import (
     Diarization,
     SpeakerTurn,
@@ -65,6 +66,8 @@ class PipelineOptions:
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
     # Language of speaker labels (Enquêteur·rice / Interviewer).
     ui_language: str = "fr"
+    # Word times clipped to detected speech (bound.py); off only to measure it (bench).
+    bound_words: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -182,6 +185,23 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     for segment in segments:
         fill_missing_times(segment.words, segment.start, segment.end)
 
+    channels = None  # the channel diarization: computed once, for the bound and speakers
+    if options.bound_words:
+        # Part of word timing for progress; timed on its own.
+        with _Stage("bound", timings, lambda stage, fraction: None):
+            if channel_mode:
+                channels = diarize_by_channel(audio.channels, device)
+                # A channel's speech (tight) where its speaker's turns say it is theirs
+                # (loose edges, but no crosstalk).
+                regions = {speaker: intersect(speech_for_bound(samples),
+                                              [(t.start, t.end) for t in channels.turns
+                                               if t.speaker == speaker])
+                           for speaker, samples in tracks}
+            else:
+                regions = {None: speech_for_bound(audio.mono)}
+            notes["bound"] = asdict(bound_segments(segments, regions))
+        segments.sort(key=lambda s: s.start)
+
     transcript = Transcript(
         language=language,
         duration=audio.duration,
@@ -201,7 +221,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     if options.diarize:
         with timed("diarize"):
             if channel_mode:
-                diarization = diarize_by_channel(audio.channels, device)
+                diarization = channels or diarize_by_channel(audio.channels, device)
             elif exact == 1:
                 diarization = Diarization([SpeakerTurn(0.0, audio.duration, "SPEAKER_00")],
                                           "single")

@@ -63,17 +63,21 @@ SPEECH_BLOCK = 600.0
 BLOCK_JOIN = 1.0
 
 
-def detect_speech(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Speech regions (seconds) by Silero VAD, padded by 0.4 s on each side."""
+def detect_speech(samples: np.ndarray, pad: float = 0.4,
+                  min_silence: float = 2.0) -> list[tuple[float, float]]:
+    """Speech regions (seconds) by Silero VAD, padded by `pad` on each side; a silence
+    shorter than `min_silence` does not end a region (faster-whisper's default, 2 s)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     block = int(SPEECH_BLOCK * SAMPLE_RATE)
+    settings = VadOptions(speech_pad_ms=round(pad * 1000),
+                          min_silence_duration_ms=round(min_silence * 1000))
     regions: list[tuple[float, float]] = []
     for first in range(0, samples.size, block):
         offset = first / SAMPLE_RATE
         piece = np.ascontiguousarray(samples[first:first + block], dtype=np.float32)
         found = [(offset + r["start"] / SAMPLE_RATE, offset + r["end"] / SAMPLE_RATE)
-                 for r in get_speech_timestamps(piece, VadOptions(speech_pad_ms=400))]
+                 for r in get_speech_timestamps(piece, settings)]
         if found and regions and first and found[0][0] - regions[-1][1] < BLOCK_JOIN:
             regions[-1] = (regions[-1][0], found.pop(0)[1])
         regions += found

@@ -18,7 +18,15 @@ from transcribe.asr.guard import apply_guard
 from transcribe.audio import load_audio
 from transcribe.i18n import UserFacingError
 
-from speech import DEV, DEV_SET, dev_clip, reference, synthesise, wer
+from speech import (
+    DEV,
+    DEV_SET,
+    dev_clip,
+    longest_lost_run,
+    reference,
+    synthesise,
+    word_errors,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -54,27 +62,52 @@ def dev_hypotheses(store):
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_jfk_and_librispeech_are_near_perfect(store, engine):
-    for clip, bound in (("jfk/jfk.flac", 0.05), ("leopard/test.wav", 0.1)):
+    """Clean read English: measured 0 errors for faster-whisper (22 and 17 words); two
+    words of margin per clip for another engine or CPU, well below what a real regression
+    costs on these clips."""
+    for clip in ("jfk/jfk.flac", "leopard/test.wav"):
         path = dev_clip(clip)
         text, _ = transcribe_text(store, engine, path, "en")
-        assert wer([reference(path)], [text], "en") <= bound, (engine, clip, text)
+        errors, _ = word_errors([reference(path)], [text], "en")
+        assert errors <= 2, (engine, clip, text)
 
 
 def test_reference_engine_on_fleurs_french(dev_hypotheses):
     references, hypotheses = dev_hypotheses(REFERENCE_ENGINE, "fr")
-    # Whisper base on FLEURS French: about 30 % WER (measured); a regression shows here.
-    assert wer(references, hypotheses, "fr") <= 0.35
+    # Whisper base on FLEURS French (174 words): 28.7 % (another EPYC) to 31.6 % (here)
+    # measured; 37 % leaves 9 words (5 %) above the worst, and a regression shows here.
+    errors, words = word_errors(references, hypotheses, "fr")
+    assert errors <= round(0.37 * words)
+
+
+# Parity margins. Another CPU's floating point rounding moves Whisper's beam by a word or
+# two per clip (issue 13: on another 2-core EPYC, openai-whisper 31.6 % and whisperx 30.5 %
+# against faster-whisper's 28.7 % on the French set, 174 words: 5 and 3 words), so a WER
+# point (under 2 words here) is noise, not a loss. Losing words is what parity is about:
+# a dropped chunk or a decoding cut short leaves a run of reference words with nothing in
+# their place, and such runs are 0 or 1 word long for plain faster-whisper on these clips
+# (measured); a run LOST_RUN_SLACK words longer than the reference engine's is a loss.
+# The error count keeps a tolerance of ERROR_SLACK_SHARE of the reference words (9 words
+# in French, 8 in English), above the 5-word spread seen between machines.
+LOST_RUN_SLACK = 3
+ERROR_SLACK_SHARE = 0.05
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("engine", sorted(ENGINES))
-def test_engine_within_one_point_of_faster_whisper(dev_hypotheses, engine, language):
+def test_no_engine_loses_words(dev_hypotheses, engine, language):
     """Each engine as the product runs it (guard on) against plain faster-whisper, guard
     off: neither the engine nor the guard may lose words."""
     references, reference_hypotheses = dev_hypotheses(REFERENCE_ENGINE, language, guard=False)
     _, hypotheses = dev_hypotheses(engine, language)
-    baseline = wer(references, reference_hypotheses, language)
-    assert wer(references, hypotheses, language) <= baseline + 0.01, (engine, language)
+    for reference_text, baseline, hypothesis in zip(references, reference_hypotheses,
+                                                    hypotheses, strict=True):
+        allowed = max(1, longest_lost_run(reference_text, baseline, language)) + LOST_RUN_SLACK
+        assert longest_lost_run(reference_text, hypothesis, language) <= allowed, \
+            (engine, reference_text, hypothesis)
+    errors, words = word_errors(references, hypotheses, language)
+    baseline_errors, _ = word_errors(references, reference_hypotheses, language)
+    assert errors <= baseline_errors + round(ERROR_SLACK_SHARE * words), (engine, language)
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
@@ -130,3 +163,28 @@ def test_engines_name_the_models_they_load(store):
     assert store.models(model_kind("auto")) == store.whisper_models()
     with pytest.raises(UserFacingError):
         model_kind("no-such-engine")
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_sampling_is_seeded(store, engine, monkeypatch):
+    """Decoding hot (temperature 1.0 only: every window samples) gives the same words and
+    times twice with the same seed, and others with another seed (so it did sample)."""
+    from transcribe.asr import faster_whisper
+
+    seeded: list[int] = []
+    original = faster_whisper.seeded_model
+    monkeypatch.setattr(faster_whisper, "seeded_model",
+                        lambda model, seed: seeded.append(seed) or original(model, seed))
+    audio = load_audio(dev_clip("jfk/jfk.flac"))
+    asr = get_engine(engine, store, ModelSettings())
+
+    def decode(seed: int):
+        result = asr.transcribe(audio.mono, AsrOptions(language="en", temperatures=(1.0,),
+                                                       seed=seed))
+        return [(s.text, [(w.word, w.start, w.end) for w in s.words]) for s in result.segments]
+
+    first = decode(1234)
+    assert decode(1234) == first
+    assert decode(7) != first
+    if engine == "faster-whisper":
+        assert seeded == [1234, 1234, 7]

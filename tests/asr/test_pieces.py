@@ -18,7 +18,7 @@ from transcribe.audio import SAMPLE_RATE, load_audio
 from transcribe.vad import detect_speech
 
 from dialogue import INTERVIEW_EN, make_dialogue
-from speech import wer
+from speech import longest_lost_run, word_errors
 
 
 def silence(seconds: float) -> np.ndarray:
@@ -112,7 +112,15 @@ def test_pieces_lose_no_words(store, long_interview):
     def text(result):
         return " ".join(s.text for s in result.segments)
 
-    assert wer([reference], [text(cut)], "en") <= wer([reference], [text(whole)], "en") + 0.01
+    # A cut in a pause loses no word: no run of reference words missing beyond what the
+    # uncut decoding misses, plus 2 (the same pause, decoded from another window start, may
+    # drop or add a short word on another CPU). Whole-text errors may differ by a few words
+    # as with any shift of Whisper's windows (README, make bench): 5 % of the ~190 words.
+    lost_whole = longest_lost_run(reference, text(whole), "en")
+    assert longest_lost_run(reference, text(cut), "en") <= max(1, lost_whole) + 2
+    cut_errors, words = word_errors([reference], [text(cut)], "en")
+    whole_errors, _ = word_errors([reference], [text(whole)], "en")
+    assert cut_errors <= whole_errors + round(0.05 * words)
     starts = [w.start for s in cut.segments for w in s.words]
     assert starts == sorted(starts) and starts[-1] > pieces[0][1]
     assert reports == sorted(reports) and reports[-1] >= 0.9

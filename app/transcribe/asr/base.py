@@ -46,6 +46,9 @@ class AsrOptions:
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = DEFAULT_TEMPERATURES
     word_timestamps: bool = True
+    # Seeds whatever samples at random (the temperature fallback): the same recording,
+    # options and model give the same transcript on the same machine (faster_whisper.py).
+    seed: int = 1234
 
 
 @dataclass

@@ -37,8 +37,27 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
     """`workers` decodings may run at once, each with `threads` threads."""
     from faster_whisper import WhisperModel
 
+    model = WhisperModel(str(path), device=device, compute_type=compute_type,
+                         cpu_threads=threads, num_workers=workers, local_files_only=True)
+    model.load_args = (path, device, compute_type, threads)  # for seeded copies
+    return model
+
+
+def seeded_model(model, seed: int):
+    """A new one-worker copy of `model` whose sampling starts from `seed`.
+
+    CTranslate2 samples with one random generator per decoding thread, seeded when that
+    thread first samples and never again (ctranslate2.set_random_seed only reaches
+    threads that have not sampled yet), and a model with several workers hands each
+    window to whichever thread is free. A new model has new threads: seeded here, its
+    sampling is the same at every run."""
+    import ctranslate2
+    from faster_whisper import WhisperModel
+
+    path, device, compute_type, threads = model.load_args
+    ctranslate2.set_random_seed(seed)
     return WhisperModel(str(path), device=device, compute_type=compute_type,
-                        cpu_threads=threads, num_workers=workers, local_files_only=True)
+                        cpu_threads=threads, num_workers=1, local_files_only=True)
 
 
 def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
@@ -79,7 +98,32 @@ def convert_segment(segment) -> tuple[Segment, SegmentStats]:
 
 def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language: str | None,
                       offset: float = 0.0, progress: Progress | None = None) -> AsrResult:
-    """One sequential faster-whisper pass over `samples` (times shifted by `offset`)."""
+    """One sequential faster-whisper pass over `samples` (times shifted by `offset`).
+
+    Reproducible: everything before the first window that fell back to sampling is
+    deterministic; from that window on, the recording is decoded again by a model seeded
+    with `options.seed` (seeded_model), which costs a model load and that stretch again,
+    only where the fallback sampled."""
+    result = _decode_once(model, samples, options, language, offset, progress)
+    first = next((i for i, stats in enumerate(result.stats) if stats.temperature > 0), None)
+    if first is None or getattr(model, "seeded", False):
+        return result
+    # The window that sampled began where the previous segment ended (Whisper's seek).
+    cut = result.segments[first - 1].end - offset if first else 0.0
+    duration = max(samples.size / SAMPLE_RATE, 1e-6)
+    fresh = seeded_model(model, options.seed)
+    fresh.seeded = True
+    again = _decode_once(fresh, samples[int(cut * SAMPLE_RATE):], options,
+                         language or result.language, offset + cut,
+                         progress and (lambda f: progress((cut + f * (duration - cut))
+                                                          / duration)))
+    result.segments[first:] = again.segments
+    result.stats[first:] = again.stats
+    return result
+
+
+def _decode_once(model, samples: np.ndarray, options: AsrOptions, language: str | None,
+                 offset: float = 0.0, progress: Progress | None = None) -> AsrResult:
     segments, info = model.transcribe(
         samples,
         language=language,

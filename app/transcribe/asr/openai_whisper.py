@@ -12,11 +12,6 @@ from ..models import OPENAI_WHISPER, ModelStore
 from ..transcript import Segment, Word
 from .base import AsrOptions, AsrResult, ModelSettings, Progress, SegmentStats, cpu_threads
 
-# Temperature fallback samples at random: a fixed seed makes the same recording give the
-# same transcript. (CTranslate2's sampling ignores seeds, measured; there the guard removes
-# the hot, low-confidence guesses that differ from run to run.)
-SEED = 1234
-
 
 @lru_cache(maxsize=1)
 def load_checkpoint(path: Path, device: str):
@@ -54,7 +49,9 @@ class OpenAIWhisperEngine:
         if device == "cpu":
             torch.set_num_threads(cpu_threads(self.model.cpu_threads))
         model = load_checkpoint(self.store.openai_whisper_path(self.model.name), device)
-        torch.manual_seed(SEED)
+        # Temperature fallback samples at random: seeded per recording, the same recording
+        # gives the same transcript.
+        torch.manual_seed(options.seed)
         decode_options = {"beam_size": options.beam_size, "best_of": options.beam_size}
         result = whisper.transcribe(
             model,
