@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests" / "web"), str(ROOT / "tests")]
 
 from editor_support import long_transcript, seed_job  # noqa: E402
+from webserver import web_server  # noqa: E402
 
 import transcribe  # noqa: E402,F401 - offline environment first
 
@@ -54,12 +52,6 @@ PROBE = """([check]) => { const e = window.transcribeEditor; const before = e.li
   }); }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def listening_tone(folder: Path, seconds: float) -> Path:
     """A long quiet tone as an MP3 (the player only needs a file of the right length)."""
     path = folder / "long.mp3"
@@ -78,33 +70,17 @@ def measure(tries: int = 15) -> dict:
         transcript = long_transcript()
         recording = listening_tone(folder, transcript.duration)
         job_id = seed_job(data, recording, transcript, "long.mp3", listening=recording)
-        port = free_port()
-        env = {**os.environ, "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
+        env = {**os.environ, "TRANSCRIBE_DATA_DIR": str(data),
                "TRANSCRIBE_UI_LANGUAGE": "fr", "HOME": str(folder)}
         for name in ("TRANSCRIBE_PASSWORD", "TRANSCRIBE_DELETE_AT", "TRANSCRIBE_BASE_PATH"):
             env.pop(name, None)
-        server = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("transcribe-web did not start") from None
-                    time.sleep(0.5)
+        with web_server(env) as (url, _):
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 try:
                     return run(browser, f"{url}/review?job={job_id}", tries, transcript)
                 finally:
                     browser.close()
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 # When the page's title shows (Streamlit has started and run the page's first lines).

@@ -16,18 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "app"), str(ROOT / "tests")]
 
 from field_recording import field_recording  # noqa: E402
+from webserver import web_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -48,12 +47,6 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def smallest_model() -> str:
     from transcribe.models import ModelStore
 
@@ -69,30 +62,16 @@ def measure(size_gb: float, workdir: Path) -> dict:
     recording = field_recording(workdir / "terrain.wav", seconds)
     model = smallest_model()
     data = workdir / "data"
-    port = free_port()
     env = {**{k: v for k, v in os.environ.items()
               if not k.startswith("TRANSCRIBE_") or k == "TRANSCRIBE_MODELS_DIR"},
-           "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
+           "TRANSCRIBE_DATA_DIR": str(data),
            "TRANSCRIBE_UI_LANGUAGE": "en", "TRANSCRIBE_DEFAULT_MODEL": model,
            # Streamlit's uploader counts megabytes as 10**6 bytes, the server as 2**20.
            "TRANSCRIBE_MAX_UPLOAD_MB": str(int(size_gb * 1000) + 64),
            "HOME": str(workdir)}
-    log = (workdir / "server.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     result = {"file_mb": recording.stat().st_size // MB, "audio_hours": round(seconds / 3600, 2),
               "model": model, "decoded_mono_mb": seconds * 16000 * 4 // MB}
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("transcribe-web did not start") from None
-                time.sleep(0.5)
+    with web_server(env, workdir / "server.log", timeout=120, grace=20) as (url, server):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -118,13 +97,6 @@ def measure(size_gb: float, workdir: Path) -> dict:
         result["job_seconds"] = round(time.monotonic() - started, 1)
         result["job_status"] = record["status"]
         result["job_peak_mb"] = memory(server.pid, "VmHWM") // MB
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
     peak = max(result["upload_peak_mb"], result["job_peak_mb"])
     result["target_mb"] = result["idle_mb"] + int(ALLOWANCE // MB) + result["decoded_mono_mb"]
     result["peak_above_idle_mb"] = peak - result["idle_mb"]

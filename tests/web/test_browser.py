@@ -21,16 +21,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from web_support import ENVIRONMENT
+from webserver import web_server
 
 from transcribe.transcript import Transcript
 
@@ -82,12 +80,6 @@ def two_speaker_interview(folder: Path) -> Path:
     return recording
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def fresh_artifacts(prefix: str) -> None:
     """Screenshots and log of a test start anew (each test names its own)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -103,14 +95,12 @@ def serve(tmp_path: Path, name: str, **settings: str) -> Iterator[tuple[str, Pat
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     fresh_artifacts(name)
-    port = free_port()
     data = tmp_path / "data"
     home = tmp_path / "home"
     home.mkdir()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ENVIRONMENT},  # models dir kept
         "TRANSCRIBE_DATA_DIR": str(data),
-        "TRANSCRIBE_PORT": str(port),
         **settings,
         # As the chart sets them: the model libraries' caches go to /tmp, not $HOME...
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
@@ -119,29 +109,8 @@ def serve(tmp_path: Path, name: str, **settings: str) -> Iterator[tuple[str, Pat
         # ...and the app writes nothing there (read-only in the container).
         "HOME": str(home),
     }
-    log_path = ARTIFACTS / f"{name}-server.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "transcribe-web did not start"
-                time.sleep(0.5)
+    with web_server(env, ARTIFACTS / f"{name}-server.log") as (url, _):
         yield url, data, home
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from webserver import web_server
 
 from transcribe.conventions import Conventions
 from transcribe.jobs import DONE, Job, JobStore
@@ -88,34 +87,11 @@ class FakeRunner:
 def live_server(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path, Path]]:
     """`transcribe-web` in a subprocess on a free localhost port, with its own data folder
     and $HOME and only the app settings given; yields (url, data folder, log file)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     data, home = tmp_path / "data", tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {**{k: v for k, v in os.environ.items() if k not in ENVIRONMENT},
-           "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_PORT": str(port),
-           "TRANSCRIBE_ADDRESS": "127.0.0.1", "HOME": str(home),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), **settings}
+           "TRANSCRIBE_DATA_DIR": str(data), "TRANSCRIBE_ADDRESS": "127.0.0.1",
+           "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache"), **settings}
     log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("transcribe-web"))],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "transcribe-web did not start"
-                time.sleep(0.3)
+    with web_server(env, log_path, timeout=90) as (url, _):
         yield url, data, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
