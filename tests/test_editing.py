@@ -40,3 +40,11 @@ def test_merge_edit_speaker_and_replace():
     assert "Anne." in t.segments[0].text and t.segments[0].words[-1].word == " Anne."
     edit_text(t, 0, "  Tout   autre  texte ")
     assert t.segments[0].text == "Tout autre texte"
+
+
+def test_changed_words_share_the_gap_their_neighbours_leave_evenly():
+    t = transcript()
+    edit_text(t, 0, "Bonjour, d'accord. Un deux bien.")
+    assert [(w.word, w.start, w.end) for w in t.segments[0].words] == [
+        (" Bonjour,", 0.0, 1.0), (" d'accord.", 1.0, 2.0), (" Un", 2.0, 2.5),
+        (" deux", 2.5, 3.0), (" bien.", 3.0, 4.0)]

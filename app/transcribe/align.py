@@ -8,8 +8,10 @@ Precise word times matter for speakers: a word is given to whoever speaks at its
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -76,28 +78,43 @@ def _with_words(segment: Segment, aligned_words: list[Word]) -> Segment:
                    segment.overlap)
 
 
-def fill_missing_times(words: list[Word], start: float, end: float) -> None:
-    """Give words without times (the aligner could not place them) times interpolated
-    between their timed neighbours, in proportion to their length."""
+class Timed(Protocol):
+    start: float | None
+    end: float | None
+
+
+T = TypeVar("T", bound=Timed)
+
+
+def interpolate_times(items: Sequence[T], start: float, end: float,
+                      weight: Callable[[T], float] = lambda _: 1.0) -> None:
+    """Give each run of items without times the gap their timed neighbours leave (`start`
+    and `end` where there is none), shared in proportion to `weight`."""
     index = 0
-    while index < len(words):
-        if words[index].start is not None and words[index].end is not None:
+    while index < len(items):
+        if items[index].start is not None and items[index].end is not None:
             index += 1
             continue
         first = index
-        while index < len(words) and (words[index].start is None or words[index].end is None):
+        while index < len(items) and (items[index].start is None or items[index].end is None):
             index += 1
-        left = words[first - 1].end if first > 0 else start
-        right = words[index].start if index < len(words) else end
+        left = items[first - 1].end if first > 0 else start
+        right = items[index].start if index < len(items) else end
         left = start if left is None else left
         right = max(left, end if right is None else right)
-        gap = words[first:index]
-        total = sum(len(w.word.strip()) or 1 for w in gap)
-        cursor = left
-        for word in gap:
-            share = (right - left) * (len(word.word.strip()) or 1) / total
-            word.start, word.end = round(cursor, 3), round(cursor + share, 3)
-            cursor += share
+        gap = items[first:index]
+        weights = [weight(item) for item in gap]
+        total, done = sum(weights), 0.0
+        for item, share in zip(gap, weights, strict=True):
+            item.start = round(left + (right - left) * done / total, 3)
+            done += share
+            item.end = round(left + (right - left) * done / total, 3)
+
+
+def fill_missing_times(words: list[Word], start: float, end: float) -> None:
+    """Give words without times (the aligner could not place them) times interpolated
+    between their timed neighbours, in proportion to their length."""
+    interpolate_times(words, start, end, lambda word: len(word.word.strip()) or 1)
 
 
 def _ensure_sentence_splitter(language: str, store: ModelStore) -> None:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from .align import interpolate_times
 from .transcript import Segment, Transcript, Word
 
 
@@ -64,23 +65,7 @@ def retime(old: list[Token], texts: list[str], start: float, end: float) -> list
             else:
                 result.append(None)
     new = [t if t is not None else Token(texts[i], None, None) for i, t in enumerate(result)]
-    index = 0
-    while index < len(new):
-        if new[index].start is not None and new[index].end is not None:
-            index += 1
-            continue
-        gap_end = index
-        while gap_end < len(new) and (new[gap_end].start is None or new[gap_end].end is None):
-            gap_end += 1
-        left = new[index - 1].end if index > 0 else start
-        right = new[gap_end].start if gap_end < len(new) else end
-        left = start if left is None else left
-        right = max(left, end if right is None else right)
-        step = (right - left) / (gap_end - index)
-        for position in range(index, gap_end):
-            new[position].start = round(left + step * (position - index), 3)
-            new[position].end = round(left + step * (position - index + 1), 3)
-        index = gap_end
+    interpolate_times(new, start, end)
     return new
 
 
