@@ -38,6 +38,13 @@ def test_json_round_trip_keeps_everything(tmp_path):
     assert loaded.speaker_name("SPEAKER_01") == "SPEAKER_01"  # unnamed: its id
 
 
+def test_speaker_ids_lists_known_speakers_then_unrecorded_ones_once():
+    transcript = sample()
+    transcript.speakers["SPEAKER_02"] = Speaker("SPEAKER_02", "Tiers")
+    transcript.segments.append(Segment(6.0, 7.0, "Oui.", speaker="SPEAKER_01"))
+    assert transcript.speaker_ids() == ["SPEAKER_00", "SPEAKER_02", "SPEAKER_01"]
+
+
 def test_json_has_the_documented_shape():
     data = json.loads(sample().to_json())
     assert {"language", "duration", "segments", "speakers", "schema_version"} <= set(data)

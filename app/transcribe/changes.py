@@ -189,14 +189,6 @@ def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
              1 if t.probability is not None and t.probability < threshold else 0]
             for t in pieces]])
     speakers = [[speaker_id, transcript.speaker_name(speaker_id)]
-                for speaker_id in _speaker_ids(transcript)]
+                for speaker_id in transcript.speaker_ids()]
     return {"version": transcript.version, "duration": transcript.duration,
             "speakers": speakers, "segments": segments}
-
-
-def _speaker_ids(transcript: Transcript) -> list[str]:
-    ids = list(transcript.speakers)
-    for segment in transcript.segments:
-        if segment.speaker is not None and segment.speaker not in ids:
-            ids.append(segment.speaker)
-    return ids

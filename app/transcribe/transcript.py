@@ -119,6 +119,14 @@ class Transcript:
         speaker = self.speakers.get(speaker_id)
         return speaker.name if speaker else speaker_id
 
+    def speaker_ids(self) -> list[str]:
+        """Known speakers, then any a segment names without a record."""
+        ids = list(self.speakers)
+        for segment in self.segments:
+            if segment.speaker is not None and segment.speaker not in ids:
+                ids.append(segment.speaker)
+        return ids
+
     # -- JSON ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:

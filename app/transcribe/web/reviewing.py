@@ -36,17 +36,8 @@ def talk_time_rows(transcript: Transcript) -> list[dict]:
     return sorted(rows, key=lambda row: row["seconds"], reverse=True)
 
 
-def speaker_ids(transcript: Transcript) -> list[str]:
-    """Known speakers, then any a segment names without a record."""
-    ids = list(transcript.speakers)
-    for segment in transcript.segments:
-        if segment.speaker is not None and segment.speaker not in ids:
-            ids.append(segment.speaker)
-    return ids
-
-
 def new_speaker_id(transcript: Transcript) -> str:
-    taken = set(speaker_ids(transcript))
+    taken = set(transcript.speaker_ids())
     number = len(taken)
     while f"SPEAKER_{number:02d}" in taken:
         number += 1

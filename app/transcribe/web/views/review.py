@@ -158,7 +158,7 @@ def add_speaker(key: str) -> None:
 
 
 with tab_speakers:
-    known = reviewing.speaker_ids(transcript)
+    known = transcript.speaker_ids()
     if not known:
         st.info(t("speakers.none"))
     shares = {row["id"]: row for row in reviewing.talk_time_rows(transcript)}
