@@ -6,6 +6,7 @@ real pipeline through the queue.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -547,19 +548,30 @@ class GatedRunner:
         return fake_transcript(path)
 
 
-def leftovers(store: JobStore) -> list[str]:
-    return [p.name for p in store.root.rglob("*") if p.name.endswith(".tmp")]
-
-
-def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhile(
-        store, monkeypatch):
-    disk = FullDisk(monkeypatch, store.data_dir, ("job.json", "transcript.json"))
+@contextlib.contextmanager
+def running_on_a_disk_that_fills(store: JobStore, monkeypatch, names: tuple[str, ...]):
+    """A queue whose first job, a.wav, is running behind a GatedRunner, with the disk not
+    yet full; yields (disk, runner, queue, job) and stops the queue after."""
+    disk = FullDisk(monkeypatch, store.data_dir, names)
     runner = GatedRunner()
     queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
     job = queue.submit("a.wav", b"a", options())
     queue.start()
     try:
         wait_for(lambda: runner.calls == 1)
+        yield disk, runner, queue, job
+    finally:
+        queue.stop()
+
+
+def leftovers(store: JobStore) -> list[str]:
+    return [p.name for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhile(
+        store, monkeypatch):
+    with running_on_a_disk_that_fills(store, monkeypatch, ("job.json", "transcript.json")) \
+            as (disk, runner, queue, job):
         later = queue.submit("b.wav", b"b", options())
         disk.full = True
         runner.go.set()
@@ -569,8 +581,6 @@ def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhi
         assert queue.alive and not leftovers(store)
         disk.full = False
         wait_for(all_finished(store, 2))
-    finally:
-        queue.stop()
     failed = store.get(job.id)
     assert failed.status == FAILED and failed.error == {"key": "job.no_space", "params": {}}
     assert not store.transcript_path(failed).exists() and not leftovers(store)
@@ -579,13 +589,8 @@ def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhi
 
 
 def test_a_transcript_saved_before_the_disk_filled_makes_the_job_done(store, monkeypatch):
-    disk = FullDisk(monkeypatch, store.data_dir, ("job.json",))
-    runner = GatedRunner()
-    queue = JobQueue(store, runner, listening_copies=False, poll_interval=0.05)
-    job = queue.submit("a.wav", b"a", options())
-    queue.start()
-    try:
-        wait_for(lambda: runner.calls == 1)
+    with running_on_a_disk_that_fills(store, monkeypatch, ("job.json",)) \
+            as (disk, runner, _, job):
         disk.full = True
         runner.go.set()
         wait_for(lambda: store.transcript_path(job).is_file())
@@ -593,8 +598,6 @@ def test_a_transcript_saved_before_the_disk_filled_makes_the_job_done(store, mon
         assert store.get(job.id).status == RUNNING
         disk.full = False
         wait_for(all_finished(store, 1))
-    finally:
-        queue.stop()
     assert store.get(job.id).status == DONE and runner.calls == 1
 
 

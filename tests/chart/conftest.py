@@ -166,6 +166,14 @@ ONYXIA_CONTEXT: dict[str, Any] = {
     },
 }
 
+
+def _region_slider(default: str, low: int, high: int, unit: str, key: str) -> dict[str, Any]:
+    """A resource slider whose default the region's `resources.<key>` overwrites."""
+    return {"type": "string", "default": default, "render": "slider", "sliderMin": low,
+            "sliderMax": high, "sliderUnit": unit,
+            "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"}}
+
+
 # Stand-ins for the schemas onyxia-api substitutes when a property carries
 # x-onyxia.overwriteSchemaWith (the API ships a default for each name we use).
 INSTANCE_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -243,29 +251,15 @@ INSTANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             "requests": {
                 "type": "object",
                 "properties": {
-                    name: {
-                        "type": "string", "default": default, "render": "slider",
-                        "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
-                        "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
-                    }
-                    for name, default, low, high, unit, key in (
-                        ("cpu", "100m", 50, 40000, "m", "cpuRequest"),
-                        ("memory", "2Gi", 1, 200, "Gi", "memoryRequest"))
+                    "cpu": _region_slider("100m", 50, 40000, "m", "cpuRequest"),
+                    "memory": _region_slider("2Gi", 1, 200, "Gi", "memoryRequest"),
                 },
             },
             "limits": {
                 "type": "object",
                 "properties": {
-                    **{
-                        name: {
-                            "type": "string", "default": default, "render": "slider",
-                            "sliderMin": low, "sliderMax": high, "sliderUnit": unit,
-                            "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"},
-                        }
-                        for name, default, low, high, unit, key in (
-                            ("cpu", "30000m", 50, 40000, "m", "cpuLimit"),
-                            ("memory", "50Gi", 1, 200, "Gi", "memoryLimit"))
-                    },
+                    "cpu": _region_slider("30000m", 50, 40000, "m", "cpuLimit"),
+                    "memory": _region_slider("50Gi", 1, 200, "Gi", "memoryLimit"),
                     "nvidia.com/gpu": {"type": "string", "default": "1", "render": "slider",
                                        "sliderMin": 1, "sliderMax": 3, "sliderUnit": ""},
                 },

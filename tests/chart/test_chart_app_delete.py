@@ -22,6 +22,21 @@ def app_values(**extra):
             **extra}
 
 
+def rendered_plan(render) -> dict:
+    return json.loads(render(app_values(), namespace=NS).app_env["SELF_DELETE_PLAN"])
+
+
+def app_env(api: FakeKubeApi, plan: dict, folder) -> dict[str, str]:
+    """The app pod's deletion settings, as the chart sets them, against the stand-in API."""
+    token = folder / "token"
+    token.write_text(TOKEN)
+    return {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
+            "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
+            "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
+            "SELF_DELETE_JOB_NAME": POD["name"], "SELF_DELETE_JOB_UID": POD["uid"],
+            "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
+
+
 def test_off_by_default_the_app_has_no_token_and_no_way_out(render):
     out = render({})
     assert out.app_pod["automountServiceAccountToken"] is False
@@ -71,16 +86,10 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
 
 
 def test_the_app_deletes_its_release_with_the_rendered_plan(render, tmp_path):
-    plan = json.loads(render(app_values(), namespace=NS).app_env["SELF_DELETE_PLAN"])
-    token = tmp_path / "token"
-    token.write_text(TOKEN)
+    plan = rendered_plan(render)
     with FakeKubeApi() as api:
         api.add(*plan["delete"], *plan["ownByJob"], plan["last"])
-        env = {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
-               "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
-               "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
-               "SELF_DELETE_JOB_NAME": POD["name"], "SELF_DELETE_JOB_UID": POD["uid"],
-               "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
+        env = app_env(api, plan, tmp_path)
         assert release.can_delete_release(env)
         assert release.delete_release(env) is True
 
@@ -96,17 +105,11 @@ def test_the_app_deletes_its_release_with_the_rendered_plan(render, tmp_path):
 
 
 def test_a_failed_deletion_says_so(render, tmp_path):
-    plan = json.loads(render(app_values(), namespace=NS).app_env["SELF_DELETE_PLAN"])
-    token = tmp_path / "token"
-    token.write_text(TOKEN)
+    plan = rendered_plan(render)
     with FakeKubeApi() as api:
         api.add(*plan["delete"], *plan["ownByJob"], plan["last"])
         api.forbidden.add(sd.object_path(NS, plan["delete"][0]))
-        env = {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
-               "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
-               "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
-               "SELF_DELETE_JOB_NAME": POD["name"], "SELF_DELETE_JOB_UID": POD["uid"],
-               "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
+        env = app_env(api, plan, tmp_path)
         assert release.delete_release(env) is False
         # Stopped before the app's own objects and its StatefulSet: nothing half-owned.
         assert not [c for c in api.calls if c["method"] == "PATCH"]

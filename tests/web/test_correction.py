@@ -98,6 +98,16 @@ def caret_in(page, segment: int, offset: int) -> None:
                   "e.placeCaret(e.elements.get(e.segs[i].u), offset); }", [segment, offset])
 
 
+def downloaded_text(page, folder: Path) -> str:
+    """The transcript as the page's Download tab gives it in .txt."""
+    page.get_by_role("tab", name="Download").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Text (.txt)").click()
+    target = folder / download.value.suggested_filename
+    download.value.save_as(target)
+    return target.read_text(encoding="utf-8")
+
+
 def test_highlight_follows_playback_and_ctrl_click_seeks(job, browser):
     url, _, job_id = job
     page = open_editor(browser, url, job_id)
@@ -287,12 +297,7 @@ def test_split_merge_speaker_and_text_with_undo_reach_the_downloads(job, browser
     page.screenshot(path=str(ARTIFACTS / "editor-en-edited.png"))
 
     # The downloads carry every correction.
-    page.get_by_role("tab", name="Download").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Text (.txt)").click()
-    target = tmp_path / download.value.suggested_filename
-    download.value.save_as(target)
-    text = target.read_text(encoding="utf-8")
+    text = downloaded_text(page, tmp_path)
     assert "coworkers" in text and "clinic" in text and "hospital" not in text
     assert "Of course.\n" in text or "Of course. " in text
     assert re.search(r"Dominique:[^\n]*\n*[^\n]*Thank you very much", text), text
@@ -337,12 +342,7 @@ def test_two_tabs_editing_different_turns_and_adding_pseudonyms_keep_everything(
     first.screenshot(path=str(ARTIFACTS / "editor-en-pseudonyms.png"))
 
     # Either tab's download shows both pseudonyms and both corrections.
-    second.get_by_role("tab", name="Download").click()
-    with second.expect_download() as download:
-        second.get_by_role("button", name="Text (.txt)").click()
-    target = tmp_path / download.value.suggested_filename
-    download.value.save_as(target)
-    text = target.read_text(encoding="utf-8")
+    text = downloaded_text(second, tmp_path)
     assert "P1" in text and "P2 and Anne" in text and "all the way" in text
     assert "Marie" not in text and "Paul" not in text
 
