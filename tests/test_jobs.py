@@ -132,6 +132,16 @@ def test_jobs_and_results_survive_a_new_store_instance(store):
     assert pipeline_options_from_dict(loaded.options) == options()
 
 
+def run_after_a_restart(store: JobStore, runner, finished: int) -> None:
+    """A new queue over a new store on the same data folder, as after a restart, until
+    `finished` jobs are finished."""
+    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
+    try:
+        wait_for(all_finished(store, finished))
+    finally:
+        queue.stop()
+
+
 def test_a_restart_queues_running_jobs_again(store):
     job = store.create("a.wav", b"a", options())
     store.update(job.id, status=RUNNING, started=time.time(), stage="asr", fraction=0.4,
@@ -139,11 +149,7 @@ def test_a_restart_queues_running_jobs_again(store):
     stuck = store.create("b.wav", b"b", options())
     store.update(stuck.id, status=RUNNING, attempts=MAX_ATTEMPTS)
     runner = RecordingRunner(0)
-    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
-    try:
-        wait_for(all_finished(store, 2))
-    finally:
-        queue.stop()
+    run_after_a_restart(store, runner, 2)
     assert runner.order == ["a"]
     assert store.get(job.id).status == DONE and store.get(job.id).attempts == 2
     failed = store.get(stuck.id)
@@ -610,11 +616,7 @@ def test_a_finished_transcript_is_never_transcribed_again_after_a_restart(store)
     transcript.notices = [Notice("audio.damaged", {"name": "a.wav"})]
     store.save_transcript(job, transcript)
     runner = RecordingRunner(0)
-    queue = JobQueue(JobStore(store.data_dir), runner, listening_copies=False).start()
-    try:
-        wait_for(all_finished(store, 1))
-    finally:
-        queue.stop()
+    run_after_a_restart(store, runner, 1)
     assert runner.order == []
     done = store.get(job.id)
     assert done.status == DONE and done.fraction == 1.0
