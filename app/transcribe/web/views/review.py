@@ -54,17 +54,19 @@ def bump() -> None:
     st.session_state[revision_key] = st.session_state.get(revision_key, 0) + 1
 
 
-def save(ops: list[dict]) -> None:
-    """Corrections from the widgets below, as changes merged into the stored transcript."""
+def save(ops: list[dict]) -> bool:
+    """Corrections from the widgets below, as changes merged into the stored transcript;
+    False (with a message) when any was refused."""
     try:
         outcome = changes.apply(store, job.id, None, ops)
     except KeyError:
         st.session_state[state.REVIEW_FLASH] = ("warning", t("review.stale"))
-        return
+        return False
     if outcome.conflicts:
         st.session_state[state.REVIEW_FLASH] = ("warning", t("pseudonyms.refused",
                                                           count=len(outcome.conflicts)))
     bump()
+    return not outcome.conflicts
 
 
 def load() -> Transcript:
@@ -241,20 +243,25 @@ def save_pseudonyms(key: str, base: list[dict]) -> None:
 def add_pseudonym(real_key: str, fake_key: str) -> None:
     real = " ".join(str(st.session_state.get(real_key) or "").split())
     fake = " ".join(str(st.session_state.get(fake_key) or "").split())
-    if real and fake:
-        save([{"op": "pseudonym", "real": real, "pseudonym": fake}])
+    # The fields are emptied only once the row is stored: a refused row stays typed.
+    if real and fake and save([{"op": "pseudonym", "real": real, "pseudonym": fake}]):
         st.session_state[real_key] = st.session_state[fake_key] = ""
 
 
 with tab_pseudonyms:
     st.caption(t("pseudonyms.help"))
     st.caption(t("pseudonyms.add_help"))
-    real_column, fake_column, add_column = st.columns([2, 2, 1], vertical_alignment="bottom")
-    real_column.text_input(t("pseudonyms.real"), key=f"pseudonym-new-real-{job.id}")
-    fake_column.text_input(t("pseudonyms.pseudonym"), key=f"pseudonym-new-fake-{job.id}")
-    add_column.button(t("pseudonyms.add"), icon=":material/add:", key="pseudonym-add",
-                      on_click=add_pseudonym,
-                      args=(f"pseudonym-new-real-{job.id}", f"pseudonym-new-fake-{job.id}"))
+    # A form: both fields reach the server together with the click (or Enter), never a
+    # click that arrives before the text typed just before it.
+    with st.form(f"pseudonym-new-{job.id}", border=False, enter_to_submit=True):
+        real_column, fake_column, add_column = st.columns([2, 2, 1],
+                                                          vertical_alignment="bottom")
+        real_column.text_input(t("pseudonyms.real"), key=f"pseudonym-new-real-{job.id}")
+        fake_column.text_input(t("pseudonyms.pseudonym"), key=f"pseudonym-new-fake-{job.id}")
+        add_column.form_submit_button(
+            t("pseudonyms.add"), icon=":material/add:", key="pseudonym-add",
+            on_click=add_pseudonym,
+            args=(f"pseudonym-new-real-{job.id}", f"pseudonym-new-fake-{job.id}"))
     base = [{"real": real, "pseudonym": fake} for real, fake in conventions.pseudonyms.items()]
     table_key = f"pseudonyms-{job.id}-{revision}"
     st.data_editor(
@@ -305,18 +312,23 @@ with tab_export:
     st.subheader(t("export.files"))
     stem = job.stem
 
-    def stored():
-        """The transcript and conventions on disk when a download is clicked."""
-        current = store.get(job.id)
+    def stored(job_id: str = job.id):
+        """The transcript and conventions on disk when a download is clicked (the job
+        bound now: the callable runs later, after other runs of this script)."""
+        current = store.get(job_id)
         return store.load_transcript(current), store.conventions(current)
 
-    def renderer(format_name: str):
+    def renderer(format_name: str, job_id: str = job.id, language: str = language):
         # Rendered when clicked, from the file on disk: the latest corrections, always.
         def rendered() -> bytes:
-            transcript_now, conventions_now = stored()
+            transcript_now, conventions_now = stored(job_id)
             return render(transcript_now, format_name, conventions_now, language)
 
         return rendered
+
+    def zipped(job_id: str = job.id, language: str = language, stem: str = stem) -> bytes:
+        transcript_now, conventions_now = stored(job_id)
+        return reviewing.export_zip(transcript_now, stem, conventions_now, language)
 
     buttons = st.columns(4)
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
@@ -326,7 +338,6 @@ with tab_export:
             mime=fmt.media_type, key=f"download-{format_name}", on_click="ignore",
             icon=":material/download:", help=reviewing.export_name(stem, format_name))
     st.download_button(t("export.zip"), type="primary", icon=":material/folder_zip:",
-                       data=lambda: reviewing.export_zip(stored()[0], stem, stored()[1],
-                                                         language),
+                       data=zipped,
                        file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")
