@@ -223,6 +223,18 @@ def test_remaining_time_and_queue_order():
     assert [j.id for j in display.queue_order([*done, waiting, job])] == ["q", "j", "d1", "d0"]
 
 
+def test_choice_labels_are_distinct():
+    """A select box sends back the label chosen: two recordings named alike in the same
+    minute (or two speakers with one name) must not share one, or the other opens."""
+    labels = {"a": "rec.m4a — 10:02", "b": "rec.m4a — 10:02", "c": "rec.m4a — 10:02 (2)",
+              "d": "other", "e": "rec.m4a — 10:02"}
+    distinct = display.distinct_labels(labels)
+    assert len(set(distinct.values())) == len(labels)
+    assert distinct["a"] == "rec.m4a — 10:02" and distinct["d"] == "other"
+    assert distinct["b"] == "rec.m4a — 10:02 (3)" and distinct["e"] == "rec.m4a — 10:02 (4)"
+    assert distinct["c"] == "rec.m4a — 10:02 (2)"
+
+
 # -- upload ----------------------------------------------------------------------------------
 
 def test_form_choices_become_pipeline_options_and_conventions():

@@ -104,6 +104,23 @@ def local_time(timestamp: float, zone: str | None) -> str:
     return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M")
 
 
+def distinct_labels(labels: dict[str, str]) -> dict[str, str]:
+    """The same labels, each one different: a choice list sends back the label chosen,
+    so two alike ("Recording.m4a — 2026-12-01 10:02" twice) would open the wrong one.
+    The second and later of a kind get " (2)", " (3)"..."""
+    taken = set(labels.values())
+    seen: set[str] = set()
+    distinct = {}
+    for key, label in labels.items():
+        chosen, number = label, 1
+        while chosen in seen or (chosen != label and chosen in taken):
+            number += 1
+            chosen = f"{label} ({number})"
+        seen.add(chosen)
+        distinct[key] = chosen
+    return distinct
+
+
 def size_label(size: int, language: str) -> str:
     if size < 1_000_000:
         return text("unit.kb", language, value=max(1, round(size / 1000)) if size else 0)

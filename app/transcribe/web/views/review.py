@@ -26,7 +26,8 @@ if not finished:
     st.stop()
 
 ids = [job.id for job in finished]
-names = {job.id: f"{job.name} — {display.local_time(job.created, zone)}" for job in finished}
+names = display.distinct_labels(
+    {job.id: f"{job.name} — {display.local_time(job.created, zone)}" for job in finished})
 
 
 def choose_job() -> None:
@@ -177,10 +178,12 @@ with tab_speakers:
             role, t("speakers.talk_time", time=format_duration(row["seconds"]),
                     share=round(100 * row["share"])) if row else "") if x))
     if len(known) >= 2:
+        # Two speakers may bear one name: each choice must stay distinct.
+        swap_labels = display.distinct_labels({i: speaker_label(i) for i in known})
         first, second, go = st.columns([2, 2, 1], vertical_alignment="bottom")
-        first.selectbox(t("speakers.swap_first"), known, index=0, format_func=speaker_label,
+        first.selectbox(t("speakers.swap_first"), known, index=0, format_func=swap_labels.get,
                         key=f"swap-a-{revision}")
-        second.selectbox(t("speakers.swap_second"), known, index=1, format_func=speaker_label,
+        second.selectbox(t("speakers.swap_second"), known, index=1, format_func=swap_labels.get,
                          key=f"swap-b-{revision}")
         go.button(t("speakers.swap"), icon=":material/swap_horiz:", key="swap",
                   on_click=swap, args=(f"swap-a-{revision}", f"swap-b-{revision}"))
