@@ -16,7 +16,7 @@ from transcribe.conventions import Conventions
 from transcribe.export import render
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
 from transcribe.pipeline import PipelineOptions
-from transcribe.web import state
+from transcribe.web import documents, state
 
 
 def start(page: str | None = None, **query: str) -> AppTest:
@@ -312,9 +312,19 @@ def test_cancel_retry_and_delete_from_the_list(idle_worker, store):
 
 # -- review ----------------------------------------------------------------------------------
 
-def review(store: JobStore, **query) -> tuple[AppTest, str]:
+def review(store: JobStore, tab: str | None = None, **query) -> tuple[AppTest, str]:
+    """The review page on a new finished job, with the tab labelled `tab` open."""
     job = seed_done(store, **query)
-    return start("review", job=job.id), job.id
+    at = start("review", job=job.id)
+    if tab:
+        open_tab(at, tab)
+    return at, job.id
+
+
+def open_tab(at: AppTest, label: str) -> None:
+    """A click on a tab (the page draws only the open tab's content)."""
+    at.session_state[state.REVIEW_TAB] = label
+    at.run()
 
 
 def editor_data(at: AppTest) -> dict:
@@ -324,9 +334,11 @@ def editor_data(at: AppTest) -> dict:
 
 
 def test_review_gives_the_editor_the_transcript_and_its_audio(runner, store):
-    at, _ = review(store)
+    at, job_id = review(store)
     data = editor_data(at)
-    doc = data["doc"]
+    # Where to fetch the transcript (never in the websocket's data), and its version.
+    assert data["doc"] == {"url": documents.document_path("", job_id), "version": 0}
+    doc = json.loads(documents.document_bytes(store, job_id).result(timeout=30)[0])
     assert [" ".join(w[0] for w in s[3]) for s in doc["segments"]] == [
         s.text for s in interview().segments]
     assert [w[0] for s in doc["segments"] for w in s[3] if w[3]] == ["Marie,", "Lyon."]
@@ -336,8 +348,24 @@ def test_review_gives_the_editor_the_transcript_and_its_audio(runner, store):
     assert re.fullmatch(r".*/media/[0-9a-f]+\.wav", data["audio"])
 
 
-def test_rename_swap_and_add_speakers_by_name(runner, store):
+def test_review_draws_the_editor_and_only_the_open_tab(runner, store):
+    """A 3-hour interview's charts, tables and downloads would hold up the editor's first
+    drawing: only the open tab is drawn, and the editor always (it keeps its unsaved
+    edits and undo history while another tab is open)."""
     at, job_id = review(store)
+    assert len(at.get("bidi_component")) == 1
+    assert not at.data_editor and not at.get("vega_lite_chart")
+    assert not at.get("download_button") and not at.text_input
+    open_tab(at, "Locuteurs")
+    assert len(at.get("bidi_component")) == 1 and at.get("vega_lite_chart")
+    assert not at.data_editor and not at.get("download_button")
+    open_tab(at, "Télécharger")
+    assert len(at.get("bidi_component")) == 1 and at.get("download_button")
+    assert not at.get("vega_lite_chart")
+
+
+def test_rename_swap_and_add_speakers_by_name(runner, store):
+    at, job_id = review(store, "Locuteurs")
     assert "SPEAKER_00" not in texts(at)  # names, never internal ids
     assert at.text_input(key="name-0-SPEAKER_00").label == "Locuteur 1 : nom"
     at.text_input(key="name-0-SPEAKER_00").input("Camille").run()
@@ -358,7 +386,7 @@ def test_rename_swap_and_add_speakers_by_name(runner, store):
 
 def test_pseudonym_table_is_shown_and_applied_to_exports(runner, store):
     conventions = Conventions(pseudonyms={"Marie": "Anne", "Lyon": "Ville-A"})
-    at, job_id = review(store, conventions=conventions)
+    at, job_id = review(store, "Pseudonymes", conventions=conventions)
     [table] = at.data_editor
     assert table.value.to_dict("records") == [{"real": "Marie", "pseudonym": "Anne"},
                                               {"real": "Lyon", "pseudonym": "Ville-A"}]
@@ -382,7 +410,7 @@ def test_pseudonym_table_is_shown_and_applied_to_exports(runner, store):
 
 
 def test_export_conventions_are_saved_with_the_job(runner, store):
-    at, job_id = review(store)
+    at, job_id = review(store, "Télécharger")
     at.checkbox(key=f"conv-uncertain-{job_id}").check().run()
     assert store.conventions(store.get(job_id)).flag_uncertain is True
     at.checkbox(key=f"conv-timestamps-{job_id}").check().run()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from editor_support import seed_job, spoken_interview
+from editor_support import long_transcript, seed_job, spoken_interview
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
 
 from transcribe.jobs import JobStore
@@ -345,6 +345,36 @@ def test_two_tabs_editing_different_turns_and_adding_pseudonyms_keep_everything(
     text = downloaded_text(second, tmp_path)
     assert "P1" in text and "P2 and Anne" in text and "all the way" in text
     assert "Marie" not in text and "Paul" not in text
+
+
+def test_a_long_transcript_shows_its_first_screen_then_the_whole_and_works_far_down(
+        app, browser):
+    """A long document is drawn in two steps (the first screen, then the rest once that is
+    painted); whatever needs the whole document, the moment it is asked, gets it."""
+    url, data, recording, _ = app
+    transcript = long_transcript(hours=0.25, segments=400, words=4000)
+    last = transcript.segments[-1]
+    last.words[-1].word = " zèbre."
+    last.text = "".join(w.word for w in last.words).strip()
+    job_id = seed_job(data, recording, transcript, "long.wav")
+    page = open_editor(browser, url, job_id)
+    wait_until(lambda: page.evaluate("document.querySelectorAll('.te-seg').length") == 400,
+               10, "the whole document drawn")
+    order = page.evaluate("[[...document.querySelectorAll('.te-seg')].map(e => +e.dataset.u),"
+                          " window.transcribeEditor.segs.map(s => s.u),"
+                          " window.transcribeEditor.elements.size]")
+    assert order[0] == order[1] and order[2] == 400
+    # Drawn again (as when another tab saved) and searched at once, in the same task.
+    drawn_first, matches, drawn = page.evaluate("""() => { const e = window.transcribeEditor;
+        e.render(); const first = document.querySelectorAll('.te-seg').length;
+        e.search.value = 'zèbre'; e.find();
+        return [first, e.matches.length, document.querySelectorAll('.te-seg').length]; }""")
+    assert drawn_first < 400 and matches == 1 and drawn == 400
+    caret_in(page, 399, 0)
+    page.keyboard.type("Enfin ")
+    saved(page)
+    assert stored(data, job_id)[0].segments[-1].text.startswith("Enfin ")
+    assert page.errors == []
 
 
 def test_french_editor(job, browser):

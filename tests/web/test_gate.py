@@ -147,7 +147,8 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
         assert (status, headers["location"]) == (303, "/login"), page
     for path in ("/_stcore/metrics", "/media/0123abcd.mp3", "/_stcore/host-config",
                  "/component/x/index.html", "/_stcore/bidi-components/x/y.js",
-                 "/static/js/index.js", "/_stcore/agent/openapi.json"):
+                 "/static/js/index.js", "/_stcore/agent/openapi.json",
+                 "/_transcribe/document/20260101-000000-0123abcd"):
         assert request(url, path)[0] == 401, path
     assert request(url, "/_stcore/upload_file/s/f", "DELETE")[0] == 401
     assert refused_websocket(url) == 403
@@ -295,10 +296,15 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         assert media.startswith("/media/")
         assert request(url, media, cookie=cookie["value"])[0] == 200
         assert request(url, media)[0] == 401
+        # The transcript the editor fetches: the same.
+        document = f"/_transcribe/document/{job.id}"
+        assert request(url, document, cookie=cookie["value"])[0] == 200
+        assert request(url, document)[0] == 401
 
         page.get_by_role("button", name=re.compile("Se déconnecter")).click()
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
         assert request(url, media, cookie=cookie["value"])[0] == 401  # not after logout
+        assert request(url, document, cookie=cookie["value"])[0] == 401
         page.goto(url + "/")
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
         browser.close()

@@ -5,8 +5,9 @@ holding the listening copy's player and the transcript.
 The browser keeps its own copy of the transcript and sends its corrections as batches of
 operations (`changes.py`) through a trigger value; the callback applies them under the
 job's lock and the answer (version, refused operations) goes back in the component's data
-on the fragment's rerun. The whole transcript is sent only when the browser needs it: on a
-full run of the page, when it asks (mounted again), or when someone else saved meanwhile.
+on the fragment's rerun. The whole transcript never rides the websocket: the data names where
+to fetch it (`documents.py`, behind the same gate) on a full run of the page, when the
+browser asks (mounted again), or when someone else saved meanwhile.
 The audio goes through Streamlit's own media route, like st.audio, so whatever guards the
 app's routes guards it too.
 """
@@ -23,8 +24,7 @@ import streamlit as st
 from .. import changes
 from ..jobs import Job, JobStore
 from ..transcript import Transcript
-from . import state
-from .correction_text import editor_texts
+from . import documents, state, strings
 
 ASSETS = Path(__file__).with_name("assets")
 logger = logging.getLogger(__name__)
@@ -89,10 +89,11 @@ def show(store: JobStore, job: Job, language: str, threshold: float, base_path: 
     need = st.session_state.pop(need_key, False)
     doc = None
     if full or need:
-        transcript = loaded if full and not need and loaded is not None \
-            else store.load_transcript(job)
-        doc = changes.document(transcript, threshold)
-    data = {"lang": language, "strings": editor_texts(language), "doc": doc,
+        # Where to fetch the stored transcript, and which version that is when the page
+        # knows it: a tab that has that version already fetches nothing.
+        version = loaded.version if full and not need and loaded is not None else None
+        doc = {"url": documents.document_path(base_path, job.id), "version": version}
+    data = {"lang": language, "strings": strings.editor_texts(language), "doc": doc,
             "ack": st.session_state.get(ack_key),
             "audio": audio_url(media, media_type, job.id, base_path)}
     _component()(key=key, data=data, on_changes_change=on_changes, on_need_change=on_need)

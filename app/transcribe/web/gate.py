@@ -46,7 +46,8 @@ FAILURE_DELAY = 1.0  # seconds every wrong password waits: slows guessing
 MAX_FORM_BYTES = 4096  # a login form is a password and a language
 LOGIN, LOGOUT = "/login", "/logout"
 # Paths (under the base path) that are not pages: refused with 401, never redirected.
-NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/")
+NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/",
+             "/_transcribe/")
 OPEN = ("/_stcore/health",)
 
 Scope = MutableMapping[str, Any]

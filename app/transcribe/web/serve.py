@@ -1,8 +1,9 @@
 """`transcribe-web`: serve the web app with Streamlit, configured for privacy.
 
 Streamlit serves the app as an ASGI application (`st.App`, run by uvicorn); `build_app`
-puts our routes (login, logout) and middleware (the password gate, which also closes the
-service at its deadline, then the upload spool) in front of Streamlit's own. Every
+puts our routes (login, logout, the editor's document) and middleware (the password gate,
+which also closes the service at its deadline, then the upload spool) in front of
+Streamlit's own. Every
 Streamlit setting is given here (never in a config file in $HOME: the container's root
 filesystem is read-only). Telemetry off, XSRF protection on, headless, no file watcher
 and no developer menu, upload limit, port, base path and bind address from the
@@ -24,6 +25,7 @@ import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 
 from .. import storage
 from ..logs import quiet_libraries
+from . import documents
 from .deadline import Deadline
 from .gate import Gate
 from .settings import Settings, load_settings
@@ -79,7 +81,7 @@ def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
 
     deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
     gate = Gate(settings, deadline)
-    routes = [*gate.routes()]
+    routes = [*gate.routes(), *documents.routes(settings)]
     middleware = [
         Middleware(gate.middleware),
         # Uploads go to the data folder as they arrive, never into memory (behind the

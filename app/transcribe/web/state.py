@@ -20,6 +20,7 @@ LANGUAGE_KEY = "ui_language"  # the interface language chosen in the sidebar
 REMEMBERED_LANGUAGE = "remembered_ui_language"  # the one the browser's cookie holds
 FORM_CHOICE = "form-{}"  # the upload form's choices, kept across language switches
 REVIEW_JOB = "review_job"  # the job the review page shows (also its selectbox)
+REVIEW_TAB = "review_tab"  # the review page's open tab (its tabs widget)
 REVIEW_FLASH = "review_flash"  # (level, text) shown once on the review page
 TRANSCRIPT_CACHE = "transcript_cache"  # (file stamp, Transcript) of the reviewed job
 EDITOR_FULL_RUN = "editor_full_run"  # the review page ran whole: its editor gets the transcript

@@ -265,7 +265,6 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "review.tab_text": {"fr": "Transcription", "en": "Transcript"},
     "review.tab_speakers": {"fr": "Locuteurs", "en": "Speakers"},
-    "review.tab_replace": {"fr": "Rechercher et remplacer", "en": "Find and replace"},
     "review.tab_pseudonyms": {"fr": "Pseudonymes", "en": "Pseudonyms"},
     "review.tab_export": {"fr": "Télécharger", "en": "Download"},
     "review.empty": {"fr": "Cette transcription ne contient aucun texte.",
@@ -536,7 +535,106 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Everything is transcribed. Download your transcripts, then delete the service "
               "in Onyxia (My Services) to free the GPU for others.",
     },
+
+    # -- the correction editor (sent to the browser whole: `editor_texts`) ----------------
+    "editor.toolbar": {"fr": "Écoute et édition", "en": "Listening and editing"},
+    "editor.player": {"fr": "Lecteur audio de l'entretien", "en": "Interview audio player"},
+    "editor.slower": {"fr": "Plus lent (Alt+↓)", "en": "Slower (Alt+↓)"},
+    "editor.faster": {"fr": "Plus rapide (Alt+↑)", "en": "Faster (Alt+↑)"},
+    "editor.speed": {"fr": "Vitesse", "en": "Speed"},
+    "editor.follow": {"fr": "Suivre la lecture", "en": "Follow playback"},
+    "editor.smaller": {"fr": "Texte plus petit", "en": "Smaller text"},
+    "editor.larger": {"fr": "Texte plus grand", "en": "Larger text"},
+    "editor.undo": {"fr": "Annuler", "en": "Undo"},
+    "editor.redo": {"fr": "Rétablir", "en": "Redo"},
+    "editor.undo_key": {"fr": "Annuler (Ctrl+Z)", "en": "Undo (Ctrl+Z)"},
+    "editor.redo_key": {"fr": "Rétablir (Ctrl+Y)", "en": "Redo (Ctrl+Y)"},
+    "editor.keys": {"fr": "Raccourcis clavier", "en": "Keyboard shortcuts"},
+    "editor.keys_note": {
+        "fr": "Cliquez dans le texte pour le corriger : chaque modification est enregistrée "
+              "toute seule, quelques instants après.",
+        "en": "Click in the text to correct it: every change is saved on its own, a moment "
+              "later.",
+    },
+    "editor.find": {"fr": "Rechercher et remplacer", "en": "Find and replace"},
+    "editor.search": {"fr": "Rechercher dans la transcription", "en": "Search the transcript"},
+    "editor.previous": {"fr": "Résultat précédent", "en": "Previous match"},
+    "editor.next": {"fr": "Résultat suivant", "en": "Next match"},
+    "editor.with": {"fr": "Remplacer par", "en": "Replace with"},
+    "editor.replace": {"fr": "Remplacer", "en": "Replace"},
+    "editor.replace_all": {"fr": "Tout remplacer", "en": "Replace all"},
+    "editor.matches": {"fr": "{current} sur {count}", "en": "{current} of {count}"},
+    "editor.replaced": {"fr": "{count} remplacement(s) (Ctrl+Z pour annuler).",
+                 "en": "{count} replaced (Ctrl+Z to undo)."},
+    "editor.document": {"fr": "Transcription, modifiable", "en": "Transcript, editable"},
+    "editor.play_from": {"fr": "Écouter à partir de {time}", "en": "Play from {time}"},
+    "editor.speaker_key": {"fr": "Changer de locuteur (F8)", "en": "Change speaker (F8)"},
+    "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
+    "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
+              "en": "This transcript has no text."},
+    "editor.saving": {"fr": "Enregistrement…", "en": "Saving…"},
+    "editor.saved": {"fr": "Enregistré", "en": "Saved"},
+    "editor.conflict": {
+        "fr": "{count} modification(s) n'ont pas pu être enregistrées : ce passage a été "
+              "modifié entre-temps (dans un autre onglet ?). La version enregistrée est "
+              "affichée ; refaites la correction si besoin.",
+        "en": "{count} change(s) could not be saved: this passage was changed meanwhile "
+              "(in another tab?). The saved version is shown; make the correction again if "
+              "needed.",
+    },
+    "editor.reloaded": {
+        "fr": "La transcription a été modifiée ailleurs (un autre onglet) : vos corrections y "
+              "ont été ajoutées et la version enregistrée est affichée.",
+        "en": "The transcript was changed elsewhere (another tab): your corrections were "
+              "added to it and the saved version is shown.",
+    },
+    "editor.gone": {"fr": "Cette transcription n'existe plus : rien n'a été enregistré.",
+             "en": "This transcript no longer exists: nothing was saved."},
+    "editor.load_failed": {"fr": "La transcription n'a pas pu être chargée : rechargez la page.",
+                    "en": "The transcript could not be loaded: reload the page."},
 }
+
+# (keys, what they do): shown in the editor's help, in this order.
+EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
+    "fr": [
+        ("Échap  ou  Ctrl+Espace", "lecture / pause (la pause revient 1 s en arrière)"),
+        ("F1  /  F2", "reculer / avancer de 3 s"),
+        ("Alt+↓  /  Alt+↑", "plus lent / plus rapide (0,5× à 2×)"),
+        ("Ctrl+clic sur un mot", "écouter à partir de ce mot (clic sur l'heure d'un tour : idem)"),
+        ("Ctrl+Entrée", "écouter à partir du mot où est le curseur"),
+        ("F4  /  Maj+F4", "mot incertain suivant / précédent"),
+        ("Entrée", "couper le segment au curseur"),
+        ("Retour arrière en début de segment", "fusionner avec le segment précédent"),
+        ("F8  /  Maj+F8", "changer le locuteur du tour (suivant / précédent)"),
+        ("Ctrl+Z  /  Ctrl+Y", "annuler / rétablir"),
+        ("Entrée  /  Maj+Entrée dans la recherche", "résultat suivant / précédent"),
+        ("Ctrl+/", "afficher ou masquer cette aide"),
+    ],
+    "en": [
+        ("Esc  or  Ctrl+Space", "play / pause (pausing goes back 1 s)"),
+        ("F1  /  F2", "back / forward 3 s"),
+        ("Alt+↓  /  Alt+↑", "slower / faster (0.5× to 2×)"),
+        ("Ctrl+click a word", "play from that word (clicking a turn's time does the same)"),
+        ("Ctrl+Enter", "play from the word at the cursor"),
+        ("F4  /  Shift+F4", "next / previous uncertain word"),
+        ("Enter", "split the segment at the cursor"),
+        ("Backspace at the start of a segment", "merge with the previous segment"),
+        ("F8  /  Shift+F8", "change the turn's speaker (next / previous)"),
+        ("Ctrl+Z  /  Ctrl+Y", "undo / redo"),
+        ("Enter  /  Shift+Enter in the search box", "next / previous match"),
+        ("Ctrl+/", "show or hide this help"),
+    ],
+}
+
+
+def editor_texts(language: str) -> dict[str, object]:
+    """Every text the correction editor shows, in `language`, and its keys' help rows
+    (the README's "Correcting a transcript" section lists the same keys)."""
+    language = language if language in EDITOR_KEYS else DEFAULT_LANGUAGE
+    texts: dict[str, object] = {key.removeprefix("editor."): value[language]
+                                for key, value in STRINGS.items() if key.startswith("editor.")}
+    texts["key_rows"] = [list(row) for row in EDITOR_KEYS[language]]
+    return texts
 
 def text(key: str, language: str, **params: object) -> str:
     """The text for `key` in `language` (the default language when unknown), with its

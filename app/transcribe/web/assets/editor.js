@@ -8,6 +8,7 @@ const INSTANCES = new WeakMap();
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 const JUMP = 3; // seconds, F1 / F2
 const REWIND = 1; // seconds given back on pause, like a transcription pedal
+const FIRST_TURNS = 40; // drawn at once (a screenful and more); the rest right after
 const SAVE_AFTER = 800; // ms of quiet typing before a text change is sent
 const RESEND_AFTER = 15000; // ms without an answer: the batch is sent again
 const PREFS = "transcribe.editor.prefs";
@@ -73,6 +74,8 @@ class Editor {
     this.segs = null;
     this.version = null;
     this.uid = 0;
+    this.fetches = 0;
+    this.drawings = 0;
     this.outbox = [];
     this.inflight = null;
     this.undoStack = [];
@@ -218,14 +221,34 @@ class Editor {
     }
     if (data.audio && this.audio.getAttribute("src") !== data.audio) this.audio.setAttribute("src", data.audio);
     if (data.ack && this.inflight && data.ack.id === this.inflight.id) this.acknowledged(data.ack);
-    if (data.doc) {
-      if (!this.segs) this.load(data.doc);
-      else if (data.doc.version !== this.version) this.pendingDoc = data.doc;
+    // The data names where the stored transcript is (and its version when the page knows
+    // it); a tab that already holds that version fetches nothing.
+    if (data.doc && (!this.segs || data.doc.version === null || data.doc.version !== this.version)) {
+      this.fetchDoc(data.doc.url);
     }
     if (!this.segs && !data.doc && !this.asked) {
       this.asked = true; // mounted again (another page and back): ask for the transcript
       trigger("need", Date.now());
     }
+    this.reloadIfQuiet();
+  }
+
+  // The transcript comes over plain HTTP (gzipped, behind the same password gate), not in
+  // the component's data: a 3-hour interview opens in a fraction of the time.
+  async fetchDoc(url) {
+    const ticket = ++this.fetches;
+    let doc;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) throw new Error(response.status === 404 ? "gone" : "load_failed");
+      doc = await response.json();
+    } catch (error) {
+      if (ticket === this.fetches) this.say(this.label(error.message === "gone" ? "gone" : "load_failed"));
+      return;
+    }
+    if (ticket !== this.fetches) return; // a later request answers instead
+    if (!this.segs) this.load(doc);
+    else if (doc.version !== this.version) this.pendingDoc = doc;
     this.reloadIfQuiet();
   }
 
@@ -313,17 +336,48 @@ class Editor {
   render() {
     const turns = this.turns();
     this.signatures = turns.map((turn) => this.signature(turn));
-    this.doc.innerHTML = turns.length ? turns.map((turn) => this.turnHtml(turn)).join("")
-      : `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
     this.elements = new Map();
-    for (const element of this.doc.querySelectorAll(".te-seg")) this.elements.set(+element.dataset.u, element);
     this.index = null;
     this.lit = null;
+    this.rest = null;
+    this.drawings++;
+    if (!turns.length) {
+      this.doc.innerHTML = `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
+      return;
+    }
+    // The first screenful now; the rest of a long document once that is painted (a
+    // 3-hour interview: a few hundred milliseconds nobody waits for). Anything that needs
+    // the whole document draws the rest first (`whole`).
+    const first = Math.min(turns.length, FIRST_TURNS);
+    this.doc.innerHTML = turns.slice(0, first).map((turn) => this.turnHtml(turn)).join("");
+    this.collect(this.doc);
+    if (first < turns.length) {
+      this.rest = turns.slice(first);
+      const drawing = this.drawings;
+      requestAnimationFrame(() => setTimeout(() => { if (drawing === this.drawings) this.whole(); }, 0));
+    } else {
+      window.transcribeEditorDrawn = performance.now();
+    }
+  }
+
+  whole() {
+    if (!this.rest) return;
+    const template = document.createElement("template");
+    template.innerHTML = this.rest.map((turn) => this.turnHtml(turn)).join("");
+    this.rest = null;
+    this.collect(template.content);
+    this.doc.appendChild(template.content);
+    window.transcribeEditorDrawn = performance.now();
+  }
+
+  collect(root) {
+    for (const element of root.querySelectorAll(".te-seg")) this.elements.set(+element.dataset.u, element);
   }
 
   // After a split, a merge or a change of speaker: only the turns that changed are drawn
   // again (the rest of a 3-hour document stays as it is).
   redraw() {
+    this.whole();
     const old = this.signatures;
     if (!old || !old.length || !this.segs.length) { this.render(); return; }
     const turns = this.turns();
@@ -349,6 +403,7 @@ class Editor {
   }
 
   rerenderSeg(i) {
+    this.whole();
     const element = this.elements.get(this.segs[i].u);
     if (!element || element === document.activeElement) return;
     element.innerHTML = this.segs[i].toks.map((t, k) => `<span class="te-w${t[3] ? " te-unc" : ""}" data-k="${k}">${escapeHtml(t[0])}</span>`).join(" ");
@@ -359,6 +414,7 @@ class Editor {
   // The segment at the top of the view (or the one being edited) and where it sits, so
   // that a redraw leaves the reader where they were.
   anchor() {
+    this.whole();
     const focused = this.focusedSeg();
     const view = this.doc.getBoundingClientRect();
     let element = focused;
@@ -371,6 +427,7 @@ class Editor {
   }
 
   restore(anchor) {
+    this.whole();
     const i = this.segs.findIndex((s) => Math.abs(s.start - anchor.start) < 1e-3);
     if (i < 0) return;
     const element = this.elements.get(this.segs[i].u);
@@ -405,6 +462,7 @@ class Editor {
   }
 
   highlight() {
+    this.whole();
     if (!this.segs) return;
     const n = this.tokenAt(this.audio.currentTime);
     const [i, k] = n >= 0 ? this.index.where[n] : [-1, -1];
@@ -526,6 +584,7 @@ class Editor {
   // -- editing -------------------------------------------------------------------------
 
   onInput(e) {
+    this.whole();
     const element = e.target.closest && e.target.closest(".te-seg");
     if (!element) return;
     this.dirty.add(+element.dataset.u);
@@ -548,6 +607,7 @@ class Editor {
 
   // Text typed into segments becomes "text" operations (one undo step per pause).
   commitText() {
+    this.whole();
     clearTimeout(this.typingTimer);
     if (!this.dirty.size) return;
     const intents = [];
@@ -565,6 +625,7 @@ class Editor {
 
   // Apply intents here, at once; queue what the server must do and keep the way back.
   perform(intents, redraw = true, record = true) {
+    this.whole();
     const inverse = [];
     for (const intent of intents) {
       const back = this.applyLocal(intent);
@@ -639,6 +700,7 @@ class Editor {
   }
 
   undo() {
+    this.whole();
     this.commitText();
     const step = this.undoStack.pop();
     if (!step) return;
@@ -648,6 +710,7 @@ class Editor {
   }
 
   redo() {
+    this.whole();
     this.commitText();
     const step = this.redoStack.pop();
     if (!step) return;
@@ -704,6 +767,7 @@ class Editor {
   }
 
   nextUncertain(step) {
+    this.whole();
     if (!this.index) this.buildIndex();
     const { where } = this.index;
     const element = this.focusedSeg();
@@ -733,6 +797,7 @@ class Editor {
   // -- clicks and keys -----------------------------------------------------------------
 
   onClick(e) {
+    this.whole();
     const time = e.target.closest(".te-time");
     if (time) { this.playFrom(+time.dataset.t); return; }
     const speaker = e.target.closest(".te-spk");
@@ -761,6 +826,7 @@ class Editor {
   }
 
   keydown(e) {
+    this.whole();
     if (!this.segs || !this.box.isConnected || !this.box.getClientRects().length) return;
     // Keys act inside the editor, and anywhere on the page but another form field.
     const target = e.target instanceof Element ? e.target : document.body;
@@ -817,6 +883,7 @@ class Editor {
   // -- search and replace --------------------------------------------------------------
 
   find(keep) {
+    this.whole();
     const needle = this.search.value.trim().toLocaleLowerCase();
     this.matches = [];
     if (needle) {

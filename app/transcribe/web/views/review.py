@@ -11,7 +11,7 @@ from transcribe.export import render
 from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
-from transcribe.web import correction, display, reviewing, state
+from transcribe.web import correction, display, documents, reviewing, state
 from transcribe.web.state import t
 
 store = state.store()
@@ -79,6 +79,7 @@ def load() -> Transcript:
         return cached[1]
     transcript = Transcript.load(path)
     st.session_state[state.TRANSCRIPT_CACHE] = (stamp, transcript)
+    documents.prepare(store, job, transcript, stamp[1])  # what the editor will fetch
     return transcript
 
 
@@ -117,9 +118,13 @@ def listening_media():
     return None
 
 
+# Only the open tab's content is drawn (a tab click reruns the page): a 3-hour interview's
+# charts, tables and downloads would otherwise hold up the editor's first drawing. The
+# editor itself is always drawn, so that it stays mounted, with its unsaved edits and its
+# undo history, while another tab is open.
 tab_text, tab_speakers, tab_pseudonyms, tab_export = st.tabs([
     t("review.tab_text"), t("review.tab_speakers"), t("review.tab_pseudonyms"),
-    t("review.tab_export")])
+    t("review.tab_export")], key=state.REVIEW_TAB, on_change="rerun")
 
 
 @st.fragment
@@ -160,7 +165,7 @@ def add_speaker(key: str) -> None:
         st.session_state[key] = ""
 
 
-with tab_speakers:
+def speakers_tab() -> None:
     known = transcript.speaker_ids()
     if not known:
         st.info(t("speakers.none"))
@@ -251,7 +256,7 @@ def add_pseudonym(real_key: str, fake_key: str) -> None:
         st.session_state[real_key] = st.session_state[fake_key] = ""
 
 
-with tab_pseudonyms:
+def pseudonyms_tab() -> None:
     st.caption(t("pseudonyms.help"))
     st.caption(t("pseudonyms.add_help"))
     # A form: both fields reach the server together with the click (or Enter), never a
@@ -292,7 +297,7 @@ def save_conventions() -> None:
     changes.update_conventions(store, job.id, change)
 
 
-with tab_export:
+def export_tab() -> None:
     st.caption(t("export.help"))
     columns = st.columns(3)  # marks in the text; uncertain words; the .txt's layout
     columns[0].checkbox(t("conv.pauses"), value=conventions.mark_pauses,
@@ -344,3 +349,10 @@ with tab_export:
                        data=zipped,
                        file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")
+
+
+for tab, draw in ((tab_speakers, speakers_tab), (tab_pseudonyms, pseudonyms_tab),
+                  (tab_export, export_tab)):
+    if tab.open:
+        with tab:
+            draw()

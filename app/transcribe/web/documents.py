@@ -1,0 +1,125 @@
+"""The correction editor's transcript, fetched by the browser over plain HTTP.
+
+A 3-hour interview is about 1 MB of editor document. Sent in the component's data it rides
+Streamlit's websocket as one protobuf message that the page decodes and hands through React
+before the editor sees it (about 1.5 s of a 3.5 s open on 2 cores); fetched here it arrives
+gzipped (about a fifth), in parallel with the rest of the page, straight into the editor.
+
+The review page has just parsed the transcript when it draws the editor: it hands it to
+`prepare`, which builds the answer on a worker thread while the page is sent, so the
+browser's request finds it ready (or waits for it) instead of parsing the file again.
+
+The route sits behind the password gate like every other route (`serve.build_app`): no
+cookie, no transcript. The browser never caches it (personal data); it is never logged;
+the few answers kept in memory are served only for a job still there, at the same
+version, and dropped as soon as their job is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .. import changes
+from ..jobs import DONE, Job, JobStore
+from ..transcript import Transcript
+from .settings import Settings
+
+PREFIX = "/_transcribe/document/"
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def document_path(base_path: str, job_id: str) -> str:
+    """The URL path the editor fetches a job's document from."""
+    return f"/{base_path}{PREFIX}{job_id}" if base_path else f"{PREFIX}{job_id}"
+
+
+KEPT = 4  # prepared answers kept (a few tabs on a few recordings)
+
+# (job id, transcript file's mtime, uncertainty threshold) -> (JSON, gzipped JSON)
+Key = tuple[str, int, float]
+_prepared: dict[Key, Future[tuple[bytes, bytes]]] = {}
+_lock = threading.Lock()
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe-document")
+
+
+def _encode(transcript: Transcript, threshold: float) -> tuple[bytes, bytes]:
+    body = json.dumps(changes.document(transcript, threshold), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+    return body, gzip.compress(body, 5)
+
+
+def _key(store: JobStore, job: Job, stamp: int | None = None) -> Key | None:
+    if stamp is None:
+        try:
+            stamp = store.transcript_path(job).stat().st_mtime_ns
+        except OSError:
+            return None
+    return job.id, stamp, store.conventions(job).uncertainty_threshold
+
+
+def prepare(store: JobStore, job: Job, transcript: Transcript, stamp: int) -> None:
+    """Build the editor's answer aside for `transcript`, read from `job`'s file when that
+    file's mtime was `stamp` (taken before reading: a later save changes the key)."""
+    key = _key(store, job, stamp)
+    with _lock:
+        if key in _prepared:
+            return
+        for old in [k for k in _prepared if k[0] == job.id or not store.folder(k[0]).is_dir()]:
+            del _prepared[old]
+        while len(_prepared) >= KEPT:
+            del _prepared[next(iter(_prepared))]
+        _prepared[key] = _worker.submit(_encode, transcript, key[2])
+
+
+def forget(job_id: str) -> None:
+    with _lock:
+        for old in [k for k in _prepared if k[0] == job_id]:
+            del _prepared[old]
+
+
+def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] | None:
+    """The editor's document (JSON, gzipped JSON) as a future, or None for a job that is
+    not (or no longer) a finished one."""
+    job = store.get(job_id)  # None for a made-up id too
+    if job is None or job.status != DONE:
+        forget(job_id)
+        return None
+    key = _key(store, job)
+    with _lock:
+        prepared = _prepared.get(key) if key else None
+    if prepared is not None:
+        return prepared
+    transcript = store.finished_transcript(job)
+    if transcript is None:
+        return None
+    done: Future[tuple[bytes, bytes]] = Future()
+    done.set_result(_encode(transcript, store.conventions(job).uncertainty_threshold))
+    return done
+
+
+def routes(settings: Settings) -> list[Route]:
+    store = JobStore(settings.data_dir)
+    base = "/" + settings.base_path if settings.base_path else ""
+
+    async def document(request: Request) -> Response:
+        found = await run_in_threadpool(document_bytes, store, request.path_params["job_id"])
+        if found is None:
+            return Response("Not found", status_code=404, media_type="text/plain",
+                            headers=HEADERS)
+        body, zipped = await asyncio.wrap_future(found)
+        headers = {**HEADERS, "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            body = zipped
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type="application/json", headers=headers)
+
+    return [Route(base + PREFIX + "{job_id}", document, methods=["GET"])]
