@@ -352,7 +352,7 @@ def test_review_draws_the_editor_and_only_the_open_tab(runner, store):
     """A 3-hour interview's charts, tables and downloads would hold up the editor's first
     drawing: only the open tab is drawn, and the editor always (it keeps its unsaved
     edits and undo history while another tab is open)."""
-    at, job_id = review(store)
+    at, _ = review(store)
     assert len(at.get("bidi_component")) == 1
     assert not at.data_editor and not at.get("vega_lite_chart")
     assert not at.get("download_button") and not at.text_input
