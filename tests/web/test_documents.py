@@ -75,6 +75,11 @@ def test_nothing_for_a_job_that_is_gone_or_made_up(tmp_path):
     store.delete(job.id)
     assert documents.document_bytes(store, job.id) is None
     assert not any(key[0] == job.id for key in documents._prepared)  # dropped from memory
+    other = seed_done(store)
+    documents.prepare(store, other, store.load_transcript(other),
+                      store.transcript_path(other).stat().st_mtime_ns)
+    documents.forget()  # everything deleted (the privacy page, the deadline)
+    assert not documents._prepared
 
 
 def test_the_route_answers_gzipped_json_never_cached(tmp_path, monkeypatch):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from . import documents
+
 log = logging.getLogger("transcribe.web.deadline")
 
 RECHECK = 10.0  # seconds between purges once the deadline has passed
@@ -63,6 +65,7 @@ class Deadline:
             except OSError:
                 log.error("deadline: the jobs could not all be deleted at once; going on")
         self.purge()
+        documents.forget()  # nothing of the transcripts stays in memory either
         if queue is not None:
             queue.stop(timeout=STOP_TIMEOUT)  # no job starts again
             self.purge()  # whatever a stopping job wrote meanwhile

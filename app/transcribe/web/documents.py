@@ -80,9 +80,10 @@ def prepare(store: JobStore, job: Job, transcript: Transcript, stamp: int) -> No
         _prepared[key] = _worker.submit(_encode, transcript, key[2])
 
 
-def forget(job_id: str) -> None:
+def forget(job_id: str | None = None) -> None:
+    """Drop what is kept in memory for `job_id` (every job: None), once it is deleted."""
     with _lock:
-        for old in [k for k in _prepared if k[0] == job_id]:
+        for old in [k for k in _prepared if job_id is None or k[0] == job_id]:
             del _prepared[old]
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from ..jobs import JobQueue, JobStore, Runner, default_runner
 from ..languages import UI_LANGUAGES
 from ..models import ModelStore
-from . import strings
+from . import documents, strings
 from .settings import Settings, load_settings
 
 # Session keys (one browser tab's state) that pages read or set outside their own widgets,
@@ -93,6 +93,7 @@ def forget_transcripts() -> None:
     """After everything is deleted: no page may still show a transcript or play audio."""
     for key in (TRANSCRIPT_CACHE, EDITOR_FULL_RUN):
         st.session_state.pop(key, None)
+    documents.forget()  # the editor's prepared documents, kept in memory
 
 
 def t(key: str, **params: object) -> str:

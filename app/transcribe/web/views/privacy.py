@@ -63,6 +63,7 @@ if platform.deployed_on_gpu(settings):
         if st.button(t("privacy.delete_service_button"), type="primary", disabled=not sure,
                      icon=":material/power_settings_new:", key="delete-service"):
             queue.delete_all()
+            state.forget_transcripts()
             if release.delete_release():
                 st.success(t("privacy.delete_service_done"))
             else:

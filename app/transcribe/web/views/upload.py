@@ -9,7 +9,7 @@ from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING,
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.models import OPENAI_WHISPER
 from transcribe.speakers import PRESETS
-from transcribe.web import display, platform, state, strings, submission, uploader_locale
+from transcribe.web import display, documents, platform, state, strings, submission, uploader_locale
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -193,6 +193,11 @@ def job_status(job: Job) -> None:
         st.caption(t("status.cancelled"))
 
 
+def delete_job(job_id: str) -> None:
+    queue.delete(job_id)
+    documents.forget(job_id)  # the editor's copy kept in memory goes too
+
+
 def job_actions(job: Job) -> None:
     if job.status == DONE:
         st.page_link("views/review.py", label=t("job.review"), icon=":material/edit_note:",
@@ -207,7 +212,7 @@ def job_actions(job: Job) -> None:
         with st.popover(t("job.delete"), icon=":material/delete:"):
             st.write(t("job.delete_confirm_text", name=job.name))
             st.button(t("job.delete_confirm"), key=f"delete-{job.id}", type="primary",
-                      on_click=queue.delete, args=(job.id,))
+                      on_click=delete_job, args=(job.id,))
 
 
 def job_list() -> None:
