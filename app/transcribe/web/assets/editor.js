@@ -226,7 +226,7 @@ class Editor {
     if (data.doc && (!this.segs || data.doc.version === null || data.doc.version !== this.version)) {
       this.fetchDoc(data.doc.url);
     }
-    if (!this.segs && !data.doc && !this.asked) {
+    if (!this.segs && !data.doc && !this.asked && !this.fetches) {
       this.asked = true; // mounted again (another page and back): ask for the transcript
       trigger("need", Date.now());
     }
