@@ -97,3 +97,18 @@ def test_the_route_answers_gzipped_json_never_cached(tmp_path, monkeypatch):
     assert status == 200 and "content-encoding" not in headers and json.loads(body)["version"] == 0
     gone = documents.document_path("s/abc", "20260101-000000-0123abcd")
     assert get(app, gone, {})[0] == 404
+
+
+def test_a_document_that_cannot_be_built_is_an_error_not_a_crash(tmp_path, monkeypatch,
+                                                                 caplog):
+    monkeypatch.setenv("TRANSCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRANSCRIBE_BASE_PATH", "/")
+    store = JobStore(tmp_path)
+    job = seed_done(store)
+    transcript = store.load_transcript(job)
+    transcript.segments = None  # whatever breaks the building
+    documents.prepare(store, job, transcript, store.transcript_path(job).stat().st_mtime_ns)
+    app = Starlette(routes=documents.routes(load_settings()))
+    status, _, body = get(app, documents.document_path("", job.id), {})
+    assert status == 500 and b"Bonjour" not in body
+    assert "could not be built (TypeError)" in caplog.text and "Bonjour" not in caplog.text

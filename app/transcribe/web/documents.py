@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -32,6 +33,8 @@ from .. import changes
 from ..jobs import DONE, Job, JobStore
 from ..transcript import Transcript
 from .settings import Settings
+
+log = logging.getLogger("transcribe.web.documents")
 
 PREFIX = "/_transcribe/document/"
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -116,7 +119,13 @@ def routes(settings: Settings) -> list[Route]:
         if found is None:
             return Response("Not found", status_code=404, media_type="text/plain",
                             headers=HEADERS)
-        body, zipped = await asyncio.wrap_future(found)
+        try:
+            body, zipped = await asyncio.wrap_future(found)
+        except Exception as error:  # noqa: BLE001 - the editor says so; nothing of it logged
+            log.error("editor document for a job could not be built (%s)",
+                      type(error).__name__)
+            return Response("Error", status_code=500, media_type="text/plain",
+                            headers=HEADERS)
         headers = {**HEADERS, "Vary": "Accept-Encoding"}
         if "gzip" in request.headers.get("accept-encoding", ""):
             body = zipped
