@@ -36,6 +36,12 @@ def test_json_round_trip_keeps_everything(tmp_path):
     assert loaded == original
     assert loaded.speaker_name("SPEAKER_00") == "Enquêtrice"
     assert loaded.speaker_name("SPEAKER_01") == "SPEAKER_01"  # unnamed: its id
+    # The file holds what to_dict (and the indented export) says, written compactly.
+    original.notices.append(Notice("no_speech", {"seconds": 2}))
+    original.save(path)
+    assert json.loads(path.read_text(encoding="utf-8")) == original.to_dict() \
+        == json.loads(original.to_json())
+    assert "\n" not in path.read_text(encoding="utf-8")
 
 
 def test_speaker_ids_lists_known_speakers_then_unrecorded_ones_once():
