@@ -270,6 +270,7 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
     expect(page.locator(".te-seg").first).to_be_visible()
     shot("review")
     page.get_by_role("tab", name="Speakers").click()
+    settle()  # the tab is drawn when opened: its fields exist once the run ends
     if PRESET == "single":
         assert not transcript.speakers
         page.get_by_label("Add a speaker").fill("Camille")
@@ -319,6 +320,7 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
 
     # A pseudonym, with the fields above the table.
     page.get_by_role("tab", name="Pseudonyms").click()
+    settle()  # the tab is drawn when opened: its fields exist once the run ends
     page.get_by_label("Real name", exact=True).fill("colleagues")
     page.get_by_label("Pseudonym", exact=True).fill("team")
     page.get_by_role("button", name="Add the row").click()
@@ -330,6 +332,7 @@ def run_flow(page, url: str, data: Path, recordings: list[Path], tmp_path: Path,
     # Download the docx and the txt: the correction and the name are in both; the txt
     # with a timestamp at each turn, as chosen just before.
     page.get_by_role("tab", name="Download").click()
+    settle()  # the tab is drawn when opened: its fields exist once the run ends
     page.get_by_text("[hh:mm:ss] timestamp at each turn (text)").click()
     settle()
     wait_until(lambda: job_record(data)["conventions"]["timestamps"], 10,

@@ -378,6 +378,8 @@ def test_a_long_transcript_shows_its_first_screen_then_the_whole_and_works_far_d
 
 
 def test_french_editor(job, browser):
+    from playwright.sync_api import expect
+
     url, _, job_id = job
     page = open_editor(browser, url, job_id)
     page.get_by_text("Français", exact=True).click()
@@ -390,7 +392,12 @@ def test_french_editor(job, browser):
     page.screenshot(path=str(ARTIFACTS / "editor-fr-keys.png"))
     page.locator(".te-help-button").click()
     page.get_by_role("tab", name="Locuteurs").click()
-    assert page.get_by_label("Locuteur 1 : nom").input_value() == "Camille"
+    # The tab is drawn when opened, and a new text box gets its value a moment after it
+    # shows: expect() waits for it.
+    expect(page.get_by_label("Locuteur 1 : nom")).to_have_value("Camille")
     assert page.get_by_text("SPEAKER_0").count() == 0  # names, never internal ids
+    # The tab is drawn when opened: both charts (who speaks when, talk shares) drawn.
+    wait_until(lambda: page.locator(".vega-embed canvas, .vega-embed svg").count() >= 2, 30,
+               "the speakers' charts")
     page.screenshot(path=str(ARTIFACTS / "editor-fr-speakers.png"))
     assert page.errors == []
