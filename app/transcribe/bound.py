@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -59,8 +60,9 @@ def bound_segments(segments: list[Segment], regions: dict[str | None, Regions]) 
     """Clip every word of `segments` to the speech of its own track (`regions` by the
     segment's speaker: None for the mix); segments follow their words."""
     report = BoundReport()
+    tracks = {speaker: sorted(track) for speaker, track in regions.items()}  # sorted once
     for segment in segments:
-        own = sorted(regions.get(segment.speaker, []))
+        own = tracks.get(segment.speaker)
         if not own:
             continue
         timed = [w for w in segment.words if w.start is not None and w.end is not None]
@@ -93,10 +95,9 @@ def _bound_word(word: Word, regions: Regions, report: BoundReport) -> None:
 
 def best_region(start: float, end: float, regions: Regions) -> tuple[float, float] | None:
     """The region that overlaps [start, end] most (sorted, non-overlapping regions)."""
-    starts = [r[0] for r in regions]
     best, most = None, 0.0
     # Regions starting before `end`, walked back while they can still overlap.
-    for index in range(bisect_right(starts, end) - 1, -1, -1):
+    for index in range(bisect_right(regions, end, key=itemgetter(0)) - 1, -1, -1):
         region_start, region_end = regions[index]
         if region_end <= start:
             break

@@ -7,7 +7,7 @@ The CLI and the web app's worker both call `run`; nothing else strings stages to
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,9 +94,11 @@ def pipeline_options_from_dict(data: dict[str, Any]) -> PipelineOptions:
     return PipelineOptions.from_dict(data)
 
 
-def overall_fraction(stage: str, fraction: float, stages: list[str]) -> float:
-    """Progress over the whole run, from the progress of one of its stages."""
-    weights = {s: STAGE_WEIGHTS.get(s, 0.0) for s in stages}
+def overall_fraction(stage: str, fraction: float, stages: list[str],
+                     weights: Mapping[str, float] | None = None) -> float:
+    """Progress over the whole run, from the progress of one of its stages, each stage
+    weighted by `weights` (by default fixed shares: `STAGE_WEIGHTS`)."""
+    weights = {s: (STAGE_WEIGHTS if weights is None else weights).get(s, 0.0) for s in stages}
     total = sum(weights.values()) or 1.0
     before = 0.0
     for name in stages:

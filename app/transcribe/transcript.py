@@ -185,8 +185,13 @@ class Transcript:
             schema_version=SCHEMA_VERSION,
         )
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+    def to_json(self, indent: int | None = 2) -> str:
+        """Indented (the JSON export), or compact with `indent=None`: through the C encoder,
+        a 3-hour interview in a tenth of a second (saved at every batch of corrections).
+        The dataclasses encode as their fields, as `to_dict` gives them."""
+        separators = None if indent else (",", ":")
+        return json.dumps(self, ensure_ascii=False, indent=indent, separators=separators,
+                          default=vars)
 
     @classmethod
     def from_json(cls, text: str) -> Transcript:
@@ -201,11 +206,7 @@ class Transcript:
         path = Path(path)
         temporary = path.with_name(path.name + ".tmp")
         try:
-            # Compact, through the C encoder: a 3-hour interview is saved in a tenth of a
-            # second instead of half a second, at every correction the editor sends. (The
-            # JSON export keeps `to_json`'s indented layout.)
-            temporary.write_text(json.dumps(self, ensure_ascii=False, separators=(",", ":"),
-                                            default=vars), encoding="utf-8")
+            temporary.write_text(self.to_json(indent=None), encoding="utf-8")
             temporary.replace(path)
         except BaseException:
             temporary.unlink(missing_ok=True)  # a full disk leaves no half file behind

@@ -106,13 +106,12 @@ def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language:
     only where the fallback sampled."""
     result = _decode_once(model, samples, options, language, offset, progress)
     first = next((i for i, stats in enumerate(result.stats) if stats.temperature > 0), None)
-    if first is None or getattr(model, "seeded", False):
+    if first is None:
         return result
     # The window that sampled began where the previous segment ended (Whisper's seek).
     cut = result.segments[first - 1].end - offset if first else 0.0
     duration = max(samples.size / SAMPLE_RATE, 1e-6)
     fresh = seeded_model(model, options.seed)
-    fresh.seeded = True
     again = _decode_once(fresh, samples[int(cut * SAMPLE_RATE):], options,
                          language or result.language, offset + cut,
                          progress and (lambda f: progress((cut + f * (duration - cut))

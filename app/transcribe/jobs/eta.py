@@ -96,11 +96,9 @@ def overall_progress(stage: str, fraction: float, stages: list[str],
                      expected: dict[str, float]) -> float:
     """Progress over the whole job, each stage weighted by the seconds it should take (so
     that the bar and the time left agree); fixed weights when the length is unknown."""
-    total = sum(expected.get(s, 0.0) for s in stages)
-    if total <= 0 or stage not in stages:
-        return overall_fraction(stage, fraction, stages)
-    before = sum(expected.get(s, 0.0) for s in stages[:stages.index(stage)])
-    return min(1.0, (before + expected.get(stage, 0.0) * min(max(fraction, 0.0), 1.0)) / total)
+    known = sum(expected.get(s, 0.0) for s in stages) > 0
+    return overall_fraction(stage, min(max(fraction, 0.0), 1.0), stages,
+                            expected if known else None)
 
 
 def remaining_seconds(stages: list[str], stage: str, stage_fraction: float,

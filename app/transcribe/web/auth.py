@@ -17,7 +17,7 @@ def logout_button(settings: Settings) -> None:
     if not settings.password:
         return
     if st.button(t("app.logout"), icon=":material/logout:", key="logout"):
-        base = "/" + settings.base_path if settings.base_path else ""
+        base = settings.url_prefix
         target = json.dumps(f"{base}{LOGOUT}?lang={language()}")
         # A script is the one way a Streamlit button navigates the page itself.
         st.html(f"<script>window.location.assign({target});</script>",

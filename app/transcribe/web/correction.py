@@ -6,8 +6,9 @@ The browser keeps its own copy of the transcript and sends its corrections as ba
 operations (`changes.py`) through a trigger value; the callback applies them under the
 job's lock and the answer (version, refused operations) goes back in the component's data
 on the fragment's rerun. The whole transcript never rides the websocket: the data names where
-to fetch it (`documents.py`, behind the same gate) on a full run of the page, when the
-browser asks (mounted again), or when someone else saved meanwhile.
+the browser fetches it (`documents.py`, behind the same gate) and, on a full run of the
+page, its stored version; the browser fetches it when it has none or an older one, and
+after an answer saying someone else saved meanwhile.
 The audio goes through Streamlit's own media route, like st.audio, so whatever guards the
 app's routes guards it too.
 """
@@ -23,8 +24,8 @@ import streamlit as st
 
 from .. import changes
 from ..jobs import Job, JobStore
-from ..transcript import Transcript
 from . import documents, state, strings
+from .settings import url_prefix
 
 ASSETS = Path(__file__).with_name("assets")
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def audio_url(path: Path | None, media_type: str, job_id: str, base_path: str) -
         return None
     url = Runtime.instance().media_file_mgr.add(str(path), media_type,
                                                 f"transcribe-editor-{job_id}")
-    return f"/{base_path}{url}" if base_path else url
+    return url_prefix(base_path) + url
 
 
 def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | None:
@@ -67,33 +68,22 @@ def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | N
             "conflicts": [c["reason"] for c in outcome.conflicts]}
 
 
-def show(store: JobStore, job: Job, language: str, threshold: float, base_path: str,
-         media: Path | None, media_type: str = "audio/mpeg",
-         loaded: Transcript | None = None) -> None:
-    """The editor for one finished job (call it inside an st.fragment). `loaded`: the
-    transcript the page's full run has just read (not parsed twice on opening)."""
-    key = f"editor-{job.id}"
-    ack_key, need_key = f"editor-ack-{job.id}", f"editor-need-{job.id}"
+def show(store: JobStore, job: Job, language: str, base_path: str, media: Path | None,
+         media_type: str = "audio/mpeg", version: int | None = None) -> None:
+    """The editor for one finished job (call it inside an st.fragment). `version`: the
+    stored transcript's, when the page's full run has just read it."""
+    key, ack_key = f"editor-{job.id}", f"editor-ack-{job.id}"
 
     def on_changes() -> None:
         ack = handle_batch(store, job.id, getattr(st.session_state.get(key), "changes", None))
         if ack is not None:
             st.session_state[ack_key] = ack
-            if ack.get("stale") or ack.get("conflicts"):
-                st.session_state[need_key] = True
 
-    def on_need() -> None:
-        st.session_state[need_key] = True
-
+    # A fragment's own rerun (after a save) knows no version: the page's full run does.
     full = st.session_state.pop(state.EDITOR_FULL_RUN, False)
-    need = st.session_state.pop(need_key, False)
-    doc = None
-    if full or need:
-        # Where to fetch the stored transcript, and which version that is when the page
-        # knows it: a tab that has that version already fetches nothing.
-        version = loaded.version if full and not need and loaded is not None else None
-        doc = {"url": documents.document_path(base_path, job.id), "version": version}
+    doc = {"url": documents.document_path(base_path, job.id),
+           "version": version if full else None}
     data = {"lang": language, "strings": strings.editor_texts(language), "doc": doc,
             "ack": st.session_state.get(ack_key),
             "audio": audio_url(media, media_type, job.id, base_path)}
-    _component()(key=key, data=data, on_changes_change=on_changes, on_need_change=on_need)
+    _component()(key=key, data=data, on_changes_change=on_changes)

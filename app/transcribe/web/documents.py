@@ -32,7 +32,7 @@ from starlette.routing import Route
 from .. import changes
 from ..jobs import DONE, Job, JobStore
 from ..transcript import Transcript
-from .settings import Settings
+from .settings import Settings, url_prefix
 
 log = logging.getLogger("transcribe.web.documents")
 
@@ -42,7 +42,7 @@ HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 def document_path(base_path: str, job_id: str) -> str:
     """The URL path the editor fetches a job's document from."""
-    return f"/{base_path}{PREFIX}{job_id}" if base_path else f"{PREFIX}{job_id}"
+    return f"{url_prefix(base_path)}{PREFIX}{job_id}"
 
 
 KEPT = 4  # prepared answers kept (a few tabs on a few recordings)
@@ -112,7 +112,7 @@ def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] 
 
 def routes(settings: Settings) -> list[Route]:
     store = JobStore(settings.data_dir)
-    base = "/" + settings.base_path if settings.base_path else ""
+    base = settings.url_prefix
 
     async def document(request: Request) -> Response:
         found = await run_in_threadpool(document_bytes, store, request.path_params["job_id"])

@@ -19,18 +19,18 @@ the health probe answers the "service deleted" page.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from importlib import resources
 from string import Template
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
@@ -50,15 +50,11 @@ NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/",
              "/_transcribe/")
 OPEN = ("/_stcore/health",)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 # -- pages -----------------------------------------------------------------------------------
 
+@functools.cache  # read once: the login page is drawn at every attempt
 def _template(name: str) -> Template:
     return Template(resources.files("transcribe.web").joinpath("static", name)
                     .read_text(encoding="utf-8"))
@@ -92,7 +88,7 @@ class Gate:
     def __init__(self, settings: Settings, deadline: Deadline | None = None,
                  sessions: Sessions | None = None, limit: RateLimit | None = None):
         self.password = settings.password
-        self.base = "/" + settings.base_path if settings.base_path else ""
+        self.base = settings.url_prefix
         self.language = settings.ui_language
         self.deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
         self.sessions = sessions or Sessions()

@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..export import FORMATS, render
 from ..jobs import DONE, JobStore
 from ..languages import UI_LANGUAGES
 from . import reviewing, strings
@@ -135,23 +134,22 @@ def default_language_index(choices: tuple[str, ...], platform: Platform) -> int:
         if platform.default_language in choices else 0
 
 
-def everything_zip(store: JobStore) -> bytes:
+def everything_zip(store: JobStore, ui_language: str | None = None) -> bytes:
     """Every finished transcript in every format, pseudonyms applied: one folder per
-    recording (two recordings with one name get `name`, `name-2`)."""
+    recording (two recordings with one name get `name`, `name-2`); the docx labels in
+    `ui_language`, as the review page's downloads."""
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for job in sorted(store.list(), key=lambda j: j.created):
-            if job.status != DONE or not store.transcript_path(job).is_file():
+            transcript = store.finished_transcript(job) if job.status == DONE else None
+            if transcript is None:
                 continue
             folder = job.stem
             number = 2
             while folder in used:
                 folder, number = f"{job.stem}-{number}", number + 1
             used.add(folder)
-            transcript = store.load_transcript(job)
-            conventions = store.conventions(job)
-            for name in FORMATS:
-                archive.writestr(f"{folder}/{reviewing.export_name(job.stem, name)}",
-                                 render(transcript, name, conventions))
+            reviewing.write_formats(archive, f"{folder}/", transcript, job.stem,
+                                    store.conventions(job), ui_language)
     return buffer.getvalue()

@@ -78,7 +78,13 @@ def export_zip(transcript: Transcript, stem: str, conventions: Conventions,
     """Every format in one zip, named like the recording."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in FORMATS:
-            archive.writestr(export_name(stem, name),
-                             render(transcript, name, conventions, ui_language))
+        write_formats(archive, "", transcript, stem, conventions, ui_language)
     return buffer.getvalue()
+
+
+def write_formats(archive: zipfile.ZipFile, folder: str, transcript: Transcript, stem: str,
+                  conventions: Conventions, ui_language: str | None = None) -> None:
+    """Every format of one transcript into `archive`, under `folder` ("" or "name/")."""
+    for name in FORMATS:
+        archive.writestr(folder + export_name(stem, name),
+                         render(transcript, name, conventions, ui_language))

@@ -19,6 +19,11 @@ DEVICES = ("auto", "cuda", "cpu")
 LOCAL_ADDRESS = "127.0.0.1"
 
 
+def url_prefix(base_path: str) -> str:
+    """What the app's URL paths start with: "" at the root, "/sub/path" under a base path."""
+    return f"/{base_path}" if base_path else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -31,6 +36,10 @@ class Settings:
     port: int
     base_path: str  # URL path the app is served under, "" for the root
     address: str | None  # None: every interface (IPv4 and IPv6)
+
+    @property
+    def url_prefix(self) -> str:
+        return url_prefix(self.base_path)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

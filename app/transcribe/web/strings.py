@@ -272,18 +272,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "review.search": {"fr": "Chercher dans la transcription", "en": "Search the transcript"},
     "review.search_placeholder": {"fr": "un mot, un nom…", "en": "a word, a name…"},
     "review.matches": {"fr": "{count} segment(s) trouvé(s)", "en": "{count} segment(s) found"},
-    "review.page_size": {"fr": "Segments par page", "en": "Segments per page"},
     "review.no_speaker": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
-    "review.turn_speaker": {"fr": "Locuteur de ce tour", "en": "Speaker of this turn"},
-    "review.segment_speaker": {"fr": "Locuteur de ce segment", "en": "Speaker of this segment"},
-    "review.play": {"fr": "Écouter à partir de {time}", "en": "Listen from {time}"},
-    "review.text": {"fr": "Texte à {time}", "en": "Text at {time}"},
-    "review.uncertain": {"fr": "Mots incertains :", "en": "Uncertain words:"},
-    "review.merge": {"fr": "Fusionner avec le suivant", "en": "Merge with the next one"},
-    "review.split_at": {"fr": "Couper avant", "en": "Split before"},
-    "review.split": {"fr": "Couper ici", "en": "Split here"},
     "player.title": {"fr": "Écoute", "en": "Listening"},
-    "player.speed": {"fr": "Vitesse de lecture", "en": "Playback speed"},
     "player.help": {
         "fr": "Le bouton ▶ d'un segment lance la lecture à cet endroit.",
         "en": "A segment's ▶ button starts playback there.",
@@ -315,17 +305,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.from": {"fr": "de (s)", "en": "from (s)"},
     "speakers.to": {"fr": "à (s)", "en": "to (s)"},
     "speakers.share": {"fr": "part", "en": "share"},
-    "replace.help": {
-        "fr": "Remplace un mot ou une expression entière dans toute la transcription (par "
-              "exemple un nom mal orthographié partout).",
-        "en": "Replaces a whole word or phrase throughout the transcript (for example a "
-              "name misspelt everywhere).",
-    },
-    "replace.find": {"fr": "Rechercher", "en": "Find"},
-    "replace.with": {"fr": "Remplacer par", "en": "Replace with"},
-    "replace.case": {"fr": "Respecter les majuscules", "en": "Match case"},
-    "replace.button": {"fr": "Tout remplacer", "en": "Replace all"},
-    "replace.done": {"fr": "{count} remplacement(s).", "en": "{count} replacement(s)."},
     "pseudonyms.help": {
         "fr": "Chaque nom réel est remplacé par son pseudonyme dans le texte et les noms des "
               "locuteurs de tous les fichiers téléchargés, JSON compris. La transcription "
@@ -565,13 +544,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "editor.replace_all": {"fr": "Tout remplacer", "en": "Replace all"},
     "editor.matches": {"fr": "{current} sur {count}", "en": "{current} of {count}"},
     "editor.replaced": {"fr": "{count} remplacement(s) (Ctrl+Z pour annuler).",
-                 "en": "{count} replaced (Ctrl+Z to undo)."},
+                        "en": "{count} replaced (Ctrl+Z to undo)."},
     "editor.document": {"fr": "Transcription, modifiable", "en": "Transcript, editable"},
     "editor.play_from": {"fr": "Écouter à partir de {time}", "en": "Play from {time}"},
     "editor.speaker_key": {"fr": "Changer de locuteur (F8)", "en": "Change speaker (F8)"},
     "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
     "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
-              "en": "This transcript has no text."},
+                     "en": "This transcript has no text."},
     "editor.saving": {"fr": "Enregistrement…", "en": "Saving…"},
     "editor.saved": {"fr": "Enregistré", "en": "Saved"},
     "editor.conflict": {
@@ -589,9 +568,9 @@ STRINGS: dict[str, dict[str, str]] = {
               "added to it and the saved version is shown.",
     },
     "editor.gone": {"fr": "Cette transcription n'existe plus : rien n'a été enregistré.",
-             "en": "This transcript no longer exists: nothing was saved."},
+                    "en": "This transcript no longer exists: nothing was saved."},
     "editor.load_failed": {"fr": "La transcription n'a pas pu être chargée : rechargez la page.",
-                    "en": "The transcript could not be loaded: reload the page."},
+                           "en": "The transcript could not be loaded: reload the page."},
 }
 
 # (keys, what they do): shown in the editor's help, in this order.

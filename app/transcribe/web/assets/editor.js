@@ -221,25 +221,23 @@ class Editor {
     }
     if (data.audio && this.audio.getAttribute("src") !== data.audio) this.audio.setAttribute("src", data.audio);
     if (data.ack && this.inflight && data.ack.id === this.inflight.id) this.acknowledged(data.ack);
-    // The data names where the stored transcript is (and its version when the page knows
-    // it); a tab that already holds that version fetches nothing.
-    if (data.doc && (!this.segs || data.doc.version === null || data.doc.version !== this.version)) {
-      this.fetchDoc(data.doc.url);
-    }
-    if (!this.segs && !data.doc && !this.asked && !this.fetches) {
-      this.asked = true; // mounted again (another page and back): ask for the transcript
-      trigger("need", Date.now());
+    // The data names where the stored transcript is, and its version when the page has just
+    // read it: fetched when this tab has none (first drawn, or mounted again after another
+    // page) or an older one.
+    if (data.doc) {
+      this.docUrl = data.doc.url;
+      if (!this.segs || (data.doc.version !== null && data.doc.version !== this.version)) this.fetchDoc();
     }
     this.reloadIfQuiet();
   }
 
   // The transcript comes over plain HTTP (gzipped, behind the same password gate), not in
   // the component's data: a 3-hour interview opens in a fraction of the time.
-  async fetchDoc(url) {
+  async fetchDoc() {
     const ticket = ++this.fetches;
     let doc;
     try {
-      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+      const response = await fetch(this.docUrl, { credentials: "same-origin", cache: "no-store" });
       if (!response.ok) throw new Error(response.status === 404 ? "gone" : "load_failed");
       doc = await response.json();
     } catch (error) {
@@ -277,8 +275,10 @@ class Editor {
   acknowledged(ack) {
     this.inflight = null;
     if (!ack.stale && !ack.error) this.version = ack.version;
+    const conflicts = ack.conflicts && ack.conflicts.length;
+    if (!ack.error && (ack.stale || conflicts)) this.fetchDoc(); // the saved version, merged
     if (ack.error) this.say(this.label("gone"));
-    else if (ack.conflicts && ack.conflicts.length) this.say(this.label("conflict").replace("{count}", ack.conflicts.length));
+    else if (conflicts) this.say(this.label("conflict").replace("{count}", ack.conflicts.length));
     else if (ack.stale) this.say(this.label("reloaded"));
     this.flush();
     this.showStatus();
@@ -296,8 +296,12 @@ class Editor {
     return found ? found[1] : (id === null ? this.label("unknown") : id);
   }
 
+  toksHtml(seg) {
+    return seg.toks.map((t, k) => `<span class="te-w${t[3] ? " te-unc" : ""}" data-k="${k}">${escapeHtml(t[0])}</span>`).join(" ");
+  }
+
   segHtml(seg) {
-    const words = seg.toks.map((t, k) => `<span class="te-w${t[3] ? " te-unc" : ""}" data-k="${k}">${escapeHtml(t[0])}</span>`).join(" ");
+    const words = this.toksHtml(seg);
     const label = `${clock(seg.start)} ${this.speakerName(seg.spk)}`;
     return `<span class="te-seg" contenteditable="true" spellcheck="true" role="textbox" aria-label="${escapeHtml(label)}" data-u="${seg.u}">${words}</span>`;
   }
@@ -406,7 +410,7 @@ class Editor {
     this.whole();
     const element = this.elements.get(this.segs[i].u);
     if (!element || element === document.activeElement) return;
-    element.innerHTML = this.segs[i].toks.map((t, k) => `<span class="te-w${t[3] ? " te-unc" : ""}" data-k="${k}">${escapeHtml(t[0])}</span>`).join(" ");
+    element.innerHTML = this.toksHtml(this.segs[i]);
     this.index = null;
     this.lit = null;
   }
@@ -669,8 +673,7 @@ class Editor {
         const end = seg.end;
         wire("split", { old: segText(seg), at: intent.at, cut, end: intent.end });
         const second = { u: intent.newU || ++this.uid, start: Math.min(Math.max(cut, seg.start), seg.end), end, spk: seg.spk, toks: seg.toks.slice(intent.at) };
-        seg.toks = seg.toks.slice(0, intent.at);
-        this.rerenderSeg(i);
+        seg.toks = seg.toks.slice(0, intent.at); // drawn again with its turn (perform redraws)
         seg.end = intent.end !== undefined ? Math.min(Math.max(intent.end, seg.start), second.start) : second.start;
         segs.splice(i + 1, 0, second);
         return [{ op: "merge", u: second.u }];
@@ -961,8 +964,7 @@ class Editor {
       }
       intents.push({ op: "text", u: this.segs[i].u, text: words(text).join(" ") });
     }
-    this.perform(intents, false);
-    for (const [i] of bySeg) this.rerenderSeg(i);
+    this.perform(intents, false); // each changed segment drawn again by its "text" step
     this.find(true);
     this.say(this.label("replaced").replace("{count}", chosen.length));
   }

@@ -53,7 +53,8 @@ def delete_everything() -> None:
 if platform.deployed_on_gpu(settings):
     st.subheader(t("privacy.gpu_title"))
     st.write(t("privacy.gpu"))
-    st.download_button(t("privacy.download_all"), data=lambda: platform.everything_zip(queue.store),
+    st.download_button(t("privacy.download_all"),
+                       data=lambda: platform.everything_zip(queue.store, language),
                        file_name="transcriptions.zip", mime="application/zip",
                        icon=":material/folder_zip:", key="download-everything",
                        help=t("privacy.download_all_help"), disabled=not files)
@@ -62,8 +63,7 @@ if platform.deployed_on_gpu(settings):
         sure = st.checkbox(t("privacy.delete_service_confirm"), key=state.CONFIRM_DELETE_SERVICE)
         if st.button(t("privacy.delete_service_button"), type="primary", disabled=not sure,
                      icon=":material/power_settings_new:", key="delete-service"):
-            queue.delete_all()
-            state.forget_transcripts()
+            delete_everything()  # the files first, whatever becomes of the release
             if release.delete_release():
                 st.success(t("privacy.delete_service_done"))
             else:

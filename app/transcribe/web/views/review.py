@@ -85,7 +85,6 @@ def load() -> Transcript:
 
 transcript = load()
 conventions = store.conventions(job)
-threshold = conventions.uncertainty_threshold
 unknown = t("review.no_speaker")
 
 
@@ -134,8 +133,8 @@ def correction_editor() -> None:
     media = listening_media()
     if media is None:
         st.caption(t("player.unavailable"))
-    correction.show(store, job, language, threshold, state.settings().base_path, media,
-                    reviewing.media_type(media) if media else "audio/mpeg", transcript)
+    correction.show(store, job, language, state.settings().base_path, media,
+                    reviewing.media_type(media) if media else "audio/mpeg", transcript.version)
 
 
 with tab_text:
