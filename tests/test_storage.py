@@ -46,3 +46,22 @@ def test_disk_full_errors():
     assert storage.disk_full(OSError(errno.EDQUOT, "quota"))
     assert not storage.disk_full(OSError(errno.EACCES, "denied"))
     assert not storage.disk_full(ValueError())
+
+
+def test_a_write_is_whole_or_absent_and_leaves_no_temporary_file(tmp_path):
+    """The one atomic write (records, transcripts, exports, checkpoints): a failure
+    midway keeps the previous file and removes its temporary file."""
+    path = tmp_path / "record.json"
+    storage.write_atomically(path, "first")
+    storage.write_atomically(path, b"second")
+    assert path.read_text() == "second"
+
+    def fails_midway(temporary):
+        temporary.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    try:
+        storage.write_atomically(path, fails_midway)
+    except OSError:
+        pass
+    assert path.read_text() == "second" and sorted(tmp_path.iterdir()) == [path]

@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 from .. import storage
 from ..allocator import release_memory
 from ..conventions import Conventions
-from ..i18n import UserFacingError
+from ..i18n import Notice, UserFacingError
 from ..models import ModelStore
-from ..pipeline import Cancelled, PipelineOptions, stages_for
-from ..transcript import Notice, Transcript
+from ..pipeline import Cancelled, PipelineOptions, StageProgress, stages_for
+from ..transcript import Transcript
 from .eta import expected_seconds, measured_speeds, overall_progress
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
@@ -29,7 +29,6 @@ log = logging.getLogger("transcribe.jobs")
 # Progress is written to job.json at most this often (a stage change is always written).
 PROGRESS_INTERVAL = 1.0
 
-StageProgress = Callable[[str, float], None]
 Runner = Callable[[Path, PipelineOptions, StageProgress, Callable[[], bool]], Transcript]
 
 
@@ -103,7 +102,7 @@ class JobQueue:
             except UserFacingError as error:
                 if not self.store.delete(job.id):  # gone already: not the file's fault
                     raise JobDeleted(job.id) from error
-                error.params = user_named(error.params, job)
+                error.params = user_named(error.notice, job).params
                 raise
             except BaseException:
                 self.store.delete(job.id)
@@ -275,8 +274,7 @@ class JobQueue:
                 raise Cancelled()
             # The pipeline saw our file name (source.<ext>); the user knows theirs.
             transcript.source = job.name
-            transcript.notices = [Notice(n.key, user_named(n.params, job))
-                                  for n in transcript.notices]
+            transcript.notices = [user_named(n, job) for n in transcript.notices]
             finish_listening_copy(copy, self.store.listening_path(job), keep=True)
             copy = None
             if not self.store.save_transcript(job, transcript):
@@ -295,7 +293,7 @@ class JobQueue:
                 self._finish(job.id, status=CANCELLED, stage=None, finished=time.time())
         except Exception as error:  # noqa: BLE001 - one bad file must not stop the queue
             self._finish(job.id, status=FAILED, stage=None, finished=time.time(),
-                         error=user_named_record(describe_error(error), job))
+                         error=user_named(describe_error(error), job))
             if not isinstance(error, UserFacingError):
                 log.error("job %s: failed with %s at %s", job.id, type(error).__name__,
                           _where())
@@ -305,30 +303,23 @@ class JobQueue:
             log.info("job %s: %s after %.1f s", job.id, outcome, time.time() - started)
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """What the job record keeps about a failure: an i18n key and its parameters. Never
-    the exception's message (it may quote the recording or the transcript)."""
+def describe_error(error: BaseException) -> Notice:
+    """What the job record keeps about a failure. Never the exception's message (it may
+    quote the recording or the transcript)."""
     if isinstance(error, UserFacingError):
-        return {"key": error.key, "params": _plain(error.params)}
+        return error.notice
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
-        return {"key": "job.out_of_memory", "params": {}}
+        return Notice("job.out_of_memory")
     if storage.disk_full(error):
-        return {"key": "job.no_space", "params": {}}
-    return {"key": "job.failed_unexpected", "params": {"error": type(error).__name__}}
+        return Notice("job.no_space")
+    return Notice("job.failed_unexpected", {"error": type(error).__name__})
 
 
-def user_named(params: dict[str, Any], job: Job) -> dict[str, Any]:
-    """Message parameters that name the upload as the user named it, not as it is stored
-    (the pipeline saw our file name, source.<ext>)."""
-    return {k: job.name if v == job.media else v for k, v in params.items()}
-
-
-def user_named_record(record: dict[str, Any], job: Job) -> dict[str, Any]:
-    return {**record, "params": user_named(record.get("params") or {}, job)}
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str)) else str(v) for k, v in params.items()}
+def user_named(notice: Notice, job: Job) -> Notice:
+    """The notice naming the upload as the user named it, not as it is stored (the
+    pipeline saw our file name, source.<ext>)."""
+    return Notice(notice.key, {k: job.name if v == job.media else v
+                               for k, v in notice.params.items()})
 
 
 def _where() -> str:

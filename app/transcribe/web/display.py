@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
-from ..i18n import MESSAGES, format_duration, message
+from ..i18n import Notice, format_duration
 from ..jobs import ACTIVE, Job, estimate_remaining
 from ..languages import SPOKEN_LANGUAGES
 from ..models import WHISPER_HINTS
@@ -36,29 +36,17 @@ def model_label(name: str, language: str) -> str:
     return f"{name} — {hint}" if hint else name
 
 
-def error_text(error: dict | None, language: str) -> str:
-    """A job's error record in the user's language; unknown keys (a newer version's) fall
-    back to the generic message."""
-    return record_text(error, language) or text("status.failed_unknown", language)
+def error_text(error: Notice | None, language: str) -> str:
+    """Why a job or an upload failed, in the user's language; an unknown key (a newer
+    version's) falls back to the generic message."""
+    return (error.text(language) if error else None) or text("status.failed_unknown",
+                                                             language)
 
 
-def warning_texts(warnings: list[dict], language: str) -> list[str]:
-    """A job's warnings in the user's language; those this version cannot word are left
+def notice_texts(notices: list[Notice], language: str) -> list[str]:
+    """A job's notices in the user's language; those this version cannot word are left
     out rather than shown as a failure."""
-    return [shown for record in warnings if (shown := record_text(record, language))]
-
-
-def record_text(record: dict | None, language: str) -> str | None:
-    """An {"key", "params"} record of i18n.MESSAGES in the user's language."""
-    if not record:
-        return None
-    key, params = record.get("key", ""), dict(record.get("params") or {})
-    if key not in MESSAGES:
-        return None
-    try:
-        return message(key, language, **params)
-    except (KeyError, IndexError, ValueError):
-        return None
+    return [shown for notice in notices if (shown := notice.text(language))]
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
+from ..languages import UI_LANGUAGE_NAMES, ui_language
 from . import strings
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
@@ -55,9 +55,17 @@ OPEN = ("/_stcore/health",)
 # -- pages -----------------------------------------------------------------------------------
 
 @functools.cache  # read once: the login page is drawn at every attempt
-def _template(name: str) -> Template:
-    return Template(resources.files("transcribe.web").joinpath("static", name)
-                    .read_text(encoding="utf-8"))
+def _static(name: str) -> str:
+    return resources.files("transcribe.web").joinpath("static", name).read_text(
+        encoding="utf-8")
+
+
+def _html_page(name: str, language: str, head_title: str, **values: str) -> str:
+    """`static/<name>.html` (the page's content) and `<name>.css` (its own style) in the
+    pages' one shell (`page.html`: the head, the favicon drawn locally, the common style)."""
+    return Template(_static("page.html")).substitute(
+        lang=language, title=head_title, style=_static(f"{name}.css"),
+        main=Template(_static(f"{name}.html")).substitute(lang=language, **values))
 
 
 def login_page(language: str, base: str, error: str | None = None) -> str:
@@ -67,17 +75,18 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
     def text(key: str) -> str:
         return html.escape(strings.text(key, language))
 
-    return _template("login.html").substitute(
-        lang=language, title=text("login.title"), app=text("app.title"),
-        intro=text("login.intro"), password=text("login.password"),
-        submit=text("login.submit"), action=html.escape(base + LOGIN),
+    return _html_page(
+        "login", language, f"{text('login.title')} · {text('app.title')}",
+        heading=text("login.title"), intro=text("login.intro"),
+        password=text("login.password"), submit=text("login.submit"),
+        action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
         other_href=html.escape(f"{base}{LOGIN}?lang={other}"))
 
 
 def deleted_page() -> str:
-    return _template("deleted.html").substitute()
+    return _html_page("deleted", "fr", "Service supprimé · Service deleted")
 
 
 # -- the middleware and the routes -----------------------------------------------------------
@@ -102,7 +111,7 @@ class Gate:
 
     def _language(self, request: Request, form: dict[str, list[str]] | None = None) -> str:
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        return chosen if chosen in UI_LANGUAGES else self.language
+        return ui_language(chosen, self.language)
 
     async def login(self, request: Request) -> Response:
         if not self.password or self.sessions.session(request.cookies.get(COOKIE)):

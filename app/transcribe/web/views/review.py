@@ -97,7 +97,7 @@ st.caption(" · ".join(x for x in (
     display.language_label(transcript.language or "auto", language),
     " / ".join(x for x in (transcript.engine, transcript.model) if x),
     t("review.segments", count=len(transcript.segments))) if x))
-for warning in display.warning_texts(job.warnings, language):
+for warning in display.notice_texts(job.notices, language):
     st.warning(warning, icon=":material/warning:")
 flash = st.session_state.pop(state.REVIEW_FLASH, None)
 if flash:
