@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .i18n import UserFacingError
-from .languages import SPOKEN_LANGUAGES
+from .languages import DEFAULT_LANGUAGE, SPOKEN_LANGUAGES
 from .plain import from_known_fields
 
 AUTO = "auto"  # an engine, a device or a spoken language left to the program
@@ -205,7 +205,7 @@ class PipelineOptions:
     diarize: bool = False
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
     # Language of speaker labels (Enquêteur·rice / Interviewer) and of the docx's labels.
-    ui_language: str = "fr"
+    ui_language: str = DEFAULT_LANGUAGE
     # Word times clipped to detected speech (bound.py); off only to measure it (bench).
     bound_words: bool = True
 
