@@ -44,7 +44,9 @@ from .record import RUNNING as JOB_RUNNING
 log = logging.getLogger("transcribe.jobs")
 
 # Seconds a worker has to stop a cancelled job by itself before it is stopped.
-CANCEL_GRACE = 15.0
+CANCEL_GRACE = 10.0
+# Seconds before a pool launches again after a launch failed (the API refused the Job).
+LAUNCH_RETRY = 30.0
 SCRATCH = "scratch"  # under the ledger's folder: child workers' TMPDIR
 
 
@@ -65,6 +67,7 @@ class Dispatcher:
         self.launches = Launches(self.store.data_dir)
         self.listener: WorkerListener | None = None
         self._launchers: dict[str, Launcher] = {}
+        self._failed_at: dict[str, float] = {}  # pool -> when its last launch failed
         self._lock = threading.RLock()
 
     # -- launchers -----------------------------------------------------------------------
@@ -215,8 +218,10 @@ class Dispatcher:
             live = self.launches.live(pool)
             busy = {j.worker for j in self.store.list() if j.status == JOB_RUNNING}
             free = [w for w in live if w.id not in busy]
-            for _ in range(min(len(wanted) - len(free), capacity - len(live))):
-                self._launch(pool)
+            if time.monotonic() - self._failed_at.get(pool, -LAUNCH_RETRY) >= LAUNCH_RETRY:
+                for _ in range(min(len(wanted) - len(free), capacity - len(live))):
+                    if not self._launch(pool):
+                        break
             # Workers not yet running that no job needs (cancelled, run here instead).
             surplus = len(free) - len(wanted)
             for launch in reversed(free):
@@ -227,17 +232,24 @@ class Dispatcher:
                     self.launcher(pool).stop(launch)
                     surplus -= 1
 
-    def _launch(self, pool: str) -> None:
-        launcher = self.launcher(pool)
-        launch, token = self.launches.new(pool, launcher.kind, launcher.gpu)
+    def _launch(self, pool: str) -> bool:
+        try:
+            launcher = self.launcher(pool)
+            launch, token = self.launches.new(pool, launcher.kind, launcher.gpu)
+        except Exception as error:  # noqa: BLE001 - no API, no template: tried again later
+            log.error("workers: no launcher (%s)", type(error).__name__)
+            self._failed_at[pool] = time.monotonic()
+            return False
         try:
             handle = launcher.launch(launch, token, self.worker_env(pool))
-        except Exception as error:  # noqa: BLE001 - tried again at the next tick
+        except Exception as error:  # noqa: BLE001 - tried again after LAUNCH_RETRY
             log.error("worker %s: could not be launched (%s)", launch.id, type(error).__name__)
             self.launches.update(launch.id, state=ENDED, ended=time.time(), held_seconds=0.0,
                                  end_reason={"key": "worker.lost", "params": {}})
-            return
+            self._failed_at[pool] = time.monotonic()
+            return False
         self.launches.update(launch.id, handle=handle)
+        return True
 
     # -- what the page asks --------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
+from ..workers.config import WorkerConfig
 
 log = logging.getLogger("transcribe.web")
 
@@ -36,6 +37,7 @@ class Settings:
     port: int
     base_path: str  # URL path the app is served under, "" for the root
     address: str | None  # None: every interface (IPv4 and IPv6)
+    launcher: str = "process"  # how transcription workers start (workers/config.py)
 
     @property
     def url_prefix(self) -> str:
@@ -58,6 +60,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_positive_int(env.get("TRANSCRIBE_PORT"), DEFAULT_PORT),
         base_path=(env.get("TRANSCRIBE_BASE_PATH") or "/").strip().strip("/"),
         address=bind_address(env.get("TRANSCRIBE_ADDRESS"), password),
+        launcher=WorkerConfig.from_env(env).launcher,
     )
 
 
