@@ -42,7 +42,6 @@ from transcribe.speakers import SpeakerOptions
 from transcribe.transcript import Notice, Segment, Transcript
 
 
-
 def wait_for(predicate, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
