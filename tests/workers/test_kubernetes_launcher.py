@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,8 +24,6 @@ from transcribe.web import display
 from transcribe.workers.config import WorkerConfig
 from transcribe.workers.launches import HERE, REFUSED, WAITING, Launches, hash_token
 
-from speech import synthesise
-
 TEMPLATE = Path(__file__).with_name("worker-job.yaml")
 NAMESPACE, STATEFULSET = "user-camille", "transcription"
 
@@ -40,19 +37,6 @@ def free_port() -> int:
 def tiny() -> PipelineOptions:
     return PipelineOptions(engine="faster-whisper", align=False,
                            model=ModelSettings("tiny.en"), asr=AsrOptions(language="en"))
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("clips")
-    short = synthesise("We are recording the interview today at the hospital.",
-                       folder / "short.wav")
-    clips = {"short": short}
-    for name, loops in (("long", 40), ("medium", 3)):
-        clips[name] = folder / f"{name}.wav"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i",
-                        str(short), "-ar", "16000", "-ac", "1", str(clips[name])], check=True)
-    return clips
 
 
 class Cluster:

@@ -20,11 +20,8 @@ from transcribe.web import display
 from transcribe.workers.config import WorkerConfig
 from transcribe.workers.launches import ENDED, Launches
 
-from speech import synthesise
-
 pytestmark = pytest.mark.slow
 
-SPEECH = "We are recording the interview today at the hospital in the morning."
 
 
 def wait_for(predicate, timeout: float = 120.0, what: str = "a condition"):
@@ -39,20 +36,6 @@ def tiny() -> PipelineOptions:
     return PipelineOptions(engine="faster-whisper", align=False,
                            model=ModelSettings("tiny.en", device="cpu"),
                            asr=AsrOptions(language="en"))
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("clips")
-    short = synthesise(SPEECH, folder / "short.wav")
-    clips = {"short": short}
-    # Still running when the test acts: minutes of speech (never run to the end), and
-    # half a minute (run to the end after a restart).
-    for name, loops in (("long", 40), ("medium", 3)):
-        clips[name] = folder / f"{name}.wav"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i",
-                        str(short), "-ar", "16000", "-ac", "1", str(clips[name])], check=True)
-    return clips
 
 
 def duration(path: Path) -> float:
