@@ -66,6 +66,28 @@ class Rendered:
     def job_pod(self) -> dict[str, Any]:
         return self.one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
+    @property
+    def worker_job(self) -> dict[str, Any] | None:
+        """The GPU worker's Job manifest the app reads (gpu.mode while-transcribing)."""
+        maps = [d for d in self.kind("ConfigMap") if d["metadata"]["name"].endswith("-worker-job")]
+        return yaml.safe_load(maps[0]["data"]["worker-job.yaml"]) if maps else None
+
+    @property
+    def worker_pod(self) -> dict[str, Any]:
+        assert self.worker_job, "no GPU worker in this mode"
+        return self.worker_job["spec"]["template"]["spec"]
+
+    @property
+    def worker_container(self) -> dict[str, Any]:
+        return self.worker_pod["containers"][0]
+
+    @property
+    def worker_env(self) -> dict[str, Any]:
+        return {
+            e["name"]: e.get("value", e.get("valueFrom"))
+            for e in self.worker_container["env"]
+        }
+
 
 @pytest.fixture(scope="session")
 def chart():

@@ -37,13 +37,23 @@ def app_env(api: FakeKubeApi, plan: dict, folder) -> dict[str, str]:
             "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
 
 
-def test_off_by_default_the_app_has_no_token_and_no_way_out(render):
-    out = render({})
+@pytest.mark.parametrize("gpu", [{"mode": "whole-service"}, {"enabled": False}])
+def test_off_by_default_the_app_has_no_token_and_no_way_out(render, gpu):
+    """Without GPU workers (which the app starts through the API) and without the button."""
+    out = render({"gpu": gpu})
     assert out.app_pod["automountServiceAccountToken"] is False
     assert "serviceAccountName" not in out.app_pod
     assert "SELF_DELETE_PLAN" not in out.app_env
     assert not [d for d in out.docs if d["metadata"]["name"].endswith(("-app", "-app-api"))]
     assert not release.can_delete_release({})
+
+
+def test_off_by_default_with_gpu_workers_the_token_cannot_delete(render):
+    out = render({})
+    assert out.app_pod["serviceAccountName"] == f"{RELEASE}-app"
+    assert "SELF_DELETE_PLAN" not in out.app_env
+    assert {d["metadata"]["name"] for d in out.kind("Role")} == {
+        f"{RELEASE}-launcher", f"{RELEASE}-self-delete"}
 
 
 def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
@@ -62,7 +72,10 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
     assert {RELEASE, f"{RELEASE}-self-delete", f"{RELEASE}-deadline",
             f"sh.helm.release.v1.{RELEASE}.v1"} <= deleted
     owned = {entry["name"] for entry in plan["ownByJob"]}
-    assert owned == {f"{RELEASE}-ingress", f"{RELEASE}-egress", f"{RELEASE}-app-api", name}
+    # Its permissions and policies, GPU workers' included, go with its pod.
+    assert owned == {f"{RELEASE}-ingress", f"{RELEASE}-egress", f"{RELEASE}-app-api", name,
+                     f"{RELEASE}-worker", f"{RELEASE}-launcher"}
+    assert {f"{RELEASE}-worker", f"{RELEASE}-worker-job"} <= deleted  # Service, ConfigMap
 
     role = out.one("Role", name)
     granted = {(rule["resources"][0], rule["resourceNames"][0], verb)

@@ -174,10 +174,17 @@ def test_small_region_launch_is_refused_with_a_message_the_user_can_act_on(
     message = str(caught.value)
     assert f"raise Resources > limits > Memory to {FLOOR_GI}Gi" in message
     assert f"Mémoire à {FLOOR_GI}Gi ou plus" in message
-    # The user moves one slider, the rest as the region says: it launches.
+    # The user moves that slider; the GPU worker's, filled the same way, is named next.
     values["resources"]["limits"]["memory"] = f"{FLOOR_GI}Gi"
+    with pytest.raises(helm.HelmRenderError) as caught:
+        render(values)
+    assert f"raise GPU worker > Resources > limits > Memory to {FLOOR_GI}Gi" in str(caught.value)
+    # Both moved, the rest as the region says: it launches.
+    values["worker"]["resources"]["limits"]["memory"] = f"{FLOOR_GI}Gi"
     chart.validate_schema(values)
-    assert render(values).app_container["resources"]["requests"]["memory"] == "1Gi"
+    out = render(values)
+    assert out.app_container["resources"]["requests"]["memory"] == "1Gi"
+    assert out.worker_container["resources"]["requests"]["memory"] == "1Gi"
 
 
 def test_cpu_only_floor_is_lower(render):
