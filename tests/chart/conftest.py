@@ -190,9 +190,13 @@ ONYXIA_CONTEXT: dict[str, Any] = {
 
 
 def _region_slider(default: str, low: int, high: int, unit: str, key: str) -> dict[str, Any]:
-    """A resource slider whose default the region's `resources.<key>` overwrites."""
+    """A resource slider whose default the region's `resources.<key>` overwrites: one end
+    of a range (requests down, limits up), as in onyxia-api's schema."""
+    name, end = ("cpu", key[3:]) if key.startswith("cpu") else ("memory", key[6:])
     return {"type": "string", "default": default, "render": "slider", "sliderMin": low,
             "sliderMax": high, "sliderUnit": unit,
+            "sliderExtremity": "down" if end == "Request" else "up",
+            "sliderRangeId": name,
             "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"}}
 
 
@@ -542,6 +546,7 @@ def onyxia():
         resolve = staticmethod(resolve_reference)
         substitute = staticmethod(substitute_instance_schemas)
         form = staticmethod(visible_fields)
+        schemas = INSTANCE_SCHEMAS
 
     return Onyxia
 
