@@ -135,10 +135,11 @@ def test_without_the_grant_there_is_no_button(env):
     assert not release.can_delete_release(env)
 
 
-def test_notes_mention_the_button_only_when_granted(render):
-    assert "Delete the service now" in render(app_values()).notes
-    assert "Delete the service now" not in render(INGRESS_ONLY).notes
-    french = render(app_values(userPreferences={"language": "fr"})).notes
+@pytest.mark.parametrize("gpu", [{}, {"mode": "whole-service"}, {"enabled": False}])
+def test_notes_mention_the_button_only_when_granted(render, gpu):
+    assert "Delete the service now" in render(app_values(gpu=gpu)).notes
+    assert "Delete the service now" not in render({**INGRESS_ONLY, "gpu": gpu}).notes
+    french = render(app_values(gpu=gpu, userPreferences={"language": "fr"})).notes
     assert "Supprimer le service maintenant" in french
 
 
