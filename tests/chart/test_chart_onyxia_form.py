@@ -204,3 +204,4 @@ def test_every_mode_launches_from_the_onyxia_form(
     out = render(values)
     expected = {"while-transcribing": "kubernetes"}.get(mode, "process")
     assert out.app_env["TRANSCRIBE_WORKER_LAUNCHER"] == expected
+
