@@ -133,6 +133,7 @@ def test_process_modes_start_no_job(render, mode):
     for name in ("TRANSCRIBE_WORKER_MAX_PARALLEL", "TRANSCRIBE_WORKER_JOB_TEMPLATE",
                  "TRANSCRIBE_WORKER_SERVICE", "TRANSCRIBE_OWNER_STATEFULSET"):
         assert name not in env
+    assert env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "60"  # the app's own workers too
     assert out.worker_job is None
     names = {(d["kind"], d["metadata"]["name"]) for d in out.docs}
     for kind, suffix in (("Service", "worker"), ("NetworkPolicy", "worker"),
@@ -157,7 +158,9 @@ def test_worker_values_reach_the_job(render):
     })
     assert out.app_env["TRANSCRIBE_WORKER_MAX_PARALLEL"] == "3"
     assert out.worker_job["spec"]["ttlSecondsAfterFinished"] == 120
+    # The app passes its own value to each worker it starts: both must say the same.
     assert out.worker_env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "300"
+    assert out.app_env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "300"
     pod = out.worker_pod
     # On top of the region's placement, never instead of it.
     assert pod["nodeSelector"] == {"zone": "a", "nvidia.com/gpu.product": "NVIDIA-A100"}
