@@ -178,6 +178,7 @@ def test_worker_values_reach_the_job(render):
     assert {"name": "worker", "containerPort": 9000, "protocol": "TCP"} in (
         out.app_container["ports"])
     assert out.one("Service", f"{FULLNAME}-worker")["spec"]["ports"][0]["port"] == 9000
+    assert out.worker_env["TRANSCRIBE_WORKER_PORT"] == "9000"
     egress = out.one("NetworkPolicy", f"{FULLNAME}-worker")["spec"]["egress"]
     assert egress[-1]["ports"] == [{"protocol": "TCP", "port": 9000}]
 

@@ -289,6 +289,7 @@ OOM-killed mid-transcription (and the data lost): refuse to render instead.
 {{- end }}
 {{- end }}
 
+{{/* The app pod's node selector: the region's, plus the GPU's when the app holds one. */}}
 {{- define "wt.nodeSelector" -}}
 {{- $gpu := ternary (.Values.gpu.nodeSelector | default (dict)) (dict) (eq (include "wt.appHasGpu" .) "true") }}
 {{- with merge (dict) (.Values.nodeSelector | default (dict)) $gpu }}

@@ -57,6 +57,9 @@ spec:
               value: cuda
             - name: TRANSCRIBE_WORKER_SERVICE
               value: {{ include "wt.workerName" . | quote }}
+            # Only if the service-link variables are missing (then through DNS).
+            - name: TRANSCRIBE_WORKER_PORT
+              value: {{ .Values.worker.port | quote }}
             - name: TRANSCRIBE_WORKER_IDLE_SECONDS
               value: {{ .Values.worker.idleSeconds | int | quote }}
             {{- include "wt.quietEnv" . | nindent 12 }}
