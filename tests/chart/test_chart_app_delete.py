@@ -71,10 +71,14 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
     deleted = {entry["name"] for entry in plan["delete"]}
     assert {RELEASE, f"{RELEASE}-self-delete", f"{RELEASE}-deadline",
             f"sh.helm.release.v1.{RELEASE}.v1"} <= deleted
-    owned = {entry["name"] for entry in plan["ownByJob"]}
+    owned = {(entry["resource"], entry["name"]) for entry in plan["ownByJob"]}
     # Its permissions and policies, GPU workers' included, go with its pod.
-    assert owned == {f"{RELEASE}-ingress", f"{RELEASE}-egress", f"{RELEASE}-app-api", name,
-                     f"{RELEASE}-worker", f"{RELEASE}-launcher"}
+    assert owned == {
+        *(("networkpolicies", f"{RELEASE}-{suffix}")
+          for suffix in ("ingress", "egress", "app-api", "worker")),
+        ("roles", name), ("rolebindings", name), ("serviceaccounts", name),
+        ("roles", f"{RELEASE}-launcher"), ("rolebindings", f"{RELEASE}-launcher"),
+    }
     assert {f"{RELEASE}-worker", f"{RELEASE}-worker-job"} <= deleted  # Service, ConfigMap
 
     role = out.one("Role", name)
@@ -96,6 +100,24 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
     job_role = {n for rule in out.one("Role", f"{RELEASE}-self-delete")["rules"]
                 for n in rule["resourceNames"]}
     assert {f"{RELEASE}-app", f"{RELEASE}-app-api"} <= job_role
+
+
+PLURAL = {"NetworkPolicy": "networkpolicies", "Ingress": "ingresses"}
+
+
+@pytest.mark.parametrize("gpu", [{}, {"mode": "whole-service"}, {"enabled": False}])
+def test_the_apps_plan_covers_every_object_the_chart_renders(render, gpu):
+    out = render(app_values(gpu=gpu))
+    plan = json.loads(out.app_env["SELF_DELETE_PLAN"])
+    planned = {(e["resource"], e["name"]) for e in [*plan["delete"], *plan["ownByJob"],
+                                                      plan["last"]]}
+    rendered = {(PLURAL.get(d["kind"], d["kind"].lower() + "s"), d["metadata"]["name"])
+                for d in out.docs}
+    # Everything the chart renders goes; beyond it, only the release record Helm and
+    # onyxia-api write (sh.helm.release.v1.*, sh.onyxia.release.v1.*).
+    assert rendered <= planned, rendered - planned
+    assert all(kind == "secrets" and name.startswith("sh.")
+               for kind, name in planned - rendered)
 
 
 def test_the_app_deletes_its_release_with_the_rendered_plan(render, tmp_path):
