@@ -1,5 +1,5 @@
 """GPU while transcribing (gpu.mode while-transcribing, the default): the app starts each
-batch as a Kubernetes Job on a GPU. The chart's side of CONTRACT-20.md: the Job manifest
+batch as a Kubernetes Job on a GPU. The chart's side of the worker protocol: the Job manifest
 the app reads, the Role it acts with, the worker Service, the NetworkPolicies (checked by
 evaluating them for sample connections) and the values that reach all of them."""
 
@@ -28,12 +28,12 @@ MODES = {
     # gpu.enabled false wins over gpu.mode: old launch links keep meaning CPU only.
     "cpu-only-with-a-mode": {"gpu": {"enabled": False, "mode": "while-transcribing"}},
 }
-# What the launcher calls (CONTRACT-20.md, "RBAC"), and nothing else.
+# What the launcher calls (the kubernetes launcher), and nothing else.
 LAUNCHER_RULES = [
     {"apiGroups": ["batch"], "resources": ["jobs"],
-     "verbs": ["create", "get", "list", "watch", "delete"]},
-    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+     "verbs": ["create", "get", "list", "delete"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list"]},
     {"apiGroups": ["apps"], "resources": ["statefulsets"], "resourceNames": [FULLNAME],
      "verbs": ["get"]},
 ]

@@ -1,8 +1,8 @@
 {{/*
 The GPU worker's Job (gpu.mode while-transcribing), a complete batch/v1 manifest that
-the app reads from the "<name>-worker-job" ConfigMap and completes per launch
-(CONTRACT-20.md): its own name, the label transcribe/launch, an ownerReference to the
-StatefulSet and TRANSCRIBE_WORKER_TOKEN. Kubernetes' "Job with a work queue": the pod
+the app reads from the "<name>-worker-job" ConfigMap and completes per launch (the
+app's kubernetes launcher): its own name, the label transcribe/launch, an
+ownerReference to the StatefulSet and TRANSCRIBE_WORKER_TOKEN. Kubernetes' "Job with a work queue": the pod
 takes queued jobs from the app until the queue stays empty for worker.idleSeconds.
 
 No activeDeadlineSeconds: it also counts the time spent Pending waiting for a GPU; the
