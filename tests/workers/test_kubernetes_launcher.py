@@ -198,3 +198,66 @@ def test_a_web_app_restarted_while_a_pod_runs_finds_it_again(cluster, clips):
     assert done.status == DONE and done.attempts == 1  # the same run, not a new one
     assert len(run.fake.created()) == 1
     assert [name for name, _, _ in run.fake.deletions()] == ["transcription-worker-stray"]
+
+
+def test_the_charts_own_template_and_environment_drive_the_launcher(tmp_path):
+    """The contract with the chart, end to end: the Job template exactly as the chart
+    renders it into its ConfigMap and the app's environment from its StatefulSet make a
+    launcher whose Job is valid, owned by that StatefulSet, never selected by the app's
+    Service, and whose worker finds the worker Service through the link variables."""
+    helm = pytest.importorskip("helm_python")
+    import kubernetes_validate.utils
+    import yaml
+
+    from transcribe.workers.kubernetes import KubernetesLauncher
+    from transcribe.workers.launches import Launches
+    from transcribe.workers.worker import web_app_url
+
+    release, namespace = "whisper-transcription-123456", "user-jdoe"
+    chart_dir = Path(__file__).resolve().parents[2] / "charts" / "whisper-transcription"
+    with helm.Chart.load(chart_dir) as chart:
+        manifests = chart.render({"security": {"password": "pw-123456789"}},
+                                 name=release, namespace=namespace)
+    docs = [d for path, text in manifests.items() if path.endswith(".yaml")
+            for d in yaml.safe_load_all(text) if d]
+    config_map = next(d for d in docs if d["kind"] == "ConfigMap"
+                      and "worker-job.yaml" in d.get("data", {}))
+    statefulset = next(d for d in docs if d["kind"] == "StatefulSet")
+    services = [d for d in docs if d["kind"] == "Service"]
+    template = tmp_path / "worker-job.yaml"
+    template.write_text(config_map["data"]["worker-job.yaml"])
+    app = statefulset["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in app["env"]}
+    env["TRANSCRIBE_NAMESPACE"] = namespace  # the downward API's value
+    env["TRANSCRIBE_WORKER_JOB_TEMPLATE"] = str(template)
+
+    fake = FakeKubernetes(namespace, statefulset["metadata"]["name"], 8502, tmp_path / "pods")
+    try:
+        config = WorkerConfig.from_env({**env, "TRANSCRIBE_KUBERNETES_API": fake.url})
+        assert (config.launcher, config.port, config.address) == ("kubernetes", 8502,
+                                                                   "0.0.0.0")
+        launcher = KubernetesLauncher(config)
+        assert launcher.gpu
+        launch, token = Launches(tmp_path / "data").new("main", "kubernetes", True)
+        body = launcher.job_body(launch, token, {"TRANSCRIBE_WORKER_IDLE_SECONDS": "60"})
+    finally:
+        fake.close()
+    for version in ("1.30", kubernetes_validate.utils.latest_version()):
+        kubernetes_validate.validate(body, version, strict=True)
+    assert body["metadata"]["name"] == f"{release}-worker-{launch.id}"
+    assert body["metadata"]["ownerReferences"][0]["name"] == statefulset["metadata"]["name"]
+    # No Service (the user's, the workers') routes to a worker pod.
+    pod_labels = body["spec"]["template"]["metadata"]["labels"]
+    for service in services:
+        selector = service["spec"]["selector"]
+        assert not all(pod_labels.get(k) == v for k, v in selector.items()), service
+    assert not all(pod_labels.get(k) == v for k, v in
+                   statefulset["spec"]["selector"]["matchLabels"].items())
+    assert launcher.selector == (f"app.kubernetes.io/component=worker,"
+                                 f"app.kubernetes.io/instance={release}")
+    worker_env = {e["name"]: e.get("value") for e in
+                  body["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert worker_env["TRANSCRIBE_WORKER_TOKEN"] == token
+    link = worker_env["TRANSCRIBE_WORKER_SERVICE"].upper().replace("-", "_")
+    assert web_app_url({**worker_env, f"{link}_SERVICE_HOST": "10.0.0.7",
+                        f"{link}_SERVICE_PORT": "8502"}) == "http://10.0.0.7:8502"
