@@ -18,6 +18,7 @@ from editor_support import seed_job
 from test_gate import (
     PASSWORD,
     closed_within,
+    idle,
     login,
     refused_websocket,
     request,
@@ -80,6 +81,7 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
         assert (status, headers["content-type"]) == (206, "audio/mpeg")
         with websocket(url, cookie, origin=url) as tab:  # a tab left open, idle
             session_id_of(tab)
+            idle(tab)
             wait_for(lambda: status_of(data) == "running", 40, "the job to run")
             assert datetime.now(UTC) < at - timedelta(seconds=1), "started too late"
             # At the deadline: the tab is closed at once, the running job is cancelled

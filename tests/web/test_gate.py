@@ -98,6 +98,18 @@ def refused_websocket(url: str, cookie: str | None = None, session_id: str = "",
     return refused.value.response.status_code
 
 
+def idle(socket_, quiet: float = 1.5, limit: float = 60) -> None:
+    """Read what the server sends (a script run's messages) until it says nothing for
+    `quiet` seconds: the tab is idle, as one left open is."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            socket_.recv(timeout=quiet)
+        except TimeoutError:
+            return
+    raise AssertionError("the server never went quiet")
+
+
 def closed_within(socket_, seconds: float) -> bool:
     """True when the server closes this websocket within `seconds`, nothing sent to it
     (what the server sends meanwhile, a script run's messages, is read and dropped)."""
@@ -265,6 +277,7 @@ def test_logout_is_a_post_from_the_page_and_ends_the_session_at_once(server):
     assert request(url, "/", cookie=cookie)[0] == 200  # still logged in
     with websocket(url, cookie, origin=url) as other_tab:
         session_id_of(other_tab)
+        idle(other_tab)
         status, headers, _ = request(url, "/logout?lang=en", "POST", cookie=cookie,
                                      headers={"Origin": url})
         assert (status, headers["location"]) == (303, "/login?lang=en")
