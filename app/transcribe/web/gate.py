@@ -46,7 +46,7 @@ from .settings import Settings
 log = logging.getLogger("transcribe.web.gate")
 
 COOKIE = "transcribe_session"
-FAILURE_DELAY = 1.0  # seconds every wrong password waits: slows guessing
+FAILURE_DELAY = 1.0  # seconds a wrong password holds the turn: one guess a second, overall
 MAX_FORM_BYTES = 4096  # a login form is a password and a language
 LOGIN, LOGOUT = "/login", "/logout"
 # Paths (under the base path) that are not pages: refused with 401, never redirected.
