@@ -17,7 +17,7 @@ def header(scope: Scope, name: bytes) -> str:
     return ("; " if name == b"cookie" else ", ").join(found)
 
 
-def cookie_values(header: str, name: str) -> list[str]:
+def cookie_values(cookies: str, name: str) -> list[str]:
     """Every value of cookie `name` in a Cookie header, in the header's order. The one
     parser of the gate and the login routes: it reads `name=value` pairs split on ";" and
     skips whatever else is there (another service of the same domain may set cookies that
@@ -25,7 +25,7 @@ def cookie_values(header: str, name: str) -> list[str]:
     sibling service's cookie for the parent domain, say): the caller takes the first that
     is valid, never simply the last."""
     values = []
-    for part in header.split(";"):
+    for part in cookies.split(";"):
         key, sep, value = part.strip().partition("=")
         if sep and key.strip() == name:
             value = value.strip()
