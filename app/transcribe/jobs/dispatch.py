@@ -149,7 +149,13 @@ class Dispatcher:
     def tick(self) -> None:
         with self._lock:
             for launch in self.launches.live():
-                self._apply(launch, self.launcher(launch.pool).poll(launch))
+                try:
+                    status = self.launcher(launch.pool).poll(launch)
+                except Exception as error:  # noqa: BLE001 - the API may be briefly away
+                    log.warning("worker %s: state unknown (%s)", launch.id,
+                                type(error).__name__)
+                    continue
+                self._apply(launch, status)
             if self.queue.saving_blocked or self.queue.stopping:
                 return
             self._enforce_limits()

@@ -34,6 +34,9 @@ LAUNCH_LABEL = "transcribe/launch"
 RECOVERY_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/component")
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 BACKGROUND = "Background"
+# Seconds between two looks at one launch (three API calls each): the page refreshes
+# every 2 s, the API server is shared.
+POLL_EVERY = 2.0
 
 
 class KubernetesLauncher:
@@ -62,6 +65,7 @@ class KubernetesLauncher:
         chosen = {k: v for k, v in labels.items() if k in RECOVERY_LABELS} or labels
         self.selector = ",".join(f"{k}={v}" for k, v in sorted(chosen.items()))
         self._owner_uid: str | None = None
+        self._seen: dict[str, tuple[float, LaunchStatus]] = {}  # launch id -> last look
 
     # -- the Job -------------------------------------------------------------------------
 
@@ -108,6 +112,14 @@ class KubernetesLauncher:
         return body["metadata"]["name"]
 
     def poll(self, launch: Launch) -> LaunchStatus:
+        seen = self._seen.get(launch.id)
+        if seen is not None and time.monotonic() - seen[0] < POLL_EVERY:
+            return seen[1]
+        status = self._look(launch)
+        self._seen[launch.id] = (time.monotonic(), status)
+        return status
+
+    def _look(self, launch: Launch) -> LaunchStatus:
         name = launch.handle or self.job_name(launch)
         try:
             job = self.batch.read_namespaced_job(name, self.namespace)
@@ -132,6 +144,7 @@ class KubernetesLauncher:
         return pod_status(pod, launch)
 
     def stop(self, launch: Launch) -> None:
+        self._seen.pop(launch.id, None)  # look again at once
         name = launch.handle or self.job_name(launch)
         try:
             self.batch.delete_namespaced_job(name, self.namespace,
