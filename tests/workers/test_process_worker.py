@@ -147,3 +147,28 @@ def test_a_queue_restarted_mid_batch_goes_on(tmp_path, clips):
     finally:
         again.stop()
     assert RUNNING not in {j.status for j in store.list()}
+
+
+def test_a_web_app_process_restarted_mid_batch_goes_on(tmp_path, clips):
+    """The same with a real `transcribe-web`: stopped while its worker transcribes, its
+    worker goes with it (no orphan keeps the job), and the next start finishes the batch."""
+    from webserver import web_server
+
+    data = tmp_path / "data"
+    store = JobStore(data)
+    first = store.create("medium.wav", clips["medium"], tiny())
+    second = store.create("short.wav", clips["short"], tiny())
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")
+              or k == "TRANSCRIBE_MODELS_DIR"},
+           "TRANSCRIBE_DATA_DIR": str(data), "HOME": str(tmp_path),
+           "TRANSCRIBE_WORKER_IDLE_SECONDS": "2"}
+    with web_server(env, tmp_path / "first.log", timeout=90):
+        wait_for(lambda: store.get(first.id).stage == "asr", what="the transcription")
+        pid = int(Launches(data).get(store.get(first.id).worker).handle)
+    wait_for(lambda: not alive(pid), 10, "the worker to go with its web app")
+    assert store.get(first.id).status == RUNNING  # as the stopped server left it
+    with web_server(env, tmp_path / "second.log", timeout=90):
+        wait_for(lambda: store.get(second.id).status == DONE, 300, "the batch")
+    done = store.get(first.id)
+    assert done.status == DONE and done.attempts == 2
+    assert "recording" in store.load_transcript(done).text.lower()
