@@ -162,6 +162,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The server stopped several times while transcribing this file; it was not "
               "started again.",
     },
+    # A worker (the process that transcribes, on this machine or on a GPU) that ended
+    # while it held a job.
+    "worker.killed": {
+        "fr": "Le système a arrêté le processus de transcription, le plus souvent faute de "
+              "mémoire. Choisissez un modèle plus petit ou découpez l'enregistrement, puis "
+              "relancez.",
+        "en": "The system stopped the transcription process, most often for lack of "
+              "memory. Choose a smaller model or cut the recording, then run it again.",
+    },
+    "worker.out_of_memory": {
+        "fr": "Le processus de transcription a manqué de mémoire et a été arrêté. Choisissez "
+              "un modèle plus petit ou découpez l'enregistrement, puis relancez.",
+        "en": "The transcription process ran out of memory and was stopped. Choose a "
+              "smaller model or cut the recording, then run it again.",
+    },
+    "worker.crashed": {
+        "fr": "Le processus de transcription s'est arrêté de façon inattendue (code {code}). "
+              "Relancez la transcription ; si cela revient, signalez-le avec l'heure.",
+        "en": "The transcription process stopped unexpectedly (code {code}). Run it again; "
+              "if it happens again, report it with the time.",
+    },
+    "worker.lost": {
+        "fr": "Le processus de transcription a disparu (supprimé ou arrêté par la "
+              "plateforme) pendant ce fichier. Relancez la transcription.",
+        "en": "The transcription process disappeared (deleted or stopped by the platform) "
+              "while working on this file. Run it again.",
+    },
+    "worker.time_limit": {
+        "fr": "La transcription a dépassé la durée maximale permise ({limit}) et a été "
+              "arrêtée.",
+        "en": "The transcription went over the time allowed ({limit}) and was stopped.",
+    },
 }
 
 
@@ -188,6 +220,17 @@ class Notice:
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, "params": dict(self.params)}
+
+    @classmethod
+    def checked(cls, data: Any) -> Notice:
+        """A notice another program sent (a worker's failure): ValueError unless it is
+        `{"key": str, "params": {...}}`; parameters kept plain (numbers, text)."""
+        key = data.get("key") if isinstance(data, dict) else None
+        params = data.get("params") or {} if isinstance(data, dict) else None
+        if not isinstance(key, str) or not isinstance(params, dict):
+            raise ValueError("a notice is {key, params}")
+        return cls(key, {str(k): v if isinstance(v, (int, float, str)) else str(v)
+                         for k, v in params.items()})
 
     @classmethod
     def from_dict(cls, data: Any) -> Notice:
@@ -217,8 +260,7 @@ class UserFacingError(Exception):
     @property
     def notice(self) -> Notice:
         """What a record keeps of it: the key and plain parameters (a path becomes text)."""
-        return Notice(self.key, {k: v if isinstance(v, (int, float, str)) else str(v)
-                                 for k, v in self.params.items()})
+        return Notice.checked({"key": self.key, "params": self.params})
 
 
 def message(key: str, language: str | None = None, **params: object) -> str:

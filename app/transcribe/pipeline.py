@@ -300,7 +300,7 @@ class _Stage:
     """Times a stage and reports its start and end (unless `report` is None)."""
 
     def __init__(self, name: str, timings: dict[str, float],
-                 report: Callable[[str, float], None] | None):
+                 report: StageProgress | None):
         self.name, self.timings = name, timings
         self.report = report or (lambda stage, fraction: None)
 

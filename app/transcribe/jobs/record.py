@@ -59,6 +59,9 @@ class Job:
     finished: float | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    cancel_asked: float | None = None  # when: a worker that ignores it is stopped
+    worker: str | None = None  # the launch (workers/launches.py) running it
+    placement: str | None = None  # "here": this machine's CPU rather than a GPU worker
     error: Notice | None = None  # why it failed
     notices: list[Notice] = field(default_factory=list)  # to read with its transcript
 

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
 from ..i18n import Notice, format_duration
 from ..jobs import ACTIVE, Job, estimate_remaining
+from ..jobs.dispatch import Waiting
 from ..languages import SPOKEN_LANGUAGES
 from ..models import WHISPER_HINTS
 from ..pipeline import stages_for
+from ..workers.launches import REFUSED, Usage
 from .settings import LOCAL_ADDRESS, Settings
 from .strings import STRINGS, text
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+# What Markdown (and Streamlit's own syntax: `:red[...]`, `:material/...:`, `$...$`) reads
+# anywhere in a line, and what it reads where a line starts (a list, a heading, a quote).
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]()<>!|~$:&])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([-+=#])|(\d+)([.)]))")
 
 
 def escape_markdown(value: str) -> str:
-    """User text (file and speaker names) shown as markdown, literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    """User text (file and speaker names, pseudonyms, the vocabulary hint) shown literally
+    where Streamlit renders Markdown (st.write, alerts, captions, progress texts, widget
+    labels): no image fetched, link, colour or emphasis made of it."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", " ".join(value.splitlines()))  # one line
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\" + m[4]), text)
 
 
 def language_label(code: str, language: str) -> str:
@@ -37,16 +47,25 @@ def model_label(name: str, language: str) -> str:
 
 
 def error_text(error: Notice | None, language: str) -> str:
-    """Why a job or an upload failed, in the user's language; an unknown key (a newer
-    version's) falls back to the generic message."""
-    return (error.text(language) if error else None) or text("status.failed_unknown",
-                                                             language)
+    """Why a job or an upload failed, in the user's language, for a page; an unknown key
+    (a newer version's) falls back to the generic message."""
+    return notice_text(error, language) or text("status.failed_unknown", language)
 
 
 def notice_texts(notices: list[Notice], language: str) -> list[str]:
-    """A job's notices in the user's language; those this version cannot word are left
-    out rather than shown as a failure."""
-    return [shown for notice in notices if (shown := notice.text(language))]
+    """A job's notices in the user's language, for a page; those this version cannot word
+    are left out rather than shown as a failure."""
+    return [shown for notice in notices if (shown := notice_text(notice, language))]
+
+
+def notice_text(notice: Notice | None, language: str) -> str | None:
+    """A notice in the user's language, for a page (Markdown): its texts (file names,
+    speaker names) escaped, shown as they are."""
+    if notice is None:
+        return None
+    return Notice(notice.key, {name: escape_markdown(value) if isinstance(value, str)
+                               else value for name, value in notice.params.items()}
+                  ).text(language)
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:
@@ -82,6 +101,39 @@ def elapsed_label(job: Job) -> str:
     if job.started is None or job.finished is None:
         return "-"
     return format_duration(max(0.0, job.finished - job.started))
+
+
+def span_label(seconds: float, language: str) -> str:
+    """A length people read: 40 s, 3 min, 2 h 10 min."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return text("span.seconds", language, seconds=seconds)
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return text("span.minutes", language, minutes=minutes)
+    return text("span.hours", language, hours=minutes // 60, minutes=minutes % 60)
+
+
+def waiting_text(waiting: Waiting, language: str, zone: str | None,
+                 now: float | None = None) -> str:
+    """Jobs waiting for a GPU, why and since when, in the user's words (Kubernetes' own
+    messages would alarm: "0/3 nodes are available...")."""
+    now = time.time() if now is None else now
+    key = "jobs.waiting_quota" if waiting.reason == REFUSED else "jobs.waiting_gpu"
+    since = local_time(waiting.since, zone)[-5:]  # HH:MM, today
+    return text(key, language, since=since, waited=span_label(now - waiting.since, language))
+
+
+def cpu_offer_text(seconds: float | None, count: int, language: str) -> str:
+    if seconds is None:
+        return text("jobs.cpu_offer_unknown", language, count=count)
+    return text("jobs.cpu_offer", language, count=count, duration=span_label(seconds, language))
+
+
+def usage_text(usage: Usage, language: str, key: str = "jobs.gpu_used") -> str:
+    """"GPU used 3 min for 2 h 10 min of audio"."""
+    return text(key, language, gpu=span_label(usage.held_seconds, language),
+                audio=span_label(usage.audio_seconds, language))
 
 
 def local_time(timestamp: float, zone: str | None) -> str:
