@@ -343,7 +343,7 @@ def test_review_gives_the_editor_the_transcript_and_its_audio(runner, store):
         s.text for s in interview().segments]
     assert [w[0] for s in doc["segments"] for w in s[3] if w[3]] == ["Marie,", "Lyon."]
     assert doc["speakers"] == [["SPEAKER_00", "Enquêteur·rice"], ["SPEAKER_01", "Enquêté·e"]]
-    assert data["lang"] == "fr" and data["strings"]["saved"] == "Enregistré"
+    assert data["lang"] == "fr" and data["strings"]["saved"] == "Sauvegardé"
     # The player reads the recording from the app's own route (no listening copy yet: the
     # upload itself), never from Streamlit's media store.
     assert data["audio"] == documents.audio_path("", job_id)

@@ -220,7 +220,7 @@ def test_each_documented_key(job, browser):
     # Ctrl+/: the help, with every key; Esc closes it.
     page.keyboard.press("Control+/")
     help_box = page.locator(".te-help")
-    assert help_box.is_visible() and help_box.locator("tr").count() == 12
+    assert help_box.is_visible() and help_box.locator("tr").count() == 14
     page.screenshot(path=str(ARTIFACTS / "editor-en-keys.png"))
     page.keyboard.press("Escape")
     assert not help_box.is_visible()
@@ -390,7 +390,7 @@ def test_french_editor(job, browser):
     page.get_by_text("Français", exact=True).click()
     page.wait_for_selector(".te[lang=fr]")
     assert page.locator(".te-help-button").text_content() == "Raccourcis clavier"
-    assert page.locator(".te-status").text_content() == "Enregistré"
+    assert page.locator(".te-status").text_content() == "Sauvegardé"
     page.locator(".te-help-button").click()
     assert "couper le segment au curseur" in page.locator(".te-help").text_content()
     time.sleep(0.3)
@@ -428,9 +428,14 @@ def test_a_change_that_does_not_fit_is_refused_and_the_transcript_still_opens(jo
         e.outbox.push({op: "split", seg: 0, start: s.start, at: 2, cut: "nan",
                        old: s.toks.map((t) => t[0]).join(" ")});
         e.flush(); }""")
-    saved(page)
+    # Refused: the status says so beside the message (never "Saved"), until it is closed.
+    status = page.locator(".te-status")
+    wait_until(lambda: status.get_attribute("data-state") == "not_all_saved", 20, "the refusal")
+    assert status.text_content() == "Not all saved"
     message = page.locator(".te-message")
     assert "refused" in message.inner_text() and "1" in message.inner_text()
+    page.locator(".te-dismiss").click()
+    assert message.is_hidden() and status.text_content() == "Saved"
     raw = (data / "jobs" / job_id / "transcript.json").read_text()
     json.loads(raw, parse_constant=lambda name: pytest.fail(f"{name} in the transcript"))
     transcript, _ = stored(data, job_id)
