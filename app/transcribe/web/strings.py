@@ -581,10 +581,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "editor.keys_note": {
         "fr": "Cliquez dans le texte pour le corriger : chaque modification est enregistrée "
               "toute seule, quelques instants après. Plusieurs phrases se sélectionnent en "
-              "glissant depuis la marge. L'historique d'annulation dure tant que la page "
-              "n'est pas rechargée.",
+              "glissant de l'une à l'autre (ou Maj+clic). L'historique d'annulation dure "
+              "tant que la page n'est pas rechargée.",
         "en": "Click in the text to correct it: every change is saved on its own, a moment "
-              "later. Select several sentences by dragging from the margin. Undo history "
+              "later. Select several sentences by dragging from one to another (or Shift+click). "
+              "Undo history "
               "lasts until the page is reloaded.",
     },
     "editor.find": {"fr": "Rechercher et remplacer", "en": "Find and replace"},

@@ -104,9 +104,35 @@ const SpeakerMethods = {
     }
   },
 
-  // Whole segments selected again after their turns were drawn anew, so that the next
-  // press acts on them too (the selection starts outside the editable boxes, as a drag
-  // from the margin does: one box's own selection cannot reach into the next).
+  // A drag from one sentence into another, or a Shift+click in another sentence, selects
+  // the whole sentences from one to the other: a box's own selection stops at its edge.
+  watchSelecting() {
+    this.doc.addEventListener("mousedown", (e) => {
+      const from = e.target.closest(".te-seg");
+      const focused = this.focusedSeg();
+      this.dragFrom = from;
+      if (e.shiftKey && from && focused && focused !== from) {
+        e.preventDefault();
+        this.selectBetween(focused, from);
+      }
+    });
+    this.doc.addEventListener("mouseup", (e) => {
+      const from = this.dragFrom;
+      const to = e.target.closest && e.target.closest(".te-seg");
+      this.dragFrom = null;
+      if (from && to && to !== from && !e.shiftKey) this.selectBetween(from, to);
+    });
+  },
+
+  selectBetween(one, other) {
+    if (!this.segs || !one.isConnected || !other.isConnected) return;
+    const [i, j] = [this.segIndexOf(one), this.segIndexOf(other)].sort((x, y) => x - y);
+    if (i >= 0) this.selectSegs(this.segs[i], this.segs[j]);
+  },
+
+  // Whole segments selected (also again after their turns were drawn anew, so that the
+  // next press acts on them too). The selection starts and ends outside the editable
+  // boxes, between them, so that it may span several.
   selectSegs(first, last) {
     const a = first && this.elements.get(first.u);
     const b = last && this.elements.get(last.u);

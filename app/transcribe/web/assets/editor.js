@@ -124,6 +124,7 @@ class Editor {
     this.doc.addEventListener("input", (e) => this.onInput(e));
     this.doc.addEventListener("focusout", (e) => this.onBlur(e));
     this.doc.addEventListener("click", (e) => this.onClick(e));
+    this.watchSelecting();
     this.doc.addEventListener("paste", (e) => {
       // Plain text only: formatting or line breaks would not survive the save anyway.
       e.preventDefault();

@@ -41,7 +41,7 @@ if wanted and wanted not in ids and store.get(wanted) is None:
     # an old link: said, and nothing else chosen for the person.
     st.warning(t("review.gone"), icon=":material/delete:")
     other = st.selectbox(t("review.job"), ids, index=None, key="review-after-gone",
-                         format_func=lambda i: names.get(i, i))
+                         format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
     if other is None:
         st.stop()
     st.session_state[state.REVIEW_JOB] = other
