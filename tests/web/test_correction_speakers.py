@@ -167,6 +167,6 @@ def test_whole_turns_selections_and_enter_come_back_to_where_they_started(
     saved(page)
     page.reload()
     page.wait_for_selector(".te-seg")
-    assert "Undo history does not survive reloading the page" in message.inner_text()
+    assert "Undo history does not survive reloading" in message.inner_text()
     assert page.locator(".te-undo").is_disabled()
     assert page.errors == []

@@ -582,11 +582,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Cliquez dans le texte pour le corriger : chaque modification est enregistrée "
               "toute seule, quelques instants après. Plusieurs phrases se sélectionnent en "
               "glissant de l'une à l'autre (ou Maj+clic). L'historique d'annulation dure "
-              "tant que la page n'est pas rechargée.",
+              "tant que la page n'est ni rechargée ni quittée.",
         "en": "Click in the text to correct it: every change is saved on its own, a moment "
               "later. Select several sentences by dragging from one to another (or Shift+click). "
-              "Undo history "
-              "lasts until the page is reloaded.",
+              "Undo history lasts until the page is reloaded or left.",
     },
     "editor.find": {"fr": "Rechercher et remplacer", "en": "Find and replace"},
     "editor.search": {"fr": "Rechercher dans la transcription", "en": "Search the transcript"},
@@ -638,10 +637,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "editor.undo_reset": {"fr": "L'historique d'annulation repart de cette version.",
                           "en": "Undo history starts again from this version."},
     "editor.undo_lost": {
-        "fr": "L'historique d'annulation ne survit pas au rechargement de la page : vos "
+        "fr": "L'historique d'annulation se perd quand on recharge ou quitte la page : vos "
               "corrections sont enregistrées, mais Ctrl+Z repart d'ici.",
-        "en": "Undo history does not survive reloading the page: your corrections are saved, "
-              "but Ctrl+Z starts from here.",
+        "en": "Undo history does not survive reloading or leaving the page: your corrections "
+              "are saved, but Ctrl+Z starts from here.",
     },
     "editor.conflict": {
         "fr": "{count} modification(s) n'ont pas pu être enregistrées : ce passage a été "

@@ -44,8 +44,8 @@ const SavingMethods = {
   },
 
   // -- messages --------------------------------------------------------------------------
-  // "info" goes at the next action (or its close button); "warning" (a refusal) stays
-  // until closed; "gone" stays.
+  // "info" goes at the next action (or its close button); "warning" (a refusal: the
+  // status says "Not all saved" beside it) and "error" stay until closed; "gone" stays.
 
   say(text, kind = "info") {
     // A passing note never takes the place of a refusal still shown: it is added to it.

@@ -217,7 +217,7 @@ class Editor {
     } catch (error) {
       if (ticket !== this.fetches) return;
       if (error.message === "gone") this.gone("gone");
-      else this.say(this.label("load_failed"), "warning");
+      else this.say(this.label("load_failed"), "error");
       return;
     }
     if (ticket !== this.fetches || this.isGone) return; // a later request answers instead
