@@ -441,6 +441,20 @@ def test_review_without_finished_jobs(runner, store):
     assert "Aucune transcription terminée pour l'instant." in texts(at)
 
 
+def test_review_of_a_transcript_deleted_meanwhile_says_so_and_shows_no_other(runner, store):
+    """The editor saw its transcript go and ran the page again (or an old link): the page
+    says so and lets the person choose another, without showing one of its own accord."""
+    other = seed_done(store)
+    gone = seed_done(store, name="entretien_Durand.wav")
+    at = start("review", job=gone.id)
+    store.delete(gone.id)
+    at.run()
+    assert "Cette transcription n'existe plus" in texts(at)
+    assert not at.get("bidi_component") and "Bonjour" not in texts(at)
+    at.selectbox(key="review-after-gone").select(other.id).run()
+    assert at.query_params["job"] == other.id and len(at.get("bidi_component")) == 1
+
+
 # -- privacy and deadline ------------------------------------------------------------------
 
 def test_delete_everything_empties_the_data_folder(runner, store, data_dir):
