@@ -64,6 +64,7 @@ class Editor {
           <button type="button" class="te-undo"></button>
           <button type="button" class="te-redo"></button>
         </span>
+        <output class="te-segments"></output>
         <span class="te-status-box">
           <span class="te-status" role="status" aria-live="polite"></span>
           <span class="te-status-sizer" aria-hidden="true"></span>
@@ -78,7 +79,6 @@ class Editor {
         <input type="text" class="te-with">
         <button type="button" class="te-replace"></button>
         <button type="button" class="te-replace-all"></button>
-        <output class="te-segments"></output>
       </div>
       <div class="te-help" role="dialog" hidden><h3></h3><table><tbody></tbody></table><p class="te-help-note"></p></div>
       <div class="te-message" role="alert" hidden>
