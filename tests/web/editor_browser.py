@@ -61,14 +61,19 @@ def caret_in(page, segment: int, offset: int) -> None:
                   "e.placeCaret(e.elements.get(e.segs[i].u), offset); }", [segment, offset])
 
 
-def downloaded_text(page, folder: Path) -> str:
-    """The transcript as the page's Download tab gives it in .txt."""
+def downloaded(page, label: str, folder: Path) -> Path:
+    """The file the page's Download tab gives with the button `label`, saved in `folder`."""
     page.get_by_role("tab", name="Download").click()
     with page.expect_download() as download:
-        page.get_by_role("button", name="Text (.txt)").click()
+        page.get_by_role("button", name=label).click()
     target = folder / download.value.suggested_filename
     download.value.save_as(target)
-    return target.read_text(encoding="utf-8")
+    return target
+
+
+def downloaded_text(page, folder: Path) -> str:
+    """The transcript as the page's Download tab gives it in .txt."""
+    return downloaded(page, "Text (.txt)", folder).read_text(encoding="utf-8")
 
 
 

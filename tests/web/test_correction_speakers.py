@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from editor_browser import ARTIFACTS, EDITOR, caret_in, open_editor, saved, stored
+from editor_browser import (
+    ARTIFACTS,
+    EDITOR,
+    caret_in,
+    downloaded,
+    downloaded_text,
+    open_editor,
+    saved,
+    stored,
+)
 from editor_support import seed_job
 
 from transcribe.editing import split_at_token
@@ -41,15 +50,6 @@ def turn(editor_app):
 
 def speakers(data: Path, job_id: str) -> list[str]:
     return [s.speaker for s in stored(data, job_id)[0].segments]
-
-
-def download(page, label: str, folder: Path) -> Path:
-    page.get_by_role("tab", name="Download").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name=label).click()
-    target = folder / download.value.suggested_filename
-    download.value.save_as(target)
-    return target
 
 
 def turns_said(paragraphs: list[str]) -> list[tuple[str, str]]:
@@ -92,8 +92,8 @@ def test_one_sentence_changes_speaker_inside_its_turn_and_back(turn, browser, tm
     assert speakers(data, job_id) == NURSE and names.count() == 7
 
     # The downloads give each sentence its speaker.
-    text = download(page, "Text (.txt)", tmp_path).read_text(encoding="utf-8")
-    document = docx.Document(str(download(page, "Word (.docx)", tmp_path)))
+    text = downloaded_text(page, tmp_path)
+    document = docx.Document(str(downloaded(page, "Word (.docx)", tmp_path)))
     for said in (turns_said(text.split("\n\n")), turns_said([p.text for p in document.paragraphs])):
         assert [(name, words.split()[0]) for name, words in said] == [
             ("Camille", "Good"), ("Dominique", "Of"), ("Camille", "I"), ("Dominique", "at"),
