@@ -119,3 +119,32 @@ def test_removing_a_pseudonym_and_bad_operations(job):
                                                       "name": "  "}])
     assert outcome.applied == 1 and [c["reason"] for c in outcome.conflicts] == ["invalid"] * 3
     assert store.conventions(store.get(record.id)).pseudonyms == {}
+
+
+def test_a_batch_that_adds_a_pseudonym_then_removes_an_unknown_one_keeps_the_first(job):
+    store, record = job
+    outcome = apply(store, record.id, 0, [
+        {"op": "pseudonym", "real": "Marie", "pseudonym": "P1"},
+        {"op": "pseudonym", "real": "Inconnu", "pseudonym": None}])  # changes nothing
+    assert outcome.applied == 2 and outcome.conflicts == []
+    assert store.conventions(store.get(record.id)).pseudonyms == {"Marie": "P1"}
+
+
+def test_a_merge_whose_previous_segment_moved_is_refused(job):
+    store, record = job
+    # The browser saw a segment starting at 2.0 before segment 2; the stored one starts at 3.0.
+    outcome = apply(store, record.id, 0, [{"op": "merge", "seg": 2, "start": 6.0,
+                                           "prev": 2.0}])
+    assert outcome.applied == 0 and [c["reason"] for c in outcome.conflicts] == ["changed"]
+    stored = store.load_transcript(store.get(record.id))
+    assert len(stored.segments) == 4 and stored.version == 0  # nothing merged, nothing saved
+
+
+def test_the_editor_flags_the_same_words_as_the_exports(job):
+    store, record = job
+    transcript = store.load_transcript(store.get(record.id))
+    for word, probability in zip(transcript.segments[2].words, (0.5, 0.4999, 0.51, 0.9),
+                                 strict=True):
+        word.probability = probability
+    flags = [token[3] for token in document(transcript, 0.5)["segments"][2][3]]
+    assert flags == [0, 1, 0, 0]  # below the threshold only, as conventions.py

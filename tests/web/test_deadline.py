@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from test_gate import PASSWORD, login, refused_websocket, request
-from web_support import live_server
+from web_support import live_server, seed_done
 
 from transcribe.jobs import JobStore
 from transcribe.pipeline import PipelineOptions
+from transcribe.web import documents
 from transcribe.web.deadline import Deadline
 
 SPEECH = ("Good morning and thank you for coming today. Can you tell me about your work at "
@@ -108,3 +109,23 @@ def test_purge_empties_the_folder_but_keeps_it(tmp_path):
     assert deadline.purge() == 0
     assert tmp_path.is_dir() and not any(tmp_path.iterdir())
     assert not Deadline(None, tmp_path).passed()
+
+
+def test_the_purge_takes_uploads_in_progress_too(tmp_path):
+    """An upload being written (the spool's folder) is data like any other."""
+    deadline = Deadline(datetime.fromtimestamp(0, UTC), tmp_path)
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "0123abcd").write_bytes(b"RIFF half an interview")
+    (tmp_path / "jobs").mkdir()
+    assert deadline.purge() == 0 and not any(tmp_path.iterdir())
+
+
+def test_enforcing_the_deadline_forgets_the_transcripts_held_in_memory(tmp_path):
+    store = JobStore(tmp_path / "data")
+    job = seed_done(store)
+    transcript = store.load_transcript(job)
+    documents.prepare(store, job, transcript, store.transcript_path(job).stat().st_mtime_ns)
+    assert job.id in documents.kept_jobs()
+    Deadline(datetime.fromtimestamp(0, UTC), store.data_dir).enforce()
+    assert not any(store.data_dir.iterdir())
+    assert documents.kept_jobs() == set()  # nothing of the interview left in memory

@@ -1,6 +1,8 @@
 """The password gate against a live `transcribe-web` (real uvicorn, real HTTP, real
 websocket): what a client that never logged in gets, what a session id alone gets, logout,
-the cookie's attributes, rate limiting; then the login in a real Chromium."""
+the cookie's attributes, rate limiting; then the login in a real Chromium. Then the gate
+alone in front of a stand-in for Streamlit (real uvicorn in this process): every rule it
+enforces, each shown by a request that would get through without it."""
 
 from __future__ import annotations
 
@@ -13,17 +15,21 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from web_support import live_server, seed_done
+from web_support import BEHIND, gate_server, live_server, seed_done
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from transcribe.jobs import JobStore
+from transcribe.web import strings
+from transcribe.web.deadline import Deadline
 from transcribe.web.gate import COOKIE
+from transcribe.web.sessions import RateLimit
 
 PASSWORD = "Gate-test-pass-42"
 CHROMIUM = "/usr/bin/chromium"
@@ -308,3 +314,295 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         page.goto(url + "/")
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
         browser.close()
+
+
+# -- the gate alone, in this process ---------------------------------------------------------
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory):
+    with gate_server(tmp_path_factory.mktemp("gated"), {"TRANSCRIBE_PASSWORD": PASSWORD}
+                     ) as running:
+        yield running
+
+
+def plain_socket(url: str, cookie: str | None = None, path: str = "/_stcore/stream"):
+    return connect(url.replace("http", "ws") + path, open_timeout=10,
+                   additional_headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+
+
+def refused_socket(url: str, cookie: str | None = None, path: str = "/_stcore/stream") -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        plain_socket(url, cookie, path).close()
+    return refused.value.response.status_code
+
+
+def test_static_files_and_every_other_non_page_need_a_login(gated):
+    url = gated.url
+    for path in ("/app/static/logo.png", "/static/js/index.js", "/_stcore/metrics",
+                 "/_stcore/upload_file/s/f", "/media/0123abcd.mp3", "/component/x/index.html",
+                 "/_transcribe/document/20260101-000000-0123abcd"):
+        for method in ("GET", "HEAD"):
+            status, headers, _ = request(url, path, method)
+            assert status == 401, (method, path)
+            assert headers["connection"] == "close"
+        assert request(url, path)[2] == "Login required"
+    _, cookie, _ = login(url)
+    for path in ("/app/static/logo.png", "/_stcore/metrics"):
+        assert reached(url, path, cookie) == (200, f"{BEHIND}: GET {path}")
+
+
+def reached(url: str, path: str, cookie: str | None = None) -> tuple[int, str]:
+    status, _, body = request(url, path, cookie=cookie)
+    return status, body
+
+
+def test_pages_without_a_login_go_to_the_login_page(gated):
+    url = gated.url
+    for method in ("GET", "HEAD"):
+        for page in ("/", "/review", "/privacy"):
+            status, headers, _ = request(url, page, method)
+            assert (status, headers["location"], headers["connection"]) == (
+                303, "/login", "close"), (method, page)
+    # Another method on a page is not a page visit: refused, not redirected.
+    for method in ("POST", "PUT", "DELETE"):
+        assert request(url, "/", method, body=b"x")[0] == 401, method
+    # Only the health probe gets through without a login; its neighbours do not.
+    assert reached(url, "/_stcore/health") == (200, f"{BEHIND}: GET /_stcore/health")
+    assert request(url, "/_stcore/health/x")[0] == 401
+    assert request(url, "/_stcore/healthz")[0] == 401
+
+
+def test_a_link_from_another_site_reloads_once_then_asks_for_the_password(gated):
+    url = gated.url
+    status, headers, page = request(url, "/review", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 200 and page == '<!doctype html><meta http-equiv="refresh" content="0">'
+    assert headers["content-security-policy"] == CSP and headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY" and headers["connection"] == "close"
+    for site in ("same-origin", "same-site", "none"):
+        assert request(url, "/review", headers={"Sec-Fetch-Site": site})[0] == 303, site
+    # A request that is not a page is refused even from another site.
+    assert request(url, "/_stcore/metrics", headers={"Sec-Fetch-Site": "cross-site"}
+                   )[0] == 401
+
+
+def test_a_cookie_is_accepted_only_as_the_server_signed_it(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    session_id, expires, signature = cookie.split(".")
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
+    assert request(url, "/x", cookie=cookie)[0] == 200
+    for forged in (f"{session_id}.{expires}.{flipped}", f"{session_id}.{int(expires) - 1}."
+                   f"{signature}", f"{session_id}x.{expires}.{signature}", "abc.1999999999.00"):
+        assert request(url, "/x", cookie=forged)[0] == 303, forged
+        assert request(url, "/_stcore/metrics", cookie=forged)[0] == 401, forged
+        assert refused_socket(url, forged) == 403
+    # Among other cookies, and only under its own name.
+    assert request(url, "/x", headers={"Cookie": f"a=b; {COOKIE}={cookie}; c=d"})[0] == 200
+    assert request(url, "/x", headers={"Cookie": f"other={cookie}"})[0] == 303
+    assert request(url, "/x", headers={"Cookie": '"unbalanced; =;'})[0] == 303
+
+
+def test_the_login_form(gated):
+    url = gated.url
+    status, headers, page = request(url, "/login")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert headers["content-security-policy"] == CSP and headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY"
+    assert '<html lang="fr">' in page and "Connexion" in page and 'action="/login"' in page
+    assert 'href="/login?lang=en"' in page and ">English<" in page
+    assert 'role="alert"' not in page
+    status, _, page = request(url, "/login?lang=en")
+    assert status == 200 and '<html lang="en">' in page and "Log in" in page
+    assert 'href="/login?lang=fr"' in page and ">Français<" in page
+    assert '<html lang="fr">' in request(url, "/login?lang=de")[2]  # unknown: the default
+    # A wrong password: 401, the form again with the reason, in the form's language.
+    for language in ("en", "fr"):
+        reason = strings.text("login.wrong", language)
+        status, headers, page = request(url, "/login", "POST", body=urlencode(
+            {"password": "wrong", "lang": language}).encode())
+        assert status == 401 and "set-cookie" not in headers
+        assert f'<p class="error" role="alert">{reason}</p>' in page
+        assert f'<html lang="{language}">' in page
+    # The language in the address counts when the form names none.
+    page = request(url, "/login?lang=en", "POST", body=b"password=wrong")[2]
+    assert strings.text("login.wrong", "en") in page
+    # A form too large, or of no announced length, is not read.
+    big = urlencode({"password": "x" * 5000}).encode()
+    assert request(url, "/login", "POST", body=big)[0] == 400
+    assert request(url, "/login", "POST", body=b"p" * 4096)[0] == 401  # at the limit: read
+    assert upload_answer_to(url, "POST /login HTTP/1.1", "Transfer-Encoding: chunked"
+                            ).startswith(b"HTTP/1.1 400")
+
+
+def upload_answer_to(url: str, request_line: str, *headers: str) -> bytes:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        lines = [request_line, f"Host: {parts.netloc}", *headers]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return sock.recv(4096)
+
+
+def test_login_sets_the_servers_cookie_and_logout_ends_the_session(gated):
+    url = gated.url
+    status, headers, _ = request(url, "/login", "POST", body=urlencode(
+        {"password": PASSWORD, "lang": "en"}).encode())
+    assert (status, headers["location"]) == (303, "/")
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(headers["set-cookie"])
+    morsel = jar[COOKIE]
+    assert morsel["httponly"] and morsel["samesite"] == "strict" and morsel["path"] == "/"
+    assert morsel["max-age"] == "43200" and not morsel["secure"]
+    cookie = morsel.value
+    # Logged in, the login page sends the browser on to the app.
+    for method in ("GET", "POST"):
+        status, headers, _ = request(url, "/login", method, cookie=cookie, body=b"")
+        assert (status, headers["location"]) == (303, "/"), method
+    with plain_socket(url, cookie) as tab:
+        tab.send("hello")
+        assert tab.recv(timeout=10) == "hello"
+        status, headers, _ = request(url, "/logout?lang=en", cookie=cookie)
+        assert (status, headers["location"]) == (303, "/login?lang=en")
+        jar = SimpleCookie()
+        jar.load(headers["set-cookie"])
+        gone = jar[COOKIE]
+        assert gone.value == "" and gone["max-age"] == "0" and gone["path"] == "/"
+        assert gone["httponly"] and gone["samesite"] == "strict"
+        tab.send("after logout")  # the next message closes the tab's socket
+        with pytest.raises(ConnectionClosed) as closed:
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+    assert request(url, "/x", cookie=cookie)[0] == 303
+    assert refused_socket(url, cookie) == 403
+    status, headers, _ = request(url, "/logout", "POST", cookie=cookie)  # again: harmless
+    assert (status, headers["location"]) == (303, "/login?lang=fr")
+
+
+def test_a_socket_is_closed_when_the_server_speaks_after_logout(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    gated.release.clear()
+    with plain_socket(url, cookie) as tab:
+        tab.send("later")  # the stand-in answers once released
+        request(url, "/logout", cookie=cookie)
+        gated.release.set()
+        with pytest.raises(ConnectionClosed) as closed:
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+
+
+def test_behind_https_the_cookie_is_secure(gated):
+    url = gated.url
+    for proto in ("https", "HTTPS", "https, http"):
+        assert "secure" in login(url, **{"X-Forwarded-Proto": proto})[2].lower(), proto
+    for proto in ("http", "http, https"):
+        assert "secure" not in login(url, **{"X-Forwarded-Proto": proto})[2].lower(), proto
+    headers = request(url, "/logout", headers={"X-Forwarded-Proto": "https"})[1]
+    assert "secure" in headers["set-cookie"].lower()
+
+
+def test_under_a_base_path(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                "TRANSCRIBE_BASE_PATH": "/user/svc/"}) as running:
+        url, base = running.url, "/user/svc"
+        assert request(url, f"{base}/_stcore/health")[0] == 200
+        status, headers, _ = request(url, f"{base}/review")
+        assert (status, headers["location"]) == (303, f"{base}/login")
+        assert request(url, f"{base}/app/static/x.png")[0] == 401
+        page = request(url, f"{base}/login")[2]
+        assert f'action="{base}/login"' in page and f'href="{base}/login?lang=en"' in page
+        status, headers, _ = request(url, f"{base}/login", "POST",
+                                     body=f"password={PASSWORD}".encode())
+        assert (status, headers["location"]) == (303, f"{base}/")
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(headers["set-cookie"])
+        assert jar[COOKIE]["path"] == base
+        cookie = jar[COOKIE].value
+        assert request(url, f"{base}/x", cookie=cookie)[0] == 200
+        status, headers, _ = request(url, f"{base}/logout?lang=en", cookie=cookie)
+        assert (status, headers["location"]) == (303, f"{base}/login?lang=en")
+        assert f"Path={base}" in headers["set-cookie"]
+        assert request(url, f"{base}/x", cookie=cookie)[0] == 303
+
+
+def test_without_a_password_nothing_is_asked(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_UI_LANGUAGE": "en"}) as running:
+        url = running.url
+        assert request(url, "/_stcore/metrics")[0] == 200
+        assert request(url, "/")[0] == 200
+        status, headers, _ = request(url, "/login")
+        assert (status, headers["location"]) == (303, "/")
+        with plain_socket(url) as tab:
+            tab.send("hello")
+            assert tab.recv(timeout=10) == "hello"
+        status, headers, _ = request(url, "/logout")
+        assert (status, headers["location"]) == (303, "/login?lang=en")  # the default
+
+
+def test_at_the_deadline_everything_but_health_says_deleted(tmp_path):
+    now = [1000.0]
+    deadline = Deadline(datetime.fromtimestamp(2000.0, UTC), tmp_path, clock=lambda: now[0])
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}, deadline=deadline
+                     ) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        running.release.clear()
+        with plain_socket(url, cookie) as reading, plain_socket(url, cookie) as waiting:
+            reading.send("before")
+            assert reading.recv(timeout=10) == "before"
+            waiting.send("later")
+            now[0] = 2000.0  # the deadline
+            for who, path, method in ((cookie, "/", "GET"), (None, "/", "GET"),
+                                      (cookie, "/_stcore/metrics", "GET"),
+                                      (None, "/login", "GET"), (None, "/login", "POST"),
+                                      (cookie, "/logout", "GET"), (cookie, "/x", "PUT")):
+                status, headers, page = request(url, path, method, cookie=who, body=b"")
+                assert status == 410, (path, method)
+                assert "Ce service a été supprimé" in page
+                assert "This service has been deleted" in page
+                assert headers["connection"] == "close"
+                assert headers["content-security-policy"] == CSP
+            assert request(url, "/_stcore/health")[0] == 200
+            assert refused_socket(url, cookie) == 403
+            reading.send("after")  # open sockets close at their next message
+            with pytest.raises(ConnectionClosed) as closed:
+                reading.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+            running.release.set()  # and when the server speaks
+            with pytest.raises(ConnectionClosed) as closed:
+                waiting.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+
+
+def test_wrong_passwords_are_limited_per_client_and_overall(tmp_path, caplog):
+    caplog.set_level("INFO", logger="transcribe.web.gate")
+    limit = RateLimit(per_client=2, overall=3)
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}, limit=limit) as running:
+        url = running.url
+
+        def attempt(client: str, password: str = "guess-123") -> tuple[int, dict, str]:
+            return request(url, "/login", "POST", headers={"X-Forwarded-For": client},
+                           body=urlencode({"password": password, "lang": "en"}).encode())
+
+        # The last hop is the client (what the ingress saw); earlier ones are made up.
+        with ThreadPoolExecutor(2) as pool:
+            assert [r[0] for r in pool.map(attempt, ["1.1.1.1, 10.0.0.1", "10.0.0.1"])
+                    ] == [401, 401]
+        status, headers, page = attempt("10.0.0.1", PASSWORD)
+        assert status == 429 and "set-cookie" not in headers  # even the right password
+        assert 1 <= int(headers["retry-after"]) <= 301
+        assert strings.text("login.too_many", "en", minutes=5) in page
+        assert attempt("10.0.0.1, 10.0.0.2", PASSWORD)[0] == 303  # another client may
+        assert attempt("10.0.0.3")[0] == 401  # the third failure overall
+        status, _, page = request(url, "/login", "POST", headers={"X-Forwarded-For": "10.9.9.9"},
+                                  body=urlencode({"password": PASSWORD, "lang": "fr"}).encode())
+        assert status == 429 and strings.text("login.too_many", "fr", minutes=5) in page
+    logged = [r.getMessage() for r in caplog.records if r.name == "transcribe.web.gate"]
+    assert logged.count("login failed (from 10.0.0.1)") == 2
+    assert "login failed (from 10.0.0.3)" in logged
+    assert "login refused: too many failed attempts (from 10.0.0.1)" in logged
+    assert "login (from 10.0.0.2)" in logged
+    assert not any("guess" in line or PASSWORD in line for line in logged)

@@ -32,3 +32,18 @@ def test_rate_limit_window():
     limit.failed("b", now=2)
     assert limit.wait("c", now=3) == pytest.approx(57)  # three failures overall
     assert limit.wait("a", now=61) == 0 and limit.wait("c", now=63) == 0
+
+
+def test_a_live_session_with_a_wrong_signature_is_refused():
+    """The signature alone refuses a cookie: the session is in the table, unexpired, and
+    only the HMAC differs (or is missing, or names another expiry)."""
+    sessions = Sessions(lifetime=100)
+    cookie = sessions.open(now=1000.0)
+    session_id, expires, signature = cookie.split(".")
+    assert sessions.session(cookie, now=1001.0) == session_id
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
+    for forged in (f"{session_id}.{expires}.{flipped}", f"{session_id}.{expires}.",
+                   f"{session_id}.{expires}.{signature.upper()}"):
+        assert sessions.session(forged, now=1001.0) is None, forged
+        assert sessions.revoke(forged) is False  # nor can it log the owner out
+    assert sessions.session(cookie, now=1001.0) == session_id  # the owner's still works

@@ -3,14 +3,18 @@ a short recording, and a stand-in for the pipeline."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from webserver import web_server
+from webserver import free_port, web_server
 
 from transcribe.conventions import Conventions
 from transcribe.jobs import DONE, Job, JobStore
@@ -95,3 +99,67 @@ def live_server(tmp_path: Path, **settings: str) -> Iterator[tuple[str, Path, Pa
     log_path = tmp_path / "server.log"
     with web_server(env, log_path, timeout=90) as (url, _):
         yield url, data, log_path
+
+
+BEHIND = "behind the gate"  # what the stand-in for Streamlit answers
+
+
+@dataclass
+class GateServer:
+    url: str
+    gate: Any  # transcribe.web.gate.Gate
+    release: threading.Event  # lets the stand-in answer a "later" websocket message
+
+
+@contextlib.contextmanager
+def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
+                ) -> Iterator[GateServer]:
+    """The password gate (web/gate.py) as `build_app` mounts it, in front of a stand-in
+    for Streamlit that answers every path and echoes on every websocket, served by a real
+    uvicorn on a free localhost port in this process (fast to start, and mutation testing
+    sees the gate's code run)."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, WebSocketRoute
+
+    from transcribe.web.gate import Gate
+    from transcribe.web.settings import load_settings
+
+    settings = load_settings({"TRANSCRIBE_DATA_DIR": str(data), **(env or {})})
+    gate = Gate(settings, **gate_options)
+    release = threading.Event()
+
+    async def page(request):
+        return PlainTextResponse(f"{BEHIND}: {request.method} {request.url.path}")
+
+    async def echo(socket):
+        """Echoes; "later" is answered once the test sets `release` (the server
+        speaking first, as Streamlit does when a script run ends)."""
+        await socket.accept()
+        async for message in socket.iter_text():
+            if message == "later":
+                await asyncio.to_thread(release.wait, 30)
+            await socket.send_text(message)
+
+    app = Starlette(routes=[*gate.routes(),
+                            Route("/{path:path}", page, methods=["GET", "HEAD", "POST", "PUT",
+                                                                 "DELETE"]),
+                            WebSocketRoute("/{path:path}", echo)],
+                    middleware=[Middleware(gate.middleware)])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, name="gate-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the gate's server did not start")
+        time.sleep(0.01)
+    try:
+        yield GateServer(f"http://127.0.0.1:{port}", gate, release)
+    finally:
+        server.should_exit = True
+        thread.join(10)
