@@ -52,6 +52,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_path):
     data = tmp_path / "data"
     options = PipelineOptions()
@@ -87,6 +88,7 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     assert ": done after" not in text.split("deadline reached")[0]
 
 
+@pytest.mark.live
 def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):
     data = tmp_path / "data"
     JobStore(data).create("entretien.wav", b"RIFF....", PipelineOptions())

@@ -145,6 +145,7 @@ def server(tmp_path_factory):
         yield running
 
 
+@pytest.mark.live
 def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     url, _, _ = server
     assert request(url, "/_stcore/health")[0] == 200  # the kubelet's probe
@@ -169,6 +170,7 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     assert status == 200 and 'type="password"' in page and "Connexion" in page
 
 
+@pytest.mark.live
 def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
     url, _, _ = server
     status, cookie, _ = login(url)
@@ -182,6 +184,7 @@ def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
         assert upload_answer(url, cookie, session_id, xsrf, wait=2) == b""
 
 
+@pytest.mark.live
 def test_the_owners_session_id_alone_gets_nothing(server):
     url, _, _ = server
     _, cookie, _ = login(url)
@@ -194,6 +197,7 @@ def test_the_owners_session_id_alone_gets_nothing(server):
         assert status == 401
 
 
+@pytest.mark.live
 def test_logout_ends_the_session_on_the_server(server):
     url, _, _ = server
     _, cookie, _ = login(url)
@@ -218,6 +222,7 @@ def test_logout_ends_the_session_on_the_server(server):
     assert refused_websocket(url, cookie) == 403
 
 
+@pytest.mark.live
 def test_the_cookie_is_the_servers_signed_and_short_lived(server):
     url, _, _ = server
     status, cookie, raw = login(url)
@@ -235,6 +240,7 @@ def test_the_cookie_is_the_servers_signed_and_short_lived(server):
     assert status == 401 and none is None
 
 
+@pytest.mark.live
 def test_failed_logins_are_limited_per_client_and_overall(tmp_path):
     with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD) as (url, _, log):
         def attempt(client: str, password: str = "guess-123") -> int:
@@ -255,6 +261,7 @@ def test_failed_logins_are_limited_per_client_and_overall(tmp_path):
 
 
 @pytest.mark.browser
+@pytest.mark.live
 def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
