@@ -107,8 +107,13 @@ def results() -> dict[str, dict[str, str]]:
 _DIFFS = """
 import json, sys
 from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
-print(json.dumps({name: get_diff_for_mutant(name, path=find_mutant(name).path)
-                  for name in sys.argv[1:]}))
+shown = {}
+for name in sys.argv[1:]:
+    try:
+        shown[name] = get_diff_for_mutant(name, path=find_mutant(name).path)
+    except Exception as error:
+        shown[name] = f"-(no diff: {error!r})"
+print(json.dumps(shown))
 """
 
 
@@ -141,7 +146,8 @@ def report(elapsed: float | None) -> str:
     if elapsed is not None:
         text += f"\n{mutants} mutants in {elapsed / 60:.1f} minutes.\n"
     survivors = [(module, name, status) for module, statuses in found.items()
-                 for name, status in statuses.items() if status not in ("killed", "timeout")]
+                 for name, status in statuses.items()
+                 if status not in ("killed", "timeout", "not checked")]
     if survivors:
         text += "\nMutants not killed:\n"
         changed = diffs([name for _, name, _ in survivors])

@@ -426,21 +426,29 @@ def test_the_login_form(gated):
     assert status == 200 and '<html lang="en">' in page and "Log in" in page
     assert 'href="/login?lang=fr"' in page and ">Français<" in page
     assert '<html lang="fr">' in request(url, "/login?lang=de")[2]  # unknown: the default
-    # A wrong password: 401, the form again with the reason, in the form's language.
-    for language in ("en", "fr"):
+    # A wrong password: 401, the form again with the reason, in the form's language (or
+    # the address's, when the form names none). Each waits a second: side by side.
+    # A form of exactly the largest size is read (and is wrong).
+    tries = [("/login", urlencode({"password": "wrong", "lang": "en"}), "en"),
+             ("/login", urlencode({"password": "wrong", "lang": "fr"}), "fr"),
+             ("/login?lang=en", urlencode({"password": "wrong"}), "en"),
+             ("/login?lang=en", urlencode({"password": "wrong", "lang": "fr"}), "fr"),
+             ("/login", "lang=en&password=" + "p" * 4079, "en")]
+    def attempt(number: int) -> tuple[int, dict[str, str], str]:  # one client each
+        path, body, _ = tries[number]
+        return request(url, path, "POST", body=body.encode(),
+                       headers={"X-Forwarded-For": f"10.1.0.{number}"})
+
+    with ThreadPoolExecutor(len(tries)) as pool:
+        answers = list(pool.map(attempt, range(len(tries))))
+    for (_, _, language), (status, headers, page) in zip(tries, answers, strict=True):
         reason = strings.text("login.wrong", language)
-        status, headers, page = request(url, "/login", "POST", body=urlencode(
-            {"password": "wrong", "lang": language}).encode())
         assert status == 401 and "set-cookie" not in headers
         assert f'<p class="error" role="alert">{reason}</p>' in page
         assert f'<html lang="{language}">' in page
-    # The language in the address counts when the form names none.
-    page = request(url, "/login?lang=en", "POST", body=b"password=wrong")[2]
-    assert strings.text("login.wrong", "en") in page
     # A form too large, or of no announced length, is not read.
     big = urlencode({"password": "x" * 5000}).encode()
     assert request(url, "/login", "POST", body=big)[0] == 400
-    assert request(url, "/login", "POST", body=b"p" * 4096)[0] == 401  # at the limit: read
     assert upload_answer_to(url, "POST /login HTTP/1.1", "Transfer-Encoding: chunked"
                             ).startswith(b"HTTP/1.1 400")
 
@@ -455,6 +463,7 @@ def upload_answer_to(url: str, request_line: str, *headers: str) -> bytes:
 
 def test_login_sets_the_servers_cookie_and_logout_ends_the_session(gated):
     url = gated.url
+    gated.clear()
     status, headers, _ = request(url, "/login", "POST", body=urlencode(
         {"password": PASSWORD, "lang": "en"}).encode())
     assert (status, headers["location"]) == (303, "/")
@@ -478,10 +487,13 @@ def test_login_sets_the_servers_cookie_and_logout_ends_the_session(gated):
         gone = jar[COOKIE]
         assert gone.value == "" and gone["max-age"] == "0" and gone["path"] == "/"
         assert gone["httponly"] and gone["samesite"] == "strict"
-        tab.send("after logout")  # the next message closes the tab's socket
+        tab.send("after logout")  # the next message closes the tab's socket...
         with pytest.raises(ConnectionClosed) as closed:
             tab.recv(timeout=10)
         assert closed.value.rcvd.code == 1008
+    # ...before it reaches Streamlit, which learns that its client left.
+    assert gated.wait_for_endings(1) == ["receive: disconnect 1008"]
+    assert gated.received == ["hello"]
     assert request(url, "/x", cookie=cookie)[0] == 303
     assert refused_socket(url, cookie) == 403
     status, headers, _ = request(url, "/logout", "POST", cookie=cookie)  # again: harmless
@@ -491,7 +503,7 @@ def test_login_sets_the_servers_cookie_and_logout_ends_the_session(gated):
 def test_a_socket_is_closed_when_the_server_speaks_after_logout(gated):
     url = gated.url
     _, cookie, _ = login(url)
-    gated.release.clear()
+    gated.clear()
     with plain_socket(url, cookie) as tab:
         tab.send("later")  # the stand-in answers once released
         request(url, "/logout", cookie=cookie)
@@ -499,6 +511,27 @@ def test_a_socket_is_closed_when_the_server_speaks_after_logout(gated):
         with pytest.raises(ConnectionClosed) as closed:
             tab.recv(timeout=10)
         assert closed.value.rcvd.code == 1008
+    assert "send: disconnect 1008" in gated.wait_for_endings(2)
+
+
+def test_a_socket_closed_on_both_sides_is_closed_once(gated):
+    """The client's next message closes the socket; Streamlit then speaking into it is told
+    the client left, as the first time (a second close would be an error)."""
+    url = gated.url
+    _, cookie, _ = login(url)
+    gated.clear()
+    with plain_socket(url, cookie) as tab:
+        tab.send("later")
+        request(url, "/logout", cookie=cookie)
+        tab.send("after logout")
+        with pytest.raises(ConnectionClosed) as closed:
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+        assert gated.wait_for_endings(1) == ["receive: disconnect 1008"]
+        gated.release.set()
+        assert gated.wait_for_endings(2) == ["receive: disconnect 1008",
+                                             "send: disconnect 1008"]
+    assert gated.received == ["later"]
 
 
 def test_behind_https_the_cookie_is_secure(gated):

@@ -109,6 +109,19 @@ class GateServer:
     url: str
     gate: Any  # transcribe.web.gate.Gate
     release: threading.Event  # lets the stand-in answer a "later" websocket message
+    received: list[str]  # websocket messages that reached the stand-in
+    endings: list[str]  # how its websocket handlers ended ("receive: disconnect 1008")
+
+    def clear(self) -> None:
+        self.release.clear()
+        self.received.clear()
+        self.endings.clear()
+
+    def wait_for_endings(self, count: int, timeout: float = 10) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.endings) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return sorted(self.endings)
 
 
 @contextlib.contextmanager
@@ -123,6 +136,7 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
     from starlette.middleware import Middleware
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocketDisconnect
 
     from transcribe.web.gate import Gate
     from transcribe.web.settings import load_settings
@@ -134,14 +148,38 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
     async def page(request):
         return PlainTextResponse(f"{BEHIND}: {request.method} {request.url.path}")
 
+    received: list[str] = []
+    endings: list[str] = []
+
     async def echo(socket):
-        """Echoes; "later" is answered once the test sets `release` (the server
-        speaking first, as Streamlit does when a script run ends)."""
+        """Echoes each message; "later" is answered aside, once the test sets `release`
+        (Streamlit speaks on its own when a script run ends). Records what reached it and
+        how each side of the socket ended, as Streamlit would learn it."""
         await socket.accept()
-        async for message in socket.iter_text():
-            if message == "later":
-                await asyncio.to_thread(release.wait, 30)
-            await socket.send_text(message)
+        later = []
+        try:
+            while True:
+                message = await socket.receive_text()
+                received.append(message)
+                if message == "later":
+                    later.append(asyncio.create_task(answer_later(socket)))
+                else:
+                    await socket.send_text(message)
+        except WebSocketDisconnect as ended:
+            endings.append(f"receive: disconnect {ended.code}")
+        except Exception as error:  # noqa: BLE001 - recorded for the test to see
+            endings.append(f"receive: {type(error).__name__}")
+        for task in later:
+            await task
+
+    async def answer_later(socket):
+        await asyncio.to_thread(release.wait, 30)
+        try:
+            await socket.send_text("later")
+        except WebSocketDisconnect as ended:
+            endings.append(f"send: disconnect {ended.code}")
+        except Exception as error:  # noqa: BLE001
+            endings.append(f"send: {type(error).__name__}")
 
     app = Starlette(routes=[*gate.routes(),
                             Route("/{path:path}", page, methods=["GET", "HEAD", "POST", "PUT",
@@ -159,7 +197,7 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
             raise RuntimeError("the gate's server did not start")
         time.sleep(0.01)
     try:
-        yield GateServer(f"http://127.0.0.1:{port}", gate, release)
+        yield GateServer(f"http://127.0.0.1:{port}", gate, release, received, endings)
     finally:
         server.should_exit = True
         thread.join(10)
