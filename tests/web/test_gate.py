@@ -582,6 +582,12 @@ def test_without_a_password_nothing_is_asked(tmp_path):
         assert (status, headers["location"]) == (303, "/login?lang=en")  # the default
 
 
+def test_the_deadline_comes_from_the_settings(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_DELETE_AT": "2020-01-01T00:00:00Z"}) as running:
+        assert request(running.url, "/")[0] == 410
+        assert request(running.url, "/_stcore/health")[0] == 200
+
+
 def test_at_the_deadline_everything_but_health_says_deleted(tmp_path):
     now = [1000.0]
     deadline = Deadline(datetime.fromtimestamp(2000.0, UTC), tmp_path, clock=lambda: now[0])

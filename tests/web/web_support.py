@@ -187,7 +187,8 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
                             WebSocketRoute("/{path:path}", echo)],
                     middleware=[Middleware(gate.middleware)])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+    # lifespan "on": the start-up message goes through the gate, as in `transcribe-web`.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, name="gate-server", daemon=True)
     thread.start()
