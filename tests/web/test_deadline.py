@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,7 @@ from test_gate import PASSWORD, login, refused_websocket, request
 from web_support import live_server, seed_done
 
 from transcribe.jobs import JobStore
-from transcribe.pipeline import PipelineOptions
+from transcribe.pipeline import Cancelled, PipelineOptions
 from transcribe.web import documents
 from transcribe.web.deadline import Deadline
 
@@ -131,3 +133,69 @@ def test_enforcing_the_deadline_forgets_the_transcripts_held_in_memory(tmp_path)
     Deadline(datetime.fromtimestamp(0, UTC), store.data_dir).enforce()
     assert not any(store.data_dir.iterdir())
     assert documents.kept_jobs() == set()  # nothing of the interview left in memory
+
+
+def test_enforcing_cancels_the_running_job_stops_the_queue_and_empties_the_folder(
+        data_dir, monkeypatch, caplog):
+    from transcribe.web import state
+
+    started, seen = threading.Event(), []
+
+    def runner(path, options, progress, cancelled):
+        started.set()
+        while not cancelled():  # a long transcription, checking for a cancel
+            time.sleep(0.01)
+        seen.append("cancelled")
+        raise Cancelled()
+
+    monkeypatch.setattr(state, "make_runner", lambda: runner)
+    state.stop_queues()
+    try:
+        queue = state.job_queue(str(data_dir))
+        queue.submit("entretien.wav", b"RIFF....", PipelineOptions())
+        assert started.wait(30)
+        caplog.set_level("INFO", logger="transcribe.web.deadline")
+        Deadline(datetime.fromtimestamp(0, UTC), data_dir).enforce()
+        assert seen == ["cancelled"] and not queue.alive
+        assert data_dir.is_dir() and not any(data_dir.iterdir())
+        messages = [r.getMessage() for r in caplog.records]
+        assert "deadline reached: stopping the work and deleting every file" in messages
+        assert "deadline: the data folder is empty" in messages
+    finally:
+        state.stop_queues()
+
+
+def test_the_purge_removes_links_not_what_they_point_to(tmp_path):
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    (elsewhere / "inside").mkdir(parents=True)
+    (elsewhere / "inside" / "keep.txt").write_text("not ours")
+    data.mkdir()
+    (data / "folder-link").symlink_to(elsewhere / "inside")
+    (data / "file-link").symlink_to(elsewhere / "inside" / "keep.txt")
+    (data / "dangling").symlink_to(tmp_path / "nothing")
+    assert Deadline(None, data).purge() == 0
+    assert not any(data.iterdir())
+    assert (elsewhere / "inside" / "keep.txt").read_text() == "not ours"
+    assert Deadline(None, tmp_path / "missing").purge() == 0  # no folder: nothing to do
+
+
+def test_the_watch_waits_for_the_deadline_then_enforces_it(tmp_path):
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "x").write_text("interview")
+    soon = datetime.now(UTC) + timedelta(seconds=0.3)
+    deadline = Deadline(soon, tmp_path)
+
+    async def watch_a_while() -> None:
+        watching = asyncio.create_task(deadline.watch())
+        await asyncio.sleep(0.1)
+        assert (tmp_path / "jobs" / "x").exists()  # not yet
+        while any(tmp_path.iterdir()):
+            assert not watching.done()
+            await asyncio.sleep(0.05)
+        watching.cancel()
+
+    asyncio.run(asyncio.wait_for(watch_a_while(), 30))
+    assert datetime.now(UTC) >= soon
+    # Without a deadline there is nothing to watch.
+    asyncio.run(asyncio.wait_for(Deadline(None, tmp_path).watch(), 5))
+    assert Deadline(None, tmp_path).seconds_left() is None
