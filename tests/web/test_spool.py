@@ -1,5 +1,7 @@
 """Uploads stream to the data folder (web/spool.py), end to end: a real `transcribe-web`,
-real HTTP from Debian's headless Chromium through Streamlit's own uploader.
+real HTTP from Debian's headless Chromium through Streamlit's own uploader. Then the
+upload request itself, sent by hand to the whole app served in this process (real HTTP,
+Streamlit's own session and upload records): what is written, what is refused and why.
 
 - A 200 MB recording goes to disk as it arrives: the server's peak memory during the
   upload stays far below the file's size, and "Start" gives the job that very file (same
@@ -11,15 +13,23 @@ real HTTP from Debian's headless Chromium through Streamlit's own uploader.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import logging
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from field_recording import field_recording
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
+from test_gate import made_up_xsrf_token, session_id_of, websocket
+from web_support import app_server
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+from transcribe.web.spool import MARKER, Spooled, spooled_path
 
 MB = 1024 * 1024
 # Peak growth allowed while a 200 MB file is uploaded. Held in memory (Streamlit's own
@@ -62,6 +72,8 @@ def open_upload_page(playwright, url: str):
     return browser, page
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_an_upload_streams_to_disk_and_is_linked_into_its_job(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -93,6 +105,8 @@ def test_an_upload_streams_to_disk_and_is_linked_into_its_job(tmp_path):
             browser.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_an_upload_that_does_not_fit_is_refused_and_listed(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -117,6 +131,8 @@ def test_an_upload_that_does_not_fit_is_refused_and_listed(tmp_path):
             browser.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_file_removed_from_the_uploader_is_removed_from_the_disk(tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -135,8 +151,6 @@ def test_a_file_removed_from_the_uploader_is_removed_from_the_disk(tmp_path):
 
 
 def test_only_our_own_markers_name_a_spooled_file(tmp_path):
-    from transcribe.web.spool import MARKER, Spooled, spooled_path
-
     record = Spooled(name="a.wav", size=10, token="0" * 32)
     assert Spooled.decode(record.encode()) == record
     assert Spooled.decode(b"RIFF....WAVEfmt ") is None  # a file's own bytes
@@ -148,3 +162,196 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
     (tmp_path / "uploads" / ("0" * 32)).write_bytes(b"x")
     assert spooled_path(tmp_path, record) == tmp_path / "uploads" / ("0" * 32)
     assert spooled_path(tmp_path, Spooled("a.wav", 10, refused="upload.no_space")) is None
+
+    assert Spooled.decode(MARKER + b"x" * 4096) is None  # a record is a few bytes
+    refused = Spooled("a.wav", 10, refused="upload.no_space")
+    assert Spooled.decode(refused.encode()) == refused
+    assert Spooled.decode(MARKER + b'{"name": "a", "size": "ten"}') is None
+
+
+# -- the upload request, in this process -------------------------------------------------
+
+BOUNDARY = "spool-test-boundary"
+
+
+def multipart(*files: tuple[str, bytes], field: str = "file") -> bytes:
+    """A multipart body as Streamlit's uploader sends it, with a plain field first."""
+    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+            "hello\r\n").encode()
+    for name, data in files:
+        body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+                 f"filename=\"{name}\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        body += data + b"\r\n"
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+class Client:
+    """A browser tab of the app: its Streamlit session, an XSRF pair, uploads by hand."""
+
+    def __init__(self, url: str, session_id: str):
+        self.url, self.session_id = url, session_id
+        self.xsrf = made_up_xsrf_token()
+
+    def put(self, file_id: str, body: bytes, content_type: str | None = None,
+            xsrf: str | None = None, session_id: str | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        token = self.xsrf if xsrf is None else xsrf
+        sent = {"Content-Type": content_type or f"multipart/form-data; boundary={BOUNDARY}",
+                "X-Xsrftoken": token, "Cookie": f"_streamlit_xsrf={self.xsrf}",
+                **(headers or {})}
+        path = f"/_stcore/upload_file/{session_id or self.session_id}/{file_id}"
+        connection.request("PUT", path, body=body, headers=sent)
+        response = connection.getresponse()
+        response.read()
+        found = {k.lower(): v for k, v in response.getheaders()}
+        connection.close()
+        return response.status, found
+
+    def raw(self, lines: list[str], body: bytes = b"") -> bytes:
+        """A request written by hand (headers http.client would not send)."""
+        parts = urlsplit(self.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            head = "\r\n".join([*lines, f"Host: {parts.netloc}", f"X-Xsrftoken: {self.xsrf}",
+                                 f"Cookie: _streamlit_xsrf={self.xsrf}"])
+            sock.sendall(head.encode() + b"\r\n\r\n" + body)
+            return sock.recv(4096)
+
+    def delete(self, file_id: str) -> int:
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection.request("DELETE", f"/_stcore/upload_file/{self.session_id}/{file_id}",
+                           headers={"X-Xsrftoken": self.xsrf,
+                                    "Cookie": f"_streamlit_xsrf={self.xsrf}"})
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    def record(self, file_id: str) -> Spooled | None:
+        """What Streamlit's upload record for `file_id` holds."""
+        from streamlit.runtime import Runtime
+
+        records = Runtime.instance().uploaded_file_mgr.get_files(self.session_id, [file_id])
+        return Spooled.decode(records[0].data) if records else None
+
+
+@contextlib.contextmanager
+def tab(data: Path, **settings: str) -> Iterator[Client]:
+    with app_server(data, **settings) as url, websocket(url) as socket_:
+        yield Client(url, session_id_of(socket_))
+
+
+def spooled_files(data: Path) -> list[Path]:
+    folder = data / "uploads"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+def http_status(url: str, method: str, path: str) -> int:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request(method, path)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+@pytest.fixture(scope="class")
+def uploads(tmp_path_factory) -> Iterator[tuple[Client, Path]]:
+    data = tmp_path_factory.mktemp("spool") / "data"
+    (data / "uploads").mkdir(parents=True)
+    (data / "uploads" / "left-by-the-last-run").write_bytes(b"x")
+    with tab(data, TRANSCRIBE_MAX_UPLOAD_MB="1") as client:
+        assert not (data / "uploads").exists()  # a restart keeps no upload
+        yield client, data
+
+
+class TestOneServer:
+    """Uploads to one app (uploads of 1 MB at most); the class's end stops it before the
+    next test starts its own (one Streamlit runtime per process)."""
+
+    def test_an_upload_is_written_to_the_data_folder_and_named_in_streamlits_record(self, uploads):
+        client, data = uploads
+        audio = os.urandom(300_000)
+        status, headers = client.put("f1", multipart(("entretien é.wav", audio)))
+        assert status == 204
+        assert headers["access-control-allow-methods"] == "PUT, OPTIONS, DELETE"
+        assert headers["access-control-allow-headers"] == "X-Xsrftoken, Content-Type"
+        record = client.record("f1")
+        assert record is not None and record.refused is None
+        assert (record.name, record.size) == ("entretien é.wav", len(audio))
+        path = spooled_path(data, record)
+        assert path is not None and path.read_bytes() == audio
+        # Removed from the uploader: removed from the disk, and from Streamlit's records.
+        assert client.delete("f1") == 204
+        assert not path.exists() and client.record("f1") is None
+
+
+    def test_an_upload_of_the_largest_size_is_taken_and_one_byte_more_is_not(self, uploads):
+        client, data = uploads
+        largest = 1024 * 1024  # TRANSCRIBE_MAX_UPLOAD_MB=1
+        assert client.put("big", multipart(("a.wav", b"a" * largest)))[0] == 204
+        assert client.record("big").size == largest
+        assert client.put("bigger", multipart(("b.wav", b"b" * (largest + 1))))[0] == 413
+        assert client.record("bigger") is None
+        # Announced larger than the limit and its multipart overhead: refused unread.
+        answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/huge HTTP/1.1",
+                             f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                             f"Content-Length: {largest + 64 * 1024 + 1}"])
+        assert answer.startswith(b"HTTP/1.1 413")
+        # Sent in chunks with no length announced: counted as it comes.
+        body = multipart(("c.wav", b"c" * (largest + 70 * 1024)))
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
+                          for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
+        answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/chunked HTTP/1.1",
+                             f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                             "Transfer-Encoding: chunked"], chunks)
+        assert answer.startswith(b"HTTP/1.1 413")
+        assert client.delete("big") == 204
+        assert spooled_files(data) == []  # nothing refused is left on disk
+
+
+    def test_uploads_that_are_not_one_file_from_this_tab_are_refused(self, uploads):
+        client, data = uploads
+        one = multipart(("a.wav", b"RIFF"))
+        assert client.put("x1", one, xsrf="made-up")[0] == 403
+        assert client.put("x2", one, session_id="not-a-session")[0] == 400
+        assert client.put("x3", one, content_type="application/octet-stream")[0] == 400
+        assert client.put("x4", one, content_type="multipart/form-data")[0] == 400  # no boundary
+        assert client.put("x5", multipart(("a.wav", b"1"), ("b.wav", b"2")))[0] == 400
+        assert client.put("x6", multipart())[0] == 400  # no file at all
+        assert client.put("x7", b"--" + BOUNDARY.encode() + b"\r\ngarbage")[0] == 400
+        answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/x8 HTTP/1.1",
+                             f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                             "Content-Length: lots"])
+        assert answer.startswith(b"HTTP/1.1 400")
+        assert all(client.record(f"x{n}") is None for n in range(1, 9))
+        assert spooled_files(data) == []
+
+
+    def test_an_orphan_goes_at_the_next_upload_and_a_named_file_stays(self, uploads):
+        client, data = uploads
+        assert client.put("kept", multipart(("a.wav", b"kept")))[0] == 204
+        kept = spooled_path(data, client.record("kept"))
+        orphan = data / "uploads" / ("0" * 32)
+        orphan.write_bytes(b"a closed tab's upload")
+        assert client.put("next", multipart(("b.wav", b"next")))[0] == 204
+        assert not orphan.exists() and kept.exists()
+        assert spooled_files(data) == sorted([kept, spooled_path(data, client.record("next"))])
+        # Other requests go on to Streamlit untouched.
+        assert http_status(client.url, "GET", "/_stcore/health") == 200
+        assert client.delete("kept") == 204 and client.delete("next") == 204
+
+
+def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="transcribe.web")
+    # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
+    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+        assert client.put("small", multipart(("petit.wav", b"s" * 1024)))[0] == 204
+        assert client.record("small").refused is None
+        assert client.put("large", multipart(("grand.wav", b"l" * 3 * 1024 * 1024)))[0] == 204
+        record = client.record("large")
+        assert record == Spooled("grand.wav", 3 * 1024 * 1024, None, "upload.no_space")
+        assert [p.name for p in spooled_files(tmp_path / "data")] == [
+            spooled_path(tmp_path / "data", client.record("small")).name]
+    assert "upload refused: upload.no_space (3 MB)" in caplog.messages
+    assert not any("grand" in message for message in caplog.messages)

@@ -202,3 +202,50 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def app_server(data: Path, **settings: str) -> Iterator[str]:
+    """The whole of `transcribe-web` (serve.build_app: the gate, the upload spool,
+    Streamlit and its runtime), served by a real uvicorn on a free localhost port in this
+    process, with only the app settings given in the environment while it runs; yields
+    its URL. What the server runs is then seen by the test's process (mutation testing
+    needs that); `live_server` is the same app in a subprocess."""
+    import uvicorn
+    from streamlit import config
+    from streamlit.runtime import Runtime
+
+    from transcribe.web import serve
+    from transcribe.web.settings import load_settings
+
+    saved = {name: os.environ.get(name) for name in (*ENVIRONMENT, "TRANSCRIBE_DATA_DIR")}
+    for name in ENVIRONMENT:
+        os.environ.pop(name, None)
+    os.environ.update({"TRANSCRIBE_DATA_DIR": str(data), **settings})
+    server = thread = None
+    try:
+        options = load_settings()
+        for name, value in serve.streamlit_options(options).items():
+            if name not in ("server.port", "server.address"):
+                config.set_option(name, value)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(serve.build_app(options), host="127.0.0.1",
+                                               port=port, lifespan="on", log_level="warning"))
+        thread = threading.Thread(target=server.run, name="app-server", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(30)
+        Runtime._instance = None  # one runtime per process at a time: the next may start
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
