@@ -7,6 +7,7 @@ enforces, each shown by a request that would get through without it."""
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import http.server
 import re
@@ -419,9 +420,19 @@ def test_the_login_form(gated):
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert headers["content-security-policy"] == CSP and headers["cache-control"] == "no-store"
     assert headers["x-frame-options"] == "DENY"
-    assert '<html lang="fr">' in page and "Connexion" in page and 'action="/login"' in page
-    assert 'href="/login?lang=en"' in page and ">English<" in page
-    assert 'role="alert"' not in page
+    assert '<html lang="fr">' in page and 'action="/login"' in page
+
+    def text(key: str, language: str = "fr") -> str:
+        return html.escape(strings.text(key, language))
+
+    assert f"<title>{text('login.title')} · {text('app.title')}</title>" in page
+    assert f"<h1>{text('login.title')}</h1>" in page
+    assert f'<label for="password">{text("login.password")}</label>' in page
+    assert f'<button type="submit">{text("login.submit")}</button>' in page
+    assert '<input type="hidden" name="lang" value="fr">' in page
+    assert '<a href="/login?lang=en" hreflang="en" lang="en">English</a>' in page
+    # No error yet: nothing between the introduction and the form.
+    assert re.search(rf"<p>{re.escape(text('login.intro'))}</p>\s*<form", page)
     status, _, page = request(url, "/login?lang=en")
     assert status == 200 and '<html lang="en">' in page and "Log in" in page
     assert 'href="/login?lang=fr"' in page and ">Français<" in page
