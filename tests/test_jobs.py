@@ -706,3 +706,39 @@ def test_a_real_full_disk_on_a_small_tmpfs(tmp_path):
     assert result["during"] == RUNNING and result["tmp"] == []
     assert result["status"] == FAILED and result["error"]["key"] == "job.no_space"
     assert not result["transcript"]
+
+
+def test_a_record_names_only_what_it_may(tmp_path, monkeypatch):
+    from transcribe.jobs.record import (
+        conventions_from_dict,
+        default_data_dir,
+        new_job,
+        new_job_id,
+        safe_extension,
+    )
+
+    assert new_job_id(0).startswith("19700101-000000-") and valid_job_id(new_job_id())
+    for bad in (None, "20260101-000000-0123ABCD", "20260101-000000-0123abcd\n",
+                "x20260101-000000-0123abcd", "20260101-000000-0123abcd0"):
+        assert not valid_job_id(bad), bad
+    assert [safe_extension(n) for n in ("a.WAV", "b.tar.gz", "c.m<4a", "d", ".wav",
+                                        "e.abcdefghij", "f.abcdefghijk")] == [
+        ".wav", ".gz", "", "", "", ".abcdefghij", ""]
+    job = new_job("/x/../entretien.M4A", {"engine": "whisperx"}, None)
+    assert (job.name, job.media, job.stem) == ("entretien.M4A", "source.m4a", "entretien")
+    assert job.options == {"engine": "whisperx"}
+    assert conventions_from_dict(job.conventions) == Conventions()
+    assert new_job("", {}, Conventions(mark_pauses=True)).name == "recording"
+    assert new_job("a", {}, Conventions(mark_pauses=True)).conventions["mark_pauses"]
+    assert Job("i", "", "m", 0.0).stem == "transcript"
+    loaded = conventions_from_dict({"pseudonyms": {"Marie": 1}, "unknown": True})
+    assert loaded.pseudonyms == {"Marie": "1"} and conventions_from_dict(None) == Conventions()
+    monkeypatch.setenv("TRANSCRIBE_DATA_DIR", str(tmp_path / "d"))
+    assert default_data_dir() == (tmp_path / "d").resolve()
+    monkeypatch.delenv("TRANSCRIBE_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    assert default_data_dir() == tmp_path.resolve() / "data"
+    statuses = {status: Job("i", "a", "m", 0.0, status=status).active
+                for status in ("uploading", QUEUED, RUNNING, DONE, FAILED, CANCELLED)}
+    assert statuses == {"uploading": True, QUEUED: True, RUNNING: True, DONE: False,
+                        FAILED: False, CANCELLED: False}

@@ -155,7 +155,8 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
     assert Spooled.decode(record.encode()) == record
     assert Spooled.decode(b"RIFF....WAVEfmt ") is None  # a file's own bytes
     for bad in (b"{", b'{"name": "a"}', b'{"name": "a", "size": 1, "token": "../../etc"}',
-                b'{"name": "a", "size": 1, "token": "' + b"g" * 32 + b'"}'):
+                b'{"name": "a", "size": 1, "token": "' + b"g" * 32 + b'"}',
+                b'{"name": "a", "size": 1, "token": "' + b"0" * 32 + b'\\n"}'):
         assert Spooled.decode(MARKER + bad) is None
     assert spooled_path(tmp_path, record) is None  # not (or no longer) there
     (tmp_path / "uploads").mkdir()
