@@ -440,14 +440,16 @@ def test_the_login_form(gated):
     # A wrong password: 401, the form again with the reason, in the form's language (or
     # the address's, when the form names none). Each waits a second: side by side.
     # A form of exactly the largest size is read (and is wrong).
-    tries = [("/login", urlencode({"password": "wrong", "lang": "en"}), "en"),
-             ("/login", urlencode({"password": "wrong", "lang": "fr"}), "fr"),
-             ("/login?lang=en", urlencode({"password": "wrong"}), "en"),
-             ("/login?lang=en", urlencode({"password": "wrong", "lang": "fr"}), "fr"),
-             ("/login", "lang=en&password=" + "p" * 4079, "en")]
+    tries = [("/login", urlencode({"password": "wrong", "lang": "en"}).encode(), "en"),
+             ("/login", urlencode({"password": "wrong", "lang": "fr"}).encode(), "fr"),
+             ("/login?lang=en", urlencode({"password": "wrong"}).encode(), "en"),
+             ("/login?lang=en", urlencode({"password": "wrong", "lang": "fr"}).encode(), "fr"),
+             ("/login", b"lang=en&password=" + b"p" * 4079, "en"),
+             ("/login", b"lang=en&password=caf\xe9", "en")]  # not UTF-8: wrong, not an error
+
     def attempt(number: int) -> tuple[int, dict[str, str], str]:  # one client each
         path, body, _ = tries[number]
-        return request(url, path, "POST", body=body.encode(),
+        return request(url, path, "POST", body=body,
                        headers={"X-Forwarded-For": f"10.1.0.{number}"})
 
     with ThreadPoolExecutor(len(tries)) as pool:
@@ -459,7 +461,7 @@ def test_the_login_form(gated):
         assert f'<html lang="{language}">' in page
     # A form too large, or of no announced length, is not read.
     big = urlencode({"password": "x" * 5000}).encode()
-    assert request(url, "/login", "POST", body=big)[0] == 400
+    assert request(url, "/login", "POST", body=big)[::2] == (400, "Bad request")
     assert upload_answer_to(url, "POST /login HTTP/1.1", "Transfer-Encoding: chunked"
                             ).startswith(b"HTTP/1.1 400")
 
@@ -657,9 +659,35 @@ def test_wrong_passwords_are_limited_per_client_and_overall(tmp_path, caplog):
         status, _, page = request(url, "/login", "POST", headers={"X-Forwarded-For": "10.9.9.9"},
                                   body=urlencode({"password": PASSWORD, "lang": "fr"}).encode())
         assert status == 429 and strings.text("login.too_many", "fr", minutes=5) in page
+        assert request(url, "/login", "POST", body=b"password=x")[0] == 429  # no proxy
     logged = [r.getMessage() for r in caplog.records if r.name == "transcribe.web.gate"]
+    # Without a proxy's header, the connection's own address.
+    assert "login refused: too many failed attempts (from 127.0.0.1)" in logged
     assert logged.count("login failed (from 10.0.0.1)") == 2
     assert "login failed (from 10.0.0.3)" in logged
     assert "login refused: too many failed attempts (from 10.0.0.1)" in logged
     assert "login (from 10.0.0.2)" in logged
     assert not any("guess" in line or PASSWORD in line for line in logged)
+
+
+class Waiting(RateLimit):
+    """A limit that says how long to wait, whatever the clock."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def wait(self, client: str, now: float | None = None) -> float:
+        return self.seconds
+
+
+@pytest.mark.parametrize(("seconds", "retry_after", "minutes"),
+                         [(0.5, "1", 1), (90.0, "91", 2), (299.5, "300", 5)])
+def test_a_refusal_says_when_to_try_again(tmp_path, seconds, retry_after, minutes):
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD},
+                     limit=Waiting(seconds)) as running:
+        status, headers, page = request(running.url, "/login", "POST", body=urlencode(
+            {"password": PASSWORD, "lang": "en"}).encode())
+    assert (status, headers["retry-after"]) == (429, retry_after)
+    assert '<html lang="en">' in page and "set-cookie" not in headers
+    assert strings.text("login.too_many", "en", minutes=minutes) in page

@@ -188,8 +188,10 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
                     middleware=[Middleware(gate.middleware)])
     port = free_port()
     # lifespan "on": the start-up message goes through the gate, as in `transcribe-web`.
+    # No proxy headers: uvicorn would trust 127.0.0.1's X-Forwarded-For and -Proto itself,
+    # as it never does behind the cluster's ingress; the gate reads them.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning"))
+                                           proxy_headers=False, log_level="warning"))
     thread = threading.Thread(target=server.run, name="gate-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
