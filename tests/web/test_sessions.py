@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.web.sessions import MAX_SESSIONS, RateLimit, Sessions, check_password
+from transcribe.web.sessions import (
+    MAX_CLIENTS,
+    MAX_SESSIONS,
+    RateLimit,
+    Sessions,
+    check_password,
+)
 
 
 def test_sessions_expire_and_are_revoked():
@@ -111,3 +117,20 @@ def test_the_overall_limit_counts_every_client():
         limit.failed(client, now=n)
     assert limit.wait("d", now=10) == pytest.approx(50)
     assert limit.wait("d", now=61) == 0
+
+
+def test_a_signature_belongs_to_its_own_session():
+    sessions = Sessions(lifetime=100)
+    first, second = sessions.open(now=0.0), sessions.open(now=0.0)
+    first_id, expires, _ = first.split(".")
+    assert sessions.session(f"{first_id}.{expires}.{second.split('.')[2]}", now=1.0) is None
+
+
+def test_many_made_up_addresses_do_not_make_the_limit_forget_a_real_one():
+    limit = RateLimit(per_client=2, overall=10**9, window=60)
+    limit.failed("real", now=0)
+    limit.failed("real", now=0)
+    for n in range(MAX_CLIENTS + 1):  # an attacker's made-up addresses, all recent
+        limit.failed(f"10.{n}", now=1)
+    limit.failed("one more", now=2)  # the table is past its size: stale entries go
+    assert limit.wait("real", now=2) == pytest.approx(58)
