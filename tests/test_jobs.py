@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import logging
 import subprocess
@@ -742,3 +743,67 @@ def test_a_record_names_only_what_it_may(tmp_path, monkeypatch):
                 for status in ("uploading", QUEUED, RUNNING, DONE, FAILED, CANCELLED)}
     assert statuses == {"uploading": True, QUEUED: True, RUNNING: True, DONE: False,
                         FAILED: False, CANCELLED: False}
+
+
+def test_deleting_a_job_removes_its_folder_and_says_so_by_id_only(store, caplog):
+    caplog.set_level(logging.INFO, logger="transcribe.jobs")
+    keep = store.create("garde.wav", b"k", options())
+    gone = store.create("entretien secret.wav", b"g", options())
+    (store.folder(gone.id) / "listening.mp3").write_bytes(b"mp3")
+    assert store.delete(gone.id) is True
+    assert not store.folder(gone.id).exists() and store.get(keep.id) is not None
+    assert store.delete(gone.id) is False  # already gone
+    assert store.delete("20260101-000000-0000000z") is False  # not an id of ours
+    assert store.save(gone) is False and store.update(gone.id, status=DONE) is None
+    assert not store.save_transcript(gone, fake_transcript(Path("x.wav")))
+    assert not store.folder(gone.id).exists()  # nothing came back
+    assert f"job {gone.id}: deleted" in caplog.messages
+    store.delete_all()
+    assert not store.root.exists() and store.data_dir.is_dir()
+    assert "all jobs deleted" in caplog.messages
+    store.delete_all()  # nothing left: harmless
+    assert store.list() == [] and store.stored_files() == []
+    assert not any("secret" in message or "garde" in message for message in caplog.messages)
+
+
+def test_a_recording_is_copied_whole_from_any_source(store, tmp_path):
+    spooled = tmp_path / "uploads" / "0123"
+    spooled.parent.mkdir()
+    spooled.write_bytes(b"spooled upload")
+    linked = store.create("a.wav", spooled, options())
+    media = store.media_path(linked)
+    assert media.read_bytes() == b"spooled upload" and linked.size == 14
+    assert media.stat().st_ino == spooled.stat().st_ino  # a second name, no copy
+    big = io.BytesIO(b"0123456789" * 900_000)  # more than one chunk
+    big.seek(500)  # read from the start whatever the position
+    copied = store.create("b.wav", big, options())
+    assert store.media_path(copied).read_bytes() == big.getvalue()
+    assert copied.size == 9_000_000 == store.get(copied.id).size
+    with pytest.raises(FileNotFoundError):
+        store.create("c.wav", tmp_path / "missing.wav", options())
+    assert [j.id for j in store.list()] == [linked.id, copied.id]  # nothing half made
+    assert store.has_media(linked)
+
+
+def test_the_queue_order_and_unreadable_records(store, caplog):
+    first = store.create("1.wav", b"1", options())
+    second = store.create("2.wav", b"2", options())
+    third = store.create("3.wav", b"3", options())
+    store.update(first.id, status=RUNNING)
+    assert store.next_queued().id == second.id
+    assert [store.queue_position(j.id) for j in (first, second, third)] == [None, 1, 2]
+    # Created in the same second: the time, then the id, orders them.
+    store.update(third.id, created=first.created - 1)
+    assert [j.id for j in store.list()] == [third.id, first.id, second.id]
+    store.folder(second.id).joinpath("job.json").write_text("{broken")
+    caplog.set_level(logging.WARNING, logger="transcribe.jobs")
+    assert store.get(second.id) is None
+    assert caplog.messages == [f"job {second.id}: unreadable record, ignored"]
+    (store.root / "20260101-000000-0000000f").write_text("a file, not a folder")
+    assert store.get("20260101-000000-0000000f") is None
+    refused = store.record_refused("gros.wav", options(), None,
+                                   {"key": "upload.no_space", "params": {}}, size=5)
+    assert (refused.status, refused.size, refused.finished) == (FAILED, 5, refused.created)
+    assert not store.has_media(refused) and store.get(refused.id).error["key"] == (
+        "upload.no_space")
+    assert JobStore(store.root / "nowhere").list() == []
