@@ -199,3 +199,70 @@ def test_the_watch_waits_for_the_deadline_then_enforces_it(tmp_path):
     # Without a deadline there is nothing to watch.
     asyncio.run(asyncio.wait_for(Deadline(None, tmp_path).watch(), 5))
     assert Deadline(None, tmp_path).seconds_left() is None
+
+
+def test_after_the_deadline_the_folder_is_emptied_again_and_again(tmp_path, monkeypatch):
+    from transcribe.web import deadline as module
+
+    monkeypatch.setattr(module, "RECHECK", 0.05)
+    deadline = Deadline(datetime.fromtimestamp(0, UTC), tmp_path)
+
+    async def watch_a_while() -> None:
+        watching = asyncio.create_task(deadline.watch())
+        for round_ in range(3):  # a stopping job writes one last file, more than once
+            await asyncio.sleep(0.1)
+            (tmp_path / f"late-{round_}.json").write_text("{}")
+            while any(tmp_path.iterdir()):
+                assert not watching.done()
+                await asyncio.sleep(0.02)
+        watching.cancel()
+
+    asyncio.run(asyncio.wait_for(watch_a_while(), 30))
+
+
+def test_a_job_that_does_not_stop_does_not_hold_the_purge_back(data_dir, monkeypatch):
+    from transcribe.web import deadline as module
+    from transcribe.web import state
+
+    monkeypatch.setattr(module, "STOP_TIMEOUT", 0.2)
+    started, release = threading.Event(), threading.Event()
+
+    def deaf(path, options, progress, cancelled):  # a long decoding step: no cancel check
+        started.set()
+        release.wait(30)
+        raise Cancelled()
+
+    monkeypatch.setattr(state, "make_runner", lambda: deaf)
+    state.stop_queues()
+    try:
+        state.job_queue(str(data_dir)).submit("entretien.wav", b"RIFF....", PipelineOptions())
+        assert started.wait(30)
+        enforcing = threading.Thread(
+            target=Deadline(datetime.fromtimestamp(0, UTC), data_dir).enforce)
+        enforcing.start()
+        enforcing.join(10)
+        assert not enforcing.is_alive()  # it gave up waiting for the job
+        assert not any(data_dir.iterdir())
+    finally:
+        release.set()
+        state.stop_queues()
+
+
+def test_an_entry_that_cannot_be_deleted_is_counted_logged_and_tried_again(tmp_path, caplog):
+    stuck = tmp_path / "stuck.json"
+    stuck.write_text("{}")
+    (tmp_path / "other").write_text("x")
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(stuck)],
+                                                     capture_output=True).returncode:
+        pytest.skip("no immutable files here (chattr)")
+    caplog.set_level("INFO", logger="transcribe.web.deadline")
+    deadline = Deadline(None, tmp_path)
+    try:
+        assert deadline.purge() == 1
+        assert [p.name for p in tmp_path.iterdir()] == ["stuck.json"]
+        assert caplog.messages == [
+            "deadline: an entry of the data folder could not be deleted (PermissionError)"]
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
+    assert deadline.purge() == 0 and not any(tmp_path.iterdir())
+    assert caplog.messages[-1] == "deadline: the data folder is empty"
