@@ -5,12 +5,14 @@ score (killed / mutants) and the mutants that survived, and writes the same to
 build/mutate/report.md.
 
 mutmut imports the package it mutates from `src/` (or the current folder): the tree is
-staged in build/mutate (app/transcribe as src/transcribe, with tests/ and bench/), mutmut
-runs there and writes its mutated copy to build/mutate/mutants/. The tests import that copy:
-mutmut puts mutants/src first on sys.path, and PYTHONPATH names it for any subprocess, so
-the virtual environment's editable install (the working tree's app/) is never what runs,
-and never touched. Only fast tests run (no model, no browser, no `transcribe-web`
-subprocess): each mutant runs just the tests that reach the function it changed.
+staged in build/mutate (app/transcribe as src/transcribe, with tests/, bench/ and charts/);
+mutmut runs there and writes its mutated copy to build/mutate/mutants/. The tests import
+that copy: mutmut puts mutants/src first on sys.path, and PYTHONPATH names it for any
+subprocess, so the virtual environment's editable install (the working tree's app/) is
+never what runs, and never touched; mutmut's own first check (every test fails when every
+mutant is on) would stop the run if it were. Only fast tests run (no model, no browser,
+no `transcribe-web` subprocess): each mutant runs just the tests that reach the function
+it changed.
 
     python scripts/mutate.py                  every module below
     python scripts/mutate.py web/gate.py ...  only these (while developing)
@@ -63,13 +65,13 @@ def stage(modules: list[str]) -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "results")
     shutil.copytree(ROOT / "app" / "transcribe", WORK / PACKAGE, ignore=ignore)
-    for folder in ("tests", "bench"):
+    for folder in ("tests", "bench", "charts"):  # the chart: release.py's tests render it
         shutil.copytree(ROOT / folder, WORK / folder, ignore=ignore)
     tests = sorted({test for module in modules for test in MODULES[module]})
     config = {
         "source_paths": [PACKAGE],
         "only_mutate": [f"{PACKAGE}/{module}" for module in modules],
-        "also_copy": ["bench/"],
+        "also_copy": ["bench/", "charts/"],
         "pytest_add_cli_args_test_selection": tests,
         "pytest_add_cli_args": ["-m", FAST, "-p", "no:cacheprovider"],
         # A server process forks the workers: no test's threads are inherited.
@@ -83,6 +85,9 @@ def stage(modules: list[str]) -> None:
     # There before Python starts: a PYTHONPATH entry missing at start-up is skipped for good
     # (and the editable install's copy imported instead).
     (WORK / "mutants" / "src").mkdir(parents=True)
+    # Tests that name a file of the package by its path (app/transcribe/...) find the
+    # mutated copy there.
+    (WORK / "mutants" / "app").symlink_to("src")
 
 
 def run_mutmut(jobs: int) -> int:
