@@ -219,3 +219,59 @@ def test_an_exported_copy_carries_the_pseudonyms_everywhere_and_the_original_non
                                                 Word(0.5, 1.0, " Dupont", None)])])
     [word] = pseudonymise_transcript(unsure, {"Marie Dupont": "X"}).segments[0].words
     assert (word.word, word.probability) == ("X", None)
+
+
+def test_what_is_skipped_does_not_stop_what_follows():
+    transcript = Transcript(language="fr", duration=9.0, segments=[
+        Segment(0.0, 1.0, "  ", "A"),  # blank
+        Segment(1.0, 2.0, "euh", "A", [w(1.0, 2.0, "euh")]),  # fillers only
+        Segment(2.0, 5.5, "oui alors donc voilà", "B", [
+            w(2.0, 2.5, "oui"), Word(2.5, 2.6, " ", 0.9), w(2.6, 3.0, "alors"),
+            Word(3.0, None, " donc", 0.9), w(5.0, 5.5, "voilà")]),
+        Segment(6.5, 7.0, "fin", "B", [w(6.5, 7.0, "fin")]),
+        Segment(8.0, 9.0, "merci", None, [w(8.0, 9.0, "merci")])])
+    turns = build_turns(transcript, Conventions(remove_fillers=True, mark_pauses=True,
+                                                min_pause=1.0, pseudonyms={"Paul": "P."}))
+    # The untimed end of "donc" leaves the pause measured from "alors"; the gap between
+    # segments of one speaker, exactly the minimum, is a pause too.
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("B", "oui alors donc (..) voilà (.) fin"), (None, "merci")]
+
+
+def test_one_overlap_mark_around_two_long_overlapped_segments():
+    transcript = Transcript(language="en", duration=6.0, segments=[
+        Segment(0.0, 2.0, "So we moved there", "A",
+                [w(0.0, 0.5, "So"), w(0.5, 1.0, "we"), w(1.0, 1.5, "moved"),
+                 w(1.5, 2.0, "there")], overlap=True),
+        Segment(2.0, 4.0, "in the spring", "A",
+                [w(2.0, 2.5, "in"), w(2.5, 3.0, "the"), w(3.0, 4.0, "spring")],
+                overlap=True)])
+    [turn] = build_turns(transcript)
+    assert turn.text == "//So we moved there in the spring//"
+
+
+def test_the_longest_name_wins_whatever_its_case():
+    pseudonymise = Pseudonymiser({"marie": "Anne", "Marie Dupont": "Mme A."})
+    assert pseudonymise("Marie Dupont et marie") == "Mme A. et Anne"  # not "Anne Dupont"
+
+
+def test_a_name_glued_to_the_word_before_stays_glued():
+    tokens = [Token("l'", start=0.0, end=0.2), Token("Marie", start=0.2, end=0.6,
+                                                     space_before=False),
+              Token("Dupont", start=0.6, end=1.0)]
+    [first, name] = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
+    assert (first.text, name.text, name.space_before) == ("l'", "Mme A.", False)
+
+
+def test_words_after_a_name_keep_their_own_times_and_odd_keys_are_kept():
+    transcript = Transcript(language="fr", duration=5.0, segments=[
+        Segment(0.0, 5.0, "Marie Dupont est venue hier", "A", [
+            Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, " Dupont", 0.9),
+            Word(1.0, 1.5, " est", 0.8), Word(2.0, 2.5, " venue", 0.7),
+            Word(3.0, 3.5, " hier", 0.6)])],
+        options={1: "Marie", "names": {2: ["Marie"]}})
+    copy = pseudonymise_transcript(transcript, {"Marie Dupont": "X"})
+    assert [(w.word, w.start, w.end, w.probability) for w in copy.segments[0].words] == [
+        (" X", 0.0, 1.0, 0.9), (" est", 1.0, 1.5, 0.8), (" venue", 2.0, 2.5, 0.7),
+        (" hier", 3.0, 3.5, 0.6)]
+    assert copy.options == {1: "Marie", "names": {2: ["Marie"]}}  # no whole name in them
