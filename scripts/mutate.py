@@ -133,7 +133,7 @@ def diffs(names: list[str]) -> dict[str, str]:
             for name, diff in shown.items()}
 
 
-def report(elapsed: float | None) -> str:
+def report(elapsed: float | None, load: tuple[float, float] | None = None) -> str:
     found = results()
     rows = ["| module | mutants | killed | survived | no tests | timeout | score |",
             "|---|---:|---:|---:|---:|---:|---:|"]
@@ -149,7 +149,9 @@ def report(elapsed: float | None) -> str:
                 f"{total['no tests']} | {total['timeout']} | {score(total, mutants)} |")
     text = "\n".join(rows) + "\n"
     if elapsed is not None:
-        text += f"\n{mutants} mutants in {elapsed / 60:.1f} minutes.\n"
+        text += f"\n{mutants} mutants in {elapsed / 60:.1f} minutes on {os.cpu_count()} cores"
+        text += (f" (load average {load[0]:.1f} at the start, {load[1]:.1f} at the end).\n"
+                 if load else ".\n")
     survivors = [(module, name, status) for module, statuses in found.items()
                  for name, status in statuses.items()
                  if status not in ("killed", "timeout", "not checked")]
@@ -184,10 +186,10 @@ def main() -> None:
         parser.error(f"not a module mutation testing covers: {', '.join(unknown)} "
                      f"(those are: {', '.join(MODULES)})")
     stage(args.modules or list(MODULES))
-    started = time.monotonic()
+    started, load = time.monotonic(), os.getloadavg()[0]
     code = run_mutmut(args.jobs)
     elapsed = time.monotonic() - started
-    text = report(elapsed)
+    text = report(elapsed, (load, os.getloadavg()[0]))
     (WORK / "report.md").write_text(text, encoding="utf-8")
     print("\n" + text)
     sys.exit(code)
