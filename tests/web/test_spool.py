@@ -168,6 +168,13 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
     refused = Spooled("a.wav", 10, refused="upload.no_space")
     assert Spooled.decode(refused.encode()) == refused
     assert Spooled.decode(MARKER + b'{"name": "a", "size": "ten"}') is None
+    # A file's own bytes are never a record, even when they read as one past the marker's
+    # length; a record is at most 4096 bytes.
+    assert Spooled.decode(b"x" * len(MARKER) + b'{"name": "a", "size": 1}') is None
+    largest = Spooled("", 1).encode()
+    largest = Spooled("n" * (4096 - len(largest)), 1)
+    assert len(largest.encode()) == 4096 and Spooled.decode(largest.encode()) == largest
+    assert Spooled.decode(Spooled(largest.name + "n", 1).encode()) is None
 
 
 # -- the upload request, in this process -------------------------------------------------
