@@ -182,15 +182,27 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
 BOUNDARY = "spool-test-boundary"
 
 
-def multipart(*files: tuple[str, bytes], field: str = "file") -> bytes:
-    """A multipart body as Streamlit's uploader sends it, with a plain field first."""
-    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
-            "hello\r\n").encode()
-    for name, data in files:
-        body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-                 f"filename=\"{name}\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
-        body += data + b"\r\n"
-    return body + f"--{BOUNDARY}--\r\n".encode()
+def multipart(*files: tuple[str, bytes], field: str = "file", note: str = "hello",
+              size: int | None = None) -> bytes:
+    """A multipart body as Streamlit's uploader sends it, with a plain field first (padded
+    for the body to be `size` bytes long)."""
+    def body_with(text: str) -> bytes:
+        body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+                f"{text}\r\n").encode()
+        for name, data in files:
+            body += (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+                     f"filename=\"{name}\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+            body += data + b"\r\n"
+        return body + f"--{BOUNDARY}--\r\n".encode()
+
+    body = body_with(note)
+    return body if size is None else body_with(note + "x" * (size - len(body)))
+
+
+def chunked(body: bytes, piece: int = 65536) -> bytes:
+    """`body` in HTTP/1.1 chunks (no length announced)."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + piece]), body[i:i + piece])
+                    for i in range(0, len(body), piece)) + b"0\r\n\r\n"
 
 
 class Client:
@@ -293,7 +305,6 @@ class TestOneServer:
         assert client.delete("f1") == 204
         assert not path.exists() and client.record("f1") is None
 
-
     def test_an_upload_of_the_largest_size_is_taken_and_one_byte_more_is_not(self, uploads):
         client, data = uploads
         largest = 1024 * 1024  # TRANSCRIBE_MAX_UPLOAD_MB=1
@@ -307,16 +318,30 @@ class TestOneServer:
                              f"Content-Length: {largest + 64 * 1024 + 1}"])
         assert answer.startswith(b"HTTP/1.1 413")
         # Sent in chunks with no length announced: counted as it comes.
-        body = multipart(("c.wav", b"c" * (largest + 70 * 1024)))
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
-                          for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
         answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/chunked HTTP/1.1",
                              f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-                             "Transfer-Encoding: chunked"], chunks)
+                             "Transfer-Encoding: chunked"],
+                            chunked(multipart(("c.wav", b"c" * (largest + 70 * 1024)))))
         assert answer.startswith(b"HTTP/1.1 413")
-        assert client.delete("big") == 204
+        # A body of exactly the limit and its multipart overhead is read, announced or not;
+        # past it, even in a field that is not the file, it is refused.
+        exact = multipart(("d.wav", b"d" * largest), size=largest + 64 * 1024)
+        assert client.put("exact", exact)[0] == 204
+        answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/exact-chunked "
+                             "HTTP/1.1",
+                             f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                             "Transfer-Encoding: chunked"], chunked(exact))
+        assert answer.startswith(b"HTTP/1.1 204")
+        answer = client.raw([f"PUT /_stcore/upload_file/{client.session_id}/big-note HTTP/1.1",
+                             f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                             "Transfer-Encoding: chunked"],
+                            chunked(multipart(("e.wav", b"e"), note="n" * 2 * largest)))
+        assert answer.startswith(b"HTTP/1.1 413")
+        assert [client.record(f) is None for f in ("exact", "exact-chunked", "big-note")] == [
+            False, False, True]
+        for file_id in ("big", "exact", "exact-chunked"):
+            assert client.delete(file_id) == 204
         assert spooled_files(data) == []  # nothing refused is left on disk
-
 
     def test_uploads_that_are_not_one_file_from_this_tab_are_refused(self, uploads):
         client, data = uploads
@@ -325,6 +350,7 @@ class TestOneServer:
         assert client.put("x2", one, session_id="not-a-session")[0] == 400
         assert client.put("x3", one, content_type="application/octet-stream")[0] == 400
         assert client.put("x4", one, content_type="multipart/form-data")[0] == 400  # no boundary
+        assert client.put("x9", one, content_type=f"text/plain; boundary={BOUNDARY}")[0] == 400
         assert client.put("x5", multipart(("a.wav", b"1"), ("b.wav", b"2")))[0] == 400
         assert client.put("x6", multipart())[0] == 400  # no file at all
         assert client.put("x7", b"--" + BOUNDARY.encode() + b"\r\ngarbage")[0] == 400
@@ -332,9 +358,8 @@ class TestOneServer:
                              f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
                              "Content-Length: lots"])
         assert answer.startswith(b"HTTP/1.1 400")
-        assert all(client.record(f"x{n}") is None for n in range(1, 9))
+        assert all(client.record(f"x{n}") is None for n in range(1, 10))
         assert spooled_files(data) == []
-
 
     def test_an_orphan_goes_at_the_next_upload_and_a_named_file_stays(self, uploads):
         client, data = uploads
