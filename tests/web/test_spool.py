@@ -18,7 +18,10 @@ import http.client
 import json
 import logging
 import os
+import resource
+import signal
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -388,3 +391,50 @@ def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(tmp_
             spooled_path(tmp_path / "data", client.record("small")).name]
     assert "upload refused: upload.no_space (3 MB)" in caplog.messages
     assert not any("grand" in message for message in caplog.messages)
+
+
+def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(tmp_path):
+    # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
+    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+        # An upload of 1.5 MB announced, its body not sent yet, holds its room...
+        parts = urlsplit(client.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as first:
+            first.sendall("\r\n".join([
+                f"PUT /_stcore/upload_file/{client.session_id}/first HTTP/1.1",
+                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
+                f"Cookie: _streamlit_xsrf={client.xsrf}",
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                f"Content-Length: {1536 * 1024}", "", ""]).encode())
+            # ...so that another of 1 MB no longer fits (once the first has arrived).
+            deadline = time.monotonic() + 20
+            while True:
+                assert client.put("second", multipart(("b.wav", b"b" * 1024 * 1024)))[0] == 204
+                if client.record("second").refused == "upload.no_space":
+                    break
+                assert client.delete("second") == 204 and time.monotonic() < deadline
+            # The first one's bytes go to disk as they arrive, not once all have come.
+            audio = os.urandom(1536 * 1024 - 400)
+            body = multipart(("a.wav", audio), size=1536 * 1024)
+            first.sendall(body[:1200 * 1024])
+            while not any(p.stat().st_size >= 1024 * 1024
+                          for p in spooled_files(tmp_path / "data")):
+                assert time.monotonic() < deadline, "nothing written while it arrives"
+                time.sleep(0.05)
+            first.sendall(body[1200 * 1024:])
+            assert first.recv(4096).startswith(b"HTTP/1.1 204")
+        assert spooled_path(tmp_path / "data", client.record("first")).read_bytes() == audio
+        assert client.delete("first") == 204 and client.delete("second") == 204
+        # A write that fails on the way (here: a file size limit) refuses the upload and
+        # leaves nothing on disk.
+        previous = resource.getrlimit(resource.RLIMIT_FSIZE)
+        handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, previous[1]))
+        try:
+            status, _ = client.put("third", multipart(("c.wav", b"c" * 1536 * 1024)))
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, previous)
+            signal.signal(signal.SIGXFSZ, handler)
+        assert status == 204
+        assert client.record("third") == Spooled("c.wav", 1536 * 1024, None,
+                                                 "upload.save_failed")
+        assert spooled_files(tmp_path / "data") == []
