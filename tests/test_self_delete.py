@@ -508,11 +508,12 @@ def test_api_paths_and_in_cluster_url():
 # --------------------------------------------------------------------------- with the chart
 
 
-def _rendered_chart() -> list[dict]:
+def _rendered_chart(extra: dict | None = None) -> list[dict]:
     helm = pytest.importorskip("helm_python")
     values = {
         "security": {"password": "s3cret-pass"},
         "ingress": {"enabled": True, "hostname": "user-jdoe-123456-0.lab.example.org"},
+        **(extra or {}),
     }
     with helm.Chart.load(CHART) as chart:
         manifests = chart.render(values, name="whisper-transcription-42", namespace=NS)
@@ -543,12 +544,26 @@ def _allowed(role: dict, method: str, path: str) -> bool:
     )
 
 
+# Each GPU mode, with and without the app's delete button and network policies: the
+# objects each renders differ (GPU workers: a Role, a Service, policies, a ConfigMap).
+CHART_VARIANTS = {
+    "gpu-while-transcribing": {},
+    "gpu-whole-service": {"gpu": {"mode": "whole-service"}},
+    "cpu-only": {"gpu": {"enabled": False}},
+    "delete-button": {"autoDelete": {"fromApp": True}},
+    "open-network": {"security": {"password": "s3cret-pass",
+                                  "networkPolicy": {"enabled": False}, "denyEgress": False}},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CHART_VARIANTS))
 def test_chart_plan_removes_every_object_the_chart_creates(
-    api, token_file, monkeypatch
+    api, token_file, monkeypatch, variant
 ):
-    docs = _rendered_chart()
+    docs = _rendered_chart(CHART_VARIANTS[variant])
     cronjob = next(d for d in docs if d["kind"] == "CronJob")
-    role = next(d for d in docs if d["kind"] == "Role")
+    role = next(d for d in docs if d["kind"] == "Role"
+                and d["metadata"]["name"].endswith("-self-delete"))
     container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"][
         "containers"
     ][0]
@@ -575,17 +590,13 @@ def test_chart_plan_removes_every_object_the_chart_creates(
     assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
 
     patched = {path for method, path in api.requests("PATCH")}
-    # Everything is deleted, except what the garbage collector removes with the Job.
+    # Everything is deleted, except what the garbage collector removes with the Job:
+    # the deletion job's own permissions and policy.
     assert api.objects == patched
     assert patched == {
         path_of(d)
         for d in docs
-        if d["kind"] in {"ServiceAccount", "Role", "RoleBinding"}
-    } | {
-        path_of(d)
-        for d in docs
-        if d["metadata"]["name"].endswith("-self-delete")
-        and d["kind"] == "NetworkPolicy"
+        if d["metadata"]["name"].endswith("-self-delete") and d["kind"] != "CronJob"
     }
     # The GPU first, the CronJob (hence this job) last.
     assert api.requests()[0] == (
