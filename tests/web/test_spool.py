@@ -253,15 +253,21 @@ class Client:
 
     def record(self, file_id: str) -> Spooled | None:
         """What Streamlit's upload record for `file_id` holds."""
+        found = self.streamlit_record(file_id)
+        return Spooled.decode(found.data) if found else None
+
+    def streamlit_record(self, file_id: str):
+        """Streamlit's own upload record (UploadedFileRec) for `file_id`, if any."""
         from streamlit.runtime import Runtime
 
         records = Runtime.instance().uploaded_file_mgr.get_files(self.session_id, [file_id])
-        return Spooled.decode(records[0].data) if records else None
+        return records[0] if records else None
 
 
 @contextlib.contextmanager
 def tab(data: Path, **settings: str) -> Iterator[Client]:
     with app_server(data, **settings) as url, websocket(url) as socket_:
+        socket_.close_timeout = 1  # a server stopping need not say goodbye
         yield Client(url, session_id_of(socket_))
 
 
@@ -364,6 +370,32 @@ class TestOneServer:
         assert all(client.record(f"x{n}") is None for n in range(1, 10))
         assert spooled_files(data) == []
 
+    def test_the_file_part_is_found_wherever_it_is_and_named_as_sent(self, uploads):
+        client, data = uploads
+        body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"premier.m4a\"\r\n\r\nAUDIO\r\n"
+                f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n"
+                f"Content-Type: text/plain\r\n\r\nnot audio\r\n--{BOUNDARY}--\r\n").encode()
+        assert client.put("first", body)[0] == 204  # the file first, no type of its own
+        found = client.streamlit_record("first")
+        assert (found.name, found.type) == ("premier.m4a", "application/octet-stream")
+        record = client.record("first")
+        assert spooled_path(data, record).read_bytes() == b"AUDIO" and record.size == 5
+        assert client.put("typed", multipart(("b.wav", b"B")))[0] == 204
+        found = client.streamlit_record("typed")
+        assert (found.name, found.type, found.file_id) == ("b.wav", "audio/wav", "typed")
+        assert client.delete("first") == 204 and client.delete("typed") == 204
+
+    def test_an_upload_another_way_does_not_stop_the_sweep(self, uploads):
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+        client, _ = uploads
+        Runtime.instance().uploaded_file_mgr.add_file(client.session_id, UploadedFileRec(
+            file_id="raw", name="r.wav", type="audio/wav", data=b"RIFF raw bytes"))
+        assert client.put("after", multipart(("a.wav", b"A")))[0] == 204
+        assert client.record("after").token and client.delete("after") == 204
+
     def test_an_orphan_goes_at_the_next_upload_and_a_named_file_stays(self, uploads):
         client, data = uploads
         assert client.put("kept", multipart(("a.wav", b"kept")))[0] == 204
@@ -393,7 +425,9 @@ def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(tmp_
     assert not any("grand" in message for message in caplog.messages)
 
 
-def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(tmp_path):
+def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(tmp_path,
+                                                                              caplog):
+    caplog.set_level(logging.WARNING, logger="transcribe.web")
     # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
     with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
         # An upload of 1.5 MB announced, its body not sent yet, holds its room...
@@ -424,6 +458,23 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
             assert first.recv(4096).startswith(b"HTTP/1.1 204")
         assert spooled_path(tmp_path / "data", client.record("first")).read_bytes() == audio
         assert client.delete("first") == 204 and client.delete("second") == 204
+        # An upload whose client goes away is dropped, logged by its error's kind only, and
+        # the room it held is free again.
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as gone:
+            gone.sendall("\r\n".join([
+                f"PUT /_stcore/upload_file/{client.session_id}/gone HTTP/1.1",
+                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
+                f"Cookie: _streamlit_xsrf={client.xsrf}",
+                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+                f"Content-Length: {1536 * 1024}", "", ""]).encode() + body[:100_000])
+            time.sleep(0.5)
+        deadline = time.monotonic() + 20
+        while "upload not received: ClientDisconnect" not in caplog.messages:
+            assert time.monotonic() < deadline, caplog.messages
+            time.sleep(0.05)
+        assert client.record("gone") is None and spooled_files(tmp_path / "data") == []
+        assert client.put("fits", multipart(("f.wav", b"f" * 1024 * 1024)))[0] == 204
+        assert client.record("fits").refused is None and client.delete("fits") == 204
         # A write that fails on the way (here: a file size limit) refuses the upload and
         # leaves nothing on disk.
         previous = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -438,3 +489,8 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
         assert client.record("third") == Spooled("c.wav", 1536 * 1024, None,
                                                  "upload.save_failed")
         assert spooled_files(tmp_path / "data") == []
+        # A data folder where nothing can be written refuses the upload as not fitting.
+        (tmp_path / "data" / "uploads").rmdir()
+        (tmp_path / "data" / "uploads").write_text("not a folder")
+        assert client.put("fourth", multipart(("d.wav", b"d")))[0] == 204
+        assert client.record("fourth").refused == "upload.no_space"

@@ -231,8 +231,10 @@ def app_server(data: Path, **settings: str) -> Iterator[str]:
             if name not in ("server.port", "server.address"):
                 config.set_option(name, value)
         port = free_port()
+        # Stopped within a second: a test's half-sent upload is not waited for.
         server = uvicorn.Server(uvicorn.Config(serve.build_app(options), host="127.0.0.1",
-                                               port=port, lifespan="on", log_level="warning"))
+                                               port=port, lifespan="on", log_level="warning",
+                                               timeout_graceful_shutdown=1))
         thread = threading.Thread(target=server.run, name="app-server", daemon=True)
         thread.start()
         deadline = time.monotonic() + 60
