@@ -160,13 +160,13 @@ def test_refusals_name_the_operation_and_its_reason(job):
            {"op": "split", "seg": 0, "start": 0.0, "old": "Bonjour Marie, merci d'être là.",
             "at": "x"},
            {"op": "merge", "seg": 0, "start": 0.0, "prev": 0.0},  # nothing before it
-           {"op": "merge", "seg": 1, "start": 3.0},  # no previous start: not checked, refused
+           {"op": "merge", "seg": 1, "start": 3.0},  # no previous start
            {"op": "rename", "name": "Mme B."},  # no speaker
            {"op": "rename", "speaker": "SPEAKER_01"}]  # no name
     outcome = apply(store, record.id, 0, ops)
     assert outcome.applied == 0 and outcome.version == 0 and not outcome.stale
     assert outcome.conflicts == [{"op": op, "reason": reason} for op, reason in zip(
-        ops, ["invalid", "invalid", "invalid", "changed", "changed", "invalid", "invalid"],
+        ops, ["invalid", "invalid", "invalid", "changed", "invalid", "invalid", "invalid"],
         strict=True)]
     assert str(Conflict("changed")) == "changed"
     stored = store.load_transcript(store.get(record.id))
@@ -244,7 +244,7 @@ def test_a_merge_without_its_previous_start_is_refused(tmp_path):
         segment.words = []
     record = seed_done(store, transcript)
     outcome = apply(store, record.id, 0, [{"op": "merge", "seg": 1, "start": 2.0}])
-    assert [c["reason"] for c in outcome.conflicts] == ["changed"]
+    assert [c["reason"] for c in outcome.conflicts] == ["invalid"]
 
 
 def test_edits_of_an_unknown_or_unfinished_job_are_refused(job):
@@ -281,3 +281,51 @@ def test_each_job_has_its_own_lock(tmp_path):
     assert job_lock(first, x) is job_lock(first, x)
     assert job_lock(first, x) is not job_lock(first, y)
     assert job_lock(first, x) is not job_lock(second, x)
+
+
+def test_operations_are_checked_before_they_touch_the_transcript(job):
+    """Whatever a browser sends (a NaN time, a position that is no number, an unknown
+    speaker, a huge text) is refused with a reason; the transcript stays readable."""
+    store, record = job
+    before = store.load_transcript(store.get(record.id))
+    first = before.segments[0]
+    seg = {"seg": 0, "start": first.start, "old": first.text}
+    bad = [
+        {"op": "split", **seg, "at": 2, "cut": "nan"},
+        {"op": "split", **seg, "at": 2, "cut": float("nan")},
+        {"op": "split", **seg, "at": 2, "cut": float("inf")},
+        {"op": "split", **seg, "at": 2, "cut": 1e9},  # after the recording's end
+        {"op": "split", **seg, "at": 2, "end": -5},
+        {"op": "split", **seg, "at": "2"},
+        {"op": "split", **seg, "at": True},
+        {"op": "split", "seg": 0, "start": float("nan"), "old": first.text, "at": 2},
+        {"op": "text", **seg, "text": 42},
+        {"op": "text", **seg, "text": "x" * 100_001},
+        {"op": "text", "seg": 0, "start": first.start, "old": ["list"], "text": "x"},
+        {"op": "merge", "seg": 1, "start": before.segments[1].start, "prev": "0"},
+        {"op": "speaker", "seg": 0, "start": first.start, "speaker": "SPEAKER_99"},
+        {"op": "speaker", "seg": 0, "start": first.start, "speaker": 7},
+        {"op": "swap", "a": "SPEAKER_00", "b": "nobody"},
+        {"op": "rename", "speaker": None, "name": "Paul"},
+        {"op": "rename", "speaker": "S" * 65, "name": "Paul"},
+        {"op": "rename", "speaker": "SPEAKER_00", "name": "P" * 201},
+        {"op": "pseudonym", "real": 5, "pseudonym": "P1"},
+        {"op": "pseudonym", "real": "Marie", "pseudonym": "P" * 201},
+    ]
+    outcome = apply(store, record.id, 0, bad)
+    assert outcome.applied == 0 and [c["reason"] for c in outcome.conflicts] == \
+        ["invalid"] * len(bad)
+    after = store.load_transcript(store.get(record.id))
+    assert after.to_dict() == before.to_dict()  # untouched, its version too
+    # Refused whole: a batch larger than any editor sends.
+    huge = apply(store, record.id, 0, [{"op": "pseudonym", "real": "A", "pseudonym": "B"}]
+                 * 20_001)
+    assert huge.applied == 0 and [c["reason"] for c in huge.conflicts] == ["invalid"]
+    # What the editor does send still goes through, times and speakers checked.
+    good = apply(store, record.id, 0, [
+        {"op": "split", **seg, "at": 2, "cut": first.words[2].start},
+        {"op": "speaker", "seg": 1, "start": first.words[2].start, "speaker": "SPEAKER_01"},
+        {"op": "rename", "speaker": "SPEAKER_02", "name": "Paul"},
+        {"op": "swap", "a": "SPEAKER_00", "b": "SPEAKER_02"}])
+    assert good.applied == 4 and not good.conflicts
+    document(store.load_transcript(store.get(record.id)), 0.5)  # readable

@@ -492,6 +492,16 @@ def test_parse_deadline(value, expected):
     assert sd.parse_deadline(value) == expected
 
 
+@pytest.mark.parametrize("value", ["07/12/2026 05:00", "2026-12-07", "2026-12-07 05:00",
+                                   "2026-02-30T10:00:00Z", "2026-W49-1T05:00", "20261207T0500",
+                                   "2026-12-07T05:00:00 UTC", ""])
+def test_a_deadline_is_read_strictly(value):
+    """One rule for the CronJob and the web app (which shares this function): a date, a
+    time and an optional zone, nothing looser; the error says what is expected."""
+    with pytest.raises(ValueError, match="2026-11-26T10:00:00Z"):
+        sd.parse_deadline(value)
+
+
 def test_api_paths_and_in_cluster_url():
     assert sd.object_path("ns", ref("v1", "secrets", "sh.helm.release.v1.r.v1")) == (
         "/api/v1/namespaces/ns/secrets/sh.helm.release.v1.r.v1"

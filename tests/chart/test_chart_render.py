@@ -180,6 +180,13 @@ def test_app_environment_contract(rendered):
     assert rendered.app_container["ports"] == ports
 
 
+def test_the_app_is_told_when_a_proxy_is_in_front(rendered):
+    """Behind the chart's ingress or route the app believes X-Forwarded-For (the login
+    limit's client address) and X-Forwarded-Host; reached directly, no one's headers."""
+    fronted = rendered.kind("Ingress") or rendered.kind("Route")
+    assert rendered.app_env.get("TRANSCRIBE_BEHIND_PROXY") == ("true" if fronted else None)
+
+
 def test_deadline_is_the_same_everywhere(rendered):
     at = rendered.app_env["TRANSCRIBE_DELETE_AT"]
     deadline = minute(at)

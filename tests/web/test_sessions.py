@@ -29,15 +29,23 @@ def test_sessions_expire_and_are_revoked():
     assert check_password("secret", "secret") and not check_password("Secret", "secret")
 
 
-def test_rate_limit_window():
-    limit = RateLimit(per_client=2, overall=3, window=60)
-    limit.failed("a", now=0)
+def test_rate_limit_window_per_client():
+    limit = RateLimit(per_client=2, window=60)
+    limit.begin("a")
+    limit.end("a", failed=True, now=0)
     assert limit.wait("a", now=1) == 0
-    limit.failed("a", now=1)
+    limit.begin("a")
+    limit.end("a", failed=True, now=1)
     assert limit.wait("a", now=2) == pytest.approx(58) and limit.wait("b", now=2) == 0
-    limit.failed("b", now=2)
-    assert limit.wait("c", now=3) == pytest.approx(57)  # three failures overall
-    assert limit.wait("a", now=61) == 0 and limit.wait("c", now=63) == 0
+    assert limit.wait("a", now=30) == pytest.approx(30)
+    assert limit.wait("a", now=60) == 0  # the oldest failure left the window
+    # Attempts still waiting for their turn count: one address cannot queue a hundred.
+    limit.begin("c")
+    limit.begin("c")
+    assert limit.wait("c", now=62) > 0
+    limit.end("c", failed=False, now=62)  # a right password is no failure
+    limit.end("c", failed=True, now=62)
+    assert limit.wait("c", now=63) == 0
 
 
 def test_a_live_session_with_a_wrong_signature_is_refused():
@@ -99,24 +107,20 @@ def test_sessions_signed_with_the_given_key_are_recognised():
     assert Sessions().lifetime == 12 * 3600
 
 
+def failed(limit: RateLimit, client: str, now: float) -> None:
+    limit.begin(client)
+    limit.end(client, failed=True, now=now)
+
+
 def test_the_window_slides_one_failure_at_a_time():
-    limit = RateLimit(per_client=2, overall=100, window=60)
-    limit.failed("a", now=0)
-    limit.failed("a", now=30)
+    limit = RateLimit(per_client=2, window=60)
+    failed(limit, "a", now=0)
+    failed(limit, "a", now=30)
     assert limit.wait("a", now=59) == pytest.approx(1)
     assert limit.wait("a", now=60) == 0  # the first failure has left the window
-    limit.failed("a", now=60)
+    failed(limit, "a", now=60)
     assert limit.wait("a", now=60) == pytest.approx(30)  # the second one is still in it
     assert limit.wait("b", now=60) == 0
-
-
-def test_the_overall_limit_counts_every_client():
-    limit = RateLimit(per_client=100, overall=3, window=60)
-    for n, client in enumerate(("a", "b", "c")):
-        assert limit.wait(client, now=n) == 0
-        limit.failed(client, now=n)
-    assert limit.wait("d", now=10) == pytest.approx(50)
-    assert limit.wait("d", now=61) == 0
 
 
 def test_a_signature_belongs_to_its_own_session():
@@ -127,10 +131,10 @@ def test_a_signature_belongs_to_its_own_session():
 
 
 def test_many_made_up_addresses_do_not_make_the_limit_forget_a_real_one():
-    limit = RateLimit(per_client=2, overall=10**9, window=60)
-    limit.failed("real", now=0)
-    limit.failed("real", now=0)
+    limit = RateLimit(per_client=2, window=60)
+    failed(limit, "real", now=0)
+    failed(limit, "real", now=0)
     for n in range(MAX_CLIENTS + 1):  # an attacker's made-up addresses, all recent
-        limit.failed(f"10.{n}", now=1)
-    limit.failed("one more", now=2)  # the table is past its size: stale entries go
+        failed(limit, f"10.{n}", now=1)
+    failed(limit, "one more", now=2)  # the table is past its size: stale entries go
     assert limit.wait("real", now=2) == pytest.approx(58)
