@@ -38,6 +38,7 @@ PACKAGE = "src/transcribe"
 # Module (under app/transcribe) -> the test files that cover it.
 MODULES: dict[str, tuple[str, ...]] = {
     "web/gate.py": ("tests/web/test_gate.py",),
+    "web/client.py": ("tests/web/test_client.py", "tests/web/test_gate.py"),
     "web/sessions.py": ("tests/web/test_sessions.py", "tests/web/test_gate.py"),
     "web/deadline.py": ("tests/web/test_deadline.py", "tests/web/test_gate.py"),
     "web/release.py": ("tests/chart/test_chart_app_delete.py",),
