@@ -915,3 +915,28 @@ def test_a_refusal_says_when_to_try_again(tmp_path, seconds, retry_after, minute
     assert (status, headers["retry-after"]) == (429, retry_after)
     assert '<html lang="en">' in page and "set-cookie" not in headers
     assert strings.text("login.too_many", "en", minutes=minutes) in page
+
+
+def test_another_sites_page_gets_nothing_not_even_a_login(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    elsewhere = {"Origin": "https://other.example.org"}
+    for method, path in (("GET", "/"), ("POST", "/login"), ("POST", "/logout"),
+                         ("GET", "/_stcore/health"), ("PUT", "/_stcore/upload_file/s/f")):
+        status, headers, body = request(url, path, method, cookie=cookie, body=b"",
+                                        headers=elsewhere)
+        assert (status, body) == (403, "Cross-origin request refused"), (method, path)
+        assert headers["connection"] == "close" and headers["x-frame-options"] == "DENY"
+    assert refused_socket_from(url, cookie, "https://other.example.org") == 403
+    # The page's own origin is welcome, and the session survived the attempts.
+    assert request(url, "/x", cookie=cookie, headers={"Origin": url})[0] == 200
+    with plain_socket(url, cookie) as tab:
+        tab.send("still here")
+        assert tab.recv(timeout=10) == "still here"
+
+
+def refused_socket_from(url: str, cookie: str, origin: str) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url.replace("http", "ws") + "/_stcore/stream", open_timeout=10, origin=origin,
+                additional_headers={"Cookie": f"{COOKIE}={cookie}"}).close()
+    return refused.value.response.status_code
