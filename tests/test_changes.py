@@ -185,8 +185,9 @@ def test_names_swap_and_rename_and_pseudonyms_are_tidied(job):
     assert stored.speaker_name("SPEAKER_00") == "Mme B."
     assert stored.speaker_name("SPEAKER_01") == "Enquêteur·rice"
     assert store.conventions(store.get(record.id)).pseudonyms == {"Marie Dupont": "Mme A."}
-    assert document(stored, 0.5)["speakers"] == [["SPEAKER_00", "Mme B."],
-                                                 ["SPEAKER_01", "Enquêteur·rice"]]
+    shown = document(stored, 0.5)
+    assert shown["speakers"] == [["SPEAKER_00", "Mme B."], ["SPEAKER_01", "Enquêteur·rice"]]
+    assert (shown["version"], shown["duration"]) == (1, 12.0)
 
 
 def test_a_segment_is_found_at_its_position_among_identical_ones(tmp_path):

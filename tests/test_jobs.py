@@ -348,7 +348,12 @@ def test_stored_files_say_which_job_each_belongs_to(store):
     assert (source.size, source.job_id) == (3, job.id)
     assert files[f"jobs/{job.id}/job.json"].job_id == job.id
     assert files["stray.txt"].job_id is None
-    assert sum(f.size for f in files.values()) == sum(
+    (store.root / "stray").write_text("x")
+    (store.data_dir / "uploads" / "x").mkdir(parents=True)
+    (store.data_dir / "uploads" / "x" / "y").write_text("y")
+    files = {str(f.relative): f.job_id for f in store.stored_files()}
+    assert files["jobs/stray"] is None and files["uploads/x/y"] is None
+    assert sum(f.size for f in store.stored_files()) == sum(
         p.stat().st_size for p in store.data_dir.rglob("*") if p.is_file())
 
 
@@ -801,8 +806,10 @@ def test_the_queue_order_and_unreadable_records(store, caplog):
     assert caplog.messages == [f"job {second.id}: unreadable record, ignored"]
     (store.root / "20260101-000000-0000000f").write_text("a file, not a folder")
     assert store.get("20260101-000000-0000000f") is None
-    refused = store.record_refused("gros.wav", options(), None,
+    refused = store.record_refused("gros.wav", options(), Conventions(mark_pauses=True),
                                    {"key": "upload.no_space", "params": {}}, size=5)
+    assert store.conventions(refused).mark_pauses
+    assert store.record_refused("b.wav", options(), None, {"key": "x", "params": {}}).size == 0
     assert (refused.status, refused.size, refused.finished) == (FAILED, 5, refused.created)
     assert not store.has_media(refused) and store.get(refused.id).error["key"] == (
         "upload.no_space")

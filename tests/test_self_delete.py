@@ -617,3 +617,28 @@ def test_chart_plan_removes_every_object_the_chart_creates(
     # Every request the program made is allowed by the chart's Role, by name.
     for method, path in api.requests():
         assert _allowed(role, method, path), (method, path)
+
+
+def test_the_in_cluster_url_takes_the_services_port():
+    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}) == "https://10.0.0.1:443"
+    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1",
+                               "KUBERNETES_SERVICE_PORT": "6443"}) == "https://10.0.0.1:6443"
+
+
+def test_without_job_identity_a_refused_object_is_reported_and_retried(
+    api, token_file, monkeypatch, caplog
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    role = sd.object_path(NS, plan["ownByJob"][2])
+    api.forbidden.add(role)
+    env = make_env(
+        api, token_file, plan, PAST, SELF_DELETE_JOB_NAME="", SELF_DELETE_JOB_UID=""
+    )
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, env) == 1  # the job runs again
+    assert api.objects == {role}  # every other object went
+    assert (
+        "Job identity unknown: deleting the deletion job's own objects directly"
+        in caplog.text
+    )
