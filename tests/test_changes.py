@@ -9,7 +9,14 @@ import time
 import pytest
 from web.web_support import interview, seed_done
 
-from transcribe.changes import Conflict, apply, document, job_lock, update_conventions
+from transcribe.changes import (
+    MAX_SPEAKERS,
+    Conflict,
+    apply,
+    document,
+    job_lock,
+    update_conventions,
+)
 from transcribe.jobs import JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Segment
@@ -330,3 +337,34 @@ def test_operations_are_checked_before_they_touch_the_transcript(job):
         {"op": "swap", "a": "SPEAKER_00", "b": "SPEAKER_02"}])
     assert good.applied == 4 and not good.conflicts
     document(store.load_transcript(store.get(record.id)), 0.5)  # readable
+
+
+def test_times_are_taken_up_to_the_recordings_end_and_a_millisecond_either_side(job):
+    store, record = job  # the interview lasts 12.0 s; its last segment ends at 11.5 s
+    far = apply(store, record.id, None, [
+        {"op": "merge", "seg": 1, "start": 3.0, "prev": 12.001},  # a time, not this one
+        {"op": "merge", "seg": 1, "start": 3.0, "prev": 12.0011},  # past the end
+        {"op": "split", "seg": 0, "start": 0.0, "old": "Bonjour Marie, merci d'être là.",
+         "at": 99}])  # no such token
+    assert [c["reason"] for c in far.conflicts] == ["changed", "invalid", "invalid"]
+    near = apply(store, record.id, None, [
+        {"op": "merge", "seg": 1, "start": 3.0, "prev": -0.001}])  # 0.0, to a millisecond
+    assert near.applied == 1 and near.conflicts == []
+
+
+def test_speakers_are_named_and_added_within_bounds(job):
+    store, record = job
+    refused = apply(store, record.id, None, [
+        {"op": "rename", "speaker": "", "name": "Paul"},
+        {"op": "rename", "speaker": "SPEAKER_01", "name": ""}])
+    assert [c["reason"] for c in refused.conflicts] == ["invalid", "invalid"]
+    stored = store.load_transcript(store.get(record.id))
+    assert set(stored.speakers) == {"SPEAKER_00", "SPEAKER_01"}
+    # Up to MAX_SPEAKERS speakers in all; renaming one that exists is always possible.
+    room = MAX_SPEAKERS - len(stored.speakers)
+    added = apply(store, record.id, None, [
+        {"op": "rename", "speaker": f"S{n}", "name": f"P{n}"} for n in range(room + 1)])
+    assert added.applied == room and [c["reason"] for c in added.conflicts] == ["invalid"]
+    again = apply(store, record.id, None, [
+        {"op": "rename", "speaker": "S0", "name": "Paul"}])
+    assert again.applied == 1 and not again.conflicts
