@@ -940,3 +940,15 @@ def refused_socket_from(url: str, cookie: str, origin: str) -> int:
         connect(url.replace("http", "ws") + "/_stcore/stream", open_timeout=10, origin=origin,
                 additional_headers={"Cookie": f"{COOKIE}={cookie}"}).close()
     return refused.value.response.status_code
+
+
+def test_logging_out_closes_that_sessions_sockets_only(gated):
+    url = gated.url
+    _, mine, _ = login(url)
+    _, theirs, _ = login(url)
+    with plain_socket(url, mine) as my_tab, plain_socket(url, theirs) as their_tab:
+        logout(url, mine)
+        with pytest.raises(ConnectionClosed):
+            my_tab.recv(timeout=10)
+        their_tab.send("still here")
+        assert their_tab.recv(timeout=10) == "still here"
