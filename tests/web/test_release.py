@@ -63,3 +63,14 @@ def test_the_grant_is_a_plan_a_pod_and_its_uid(monkeypatch):
     assert release.can_delete_release()
     monkeypatch.delenv("SELF_DELETE_JOB_UID")
     assert not release.can_delete_release()
+
+
+def test_without_an_environment_given_the_process_one_is_used(tmp_path, monkeypatch):
+    plan = sample_plan()
+    with FakeKubeApi() as api:
+        api.add(*everything(plan))
+        for name, value in app_env(api, plan, tmp_path).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("TRANSCRIBE_DELETE_AT", raising=False)
+        assert release.delete_release() is True
+        assert sd.object_path(NS, plan["last"]) not in api.objects
