@@ -746,3 +746,24 @@ def test_a_refused_hand_over_is_logged_and_the_job_retried(api, token_file, monk
         "self-delete" in caplog.messages
     assert any(m.startswith("Could not hand over roles/whisper-transcription-42-self-delete: "
                             f"PATCH {role}: 403") for m in caplog.messages)
+
+
+def test_each_deletion_says_what_it_is_and_a_half_known_job_is_no_job(
+    api, token_file, monkeypatch
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_JOB_UID="")
+    assert run_main(monkeypatch, env) == 0
+    for call in api.requests("DELETE"):
+        body = next(c["body"] for c in api.calls if (c["method"], c["path"]) == call)
+        assert (body["apiVersion"], body["kind"]) == ("v1", "DeleteOptions")
+    # A job name without its uid cannot own anything: the objects are deleted directly.
+    assert not api.requests("PATCH") and api.objects == set()
+
+
+def test_a_cronjob_that_cannot_be_deleted_fails_the_run(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    api.forbidden.add(sd.object_path(NS, plan["last"]))
+    assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
