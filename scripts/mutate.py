@@ -50,6 +50,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "jobs/store.py": ("tests/test_jobs.py",),
     "jobs/record.py": ("tests/test_jobs.py",),
     "self_delete.py": ("tests/test_self_delete.py",),
+    # The worker's token routes (i20a).
+    "workers/api.py": ("tests/workers/test_api.py",),
 }
 # Tests that load models, drive a browser or start `transcribe-web` in a subprocess: slow,
 # and what runs in a subprocess is not seen by mutmut's choice of tests per mutant.
