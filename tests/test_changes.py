@@ -172,9 +172,9 @@ def test_refusals_name_the_operation_and_its_reason(job):
            {"op": "rename", "speaker": "SPEAKER_01"}]  # no name
     outcome = apply(store, record.id, 0, ops)
     assert outcome.applied == 0 and outcome.version == 0 and not outcome.stale
-    assert outcome.conflicts == [{"op": op, "reason": reason} for op, reason in zip(
-        ops, ["invalid", "invalid", "invalid", "changed", "invalid", "invalid", "invalid"],
-        strict=True)]
+    reasons = ["invalid", "invalid", "invalid", "changed", "invalid", "invalid", "invalid"]
+    assert outcome.conflicts == [{"op": op, "reason": reason, "index": index} for index, (
+        op, reason) in enumerate(zip(ops, reasons, strict=True))]
     assert str(Conflict("changed")) == "changed"
     stored = store.load_transcript(store.get(record.id))
     assert stored.speakers["SPEAKER_01"].name == "Enquêté·e" and len(stored.segments) == 4
