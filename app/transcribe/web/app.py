@@ -11,7 +11,7 @@ import streamlit as st
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, display, language_choice, page_locale, state
+from transcribe.web import accessibility, auth, display, language_choice, page_locale, state
 from transcribe.web.state import t
 
 VIEWS = Path(__file__).with_name("views")
@@ -50,8 +50,8 @@ with st.sidebar:
         st.html(language_choice.remember_script(st.session_state[state.LANGUAGE_KEY],
                                                 settings.base_path),
                 unsafe_allow_javascript=True)
-# Streamlit's own hints under text boxes ("Press Enter to apply") exist in English only.
-st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
+# Contrast and focus rings Streamlit's styling lacks; the page's language for screen readers.
+st.html(accessibility.PAGE_STYLE)
 st.html(page_locale.locale_script(st.session_state[state.LANGUAGE_KEY]),
         unsafe_allow_javascript=True)
 

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
-from . import strings
+from . import accessibility, language_choice, strings
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
 from .settings import Settings
@@ -73,7 +73,8 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
         submit=text("login.submit"), action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
-        other_href=html.escape(f"{base}{LOGIN}?lang={other}"))
+        other_href=html.escape(f"{base}{LOGIN}?lang={other}"),
+        primary=accessibility.FOCUS_COLOUR)
 
 
 def deleted_page() -> str:
@@ -101,8 +102,12 @@ class Gate:
                 Route(self.base + LOGOUT, self.logout, methods=["GET", "POST"])]
 
     def _language(self, request: Request, form: dict[str, list[str]] | None = None) -> str:
+        """The language asked for, else the one this browser chose in the app, else the
+        service's."""
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        return chosen if chosen in UI_LANGUAGES else self.language
+        if chosen in UI_LANGUAGES:
+            return chosen
+        return language_choice.from_cookie(request.cookies, self.language)
 
     async def login(self, request: Request) -> Response:
         if not self.password or self.sessions.session(request.cookies.get(COOKIE)):

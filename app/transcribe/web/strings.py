@@ -64,6 +64,8 @@ STRINGS: dict[str, dict[str, str]] = {
               "{limit} MB at most per file.",
     },
     "upload.browse": {"fr": "Choisir des fichiers", "en": "Choose files"},
+    "upload.remove": {"fr": "Retirer {name}", "en": "Remove {name}"},
+    "upload.add": {"fr": "Ajouter des fichiers", "en": "Add files"},
     "upload.dropzone": {"fr": "ou glissez-les ici · {limit} Mo au plus par fichier",
                         "en": "or drop them here · {limit} MB at most per file"},
     "upload.start": {"fr": "Transcrire ({count} fichier(s))",

@@ -1,0 +1,205 @@
+"""Accessibility (WCAG 2.1 AA, which RGAA builds on) in a real headless Chromium against a
+real `transcribe-web` with a password: axe-core (from the npm registry, pinned in
+tests/package.json, installed by `make test`) runs on every page in the states people meet
+(login; upload with the data-rules notice and a finished job; review with the editor, the
+speakers, the pseudonyms and the downloads; privacy), in French and in English, and fails
+on any serious or critical violation that Streamlit alone does not cause. The page's
+language follows the interface's, the transcript's text carries the language spoken, every
+control shows where the focus is, and a person with a keyboard alone goes from the login
+to a corrected word and a downloaded transcript, the focus landing on their new job after
+"Start" and on the text after opening it.
+
+One server and one finished job serve every test of the module. Screenshots go to
+test-artifacts/a11y/."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from editor_support import seed_job, spoken_interview
+from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
+
+from transcribe.jobs import JobStore
+from transcribe.web.language_choice import COOKIE as LANGUAGE_COOKIE
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "a11y"
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "a11y-Secret-pass"
+# axe-core's rules for WCAG 2.0 and 2.1, levels A and AA: what RGAA 4 asks.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING = {"serious", "critical"}
+
+# Serious or critical violations that only Streamlit can fix, each with the elements
+# (a CSS selector) Streamlit draws it on; README's accessibility statement lists the same
+# rule ids. Anything else fails the test: a new rule, or one of these on our own elements.
+STREAMLIT_ONLY: dict[str, str] = {}
+
+# What the pages say, per language: the headings and labels the tests go by.
+WORDS = {
+    "fr": {"login": "Connexion", "password": "Mot de passe", "submit": "Se connecter",
+           "upload": "Transcrire des enregistrements", "review": "Relire et corriger",
+           "privacy": "Confidentialité", "tabs": ("Locuteurs", "Pseudonymes", "Télécharger"),
+           "transcript_tab": "Transcription", "other": "English"},
+    "en": {"login": "Log in", "password": "Password", "submit": "Log in",
+           "upload": "Transcribe recordings", "review": "Review and correct",
+           "privacy": "Privacy", "tabs": ("Speakers", "Pseudonyms", "Download"),
+           "transcript_tab": "Transcript", "other": "Français"},
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The app with a password, its default data-rules notice and one finished job (an
+    English interview, the interface in French by default); yields (url, data, job id,
+    the recording's folder)."""
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed: make test installs it (npm ci in tests/)")
+    folder = tmp_path_factory.mktemp("a11y")
+    recording, transcript = spoken_interview(folder)
+    with serve(folder, "a11y", TRANSCRIBE_PASSWORD=PASSWORD, TRANSCRIBE_ADDRESS="127.0.0.1",
+               TRANSCRIBE_DEFAULT_MODEL="tiny.en", TRANSCRIBE_DEVICE="cpu",
+               TRANSCRIBE_DELETE_AT="2099-01-01T00:00:00Z") as (url, data, _):
+        job_id = seed_job(data, recording, transcript, "interview.wav")
+        yield url, data, job_id, folder
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_page(chromium, url: str, language: str | None = None):
+    """A page in a browser of its own; with `language`, one that chose it before."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a loaded 2-core machine
+    context = chromium.new_context(viewport={"width": 1300, "height": 1000},
+                                   accept_downloads=True)
+    if language:
+        context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": url}])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def settle(page) -> None:
+    """Streamlit has finished drawing: no run in progress, nothing stale or loading."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(300)
+    for _ in range(2):
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
+        expect(page.locator('[data-stale="true"]')).to_have_count(0)
+        expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+        page.wait_for_timeout(200)
+
+
+def log_in(page, url: str, language: str) -> None:
+    from playwright.sync_api import expect
+
+    words = WORDS[language]
+    page.goto(f"{url}/login?lang={language}")
+    expect(page.get_by_role("heading", name=words["login"])).to_be_visible()
+    page.get_by_label(words["password"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=words["submit"]).click()
+    expect(page.get_by_role("heading", name=words["upload"])).to_be_visible()
+    settle(page)
+
+
+def axe(page) -> list[dict]:
+    """axe-core's WCAG A/AA violations on the page as it is now, each with its nodes
+    (whether Streamlit drew each one: the allow-list's selector matches it)."""
+    if not page.evaluate("!!window.axe"):
+        # Evaluated, not added as a <script>: the login page's CSP allows no inline script.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    return page.evaluate("""async ([tags, allowed]) => {
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                resultTypes: ['violations']});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.map(n => {
+            const element = document.querySelector(n.target[0]);
+            const streamlit = allowed[v.id];
+            return {target: n.target, html: n.html.slice(0, 200), summary: n.failureSummary,
+                    streamlit: !!(streamlit && element && element.closest(streamlit))};
+          })}));
+    }""", [WCAG_TAGS, STREAMLIT_ONLY])
+
+
+def check(page, state: str, report: dict) -> None:
+    """axe on the page now: serious or critical violations other than Streamlit's fail."""
+    settle(page)
+    violations = axe(page)
+    report[state] = violations
+    page.screenshot(path=str(ARTIFACTS / f"{state}.png"), full_page=True)
+    ours = [{"rule": v["id"], "impact": v["impact"], "help": v["help"], "node": n}
+            for v in violations if v["impact"] in FAILING
+            for n in v["nodes"] if not n["streamlit"]]
+    assert not ours, f"{state}: {json.dumps(ours, indent=1, ensure_ascii=False)}"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_page_passes_axe_and_declares_its_language(site, chromium, language):
+    from playwright.sync_api import expect
+
+    url, _, job_id, _ = site
+    words = WORDS[language]
+    page = new_page(chromium, url, language if language != "fr" else None)
+    report: dict[str, list] = {}
+    try:
+        page.goto(url)  # no session yet: the login page, in the language chosen before
+        expect(page.get_by_role("heading", name=words["login"])).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == language
+        check(page, f"{language}-login", report)
+        log_in(page, url, language)
+
+        # Upload: the data-rules notice above the uploader, a finished job below.
+        expect(page.locator(".transcribe-notice")).to_be_visible()
+        expect(page.locator(f".st-key-job-{job_id}")).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == language
+        check(page, f"{language}-upload", report)
+
+        # Review: the editor, then each tab.
+        page.goto(f"{url}/review?job={job_id}")
+        expect(page.get_by_role("heading", name=words["review"])).to_be_visible()
+        page.wait_for_selector(".te-seg")
+        assert page.evaluate("document.documentElement.lang") == language
+        # The editor's controls in the interface's language, the transcript's text in the
+        # language spoken (English, whatever the interface's).
+        assert page.locator(".te").get_attribute("lang") == language
+        assert page.locator(".te-doc").get_attribute("lang") == "en"
+        check(page, f"{language}-review-editor", report)
+        for number, tab in enumerate(words["tabs"], start=1):
+            page.get_by_role("tab", name=tab).click()
+            settle(page)
+            check(page, f"{language}-review-{number}-{tab.lower()}", report)
+
+        # Privacy, then the other language: `lang` follows the switch.
+        page.get_by_role("link", name=words["privacy"]).click()
+        expect(page.get_by_role("heading", name=words["privacy"], exact=True)).to_be_visible()
+        check(page, f"{language}-privacy", report)
+        page.get_by_test_id("stSidebar").get_by_text(words["other"], exact=True).click()
+        other = "en" if language == "fr" else "fr"
+        expect(page.get_by_role("heading", name=WORDS[other]["privacy"], exact=True)) \
+            .to_be_visible()
+        wait_until(lambda: page.evaluate("document.documentElement.lang") == other, 10,
+                   "the page's lang to follow the switch")
+    finally:
+        (ARTIFACTS / f"{language}-axe.json").write_text(
+            json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        page.context.close()
