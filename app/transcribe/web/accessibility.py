@@ -1,6 +1,7 @@
 """What every page adds to Streamlit's own styling and behaviour to meet WCAG 2.1 AA
-(RGAA): captions with 4.5:1 contrast, a focus ring on every control, and the focus moved
-where the person's attention goes after an action that redraws the page. The theme's
+(RGAA): captions with 4.5:1 contrast, a focus ring on every control, the focus kept when
+Streamlit redraws what has it, and moved where the person's attention goes after an
+action that redraws the page. The theme's
 colours are in theme.toml; the page's language in page_locale.py. No Streamlit here: the
 pages put these into the page with st.html."""
 
@@ -34,6 +35,71 @@ a:focus-visible, button:focus-visible, summary:focus-visible, [role="tab"]:focus
 [data-focus-target]:focus {{
   outline: 2px solid {FOCUS_COLOUR}; outline-offset: 4px; border-radius: 0.5rem; }}
 </style>"""
+
+
+# When Streamlit reruns it draws some elements anew (a job's box once its transcription
+# ends, a widget whose callback changed the page) or blurs them (a tab that has just been
+# chosen): the focus falls back to the page's body, and the Tab key starts again from the
+# top. This puts it back: on the element itself if it is still there, else on the one
+# drawn in its place (the same keyed box, Streamlit's `st-key-<key>` class, and within it
+# the control of the same kind and text). Not after a click (the person moved it), nor
+# once the focus is somewhere else, the page changed, or 10 s went by.
+FOCUS_KEEPER = """<script>
+(() => {
+  if (window.transcribeFocusKeeper) return;
+  const focusable = 'a[href], button, input, select, textarea, summary, [tabindex]';
+  let kept = null;
+  const keyOf = (element) => {
+    const box = element.closest && element.closest('[class*="st-key-"]');
+    return box && [...box.classList].find(name => name.startsWith('st-key-'));
+  };
+  const replacement = () => {
+    const box = kept.key && document.querySelector('.' + CSS.escape(kept.key));
+    if (!box) return null;
+    if (kept.self) return box;
+    return [...box.querySelectorAll(focusable)].find(
+      e => e.tagName === kept.tag && e.textContent.trim().slice(0, 80) === kept.text) || box;
+  };
+  const restore = () => {
+    if (!kept) return;
+    const active = document.activeElement;
+    if (active === kept.element) return;
+    if (active && active !== document.body) { kept = null; return; }
+    if (!document.hasFocus()) return;  // another window has it: nothing was lost
+    kept.lost = kept.lost || Date.now();
+    if (location.pathname !== kept.page || Date.now() - kept.lost > 10000) {
+      kept = null;
+      return;
+    }
+    const target = kept.element.isConnected ? kept.element : replacement();
+    if (!target || !target.checkVisibility()) return;  // not (yet) drawn again
+    kept = null;
+    if (!target.matches(focusable)) {
+      target.setAttribute('tabindex', '-1');
+      target.dataset.focusTarget = '';
+    }
+    target.focus({preventScroll: true});
+  };
+  document.addEventListener('focusin', (event) => {
+    const element = event.target;
+    const key = keyOf(element);
+    kept = {element, key, page: location.pathname, lost: null, tag: element.tagName,
+            self: !!key && element.classList.contains(key),
+            text: (element.textContent || '').trim().slice(0, 80)};
+  }, true);
+  document.addEventListener('focusout', (event) => {
+    if (event.relatedTarget) {  // moving on to another element: nothing to put back
+      kept = null;
+      return;
+    }
+    for (const wait of [0, 100, 300, 1000, 2000]) setTimeout(restore, wait);
+  }, true);
+  // A click moves the focus on purpose: nothing to put back.
+  document.addEventListener('pointerdown', () => { kept = null; }, true);
+  window.transcribeFocusKeeper = new MutationObserver(restore);
+  window.transcribeFocusKeeper.observe(document.body, {childList: true, subtree: true});
+})();
+</script>"""
 
 
 def focus_script(target: str, view: str | None = None) -> str:

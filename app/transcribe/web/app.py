@@ -50,8 +50,10 @@ with st.sidebar:
         st.html(language_choice.remember_script(st.session_state[state.LANGUAGE_KEY],
                                                 settings.base_path),
                 unsafe_allow_javascript=True)
-# Contrast and focus rings Streamlit's styling lacks; the page's language for screen readers.
+# Contrast and focus rings Streamlit's styling lacks, the focus kept across its redraws;
+# the page's language for screen readers.
 st.html(accessibility.PAGE_STYLE)
+st.html(accessibility.FOCUS_KEEPER, unsafe_allow_javascript=True)
 st.html(page_locale.locale_script(st.session_state[state.LANGUAGE_KEY]),
         unsafe_allow_javascript=True)
 

@@ -2,7 +2,8 @@
 hidden input, "Remove <file>", "Add files", the reason a file is refused) are English
 whatever the language. A small script writes ours in their place, in the page itself, so
 that screen readers read them too (CSS could only paint over them), again whenever
-Streamlit redraws; it also takes the keyboard's focus off the uploader's invisible input.
+Streamlit redraws; it also keeps the keyboard's focus on a visible button of the uploader
+when Streamlit redraws it (after files are chosen or removed).
 No Streamlit here: the upload page puts this into the page with st.html."""
 
 from __future__ import annotations
@@ -50,8 +51,20 @@ _SCRIPT = """<script>
     if (element && element.getAttribute('aria-label') !== wanted)
       element.setAttribute('aria-label', wanted);
   };
+  const zones = '[data-testid="stFileUploaderDropzone"]';
+  const visibleButton = () => document.querySelector(
+    `${zones} [data-testid="stBaseButton-borderlessIcon"], ${zones} > span button`);
   const apply = () => {
-    for (const zone of document.querySelectorAll('[data-testid="stFileUploaderDropzone"]')) {
+    // The button a person pressed (to choose files, or remove one) is gone once the
+    // uploader redraws, and the focus with it: it goes to the button now in its place.
+    const left = window.transcribeUploaderLeft;
+    if (left && !left.isConnected && (document.activeElement === document.body ||
+                                      !document.activeElement)) {
+      window.transcribeUploaderLeft = null;
+      const button = visibleButton();
+      if (button) button.focus();
+    }
+    for (const zone of document.querySelectorAll(zones)) {
       name(zone.querySelector('[data-testid="stFileUploaderDropzoneInput"]'), words.browse);
       text(zone.querySelector(':scope > span button [data-testid="stMarkdownContainer"] p'),
            words.browse);
@@ -73,15 +86,16 @@ _SCRIPT = """<script>
       text(alert, reason === 'too-large' ? words.too_large : words.failed);
     }
   };
-  // The button a person pressed to choose files is gone once they are chosen, and the
-  // dialog gives the focus back to the invisible input: it goes to the visible button.
+  // The invisible input can get the focus (the Tab key after the uploader redrew): it
+  // goes to the visible button next to it.
   const visible = (event) => {
-    const input = event.target;
-    if (!input.matches || !input.matches('[data-testid="stFileUploaderDropzoneInput"]')) return;
+    const target = event.target;
+    if (!target.closest || !target.closest(zones)) return;
+    window.transcribeUploaderLeft = target;
+    if (!target.matches('[data-testid="stFileUploaderDropzoneInput"]')) return;
     requestAnimationFrame(() => {
-      const zone = input.closest('[data-testid="stFileUploaderDropzone"]');
-      const button = zone && zone.querySelector('button:not([aria-hidden="true"])');
-      if (button && document.activeElement === input) button.focus();
+      const button = target.closest(zones).querySelector('button');
+      if (button && document.activeElement === target) button.focus();
     });
   };
   if (window.transcribeUploaderLocale) {

@@ -274,13 +274,16 @@ class Editor {
     window.transcribeEditorReady = performance.now();
   }
 
-  // Opening a transcript is to read or correct it: the focus goes to its text, unless the
-  // person has already gone elsewhere on the page meanwhile.
+  // Opening a transcript is to read or correct it: the focus goes to its text (from the
+  // link that opened it, the page's body once that link is gone, or the navigation's),
+  // unless the person has already gone elsewhere on the page meanwhile.
   focusText() {
     this.opened = true;
     const active = document.activeElement;
     const first = this.segs.length && this.elements.get(this.segs[0].u);
-    if (!first || (active && active !== document.body && !this.box.contains(active))) return;
+    const elsewhere = active && active !== document.body && !this.box.contains(active)
+      && !active.closest('[data-testid="stSidebarNav"]');
+    if (!first || elsewhere) return;
     this.placeCaret(first, 0);
     first.scrollIntoView({ block: "nearest" });
   }
