@@ -15,8 +15,6 @@ test-artifacts/a11y/."""
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from editor_support import seed_job, spoken_interview
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
 
-from transcribe.jobs import JobStore
 from transcribe.web.language_choice import COOKIE as LANGUAGE_COOKIE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -203,3 +200,108 @@ def test_every_page_passes_axe_and_declares_its_language(site, chromium, languag
         (ARTIFACTS / f"{language}-axe.json").write_text(
             json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
         page.context.close()
+
+
+# -- the focus, seen --------------------------------------------------------------------------
+
+# What the focus is on, and a signature of how it is drawn (the same element type with the
+# same classes is drawn the same way: one of each is checked). A control hidden to the eye
+# (Streamlit's checkboxes, radios, its file input) shows its focus on its label or box.
+FOCUSED = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return null;
+  let shown = element;
+  while (shown && shown !== document.body) {
+    const box = shown.getBoundingClientRect();
+    if (box.width >= 4 && box.height >= 4) break;
+    shown = shown.parentElement;
+  }
+  const toggle = ['checkbox', 'radio'].includes(element.type);  // hidden, in its label
+  if (shown !== element || toggle) shown = element.closest('label') || shown;
+  const box = shown.getBoundingClientRect();
+  return {signature: [element.tagName, element.type || '', element.getAttribute('role') || '',
+                      element.className, shown.className].join('|'),
+          name: (element.getAttribute('aria-label') || element.textContent || element.tagName)
+                  .trim().slice(0, 60),
+          box: [box.x, box.y, box.width, box.height]};
+}"""
+
+
+def changed_pixels(before: bytes, after: bytes) -> int:
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    first, second = (np.asarray(Image.open(BytesIO(shot)).convert("RGB"), dtype=int)
+                     for shot in (before, after))
+    return int((np.abs(first - second).sum(axis=2) > 48).sum())
+
+
+def unseen_focus(page, stops: int = 60) -> list[str]:
+    """Tab through the page from where the focus is (at most `stops` times): every kind of
+    control must look different focused and not, by at least a 2-pixel ring around it
+    (WCAG 2.4.7; a 1-pixel line or border colour is what Streamlit gave some of them)."""
+    unseen, seen = [], set()
+    viewport = page.viewport_size
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(120)
+        focused = page.evaluate(FOCUSED)
+        if focused is None or focused["signature"] in seen:
+            continue
+        seen.add(focused["signature"])
+        x, y, width, height = focused["box"]
+        if width < 1 or y + height < 0 or y > viewport["height"]:
+            continue
+        margin = 6
+        clip = {"x": max(0, x - margin), "y": max(0, y - margin),
+                "width": min(width + 2 * margin, viewport["width"] - max(0, x - margin)),
+                "height": min(height + 2 * margin, viewport["height"] - max(0, y - margin))}
+        page.wait_for_timeout(250)  # Streamlit's transitions
+        focused_shot = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        # Blurred as a click elsewhere would (the app puts back a focus lost otherwise);
+        # the next Tab goes on from there.
+        page.evaluate("""() => {
+            document.body.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
+            document.activeElement.blur(); }""")
+        page.wait_for_timeout(250)
+        blurred_shot = page.screenshot(clip=clip, animations="disabled", caret="hide")
+        ring = 2 * (width + height)  # a 1-pixel line around it; a 2-pixel ring is twice that
+        changed = changed_pixels(focused_shot, blurred_shot)
+        if changed < 1.5 * ring:
+            unseen.append(f"{focused['name']!r}: {changed} pixels change, under 1.5 x {ring}"
+                          f" ({focused['signature'][:100]})")
+    return unseen
+
+
+def test_the_focus_is_visible_on_every_control(site, chromium):
+    from playwright.sync_api import expect
+
+    url, _, job_id, folder = site
+    page = new_page(chromium, url)
+    unseen: dict[str, list[str]] = {}
+    try:
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        unseen["login"] = unseen_focus(page, 6)
+        log_in(page, url, "fr")
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+            str(folder / "interview.wav"))  # the chips, their buttons
+        expect(page.get_by_test_id("stFileChip")).to_have_count(1)
+        for expander in page.get_by_test_id("stExpander").all():  # their fields too
+            expander.locator("summary").click()
+        settle(page)
+        page.locator("body").focus()
+        unseen["upload"] = unseen_focus(page, 70)
+        page.goto(f"{url}/review?job={job_id}")
+        page.wait_for_selector(".te-seg")
+        settle(page)
+        unseen["review"] = unseen_focus(page, 40)
+        page.get_by_role("link", name="Confidentialité").click()
+        expect(page.get_by_role("heading", name="Confidentialité", exact=True)).to_be_visible()
+        settle(page)
+        unseen["privacy"] = unseen_focus(page, 25)
+    finally:
+        page.context.close()
+    assert not any(unseen.values()), json.dumps(unseen, indent=1, ensure_ascii=False)

@@ -32,6 +32,18 @@ a:focus-visible, button:focus-visible, summary:focus-visible, [role="tab"]:focus
 [role="link"]:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible {{
   outline: 2px solid {FOCUS_COLOUR} !important; outline-offset: 2px; }}
 [role="tab"]:focus-visible {{ outline-offset: -2px; }}
+/* Checkboxes, switches and radio buttons: a ring around the label, not only a faint one
+   around the small box. */
+label:has(input:focus-visible) {{
+  outline: 2px solid {FOCUS_COLOUR}; outline-offset: 2px; border-radius: 0.25rem; }}
+/* Text boxes and dropdowns: a ring, not only their border's colour. */
+[data-testid="stTextInputRootElement"]:focus-within,
+[data-testid="stTextAreaRootElement"]:focus-within,
+[data-baseweb="select"] > div:focus-within {{
+  outline: 2px solid {FOCUS_COLOUR}; outline-offset: 1px; }}
+/* A table's or a chart's toolbar is shown on hover only: its buttons, reached with the
+   Tab key, would have the focus unseen. */
+[data-testid="stElementToolbar"]:focus-within {{ opacity: 1 !important; }}
 [data-focus-target]:focus {{
   outline: 2px solid {FOCUS_COLOUR}; outline-offset: 4px; border-radius: 0.5rem; }}
 </style>"""

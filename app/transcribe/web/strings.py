@@ -301,6 +301,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.add_button": {"fr": "Ajouter", "en": "Add"},
     "speakers.timeline": {"fr": "Qui parle quand", "en": "Who speaks when"},
     "speakers.shares": {"fr": "Part du temps de parole", "en": "Share of talk time"},
+    # What a screen reader says of the charts (the text says the same: the transcript who
+    # speaks when, each name its share of talk time).
+    "speakers.timeline_chart": {
+        "fr": "Frise des tours de parole de chaque locuteur ; la transcription donne les "
+              "mêmes tours, avec leurs heures.",
+        "en": "Timeline of each speaker's turns; the transcript gives the same turns, with "
+              "their times.",
+    },
+    "speakers.shares_chart": {
+        "fr": "Barres de la part du temps de parole de chaque locuteur, aussi écrite à côté "
+              "de son nom.",
+        "en": "Bars of each speaker's share of talk time, also written beside their name.",
+    },
     "speakers.speaker": {"fr": "Locuteur", "en": "Speaker"},
     "speakers.seconds": {"fr": "secondes", "en": "seconds"},
     "speakers.minutes": {"fr": "minutes", "en": "minutes"},
