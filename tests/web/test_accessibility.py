@@ -15,6 +15,7 @@ test-artifacts/a11y/."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from editor_support import seed_job, spoken_interview
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
 
+from transcribe.jobs import JobStore
 from transcribe.web.language_choice import COOKIE as LANGUAGE_COOKIE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -305,3 +307,117 @@ def test_the_focus_is_visible_on_every_control(site, chromium):
     finally:
         page.context.close()
     assert not any(unseen.values()), json.dumps(unseen, indent=1, ensure_ascii=False)
+
+
+# -- the keyboard alone -----------------------------------------------------------------------
+
+ACTIVE = """() => { const e = document.activeElement;
+  return e ? {tag: e.tagName, type: e.type || '', role: e.getAttribute('role') || '',
+              name: (e.getAttribute('aria-label') || e.innerText || '').trim().slice(0, 80)}
+           : null; }"""
+
+
+def press_until(page, key: str, wanted, limit: int = 40) -> dict:
+    """Press `key` until the focused element is `wanted` (a predicate on ACTIVE's dict)."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        page.wait_for_timeout(60)
+        active = page.evaluate(ACTIVE)
+        if active and wanted(active):
+            return active
+    raise AssertionError(f"{key} never reached the element wanted (last: {active})")
+
+
+def focus_in(page, selector: str) -> bool:
+    return page.evaluate("s => !!document.activeElement.closest(s)", selector)
+
+
+def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chromium, tmp_path):
+    """A person with a keyboard and no mouse: log in, choose a recording, "one speaker",
+    start; the focus is on the new job, in view; open the transcript: the focus is on its
+    text; correct a word, open the Download tab, download the .txt."""
+    import shutil
+
+    from playwright.sync_api import expect
+
+    url, data, _, folder = site
+    recording = shutil.copyfile(folder / "interview.wav", tmp_path / "keyboard.wav")
+    page = new_page(chromium, url)
+    try:
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+        assert page.evaluate(ACTIVE)["type"] == "password"  # the field has the focus at once
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Transcrire des enregistrements")) \
+            .to_be_visible()
+        settle(page)
+
+        # Choose the recording: the button, then the system's dialog.
+        press_until(page, "Tab", lambda a: a["name"].endswith("Choisir des fichiers"))
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press("Enter")
+        chooser.value.set_files(str(recording))
+        expect(page.get_by_test_id("stFileChip")).to_have_count(1)
+        # The button pressed is gone: the focus is on the one in its place, not lost.
+        wait_until(lambda: page.evaluate(ACTIVE)["name"] == "Ajouter des fichiers", 10,
+                   "the focus on the uploader's visible button")
+        settle(page)
+        press_until(page, "Tab", lambda a: a["type"] == "radio")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        expect(page.get_by_role("radio", name="Une seule personne")).to_be_checked()
+        settle(page)
+        press_until(page, "Tab", lambda a: a["name"].endswith("Transcrire (1 fichier(s))"))
+        page.keyboard.press("Enter")
+
+        # The focus goes to the new job, scrolled into view.
+        job_id = wait_until(lambda: next(
+            (p.parent.name for p in (data / "jobs").glob("*/job.json")
+             if json.loads(p.read_text(encoding="utf-8"))["name"] == "keyboard.wav"), None),
+            30, "the new job")
+        job = f".st-key-job-{job_id}"
+        wait_until(lambda: focus_in(page, job), 20, "the focus on the new job")
+        box = page.locator(job).bounding_box()
+        assert 0 <= box["y"] and box["y"] + min(box["height"], 100) <= 1000, box
+        page.screenshot(path=str(ARTIFACTS / "keyboard-started.png"))
+        expect(page.locator(job).get_by_text(re.compile("^Terminé en"))).to_be_visible(
+            timeout=240_000)
+        settle(page)
+        # Its box was drawn again once done: the focus is still there.
+        wait_until(lambda: focus_in(page, job), 10, "the focus kept on the finished job")
+
+        # Open it: the focus goes to the transcript's text.
+        press_until(page, "Tab", lambda a: a["tag"] == "A" and a["name"].endswith("Relire"), 6)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Relire et corriger")).to_be_visible()
+        wait_until(lambda: focus_in(page, ".te-seg"), 20, "the focus on the transcript's text")
+        assert page.evaluate("document.activeElement === document.querySelector('.te-seg')")
+        page.screenshot(path=str(ARTIFACTS / "keyboard-opened.png"))
+
+        # Correct its first word, then download the .txt.
+        first = page.locator(".te-seg").first.text_content().split()[0]
+        page.keyboard.press("Control+Shift+ArrowRight")
+        page.keyboard.type("Hello")
+        expect(page.locator(".te-status")).to_have_text("Enregistré")
+        store = JobStore(data)
+        wait_until(lambda: store.load_transcript(store.get(job_id)).segments[0].text.split()[0]
+                   == "Hello", 15, "the correction saved")
+        press_until(page, "Shift+Tab", lambda a: a["role"] == "tab", 40)
+        for _ in range(3):  # an arrow chooses the next tab, which the page then draws
+            page.keyboard.press("ArrowRight")
+            settle(page)
+            assert page.evaluate(ACTIVE)["role"] == "tab"  # the focus stays on the tabs
+        assert page.evaluate(ACTIVE)["name"] == "Télécharger"
+        press_until(page, "Tab", lambda a: a["name"].endswith("Texte (.txt)"))
+        with page.expect_download() as download:
+            page.keyboard.press("Enter")
+        target = tmp_path / download.value.suggested_filename
+        download.value.save_as(target)
+        text = target.read_text(encoding="utf-8")
+        assert "Hello" in text and (first == "Hello" or not text.startswith(first))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "keyboard-failure.png"))
+        raise
+    finally:
+        page.context.close()

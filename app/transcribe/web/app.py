@@ -72,4 +72,7 @@ pages = [
     st.Page(VIEWS / "privacy.py", title=t("nav.privacy"), icon=":material/shield_lock:",
             url_path="privacy"),
 ]
-st.navigation(pages, position="sidebar").run()
+current = st.navigation(pages, position="sidebar")
+with st.sidebar:  # RGAA: every page says how accessible the service is, and links to why
+    st.page_link(pages[2], label=t("app.accessibility"), icon=":material/accessibility_new:")
+current.run()

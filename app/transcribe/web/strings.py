@@ -407,6 +407,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "privacy.deleted": {"fr": "Tous les fichiers ont été supprimés.",
                         "en": "All files were deleted."},
     "privacy.guarantees_title": {"fr": "Garanties", "en": "Guarantees"},
+    "privacy.accessibility_title": {"fr": "Déclaration d'accessibilité",
+                                    "en": "Accessibility statement"},
+    "app.accessibility": {"fr": "Accessibilité : non conforme",
+                          "en": "Accessibility: not conformant"},
     "privacy.guarantees": {
         "fr": "- Les modèles sont installés sur le serveur : aucun téléchargement, aucune "
               "télémétrie.\n"

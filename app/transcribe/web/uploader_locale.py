@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class UploaderWords:
-    browse: str  # the button, and the hidden input's name
+    browse: str  # the button (and the hidden input)
     dropzone: str  # the line beside it: "or drop them here, N MB at most per file"
     remove: str  # a chip's remove button, with {name}
     add: str  # the "+" button once files are chosen
@@ -28,7 +28,9 @@ def uploader_script(words: UploaderWords) -> str:
     written out in its chip instead, and the tooltip hidden. Streamlit words that reason
     in English only; the script tells "too large" (the usual case) from an upload that
     failed on the way by its English text, before replacing it."""
-    return _STYLE + _SCRIPT.replace("__WORDS__", json.dumps(asdict(words)))
+    # As data, never as markup: a "<" could otherwise close the script.
+    data = json.dumps(asdict(words)).replace("<", "\\u003c")
+    return _STYLE + _SCRIPT.replace("__WORDS__", data)
 
 
 _CHIP = '[data-testid="stFileChip"][aria-invalid="true"]'
@@ -65,7 +67,12 @@ _SCRIPT = """<script>
       if (button) button.focus();
     }
     for (const zone of document.querySelectorAll(zones)) {
-      name(zone.querySelector('[data-testid="stFileUploaderDropzoneInput"]'), words.browse);
+      // The input is Streamlit's means, out of sight and of the Tab order: the button
+      // beside it does what it does, under the same name. One control for screen readers.
+      const input = zone.querySelector('[data-testid="stFileUploaderDropzoneInput"]');
+      name(input, words.browse);
+      if (input && input.getAttribute('aria-hidden') !== 'true')
+        input.setAttribute('aria-hidden', 'true');
       text(zone.querySelector(':scope > span button [data-testid="stMarkdownContainer"] p'),
            words.browse);
       text(zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'),
