@@ -1,13 +1,14 @@
 """Accessibility (WCAG 2.1 AA, which RGAA builds on) in a real headless Chromium against a
 real `transcribe-web` with a password: axe-core (from the npm registry, pinned in
 tests/package.json, installed by `make test`) runs on every page in the states people meet
-(login; upload with the data-rules notice and a finished job; review with the editor, the
-speakers, the pseudonyms and the downloads; privacy), in French and in English, and fails
-on any serious or critical violation that Streamlit alone does not cause. The page's
-language follows the interface's, the transcript's text carries the language spoken, every
-control shows where the focus is, and a person with a keyboard alone goes from the login
-to a corrected word and a downloaded transcript, the focus landing on their new job after
-"Start" and on the text after opening it.
+(login; upload with the data-rules notice and a finished job, and with a file chosen;
+review with the editor, the speakers, the pseudonyms and the downloads; privacy), in French
+and in English, and fails on any serious or critical violation that Streamlit alone does
+not cause; no English name of Streamlit's is left for screen readers on the French pages.
+The page's language follows the interface's, the transcript's text carries the language
+spoken, every control shows where the focus is, and a person with a keyboard alone goes
+from the login to a corrected word and a downloaded transcript, the focus landing on their
+new job after "Start" and on the text after opening it.
 
 One server and one finished job serve every test of the module. Screenshots go to
 test-artifacts/a11y/."""
@@ -42,6 +43,11 @@ FAILING = {"serious", "critical"}
 # (a CSS selector) Streamlit draws it on; README's accessibility statement lists the same
 # rule ids. Anything else fails the test: a new rule, or one of these on our own elements.
 STREAMLIT_ONLY: dict[str, str] = {}
+
+# Streamlit's own English names, once read out on the French pages by screen readers.
+ENGLISH_NAMES = ("Link to heading", "file upload", "Upload", "Browse files", "Remove ",
+                 "Add files", "per file", "Sidebar", "App pages", "Help for", "Choose an option",
+                 "Show data", "Download as", "Fullscreen", "Add row", "Search")
 
 # What the pages say, per language: the headings and labels the tests go by.
 WORDS = {
@@ -152,11 +158,19 @@ def check(page, state: str, report: dict) -> None:
     assert not ours, f"{state}: {json.dumps(ours, indent=1, ensure_ascii=False)}"
 
 
+def english_names(page) -> None:
+    """What a screen reader reads on this French page holds none of Streamlit's English
+    names (hidden from the eye by CSS would not do: the accessibility tree is read)."""
+    tree = page.locator("body").aria_snapshot()
+    found = [name for name in ENGLISH_NAMES if name in tree]
+    assert not found, found
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_page_passes_axe_and_declares_its_language(site, chromium, language):
     from playwright.sync_api import expect
 
-    url, _, job_id, _ = site
+    url, _, job_id, folder = site
     words = WORDS[language]
     page = new_page(chromium, url, language if language != "fr" else None)
     report: dict[str, list] = {}
@@ -172,6 +186,12 @@ def test_every_page_passes_axe_and_declares_its_language(site, chromium, languag
         expect(page.locator(f".st-key-job-{job_id}")).to_be_visible()
         assert page.evaluate("document.documentElement.lang") == language
         check(page, f"{language}-upload", report)
+        if language == "fr":  # with a file chosen: the uploader's chips and buttons
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                str(folder / "interview.wav"))
+            expect(page.get_by_test_id("stFileChip")).to_have_count(1)
+            check(page, "fr-upload-chosen", report)
+            english_names(page)
 
         # Review: the editor, then each tab.
         page.goto(f"{url}/review?job={job_id}")
@@ -187,6 +207,8 @@ def test_every_page_passes_axe_and_declares_its_language(site, chromium, languag
             page.get_by_role("tab", name=tab).click()
             settle(page)
             check(page, f"{language}-review-{number}-{tab.lower()}", report)
+            if language == "fr":
+                english_names(page)
 
         # Privacy, then the other language: `lang` follows the switch.
         page.get_by_role("link", name=words["privacy"]).click()
@@ -360,8 +382,8 @@ def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chro
         chooser.value.set_files(str(recording))
         expect(page.get_by_test_id("stFileChip")).to_have_count(1)
         # The button pressed is gone: the focus is on the one in its place, not lost.
-        wait_until(lambda: page.evaluate(ACTIVE)["name"] == "Ajouter des fichiers", 10,
-                   "the focus on the uploader's visible button")
+        wait_until(lambda: (page.evaluate(ACTIVE) or {}).get("name") == "Ajouter des fichiers",
+                   10, f"the focus on the uploader's visible button, not {page.evaluate(ACTIVE)}")
         settle(page)
         press_until(page, "Tab", lambda a: a["type"] == "radio")
         page.keyboard.press("ArrowDown")

@@ -53,8 +53,9 @@ label:has(input:focus-visible) {{
 # ends, a widget whose callback changed the page) or blurs them (a tab that has just been
 # chosen): the focus falls back to the page's body, and the Tab key starts again from the
 # top. This puts it back: on the element itself if it is still there, else on the one
-# drawn in its place (the same keyed box, Streamlit's `st-key-<key>` class, and within it
-# the control of the same kind and text). Not after a click (the person moved it), nor
+# drawn in its place (the same keyed box, Streamlit's `st-key-<key>` class, or within it
+# the control of the same kind and text; a control that has no such twin is left to its
+# widget's own script, as the uploader's). Not after a click (the person moved it), nor
 # once the focus is somewhere else, the page changed, or 10 s went by.
 FOCUS_KEEPER = """<script>
 (() => {
@@ -70,7 +71,7 @@ FOCUS_KEEPER = """<script>
     if (!box) return null;
     if (kept.self) return box;
     return [...box.querySelectorAll(focusable)].find(
-      e => e.tagName === kept.tag && e.textContent.trim().slice(0, 80) === kept.text) || box;
+      e => e.tagName === kept.tag && e.textContent.trim().slice(0, 80) === kept.text);
   };
   const restore = () => {
     if (!kept) return;
