@@ -365,6 +365,10 @@ def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chro
     url, data, _, folder = site
     recording = shutil.copyfile(folder / "interview.wav", tmp_path / "keyboard.wav")
     page = new_page(chromium, url)
+    # Listened for from the start: Playwright takes the system's file dialog over only once
+    # the browser has been told to, which a listener added at the key press can miss.
+    choosers = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
     try:
         page.goto(url)
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
@@ -377,9 +381,9 @@ def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chro
 
         # Choose the recording: the button, then the system's dialog.
         press_until(page, "Tab", lambda a: a["name"].endswith("Choisir des fichiers"))
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Enter")
-        chooser.value.set_files(str(recording))
+        page.keyboard.press("Enter")
+        wait_until(lambda: choosers, 30, "the file dialog")
+        choosers[0].set_files(str(recording))
         expect(page.get_by_test_id("stFileChip")).to_have_count(1)
         # The button pressed is gone: the focus is on the one in its place, not lost.
         wait_until(lambda: (page.evaluate(ACTIVE) or {}).get("name") == "Ajouter des fichiers",
