@@ -382,7 +382,11 @@ def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chro
         # Choose the recording: the button, then the system's dialog.
         press_until(page, "Tab", lambda a: a["name"].endswith("Choisir des fichiers"))
         page.keyboard.press("Enter")
-        wait_until(lambda: choosers, 30, "the file dialog")
+        for _ in range(300):  # Playwright hands events over while it waits, not in a sleep
+            if choosers:
+                break
+            page.wait_for_timeout(100)
+        assert choosers, "no file dialog"
         choosers[0].set_files(str(recording))
         expect(page.get_by_test_id("stFileChip")).to_have_count(1)
         # The button pressed is gone: the focus is on the one in its place, not lost.
