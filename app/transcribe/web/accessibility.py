@@ -1,9 +1,8 @@
 """What every page adds to Streamlit's own styling and behaviour to meet WCAG 2.1 AA
 (RGAA): captions with 4.5:1 contrast, a focus ring on every control, the focus kept when
 Streamlit redraws what has it, and moved where the person's attention goes after an
-action that redraws the page. The theme's
-colours are in theme.toml; the page's language in page_locale.py. No Streamlit here: the
-pages put these into the page with st.html."""
+action that redraws the page. The theme's colours are in theme.toml; the page's language
+in page_locale.py. No Streamlit here: the pages put these into the page with st.html."""
 
 from __future__ import annotations
 
@@ -100,16 +99,33 @@ FOCUS_KEEPER = """<script>
             self: !!key && element.classList.contains(key),
             text: (element.textContent || '').trim().slice(0, 80)};
   }, true);
+  // Checked from a moment later, never at once (a widget that moves the focus itself, a
+  // dropdown from its box to its text field, has done so by then), then every 250 ms
+  // until it is back or given up: the element may be drawn again only after a while.
+  let watching = null;
+  const watch = () => {
+    if (watching) return;
+    watching = setInterval(() => {
+      restore();
+      if (!kept || document.activeElement === kept.element) {
+        clearInterval(watching);
+        watching = null;
+      }
+    }, 250);
+  };
   document.addEventListener('focusout', (event) => {
     if (event.relatedTarget) {  // moving on to another element: nothing to put back
       kept = null;
       return;
     }
-    for (const wait of [0, 100, 300, 1000, 2000]) setTimeout(restore, wait);
+    watch();
   }, true);
   // A click moves the focus on purpose: nothing to put back.
   document.addEventListener('pointerdown', () => { kept = null; }, true);
-  window.transcribeFocusKeeper = new MutationObserver(restore);
+  // A focused element taken out of the page fires no focusout.
+  window.transcribeFocusKeeper = new MutationObserver(() => {
+    if (kept && !kept.element.isConnected) watch();
+  });
   window.transcribeFocusKeeper.observe(document.body, {childList: true, subtree: true});
 })();
 </script>"""

@@ -97,8 +97,9 @@ _SCRIPT = """<script>
   // goes to the visible button next to it.
   const visible = (event) => {
     const target = event.target;
-    if (!target.closest || !target.closest(zones)) return;
-    window.transcribeUploaderLeft = target;
+    const inside = target.closest && target.closest(zones);
+    window.transcribeUploaderLeft = inside ? target : null;  // elsewhere: none of its own
+    if (!inside) return;
     if (!target.matches('[data-testid="stFileUploaderDropzoneInput"]')) return;
     requestAnimationFrame(() => {
       const button = target.closest(zones).querySelector('button');
