@@ -167,3 +167,32 @@ def test_operations_are_checked_before_they_touch_the_transcript(job):
         {"op": "swap", "a": "SPEAKER_00", "b": "SPEAKER_02"}])
     assert good.applied == 4 and not good.conflicts
     document(store.load_transcript(store.get(record.id)), 0.5)  # readable
+
+
+def test_a_speaker_change_on_a_stale_copy_is_merged_unless_another_speaker_was_chosen(job):
+    """One sentence's speaker, changed alone inside a turn; from a copy that did not see
+    someone else's change: merged when no one else touched that segment's speaker (or chose
+    the same), refused when they chose another; refusals name their place in the batch."""
+    store, record = job
+    # Another tab split the second sentence, then gave its first half to SPEAKER_00.
+    apply(store, record.id, 0, [{"op": "split", "seg": 1, "start": 3.0,
+                                 "old": "Avec plaisir, je viens de Lyon.", "at": 2}])
+    apply(store, record.id, 1, [{"op": "speaker", "seg": 1, "start": 3.0,
+                                 "speaker": "SPEAKER_00", "from": "SPEAKER_01"}])
+    outcome = apply(store, record.id, 0, [
+        {"op": "speaker", "seg": 3, "start": 9.0, "speaker": "SPEAKER_00",
+         "from": "SPEAKER_01"},  # untouched: merged
+        {"op": "speaker", "seg": 1, "start": 3.0, "speaker": "SPEAKER_00",
+         "from": "SPEAKER_01"},  # the same choice: fine
+        {"op": "text", "seg": 0, "start": 0.0, "old": "wrong", "text": "x"},
+        {"op": "speaker", "seg": 1, "start": 3.0, "speaker": None, "from": "SPEAKER_01"}])
+    assert outcome.stale and outcome.applied == 2
+    assert [(c["index"], c["reason"]) for c in outcome.conflicts] == [(2, "changed"),
+                                                                      (3, "changed")]
+    segments = store.load_transcript(store.get(record.id)).segments
+    assert [s.speaker for s in segments] == ["SPEAKER_00", "SPEAKER_00", "SPEAKER_01",
+                                             "SPEAKER_00", "SPEAKER_00"]
+    assert all(w.speaker == "SPEAKER_00" for w in segments[4].words)
+    assert [c["reason"] for c in apply(store, record.id, None, [
+        {"op": "speaker", "seg": 0, "start": 0.0, "speaker": "SPEAKER_01", "from": 3},
+        "not an operation"]).conflicts] == ["invalid", "invalid"]

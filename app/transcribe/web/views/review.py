@@ -36,6 +36,17 @@ def choose_job() -> None:
 
 # The URL names the job (links from the queue, a refresh): it wins over the last choice.
 wanted = st.query_params.get("job")
+if wanted and wanted not in ids and store.get(wanted) is None:
+    # Deleted while this page showed it (its editor saw it go and ran the page again), or
+    # an old link: said, and nothing else chosen for the person.
+    st.warning(t("review.gone"), icon=":material/delete:")
+    other = st.selectbox(t("review.job"), ids, index=None, key="review-after-gone",
+                         format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
+    if other is None:
+        st.stop()
+    st.session_state[state.REVIEW_JOB] = other
+    st.query_params["job"] = other
+    st.rerun()
 if wanted in ids:
     st.session_state[state.REVIEW_JOB] = wanted
 elif st.session_state.get(state.REVIEW_JOB) not in ids:
@@ -92,11 +103,11 @@ def speaker_label(speaker_id: str | None) -> str:
     return transcript.speaker_name(speaker_id) or unknown if speaker_id else unknown
 
 
+# (The number of segments is the editor's: it follows splits and merges.)
 st.caption(" · ".join(x for x in (
     format_duration(transcript.duration),
     display.language_label(transcript.language or "auto", language),
-    " / ".join(x for x in (transcript.engine, transcript.model) if x),
-    t("review.segments", count=len(transcript.segments))) if x))
+    " / ".join(x for x in (transcript.engine, transcript.model) if x)) if x))
 for warning in display.warning_texts(job.warnings, language):
     st.warning(warning, icon=":material/warning:")
 flash = st.session_state.pop(state.REVIEW_FLASH, None)
@@ -119,6 +130,8 @@ tab_text, tab_speakers, tab_pseudonyms, tab_export = st.tabs([
 def correction_editor() -> None:
     # Saving a batch of corrections reruns this fragment only: the charts and tables
     # around it are not redrawn while someone types.
+    if store.get(job.id) is None:  # deleted meanwhile: the whole page, without it
+        st.rerun()
     playable = documents.recording(store, job) is not None
     if not playable:
         st.caption(t("player.unavailable"))
