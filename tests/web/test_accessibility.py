@@ -313,7 +313,7 @@ def test_keyboard_alone_from_login_to_a_corrected_word_and_a_download(site, chro
         first = page.locator(".te-seg").first.text_content().split()[0]
         page.keyboard.press("Control+Shift+ArrowRight")
         page.keyboard.type("Hello")
-        expect(page.locator(".te-status")).to_have_text("Enregistré")
+        expect(page.locator(".te-status")).to_have_attribute("data-state", "saved")
         store = JobStore(data)
         wait_until(lambda: store.load_transcript(store.get(job_id)).segments[0].text.split()[0]
                    == "Hello", 15, "the correction saved")

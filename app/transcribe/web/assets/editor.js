@@ -597,7 +597,7 @@ class Editor {
 
   onBlur(e) {
     const element = e.target.closest && e.target.closest(".te-seg");
-    if (!element) return;
+    if (!element || !this.segs) return;  // a transcript gone with the focus in its text
     this.commitText();
     const i = this.segIndexOf(element);
     if (i >= 0 && !element.contains(document.activeElement)) {
