@@ -13,12 +13,13 @@ IMAGE ?= ghcr.io/whisper-transcription/whisper-transcription
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 VARIANT ?= gpu
 
-.PHONY: help setup system venv models node test run bench lint chart image clean
+.PHONY: help setup system venv models node test run bench mutate lint chart image clean
 
 help:
 	@echo "make run     serve the web app on http://localhost:$(PORT) (installs what is missing)"
 	@echo "make test    run every test (installs what is missing)"
 	@echo "make bench   compare engines: WER, speed, memory; DER for speakers"
+	@echo "make mutate  mutation testing of the security, privacy and data paths (MODULES=...)"
 	@echo "make chart   package the Helm chart and its repository index into dist/charts"
 	@echo "make image   build the container image with docker (VARIANT=gpu|cpu)"
 	@echo "make lint    ruff and hadolint"
@@ -60,8 +61,13 @@ run: setup
 bench: setup
 	$(PY) bench/run.py
 
+# Not part of `make test`: under an hour on 2 cores (README, Tests). MODULES=web/gate.py
+# runs one module.
+mutate: venv
+	$(PY) scripts/mutate.py $(MODULES)
+
 lint: venv
-	$(VENV)/bin/ruff check app tests bench image charts
+	$(VENV)/bin/ruff check app tests bench image charts scripts
 	$(VENV)/bin/hadolint image/Dockerfile
 	shellcheck image/*.sh scripts/*.sh
 

@@ -122,6 +122,12 @@ def forget(job_id: str | None = None) -> None:
             del _prepared[old]
 
 
+def kept_jobs() -> set[str]:
+    """The jobs whose answer is held in memory (none once the deadline has passed)."""
+    with _lock:
+        return {key[0] for key in _prepared}
+
+
 def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] | None:
     """The editor's document (JSON, gzipped JSON) as a future, or None for a job that is
     not (or no longer) a finished one."""
