@@ -13,7 +13,7 @@ IMAGE ?= ghcr.io/whisper-transcription/whisper-transcription
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 VARIANT ?= gpu
 
-.PHONY: help setup system venv models test run bench mutate lint chart image clean
+.PHONY: help setup system venv models node test run bench mutate lint chart image clean
 
 help:
 	@echo "make run     serve the web app on http://localhost:$(PORT) (installs what is missing)"
@@ -26,7 +26,7 @@ help:
 
 setup: system venv models
 
-# What `make run` needs (ffmpeg) or, for the tests, also espeak-ng, sox and chromium.
+# What `make run` needs (ffmpeg) or, for the tests, also espeak-ng, sox, chromium and npm.
 SYSTEM_PURPOSE := $(if $(filter run,$(MAKECMDGOALS)),$(if $(filter test bench,$(MAKECMDGOALS)),test,run),test)
 system:
 	@scripts/install-system-packages.sh $(SYSTEM_PURPOSE)
@@ -44,7 +44,15 @@ $(VENV)/.installed: pyproject.toml
 models: venv
 	@$(PY) image/fetch_models.py --preset embedded --dest $(MODELS)
 
-test: setup
+# The browser tests' own JavaScript (axe-core), from the npm registry at the versions
+# tests/package-lock.json pins; installed again only when those files change.
+node: tests/node_modules/.package-lock.json
+
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup node
 	$(PY) -m pytest
 
 run: setup

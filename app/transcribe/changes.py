@@ -252,8 +252,8 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
 
 
 def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
-    """What the browser editor needs, compact: per segment its start, end, speaker and
-    tokens as [text, start, end, uncertain]."""
+    """What the browser editor needs, compact: the language spoken; per segment its start,
+    end, speaker and tokens as [text, start, end, uncertain]."""
     segments = []
     for segment in transcript.segments:
         pieces = tokens(segment)
@@ -264,4 +264,4 @@ def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
     speakers = [[speaker_id, transcript.speaker_name(speaker_id)]
                 for speaker_id in transcript.speaker_ids()]
     return {"version": transcript.version, "duration": transcript.duration,
-            "speakers": speakers, "segments": segments}
+            "language": transcript.language, "speakers": speakers, "segments": segments}

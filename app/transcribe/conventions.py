@@ -264,8 +264,8 @@ def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
     if isinstance(value, str):
         return pseudonymise(value)
     if isinstance(value, dict):
-        return {pseudonymise(k) if isinstance(k, str) else k:
-                _pseudonymise_strings(v, pseudonymise) for k, v in value.items()}
+        return {pseudonymise(k): _pseudonymise_strings(v, pseudonymise)
+                for k, v in value.items()}  # JSON: keys are text
     if isinstance(value, list):
         return [_pseudonymise_strings(v, pseudonymise) for v in value]
     return value

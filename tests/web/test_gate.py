@@ -242,6 +242,10 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     assert status == 200 and 'http-equiv="refresh"' in page
     status, _, page = request(url, "/login")  # the login page itself is open
     assert status == 200 and 'type="password"' in page and "Connexion" in page
+    # In the language this browser chose in the app (its cookie), declared to screen readers.
+    _, _, page = request(url, "/login",
+                         headers={"Cookie": "prefs={x}; transcribe_ui_language=en"})
+    assert '<html lang="en">' in page and "Log in" in page
 
 
 @pytest.mark.live

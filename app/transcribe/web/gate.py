@@ -36,8 +36,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from ..languages import UI_LANGUAGE_NAMES, ui_language
-from . import strings
+from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES, ui_language
+from . import accessibility, language_choice, strings
 from .client import client_address, cookie_values, header, is_https, limit_key, same_origin
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
@@ -70,7 +70,8 @@ def _html_page(name: str, language: str, head_title: str, **values: str) -> str:
     """`static/<name>.html` (the page's content) and `<name>.css` (its own style) in the
     pages' one shell (`page.html`: the head, the favicon drawn locally, the common style)."""
     return Template(_static("page.html")).substitute(
-        lang=language, title=head_title, style=_static(f"{name}.css"),
+        lang=language, title=head_title,
+        style=Template(_static(f"{name}.css")).substitute(values),
         main=Template(_static(f"{name}.html")).substitute(lang=language, **values))
 
 
@@ -88,7 +89,8 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
         action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
-        other_href=html.escape(f"{base}{LOGIN}?lang={other}"))
+        other_href=html.escape(f"{base}{LOGIN}?lang={other}"),
+        primary=accessibility.FOCUS_COLOUR)
 
 
 def deleted_page() -> str:
@@ -123,8 +125,13 @@ class Gate:
                 Route(self.base + LOGOUT, self.logout, methods=["GET", "POST"])]
 
     def _language(self, request: Request, form: dict[str, list[str]] | None = None) -> str:
+        """The language asked for, else the one this browser chose in the app, else the
+        service's."""
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        return ui_language(chosen, self.language)
+        remembered = [value for value in cookie_values(header(request.scope, b"cookie"),
+                                                       language_choice.COOKIE)
+                      if value in UI_LANGUAGES]
+        return ui_language(chosen, remembered[0] if remembered else self.language)
 
     def _session(self, scope: Scope) -> tuple[str, str] | None:
         """(cookie, session id) of the request's valid session cookie, if any: the first of

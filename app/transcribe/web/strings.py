@@ -64,6 +64,8 @@ STRINGS: dict[str, dict[str, str]] = {
               "{limit} MB at most per file.",
     },
     "upload.browse": {"fr": "Choisir des fichiers", "en": "Choose files"},
+    "upload.remove": {"fr": "Retirer {name}", "en": "Remove {name}"},
+    "upload.add": {"fr": "Ajouter des fichiers", "en": "Add files"},
     "upload.dropzone": {"fr": "ou glissez-les ici · {limit} Mo au plus par fichier",
                         "en": "or drop them here · {limit} MB at most per file"},
     "upload.start": {"fr": "Transcrire ({count} fichier(s))",
@@ -304,6 +306,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.add_button": {"fr": "Ajouter", "en": "Add"},
     "speakers.timeline": {"fr": "Qui parle quand", "en": "Who speaks when"},
     "speakers.shares": {"fr": "Part du temps de parole", "en": "Share of talk time"},
+    # What a screen reader says of the charts (the text says the same: the transcript who
+    # speaks when, each name its share of talk time).
+    "speakers.timeline_chart": {
+        "fr": "Frise des tours de parole de chaque locuteur ; la transcription donne les "
+              "mêmes tours, avec leurs heures.",
+        "en": "Timeline of each speaker's turns; the transcript gives the same turns, with "
+              "their times.",
+    },
+    "speakers.shares_chart": {
+        "fr": "Barres de la part du temps de parole de chaque locuteur, aussi écrite à côté "
+              "de son nom.",
+        "en": "Bars of each speaker's share of talk time, also written beside their name.",
+    },
     "speakers.speaker": {"fr": "Locuteur", "en": "Speaker"},
     "speakers.seconds": {"fr": "secondes", "en": "seconds"},
     "speakers.minutes": {"fr": "minutes", "en": "minutes"},
@@ -397,6 +412,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "privacy.deleted": {"fr": "Tous les fichiers ont été supprimés.",
                         "en": "All files were deleted."},
     "privacy.guarantees_title": {"fr": "Garanties", "en": "Guarantees"},
+    "privacy.accessibility_title": {"fr": "Déclaration d'accessibilité",
+                                    "en": "Accessibility statement"},
+    "app.accessibility": {"fr": "Accessibilité : non conforme",
+                          "en": "Accessibility: not conformant"},
     "privacy.guarantees": {
         "fr": "- Les modèles sont installés sur le serveur : aucun téléchargement, aucune "
               "télémétrie.\n"

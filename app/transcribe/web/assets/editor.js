@@ -57,8 +57,8 @@ class Editor {
         </span>
         <label class="te-group"><input type="checkbox" class="te-follow"> <span class="te-follow-label"></span></label>
         <span class="te-group">
-          <button type="button" class="te-smaller">A−</button>
-          <button type="button" class="te-larger">A+</button>
+          <button type="button" class="te-smaller"></button>
+          <button type="button" class="te-larger"></button>
         </span>
         <span class="te-group">
           <button type="button" class="te-undo"></button>
@@ -74,8 +74,8 @@ class Editor {
       <div class="te-bar te-find" role="search">
         <input type="search" class="te-search">
         <output class="te-count" aria-live="polite"></output>
-        <button type="button" class="te-prev">↑</button>
-        <button type="button" class="te-next">↓</button>
+        <button type="button" class="te-prev"></button>
+        <button type="button" class="te-next"></button>
         <input type="text" class="te-with">
         <button type="button" class="te-replace"></button>
         <button type="button" class="te-replace-all"></button>
@@ -151,21 +151,26 @@ class Editor {
       if (attribute) element.setAttribute(attribute, this.label(key));
       else element.textContent = this.label(key);
     };
+    // A button drawn as a symbol is named by the symbol and what it does: a name holds
+    // what is shown (WCAG 2.5.3), so "A minus" said to speech control finds it too.
+    const glyph = (selector, shown, key) => {
+      const element = this.box.querySelector(selector);
+      element.textContent = shown;
+      element.setAttribute("aria-label", `${shown} ${this.label(key)}`);
+      element.setAttribute("title", this.label(key));
+    };
     this.box.setAttribute("lang", this.lang);
     s(".te-bar", "toolbar", "aria-label");
     s(".te-audio", "player", "aria-label");
-    s(".te-slower", "slower", "aria-label"); this.box.querySelector(".te-slower").textContent = "−";
-    s(".te-faster", "faster", "aria-label"); this.box.querySelector(".te-faster").textContent = "+";
-    s(".te-slower", "slower", "title"); s(".te-faster", "faster", "title");
+    glyph(".te-slower", "−", "slower"); glyph(".te-faster", "+", "faster");
     s(".te-follow-label", "follow");
-    s(".te-smaller", "smaller", "aria-label"); s(".te-larger", "larger", "aria-label");
-    s(".te-smaller", "smaller", "title"); s(".te-larger", "larger", "title");
+    glyph(".te-smaller", "A−", "smaller"); glyph(".te-larger", "A+", "larger");
     s(".te-undo", "undo"); s(".te-redo", "redo");
     s(".te-undo", "undo_key", "title"); s(".te-redo", "redo_key", "title");
     s(".te-help-button", "keys");
     s(".te-find", "find", "aria-label");
     s(".te-search", "search", "aria-label"); s(".te-search", "search", "placeholder");
-    s(".te-prev", "previous", "aria-label"); s(".te-next", "next", "aria-label");
+    glyph(".te-prev", "↑", "previous"); glyph(".te-next", "↓", "next");
     s(".te-with", "with", "aria-label"); s(".te-with", "with", "placeholder");
     s(".te-replace", "replace"); s(".te-replace-all", "replace_all");
     s(".te-doc", "document", "aria-label");
@@ -228,6 +233,9 @@ class Editor {
 
   load(doc, keepView) {
     const anchor = keepView ? this.anchor() : null;
+    // The transcript is read out in the language spoken, not the interface's.
+    if (doc.language) this.doc.setAttribute("lang", doc.language);
+    else this.doc.removeAttribute("lang");
     this.version = doc.version;
     this.duration = doc.duration;
     this.speakers = doc.speakers;
@@ -245,7 +253,22 @@ class Editor {
     this.changedElsewhere = false;
     if (undone) this.addNote(this.label("undo_reset"));
     this.showStatus();
+    if (!this.opened) this.focusText();
     window.transcribeEditorReady = performance.now();
+  }
+
+  // Opening a transcript is to read or correct it: the focus goes to its text (from the
+  // link that opened it, the page's body once that link is gone, or the navigation's),
+  // unless the person has already gone elsewhere on the page meanwhile.
+  focusText() {
+    this.opened = true;
+    const active = document.activeElement;
+    const first = this.segs.length && this.elements.get(this.segs[0].u);
+    const elsewhere = active && active !== document.body && !this.box.contains(active)
+      && !active.closest('[data-testid="stSidebarNav"]');
+    if (!first || elsewhere) return;
+    this.placeCaret(first, 0);
+    first.scrollIntoView({ block: "nearest" });
   }
 
   reloadIfQuiet() {
@@ -297,7 +320,7 @@ class Editor {
     const name = escapeHtml(this.speakerName(segs[a].spk));
     const body = [];
     for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]));
-    return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head">`
+    return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head" lang="${escapeHtml(this.lang)}">`
       + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
       + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
       + `</div><p class="te-text">${body.join(" ")}</p></section>`;
@@ -574,7 +597,7 @@ class Editor {
 
   onBlur(e) {
     const element = e.target.closest && e.target.closest(".te-seg");
-    if (!element) return;
+    if (!element || !this.segs) return;  // a transcript gone with the focus in its text
     this.commitText();
     const i = this.segIndexOf(element);
     if (i >= 0 && !element.contains(document.activeElement)) {

@@ -52,7 +52,7 @@ if wanted in ids:
 elif st.session_state.get(state.REVIEW_JOB) not in ids:
     st.session_state[state.REVIEW_JOB] = ids[0]
 job_id = st.selectbox(t("review.job"), ids, key=state.REVIEW_JOB, on_change=choose_job,
-                      format_func=lambda i: names.get(i, i))
+                      format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
 st.query_params["job"] = job_id
 job = store.get(job_id)
 if job is None or job.status != DONE:
@@ -188,9 +188,9 @@ def speakers_tab() -> None:
         swap_labels = display.distinct_labels({i: speaker_label(i) for i in known})
         first, second, go = st.columns([2, 2, 1], vertical_alignment="bottom")
         first.selectbox(t("speakers.swap_first"), known, index=0, format_func=swap_labels.get,
-                        key=f"swap-a-{revision}")
+                        key=f"swap-a-{revision}", placeholder=t("opt.choose"))
         second.selectbox(t("speakers.swap_second"), known, index=1, format_func=swap_labels.get,
-                         key=f"swap-b-{revision}")
+                         key=f"swap-b-{revision}", placeholder=t("opt.choose"))
         go.button(t("speakers.swap"), icon=":material/swap_horiz:", key="swap",
                   on_click=swap, args=(f"swap-a-{revision}", f"swap-b-{revision}"))
     new, add = st.columns([4, 1], vertical_alignment="bottom")
@@ -202,10 +202,14 @@ def speakers_tab() -> None:
         st.subheader(t("speakers.timeline"))
         unit = 60.0 if transcript.duration > 600 else 1.0  # minutes for long recordings
         timeline = pd.DataFrame(reviewing.timeline_rows(transcript, unknown, unit))
-        chart = alt.Chart(timeline).mark_bar().encode(
-            x=alt.X("start:Q", title=t("speakers.minutes" if unit == 60 else "speakers.seconds")),
+        # Described in the page's language as a whole: Vega's own description of each bar
+        # and axis is English and repeats what the text says.
+        chart = alt.Chart(timeline, description=t("speakers.timeline_chart")).mark_bar(
+            aria=False).encode(
+            x=alt.X("start:Q", title=t("speakers.minutes" if unit == 60 else "speakers.seconds"),
+                    axis=alt.Axis(aria=False)),
             x2="end:Q",
-            y=alt.Y("speaker:N", title=None),
+            y=alt.Y("speaker:N", title=None, axis=alt.Axis(aria=False)),
             color=alt.Color("speaker:N", legend=None),
             tooltip=[alt.Tooltip("speaker:N", title=t("speakers.speaker")),
                      alt.Tooltip("start:Q", title=t("speakers.from")),
@@ -213,10 +217,11 @@ def speakers_tab() -> None:
         st.altair_chart(chart, width="stretch")
         st.subheader(t("speakers.shares"))
         talk = pd.DataFrame(reviewing.talk_time_rows(transcript))
-        bars = alt.Chart(talk).mark_bar().encode(
-            x=alt.X("share:Q", axis=alt.Axis(format="%"), title=None,
+        bars = alt.Chart(talk, description=t("speakers.shares_chart")).mark_bar(
+            aria=False).encode(
+            x=alt.X("share:Q", axis=alt.Axis(format="%", aria=False), title=None,
                     scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("speaker:N", sort="-x", title=None),
+            y=alt.Y("speaker:N", sort="-x", title=None, axis=alt.Axis(aria=False)),
             color=alt.Color("speaker:N", legend=None),
             tooltip=[alt.Tooltip("speaker:N", title=t("speakers.speaker")),
                      alt.Tooltip("share:Q", format=".0%", title=t("speakers.share")),
