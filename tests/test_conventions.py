@@ -280,3 +280,28 @@ def test_words_after_a_name_keep_their_own_times_and_part_of_a_name_is_kept():
         (" hier", 3.0, 3.5, 0.6)]
     assert copy.options.asr.initial_prompt == "Marie"  # no whole name in them
     assert copy.options.speakers.names == {"2": "Marie"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A longer name joined by a hyphen is another name; apostrophes and underscores part.
+    ("Marie-Claire et Marie-", "Marie-Claire et Anne-"),
+    ("Jean-Marie, l'Isère, d'Isère", "Jean-Marie, l'[lieu], d'[lieu]"),
+    ("Marie's car, MARIE_2", "Anne's car, Anne_2"),
+    ("Mariette, Marie2, Saint-Denis, Denis !", "Mariette, Marie2, Saint-Denis, D. !"),
+])
+def test_in_text_a_name_is_a_whole_word_a_hyphen_joins_and_apostrophes_part(text, expected):
+    pseudonymise = Pseudonymiser({"Marie": "Anne", "Isère": "[lieu]", "Denis": "D."})
+    assert pseudonymise(text) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("entretien_Durand_Montreuil.ogg", "entretien_[NOM]_[VILLE].ogg"),
+    ("entretien-durand-Montreuil2 (1).m4a", "entretien-[NOM]-[VILLE]2 (1).m4a"),
+    ("entretienDurand.wav", "entretien[NOM].wav"),
+    ("Durandal_Montreuilloise.wav", "Durandal_Montreuilloise.wav"),  # other words
+])
+def test_in_a_file_name_every_separator_parts_names(name, expected):
+    pseudonymise = Pseudonymiser({"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    assert pseudonymise.file_name(name) == expected
+    assert Pseudonymiser({"Durand": "a/b: c"}).file_name("x_Durand.wav") == "x_a_b_ c.wav"
+    assert Pseudonymiser({}).file_name(name) == name

@@ -12,8 +12,10 @@ A segment's `text` is the truth for its content: once a user corrects it, its wo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .i18n import Notice
 from .options import PipelineOptions
 from .transcript import Segment, Transcript, Word
 
@@ -163,22 +165,51 @@ def pause_token(seconds: float) -> Token:
     return Token(f"({whole} s)", pause=True)
 
 
+# Where a name from the pseudonym table starts and ends (see README, "Pseudonyms").
+# In text, a name is a whole word: no letter or digit touches it, nor a hyphen that joins
+# it to another word ("Marie" is not replaced in "Marie-Claire" nor "Saint-Denis" by
+# "Denis"); apostrophes, underscores and other punctuation separate ("l'Isère", "Marie's").
+_TEXT_BEFORE = r"(?<![^\W_])(?<![^\W_]-)"
+_TEXT_AFTER = r"(?![^\W_])(?!-[^\W_])"
+# In a file name, pieces are joined by underscores, hyphens, dots, spaces or digits, or
+# glued with a capital ("entretienDurand"): only a letter of the same word joins a name.
+_CAPITAL_NEXT = r"(?-i:(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ]))"
+_FILE_BEFORE = rf"(?:(?<![^\W\d_])|{_CAPITAL_NEXT})"
+_FILE_AFTER = rf"(?:(?![^\W\d_])|{_CAPITAL_NEXT})"
+# What a pseudonym cannot bring into a file name: path separators, what Windows refuses.
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
 class Pseudonymiser:
-    """Replace each real name by its pseudonym, whole words only, case-insensitively;
-    longest names first so that "Marie Dupont" wins over "Marie"."""
+    """Replace each real name by its pseudonym, whole names only (the boundaries above),
+    case-insensitively; longest names first so that "Marie Dupont" wins over "Marie"."""
 
     def __init__(self, table: dict[str, str]):
         items = sorted(((real.strip(), fake) for real, fake in table.items() if real.strip()),
                        key=lambda item: len(item[0]), reverse=True)
         self.lookup = {real.lower(): fake for real, fake in items}
-        self.pattern = re.compile(
-            "|".join(rf"(?<!\w){re.escape(real)}(?!\w)" for real, _ in items) or r"(?!x)x",
-            re.IGNORECASE)
+        names = [re.escape(real) for real, _ in items]
+        self.pattern = self._pattern(names, _TEXT_BEFORE, _TEXT_AFTER)
+        self.file_pattern = self._pattern(names, _FILE_BEFORE, _FILE_AFTER)
+
+    @staticmethod
+    def _pattern(names: list[str], before: str, after: str) -> re.Pattern[str]:
+        return re.compile("|".join(f"{before}{name}{after}" for name in names) or r"(?!x)x",
+                          re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
         if not self.lookup:
             return text
         return self.pattern.sub(lambda match: self.lookup[match.group(0).lower()], text)
+
+    def file_name(self, name: str) -> str:
+        """A file name with its names replaced ("entretien_Durand.ogg" ->
+        "entretien_[NOM].ogg"); a pseudonym's "/" or ":" become "_"."""
+        if not self.lookup:
+            return name
+        return self.file_pattern.sub(
+            lambda match: _UNSAFE_IN_FILE_NAMES.sub("_", self.lookup[match.group(0).lower()]),
+            name)
 
 
 def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> list[Token]:
@@ -223,8 +254,8 @@ def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
 
 
 def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Transcript:
-    """A copy for export whose text, words, speaker names, file name and recorded options
-    (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
+    """A copy for export whose text, words, speaker names, file name, notices and recorded
+    options (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
     keeps the real names so that the table can change later."""
     pseudonymise = Pseudonymiser(table)
     if not pseudonymise.lookup:
@@ -235,9 +266,13 @@ def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Tr
         segment.words = _pseudonymise_words(segment.words, pseudonymise)
     for speaker in copy.speakers.values():
         speaker.name = pseudonymise(speaker.name)
-    copy.source = pseudonymise(copy.source) if copy.source else copy.source
+    copy.source = pseudonymise.file_name(copy.source) if copy.source else copy.source
     copy.options = PipelineOptions.from_dict(_pseudonymise_strings(copy.options.to_dict(),
                                                                    pseudonymise))
+    # What a notice names is a file (the upload) or a name: replaced as in a file name.
+    copy.notices = [Notice(notice.key, _pseudonymise_strings(notice.params,
+                                                             pseudonymise.file_name))
+                    for notice in copy.notices]
     return copy
 
 
@@ -260,7 +295,7 @@ def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[
     return result
 
 
-def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
+def _pseudonymise_strings(value, pseudonymise: Callable[[str], str]):
     if isinstance(value, str):
         return pseudonymise(value)
     if isinstance(value, dict):

@@ -453,6 +453,29 @@ def test_export_names_and_the_zip_of_all_formats():
     assert "Anne" in txt and "Marie" not in txt
 
 
+def test_the_pseudonyms_apply_to_the_names_in_the_zips(tmp_path):
+    """The review page's zip and the privacy page's zip of everything: the files and
+    folders are named with the pseudonyms; two recordings whose names become one keep
+    one folder each; the stored job keeps its name."""
+    from web_support import seed_done
+
+    from transcribe.web import platform
+
+    conventions = Conventions(pseudonyms={"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    archive = zipfile.ZipFile(io.BytesIO(reviewing.export_zip(
+        interview(), "entretien_Durand_Montreuil", conventions)))
+    assert sorted(archive.namelist()) == sorted(f"entretien_[NOM]_[VILLE]{f.extension}"
+                                                for f in FORMATS.values())
+    store = JobStore(tmp_path / "data")
+    seed_done(store, name="entretien_Durand_Montreuil.ogg", conventions=conventions)
+    seed_done(store, name="entretien_[NOM]_[VILLE].wav")
+    names = zipfile.ZipFile(io.BytesIO(platform.everything_zip(store))).namelist()
+    assert {n.split("/")[0] for n in names} == {"entretien_[NOM]_[VILLE]",
+                                                "entretien_[NOM]_[VILLE]-2"}
+    assert not [n for n in names if "Durand" in n or "Montreuil" in n]
+    assert "entretien_Durand_Montreuil.ogg" in {job.name for job in store.list()}
+
+
 def test_media_types_for_the_player():
     assert reviewing.media_type(Path("listening.mp3")) == "audio/mpeg"
     assert reviewing.media_type(Path("source.wav")) in ("audio/x-wav", "audio/wav")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..conventions import Conventions, pseudonymise_transcript
+from ..conventions import Conventions, Pseudonymiser, pseudonymise_transcript
 from ..storage import write_atomically
 from ..transcript import Transcript
 from .docx import to_docx
@@ -47,6 +47,12 @@ FORMATS: dict[str, Format] = {
         Format("qda", ".qda.txt", "text/plain", _text(to_qda)),
     )
 }
+
+
+def export_stem(stem: str, conventions: Conventions | None = None) -> str:
+    """The name a recording's downloads get (each file, the zip, the folders in a zip):
+    its stem with the pseudonyms applied, as in a file name (conventions.Pseudonymiser)."""
+    return Pseudonymiser((conventions or Conventions()).pseudonyms).file_name(stem) or stem
 
 
 def parse_formats(value: str) -> list[str]:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from transcribe import changes
-from transcribe.export import render
+from transcribe.export import export_stem, render
 from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
 from transcribe.transcript import Transcript
@@ -325,6 +325,7 @@ def export_tab() -> None:
 
     st.subheader(t("export.files"))
     stem = job.stem
+    named = export_stem(stem, conventions)  # the files' names: the pseudonyms apply too
 
     def stored(job_id: str = job.id):
         """The transcript and conventions on disk when a download is clicked (the job
@@ -348,12 +349,12 @@ def export_tab() -> None:
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
         fmt = reviewing.FORMATS[format_name]
         buttons[position % 4].download_button(
-            label, data=renderer(format_name), file_name=reviewing.export_name(stem, format_name),
+            label, data=renderer(format_name), file_name=reviewing.export_name(named, format_name),
             mime=fmt.media_type, key=f"download-{format_name}", on_click="ignore",
-            icon=":material/download:", help=reviewing.export_name(stem, format_name))
+            icon=":material/download:", help=reviewing.export_name(named, format_name))
     st.download_button(t("export.zip"), type="primary", icon=":material/folder_zip:",
                        data=zipped,
-                       file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
+                       file_name=f"{named}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")
 
 
