@@ -184,6 +184,27 @@ def test_labels():
     assert display.size_label(1_234_567, "fr") == "1,2 Mo"
     assert display.size_label(1_234_567, "en") == "1.2 MB"
     assert display.size_label(2_400, "en") == "2 kB"
+    assert display.size_label(960_400, "fr") == "960 ko"
+    assert display.size_label(2_147_483_648, "fr") == "2,1 Go"
+
+
+def test_an_uploaded_files_size_is_its_own_not_its_spooled_records():
+    """The uploader's chips show sizes through size_label too (the browser test checks
+    the chip): the size of the file sent, not of the few bytes that stand for it."""
+    from transcribe.web.spool import Spooled
+
+    record = Spooled(name="a.wav", size=36_000_000, token="0" * 32).encode()
+    spooled = io.BytesIO(record)
+    spooled.size = len(record)
+    assert submission.uploaded_size(spooled) == 36_000_000
+    held = io.BytesIO(b"x" * 5000)
+    held.size = 5000
+    assert submission.uploaded_size(held) == 5000
+    words = uploader_locale.UploaderWords("b", "d", "r {name}", "a", "t", "f",
+                                          sizes={'entretien "M".wav': "36,0 Mo"})
+    data = json.loads(uploader_locale.uploader_script(words)
+                      .split("const words = ", 1)[1].split(";\n", 1)[0])
+    assert data["sizes"] == {'entretien "M".wav': "36,0 Mo"}
     assert display.language_label("fr", "fr") == "Français (fr)"
     assert display.language_label("de", "en") == "German (de)"
     assert display.language_label("auto", "en") == "Detect automatically"

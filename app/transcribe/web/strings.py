@@ -241,6 +241,7 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "estimating the time left…"},
     "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
     "eta.minutes": {"fr": "environ {minutes} min restantes", "en": "about {minutes} min left"},
+    "unit.gb": {"fr": "{value} Go", "en": "{value} GB"},
     "unit.mb": {"fr": "{value} Mo", "en": "{value} MB"},
     "unit.kb": {"fr": "{value} ko", "en": "{value} kB"},
     "job.review": {"fr": "Relire", "en": "Review"},
