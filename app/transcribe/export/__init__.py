@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..conventions import Conventions, Pseudonymiser, pseudonymise_transcript
+from ..speakers.labels import in_language
 from ..storage import write_atomically
 from ..transcript import Transcript
+from .common import document_language
 from .docx import to_docx
 from .qda import to_qda
 from .subtitles import to_srt, to_vtt
@@ -67,7 +69,9 @@ def parse_formats(value: str) -> list[str]:
 def render(transcript: Transcript, format_name: str,
            conventions: Conventions | None = None, ui_language: str | None = None) -> bytes:
     """`ui_language`: the interface's language for the docx's labels (the only format with
-    labels); by default the one the job was submitted in."""
+    labels) and the default speaker labels ("Enquêté·e": speakers.labels.shown_name) in
+    every format; by default the one the job was submitted in."""
+    transcript = in_language(transcript, document_language(transcript, ui_language))
     if format_name == "docx" and ui_language:
         return to_docx(transcript, conventions or Conventions(), ui_language=ui_language)
     return FORMATS[format_name].render(transcript, conventions or Conventions())

@@ -10,6 +10,7 @@ from transcribe import changes
 from transcribe.export import export_stem, render
 from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
+from transcribe.speakers.labels import in_language, shown_name
 from transcribe.transcript import Transcript
 from transcribe.web import correction, display, documents, reviewing, state
 from transcribe.web.state import t
@@ -90,7 +91,7 @@ def load() -> Transcript:
         return cached[1]
     transcript = Transcript.load(path)
     st.session_state[state.TRANSCRIPT_CACHE] = (stamp, transcript)
-    documents.prepare(store, job, transcript, stamp[1])  # what the editor will fetch
+    documents.prepare(store, job, transcript, stamp[1], language)  # what the editor fetches
     return transcript
 
 
@@ -100,7 +101,10 @@ unknown = t("review.no_speaker")
 
 
 def speaker_label(speaker_id: str | None) -> str:
-    return transcript.speaker_name(speaker_id) or unknown if speaker_id else unknown
+    """A speaker's name; a default label ("Enquêté·e") in the page's language."""
+    if not speaker_id:
+        return unknown
+    return shown_name(transcript.speaker_name(speaker_id) or unknown, language)
 
 
 # (The number of segments is the editor's: it follows splits and merges.)
@@ -170,7 +174,8 @@ def speakers_tab() -> None:
     known = transcript.speaker_ids()
     if not known:
         st.info(t("speakers.none"))
-    shares = {row["id"]: row for row in reviewing.talk_time_rows(transcript)}
+    shown = in_language(transcript, language)  # default labels in the page's language
+    shares = {row["id"]: row for row in reviewing.talk_time_rows(shown)}
     for number, speaker_id in enumerate(known, start=1):
         name_key = f"name-{revision}-{speaker_id}"
         speaker = transcript.speakers.get(speaker_id)
@@ -201,7 +206,7 @@ def speakers_tab() -> None:
     if transcript.segments and known:
         st.subheader(t("speakers.timeline"))
         unit = 60.0 if transcript.duration > 600 else 1.0  # minutes for long recordings
-        timeline = pd.DataFrame(reviewing.timeline_rows(transcript, unknown, unit))
+        timeline = pd.DataFrame(reviewing.timeline_rows(shown, unknown, unit))
         # Described in the page's language as a whole: Vega's own description of each bar
         # and axis is English and repeats what the text says.
         chart = alt.Chart(timeline, description=t("speakers.timeline_chart")).mark_bar(
@@ -216,7 +221,7 @@ def speakers_tab() -> None:
                      alt.Tooltip("end:Q", title=t("speakers.to"))])
         st.altair_chart(chart, width="stretch")
         st.subheader(t("speakers.shares"))
-        talk = pd.DataFrame(reviewing.talk_time_rows(transcript))
+        talk = pd.DataFrame(reviewing.talk_time_rows(shown))
         bars = alt.Chart(talk, description=t("speakers.shares_chart")).mark_bar(
             aria=False).encode(
             x=alt.X("share:Q", axis=alt.Axis(format="%", aria=False), title=None,
