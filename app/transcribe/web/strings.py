@@ -37,6 +37,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This service is protected by a password (the one Onyxia showed when the "
               "service was launched).",
     },
+    "login.intro_local": {  # a run on this machine: no Onyxia
+        "fr": "Ce service est protégé par un mot de passe (celui donné à son lancement, "
+              "TRANSCRIBE_PASSWORD).",
+        "en": "This service is protected by a password (the one given when it was "
+              "started, TRANSCRIBE_PASSWORD).",
+    },
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
     "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
