@@ -181,7 +181,7 @@ def test_longer_names_win_and_empty_names_are_ignored():
 def test_a_name_spanning_tokens_becomes_one_token_with_their_times():
     tokens = [Token("Bonjour", start=0.0, end=0.5), Token("Marie", uncertain=True, start=0.6,
                                                          end=1.0),
-              Token("Dupont,", start=1.1, end=1.5, space_before=False),
+              Token("Dupont,", start=1.1, end=1.5),
               Token("(..)", pause=True), Token("voilà", start=3.0, end=3.5)]
     result = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
     assert [t.text for t in result] == ["Bonjour", "Mme A.,", "(..)", "voilà"]
@@ -305,3 +305,20 @@ def test_in_a_file_name_every_separator_parts_names(name, expected):
     assert pseudonymise.file_name(name) == expected
     assert Pseudonymiser({"Durand": "a/b: c"}).file_name("x_Durand.wav") == "x_a_b_ c.wav"
     assert Pseudonymiser({}).file_name(name) == name
+
+
+def test_tokens_glued_together_read_as_one_word_for_the_names_boundaries():
+    """Words Whisper glued ("l'" + "Isère", "Marie" + "-Claire") are matched as the text
+    reads them, in the turns and in the JSON's words alike."""
+    pseudonymise = Pseudonymiser({"Isère": "[lieu]", "Marie": "Anne"})
+    tokens = [Token("l'"), Token("Isère", space_before=False), Token("Marie"),
+              Token("-Claire", space_before=False), Token("et"), Token("Marie")]
+    assert [t.text for t in pseudonymise_tokens(tokens, pseudonymise)] == [
+        "l'", "[lieu]", "Marie", "-Claire", "et", "Anne"]
+    transcript = Transcript(language="fr", duration=2.0, segments=[
+        Segment(0.0, 2.0, "Marie-Claire et Marie", "A", [
+            Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, "-Claire", 0.9),
+            Word(1.0, 1.5, " et", 0.9), Word(1.5, 2.0, " Marie", 0.9)])])
+    copy = pseudonymise_transcript(transcript, {"Marie": "Anne"})
+    assert copy.segments[0].text == "Marie-Claire et Anne"
+    assert "".join(w.word for w in copy.segments[0].words) == " Marie-Claire et Anne"

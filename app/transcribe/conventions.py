@@ -215,12 +215,11 @@ class Pseudonymiser:
 def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> list[Token]:
     """Apply the pseudonym table across token boundaries ("Marie" + "Dupont,"): tokens a
     replacement spans are merged into one, keeping the first start and the last end."""
-    joined = " ".join(t.text for t in tokens)
-    replaced = pseudonymise(joined)
-    if replaced == joined:
+    joined, _ = _joined(tokens)
+    if pseudonymise(joined) == joined:
         return tokens
     result: list[Token] = []
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         result.append(Token(text, uncertain=any(t.uncertain for t in group),
                             pause=all(t.pause for t in group),
                             start=group[0].start, end=group[-1].end,
@@ -228,14 +227,27 @@ def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> lis
     return result
 
 
-def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
-    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
-    tokens that one matched name covers."""
+def _joined(tokens: list[Token]) -> tuple[str, list[tuple[int, int]]]:
+    """The tokens' text as it reads, a space before each but those glued to the one
+    before ("l'" + "Isère", "Marie" + "-Claire": the names' boundaries see what the text
+    shows), and where each token lies in it."""
+    parts: list[str] = []
     spans = []
     position = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if index and token.space_before:
+            parts.append(" ")
+            position += 1
         spans.append((position, position + len(token.text)))
-        position += len(token.text) + 1
+        parts.append(token.text)
+        position += len(token.text)
+    return "".join(parts), spans
+
+
+def _regroup(tokens: list[Token], pseudonymise: Pseudonymiser):
+    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
+    tokens that one matched name covers."""
+    joined, spans = _joined(tokens)
     matches = [(m.start(), m.end()) for m in pseudonymise.pattern.finditer(joined)]
     index = 0
     while index < len(tokens):
@@ -278,13 +290,14 @@ def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Tr
 
 def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[Word]:
     """Words a name spans become one word, timed from the first to the last."""
-    tokens = [Token(w.word.strip(), start=w.start, end=w.end) for w in words]
-    joined = " ".join(t.text for t in tokens)
+    tokens = [Token(w.word.strip(), start=w.start, end=w.end,
+                    space_before=w.word[:1].isspace()) for w in words]
+    joined, _ = _joined(tokens)
     if pseudonymise(joined) == joined:
         return words
     result: list[Word] = []
     position = 0
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         originals = words[position: position + len(group)]
         position += len(group)
         leading = " " if originals[0].word[:1].isspace() else ""
