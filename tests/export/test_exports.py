@@ -331,7 +331,9 @@ def test_the_file_name_in_the_docx_and_the_json_carries_the_pseudonyms(interview
     assert document.core_properties.title == named and document.paragraphs[0].text == named
     assert f"File: {named}" in [p.text for p in document.paragraphs[1:3]]
     exported = json.loads(render(interview, "json", conventions))
-    assert exported["source"] == named and exported["notices"][0]["params"]["name"] == named
+    assert exported["source"] == named and exported["notices"] == [
+        {"key": "audio.damaged", "params": {"name": named}}]
+    assert exported["options"] == interview.options.to_dict()  # no name in them: as they are
     for name in FORMATS:  # no other format names the file
         assert b"Durand" not in render(interview, name, conventions), name
     assert export_stem("entretien_Durand_Montreuil", conventions) == "entretien_[NOM]_[VILLE]"
