@@ -337,4 +337,5 @@ def test_the_file_name_in_the_docx_and_the_json_carries_the_pseudonyms(interview
     for name in FORMATS:  # no other format names the file
         assert b"Durand" not in render(interview, name, conventions), name
     assert export_stem("entretien_Durand_Montreuil", conventions) == "entretien_[NOM]_[VILLE]"
+    assert export_stem("Durand", Conventions(pseudonyms={"Durand": ""})) == "transcript"
     assert interview.source == "entretien_Durand_Montreuil.ogg"  # the stored one keeps it

@@ -54,7 +54,9 @@ FORMATS: dict[str, Format] = {
 def export_stem(stem: str, conventions: Conventions | None = None) -> str:
     """The name a recording's downloads get (each file, the zip, the folders in a zip):
     its stem with the pseudonyms applied, as in a file name (conventions.Pseudonymiser)."""
-    return Pseudonymiser((conventions or Conventions()).pseudonyms).file_name(stem) or stem
+    # Never the real name back, should a pseudonym leave nothing (a table written by hand).
+    return Pseudonymiser((conventions or Conventions()).pseudonyms).file_name(stem) \
+        or "transcript"
 
 
 def parse_formats(value: str) -> list[str]:
