@@ -174,7 +174,7 @@ def _dialogue_rows(store, device: str) -> list[dict]:
                      "swer": round(_speaker_attributed_wer(references, transcript, language), 3),
                      "found": len(transcript.speakers),
                      "roles": {s.name: s.role_confidence for s in transcript.speakers.values()},
-                     "timings": transcript.timings})
+                     "timings": transcript.run.timings})
     return rows
 
 
@@ -199,10 +199,10 @@ def _stereo_rows(store, device: str) -> list[dict]:
         transcript = run(clip, options, store)
         rows.append({"recording": f"stereo_overlap ({transcript.duration:.0f} s, 2 voices "
                                   "at once, one per channel)",
-                     "setting": f"{label}: {transcript.options['diarization']}",
+                     "setting": f"{label}: {transcript.run.diarization}",
                      "der": None, "der_of": None,
                      "swer": round(_speaker_attributed_wer(references, transcript, "en"), 3),
-                     "found": len(transcript.speakers), "timings": transcript.timings})
+                     "found": len(transcript.speakers), "timings": transcript.run.timings})
     return rows
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .options import PipelineOptions
 from .transcript import Segment, Transcript, Word
 
 FILLERS = {
@@ -235,7 +236,8 @@ def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Tr
     for speaker in copy.speakers.values():
         speaker.name = pseudonymise(speaker.name)
     copy.source = pseudonymise(copy.source) if copy.source else copy.source
-    copy.options = _pseudonymise_strings(copy.options, pseudonymise)
+    copy.options = PipelineOptions.from_dict(_pseudonymise_strings(copy.options.to_dict(),
+                                                                   pseudonymise))
     return copy
 
 
@@ -262,8 +264,8 @@ def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
     if isinstance(value, str):
         return pseudonymise(value)
     if isinstance(value, dict):
-        return {pseudonymise(k) if isinstance(k, str) else k:
-                _pseudonymise_strings(v, pseudonymise) for k, v in value.items()}
+        return {pseudonymise(k): _pseudonymise_strings(v, pseudonymise)
+                for k, v in value.items()}  # JSON: keys are text
     if isinstance(value, list):
         return [_pseudonymise_strings(v, pseudonymise) for v in value]
     return value

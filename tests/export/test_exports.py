@@ -269,10 +269,10 @@ def test_docx_labels_follow_the_interface_language_not_the_audio(interview):
     english = "\n".join(p.text for p in docx_of(interview, ui_language="en").paragraphs)
     assert "Duration: 1:02:05" in english and "Durée" not in english
     # The interface language the job was submitted in, when none is given.
-    interview.options["ui_language"] = "en"
+    interview.options.ui_language = "en"
     assert "Duration: " in "\n".join(p.text for p in docx_of(interview).paragraphs)
     interview.language = "en"
-    interview.options["ui_language"] = "fr"
+    interview.options.ui_language = "fr"
     assert "Durée : " in "\n".join(p.text for p in docx_of(interview).paragraphs)
     # The page's language at download time wins over the one at submission.
     switched = Document(io.BytesIO(render(interview, "docx", ui_language="en")))

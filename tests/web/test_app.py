@@ -14,6 +14,7 @@ from web_support import APP, interview, seed_done, tone_wav
 
 from transcribe.conventions import Conventions
 from transcribe.export import render
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.web import documents, state
@@ -259,7 +260,7 @@ def test_job_list_shows_every_state(idle_worker, store):
     store.update(running.id, status=RUNNING, stage="asr", fraction=0.4,
                  started=time.time() - 60)
     seed_done(store, name="silence.wav",
-              warnings=[{"key": "asr.no_speech", "params": {"name": "silence.wav"}}])
+              notices=[Notice("asr.no_speech", {"name": "silence.wav"})])
     failed = store.create("broken.mp3", b"x", {})
     store.update(failed.id, status=FAILED, finished=time.time(),
                  error={"key": "audio.unreadable", "params": {"name": "broken.mp3"}})

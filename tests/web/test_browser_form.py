@@ -131,7 +131,7 @@ def test_names_made_of_markdown_show_as_typed_and_fetch_nothing(tmp_path):
     store = JobStore(tmp_path / "data")  # what serve() will serve
     transcript = interview()
     transcript.speakers["SPEAKER_00"] = Speaker("SPEAKER_00", SPEAKER, "interviewer")
-    done = seed_done(store, transcript, name=IMAGE, warnings=[
+    done = seed_done(store, transcript, name=IMAGE, notices=[
         {"key": "speakers.count_mismatch", "params": {"name": IMAGE, "found": 1, "asked": 2}}])
     conventions = store.conventions(done)
     conventions.pseudonyms[PSEUDONYM] = SPEAKER

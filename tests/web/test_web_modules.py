@@ -20,10 +20,10 @@ from web_support import interview, tone_wav
 
 from transcribe.conventions import Conventions
 from transcribe.export import FORMATS
-from transcribe.i18n import UserFacingError
+from transcribe.i18n import Notice, UserFacingError
 from transcribe.jobs import FAILED, QUEUED, RUNNING, Job, JobQueue, JobStore
-from transcribe.languages import UI_LANGUAGES
-from transcribe.models import ModelStore
+from transcribe.languages import LANGUAGE_CHOICES, UI_LANGUAGES
+from transcribe.models import ModelStore, preferred_model
 from transcribe.pipeline import PipelineOptions
 from transcribe.speakers import PRESETS
 from transcribe.web import display, reviewing, strings, submission, uploader_locale
@@ -166,18 +166,17 @@ def test_pages_hold_no_hard_coded_words():
 # -- labels ----------------------------------------------------------------------------------
 
 def test_error_records_render_in_both_languages_and_unknown_keys_fall_back():
-    record = {"key": "audio.unreadable", "params": {"name": "a.mp3"}}
+    record = Notice("audio.unreadable", {"name": "a.mp3"})
     assert display.error_text(record, "fr").startswith("Le fichier a.mp3 n'est pas")
     assert display.error_text(record, "en").startswith("The file a.mp3 is not")
-    assert display.error_text({"key": "from.the.future", "params": {}}, "en") == \
+    assert display.error_text(Notice("from.the.future"), "en") == \
         "The transcription failed."
-    assert display.error_text({"key": "audio.unreadable", "params": {}}, "fr") == \
+    assert display.error_text(Notice("audio.unreadable"), "fr") == \
         "La transcription a échoué."  # a parameter missing: still something readable
-    warnings = [{"key": "from.the.future", "params": {}},
-                {"key": "asr.no_speech", "params": {"name": "a.wav"}}]
-    assert display.warning_texts(warnings, "en") == ["No speech found in a.wav."]
-    assert display.error_text({"key": "model.not_found", "params": {
-        "kind": "whisper", "name": "large-v3", "available": "base"}}, "en") == (
+    warnings = [Notice("from.the.future"), Notice("asr.no_speech", {"name": "a.wav"})]
+    assert display.notice_texts(warnings, "en") == ["No speech found in a.wav."]
+    assert display.error_text(Notice("model.not_found", {
+        "kind": "whisper", "name": "large-v3", "available": "base"}), "en") == (
         "The whisper model 'large-v3' is not available. Models on disk: base.")
 
 
@@ -222,7 +221,7 @@ def test_the_uploaders_refusals_are_worded_in_the_pages_language():
     assert "</script>" not in script.split("<script>", 1)[1][:-len("</script>")]
     assert '[data-testid="stTooltipErrorContent"] { display: none; }' in script
     assert "File must be" in script  # Streamlit's words it recognises
-    assert display.error_text({"key": "upload.save_failed", "params": {"name": "a.wav"}},
+    assert display.error_text(Notice("upload.save_failed", {"name": "a.wav"}),
                               "en").startswith("a.wav could not be saved on the server.")
 
 
@@ -271,11 +270,26 @@ def test_form_choices_become_pipeline_options_and_conventions():
     assert not single.diarize and single.asr.language is None
 
 
+def test_a_spoken_language_the_form_does_not_offer_is_refused_on_the_server(tmp_path):
+    """A forged or stale form value never reaches Whisper: the file is not queued, the
+    reason is shown in the user's language, nothing is kept."""
+    queue = JobQueue(JobStore(tmp_path), listening_copies=False)
+    wav = tone_wav(tmp_path / "t.wav").read_bytes()
+    outcome = submission.save_upload(queue, "a.wav", wav, len(wav),
+                                     submission.FormChoices(language="klingon"), 10)
+    assert not outcome.queued and not outcome.refused and queue.store.list() == []
+    assert display.error_text(outcome.error, "fr") == (
+        "Langue parlée inconnue « klingon ». Langues possibles : "
+        + ", ".join(LANGUAGE_CHOICES) + ".")
+    with pytest.raises(UserFacingError):
+        submission.pipeline_options(submission.FormChoices(language="xx"))
+
+
 def test_model_choice_prefers_the_configured_model_when_on_disk():
-    assert submission.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
-    assert submission.preselected_model(["base", "small"], "base") == "base"
-    assert submission.preselected_model(["tiny.en", "small"], None) == "small"
-    assert submission.preselected_model([], None) is None
+    assert preferred_model(["base", "tiny.en"], "large-v3-turbo") == "base"
+    assert preferred_model(["base", "small"], "base") == "base"
+    assert preferred_model(["tiny.en", "small"], None) == "small"
+    assert preferred_model([], None) is None
     store = ModelStore()
     assert submission.model_choices(store, "whisperx") == store.whisper_models()
     assert submission.model_choices(store, "openai-whisper") == store.openai_whisper_models()
@@ -315,7 +329,7 @@ def test_a_batch_goes_on_after_a_delete_all_and_a_refusal(tmp_path):
                 in (("racing.wav", DeletesEverythingWhileRead(queue), 4),
                     ("notes.pdf", b"%PDF", 4), ("good.wav", wav, len(wav)))]
     racing, notes, good = outcomes
-    assert racing.error == {"key": "upload.deleted_meanwhile", "params": {"name": "racing.wav"}}
+    assert racing.error == Notice("upload.deleted_meanwhile", {"name": "racing.wav"})
     assert display.error_text(racing.error, "fr").startswith(
         "racing.wav n'a pas été enregistré : tous les fichiers ont été supprimés")
     assert notes.refused and notes.job.status == FAILED and not notes.error
@@ -353,7 +367,8 @@ choices = submission.FormChoices()
 files = [("first.wav", wav, len(wav)), ("second.wav", FillsTheDisk(), 1 << 20),
          ("third.wav", wav, len(wav))]
 outcomes = [submission.save_upload(queue, *file, choices, 10) for file in files]
-print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error] for o in outcomes],
+print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error and o.error.to_dict()]
+                               for o in outcomes],
                   "jobs": sorted(j.name for j in queue.store.list()),
                   "folders": len(list((data / "jobs").iterdir()))}))
 """
@@ -395,7 +410,7 @@ def test_a_full_disk_mid_copy_is_reported_and_the_batch_goes_on(tmp_path):
                                                  "params": {"name": "third.wav"}}]
     assert report["jobs"] == ["first.wav"] and report["folders"] == 1  # no half copy left
     assert "Plus assez d'espace pour enregistrer second.wav" in display.error_text(
-        no_space, "fr")
+        Notice.from_dict(no_space), "fr")
 
 
 def test_media_files_accepted(tmp_path):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, RUNNING, JobQueue, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Segment, Transcript
@@ -100,8 +101,8 @@ def test_a_token_opens_only_the_jobs_its_worker_claimed_and_only_while_they_run(
                 {"error": {"key": "audio.unreadable", "params": {"name": "source.wav"}}}
                 )[0] == 200
     assert queue.store.get(third.id).status == FAILED
-    assert queue.store.get(third.id).error == {"key": "audio.unreadable",
-                                               "params": {"name": "trois.wav"}}
+    assert queue.store.get(third.id).error == Notice("audio.unreadable",
+                                                     {"name": "trois.wav"})
 
 
 def test_no_token_a_wrong_one_or_a_cookie_opens_nothing(listening):

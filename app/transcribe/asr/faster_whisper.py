@@ -14,14 +14,13 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from ..models import WHISPER, ModelStore
-from ..transcript import Segment, Word
+from ..transcript import Segment, SegmentStats, Word
 from ..vad import detect_speech
 from .base import (
     AsrOptions,
     AsrResult,
     ModelSettings,
     Progress,
-    SegmentStats,
     cpu_threads,
     resolve_compute_type,
 )
@@ -85,15 +84,16 @@ def cpu_layout(threads: int) -> tuple[int, int]:
     return max(1, workers), max(1, threads // max(1, workers))
 
 
-def convert_segment(segment) -> tuple[Segment, SegmentStats]:
-    """A faster-whisper segment as ours."""
+def convert_segment(segment) -> Segment:
+    """A faster-whisper segment as ours, with its decoder statistics."""
     words = [Word(start=float(w.start), end=float(w.end), word=w.word,
                   probability=float(w.probability)) for w in (segment.words or [])]
-    ours = Segment(start=float(segment.start), end=float(segment.end),
-                   text=segment.text.strip(), words=words)
-    stats = SegmentStats(float(segment.avg_logprob), float(segment.no_speech_prob),
-                         float(segment.compression_ratio), float(segment.temperature or 0.0))
-    return ours, stats
+    return Segment(start=float(segment.start), end=float(segment.end),
+                   text=segment.text.strip(), words=words,
+                   decoder=SegmentStats(float(segment.avg_logprob),
+                                        float(segment.no_speech_prob),
+                                        float(segment.compression_ratio),
+                                        float(segment.temperature or 0.0)))
 
 
 def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language: str | None,
@@ -105,7 +105,8 @@ def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language:
     with `options.seed` (seeded_model), which costs a model load and that stretch again,
     only where the fallback sampled."""
     result = _decode_once(model, samples, options, language, offset, progress)
-    first = next((i for i, stats in enumerate(result.stats) if stats.temperature > 0), None)
+    first = next((i for i, segment in enumerate(result.segments)
+                  if segment.decoder and segment.decoder.temperature > 0), None)
     if first is None:
         return result
     # The window that sampled began where the previous segment ended (Whisper's seek).
@@ -117,7 +118,6 @@ def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language:
                          progress and (lambda f: progress((cut + f * (duration - cut))
                                                           / duration)))
     result.segments[first:] = again.segments
-    result.stats[first:] = again.stats
     return result
 
 
@@ -138,11 +138,10 @@ def _decode_once(model, samples: np.ndarray, options: AsrOptions, language: str 
     result = AsrResult(segments=[], language=info.language,
                        language_probability=float(info.language_probability))
     for segment in segments:
-        ours, stats = convert_segment(segment)
+        ours = convert_segment(segment)
         if offset:
             shift(ours, offset)
         result.segments.append(ours)
-        result.stats.append(stats)
         if progress:
             progress(min(1.0, segment.end / duration))
     return result
@@ -242,7 +241,6 @@ def decode_pieces(model, samples: np.ndarray, pieces: list[tuple[float, float]],
                                              else results[0].language_probability))
     for result in results:
         joined.segments.extend(result.segments)
-        joined.stats.extend(result.stats)
     return joined
 
 

@@ -9,13 +9,12 @@ speech at all are removed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..transcript import Segment, Word
+from ..transcript import GuardReport, Segment, SegmentStats, Word
 from ..vad import detect_speech, speech_overlap
-from .base import AsrResult, SegmentStats
+from .base import AsrResult
 
 # A loop: the same n-gram repeated at least MIN_REPEATS times in a row, spanning at least
 # MIN_LOOP_WORDS words. Kept: one occurrence.
@@ -45,13 +44,6 @@ HOT_TEMPERATURE = 0.6
 LOW_LOG_PROB = -1.0
 
 
-@dataclass
-class GuardReport:
-    loops_removed: int = 0
-    words_removed: int = 0
-    segments_removed: int = 0
-
-
 def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     """Clean `result` in place; return what was removed."""
     report = GuardReport()
@@ -59,13 +51,12 @@ def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     if speech is None:  # the engine ran no VAD
         speech = detect_speech(samples)
         result.speech = speech
-    stats = result.stats or [SegmentStats() for _ in result.segments]
-    kept_segments: list[Segment] = []
-    kept_stats: list[SegmentStats] = []
+    kept: list[Segment] = []
     previous_text = None
     repeats = 0
-    for segment, stat in zip(result.segments, stats, strict=True):
-        if is_over_silence(segment, speech) or is_random_guess(stat):
+    for segment in result.segments:
+        if is_over_silence(segment, speech) or is_random_guess(segment.decoder
+                                                                 or SegmentStats()):
             report.segments_removed += 1
             continue
         removed = remove_loops(segment)
@@ -81,9 +72,8 @@ def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
             continue
         if not segment.text.strip():
             continue
-        kept_segments.append(segment)
-        kept_stats.append(stat)
-    result.segments, result.stats = kept_segments, kept_stats
+        kept.append(segment)
+    result.segments = kept
     return report
 
 

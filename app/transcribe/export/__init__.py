@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..conventions import Conventions, pseudonymise_transcript
+from ..storage import write_atomically
 from ..transcript import Transcript
 from .docx import to_docx
 from .qda import to_qda
@@ -71,9 +72,6 @@ def write_exports(transcript: Transcript, formats: list[str], folder: Path, stem
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in formats:
-        path = folder / f"{stem}{FORMATS[name].extension}"
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(render(transcript, name, conventions))
-        temporary.replace(path)
-        written.append(path)
+        written.append(write_atomically(folder / f"{stem}{FORMATS[name].extension}",
+                                        render(transcript, name, conventions)))
     return written

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..languages import DEFAULT_LANGUAGE
+from ..languages import ui_language
 from ..transcript import Transcript
 
 
@@ -52,14 +52,10 @@ LABELS = {
 
 def labels(language: str | None) -> dict[str, str]:
     """A document's labels in the interface's language (never the recording's)."""
-    return LABELS.get((language or "")[:2], LABELS[DEFAULT_LANGUAGE])
+    return LABELS[ui_language(language)]
 
 
-def document_language(transcript: Transcript, ui_language: str | None = None) -> str:
+def document_language(transcript: Transcript, asked: str | None = None) -> str:
     """The interface language a document is written in: the one asked for, else the one
     the job was submitted in (stored with its options)."""
-    stored = (transcript.options or {}).get("ui_language")
-    for language in (ui_language, stored):
-        if isinstance(language, str) and language[:2] in LABELS:
-            return language[:2]
-    return DEFAULT_LANGUAGE
+    return ui_language(asked, ui_language(transcript.options.ui_language))

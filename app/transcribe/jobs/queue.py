@@ -22,9 +22,9 @@ from typing import Any, BinaryIO
 from .. import storage
 from ..allocator import release_memory
 from ..conventions import Conventions
-from ..i18n import UserFacingError
-from ..pipeline import Cancelled, PipelineOptions, stages_for
-from ..transcript import Notice, Transcript
+from ..i18n import Notice, UserFacingError
+from ..pipeline import Cancelled, PipelineOptions, StageProgress, stages_for
+from ..transcript import Transcript
 from .eta import expected_seconds, measured_speeds, overall_progress
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
@@ -35,7 +35,6 @@ log = logging.getLogger("transcribe.jobs")
 # Progress is written to job.json at most this often (a stage change is always written).
 PROGRESS_INTERVAL = 1.0
 
-StageProgress = Callable[[str, float], None]
 Runner = Callable[[Path, PipelineOptions, StageProgress, Callable[[], bool]], Transcript]
 
 
@@ -149,7 +148,7 @@ class JobQueue:
             except UserFacingError as error:
                 if not self.store.delete(job.id):  # gone already: not the file's fault
                     raise JobDeleted(job.id) from error
-                error.params = user_named(error.params, job)
+                error.params = user_named(error.notice, job).params
                 raise
             except BaseException:
                 self.store.delete(job.id)
@@ -318,8 +317,7 @@ class JobQueue:
         or the transcript could not be saved (the job is then failed)."""
         # The pipeline saw our file name (source.<ext>); the user knows theirs.
         transcript.source = job.name
-        transcript.notices = [Notice(n.key, user_named(n.params, job))
-                              for n in transcript.notices]
+        transcript.notices = [user_named(n, job) for n in transcript.notices]
         copy = self._copies.pop(job.id, None)
         finish_listening_copy(copy, self.store.listening_path(job), keep=True)
         try:
@@ -338,12 +336,12 @@ class JobQueue:
         self._end(job, DONE)
         return True
 
-    def _end(self, job: Job, outcome: str | None, error: dict[str, Any] | None = None) -> None:
+    def _end(self, job: Job, outcome: str | None, error: Notice | None = None) -> None:
         """A running job's end other than done: failed (with its error), cancelled, or
         queued again (the server is stopping). None: only forget it (already final)."""
         if outcome == FAILED:
             self._finish(job.id, status=FAILED, stage=None, finished=time.time(),
-                         error=user_named_record(error or {}, job))
+                         error=user_named(error, job) if error else None)
         elif outcome == CANCELLED:
             self._finish(job.id, status=CANCELLED, stage=None, finished=time.time())
         elif outcome == QUEUED:
@@ -397,30 +395,23 @@ class JobQueue:
             release_memory()  # an idle service keeps none of a long recording's peak
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """What the job record keeps about a failure: an i18n key and its parameters. Never
-    the exception's message (it may quote the recording or the transcript)."""
+def describe_error(error: BaseException) -> Notice:
+    """What the job record keeps about a failure. Never the exception's message (it may
+    quote the recording or the transcript)."""
     if isinstance(error, UserFacingError):
-        return {"key": error.key, "params": _plain(error.params)}
+        return error.notice
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
-        return {"key": "job.out_of_memory", "params": {}}
+        return Notice("job.out_of_memory")
     if storage.disk_full(error):
-        return {"key": "job.no_space", "params": {}}
-    return {"key": "job.failed_unexpected", "params": {"error": type(error).__name__}}
+        return Notice("job.no_space")
+    return Notice("job.failed_unexpected", {"error": type(error).__name__})
 
 
-def user_named(params: dict[str, Any], job: Job) -> dict[str, Any]:
-    """Message parameters that name the upload as the user named it, not as it is stored
-    (the pipeline saw our file name, source.<ext>)."""
-    return {k: job.name if v == job.media else v for k, v in params.items()}
-
-
-def user_named_record(record: dict[str, Any], job: Job) -> dict[str, Any]:
-    return {**record, "params": user_named(record.get("params") or {}, job)}
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str)) else str(v) for k, v in params.items()}
+def user_named(notice: Notice, job: Job) -> Notice:
+    """The notice naming the upload as the user named it, not as it is stored (the
+    pipeline saw our file name, source.<ext>)."""
+    return Notice(notice.key, {k: job.name if v == job.media else v
+                               for k, v in notice.params.items()})
 
 
 def _where() -> str:

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
+from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES, ui_language
 from . import accessibility, language_choice, strings
 from .client import client_address, cookie_values, header, is_https, limit_key, same_origin
 from .deadline import Deadline
@@ -61,9 +61,18 @@ NO_FRAMING = ((b"x-frame-options", b"DENY"),
 # -- pages -----------------------------------------------------------------------------------
 
 @functools.cache  # read once: the login page is drawn at every attempt
-def _template(name: str) -> Template:
-    return Template(resources.files("transcribe.web").joinpath("static", name)
-                    .read_text(encoding="utf-8"))
+def _static(name: str) -> str:
+    return resources.files("transcribe.web").joinpath("static", name).read_text(
+        encoding="utf-8")
+
+
+def _html_page(name: str, language: str, head_title: str, **values: str) -> str:
+    """`static/<name>.html` (the page's content) and `<name>.css` (its own style) in the
+    pages' one shell (`page.html`: the head, the favicon drawn locally, the common style)."""
+    return Template(_static("page.html")).substitute(
+        lang=language, title=head_title,
+        style=Template(_static(f"{name}.css")).substitute(values),
+        main=Template(_static(f"{name}.html")).substitute(lang=language, **values))
 
 
 def login_page(language: str, base: str, error: str | None = None) -> str:
@@ -73,10 +82,11 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
     def text(key: str) -> str:
         return html.escape(strings.text(key, language))
 
-    return _template("login.html").substitute(
-        lang=language, title=text("login.title"), app=text("app.title"),
-        intro=text("login.intro"), password=text("login.password"),
-        submit=text("login.submit"), action=html.escape(base + LOGIN),
+    return _html_page(
+        "login", language, f"{text('login.title')} · {text('app.title')}",
+        heading=text("login.title"), intro=text("login.intro"),
+        password=text("login.password"), submit=text("login.submit"),
+        action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
         other_href=html.escape(f"{base}{LOGIN}?lang={other}"),
@@ -84,7 +94,7 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
 
 
 def deleted_page() -> str:
-    return _template("deleted.html").substitute()
+    return _html_page("deleted", "fr", "Service supprimé · Service deleted")
 
 
 # -- the middleware and the routes -----------------------------------------------------------
@@ -118,12 +128,10 @@ class Gate:
         """The language asked for, else the one this browser chose in the app, else the
         service's."""
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        if chosen in UI_LANGUAGES:
-            return chosen
         remembered = [value for value in cookie_values(header(request.scope, b"cookie"),
                                                        language_choice.COOKIE)
                       if value in UI_LANGUAGES]
-        return remembered[0] if remembered else self.language
+        return ui_language(chosen, remembered[0] if remembered else self.language)
 
     def _session(self, scope: Scope) -> tuple[str, str] | None:
         """(cookie, session id) of the request's valid session cookie, if any: the first of

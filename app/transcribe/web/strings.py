@@ -7,7 +7,7 @@ from here with `text` (through `state.t`, which knows the visitor's language).
 
 from __future__ import annotations
 
-from ..languages import DEFAULT_LANGUAGE
+from ..languages import DEFAULT_LANGUAGE, ui_language
 
 STRINGS: dict[str, dict[str, str]] = {
     # -- app and navigation ---------------------------------------------------------------
@@ -745,7 +745,7 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
 def editor_texts(language: str) -> dict[str, object]:
     """Every text the correction editor shows, in `language`, and its keys' help rows
     (the README's "Correcting a transcript" section lists the same keys)."""
-    language = language if language in EDITOR_KEYS else DEFAULT_LANGUAGE
+    language = ui_language(language)
     texts: dict[str, object] = {key.removeprefix("editor."): value[language]
                                 for key, value in STRINGS.items() if key.startswith("editor.")}
     texts["key_rows"] = [list(row) for row in EDITOR_KEYS[language]]

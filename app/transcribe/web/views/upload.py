@@ -7,8 +7,8 @@ import streamlit as st
 from transcribe.asr import AUTO, ENGINE_CHOICES, model_kind
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.languages import LANGUAGE_CHOICES
-from transcribe.models import OPENAI_WHISPER
-from transcribe.speakers import PRESETS
+from transcribe.models import OPENAI_WHISPER, preferred_model
+from transcribe.options import PRESETS
 from transcribe.web import (
     accessibility,
     display,
@@ -27,8 +27,7 @@ language = state.language()
 models_on_disk = state.model_store()
 hosting = platform.load_platform()
 
-st.title(t("upload.title"))
-st.write(t("upload.intro"))
+state.page_title("upload")
 
 
 def kept(name: str, default: object) -> str:
@@ -67,9 +66,9 @@ files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
 # A file the server could not keep (no space left) says so at once, not only at "Start".
 for upload in files or []:
     if (record := submission.spooled(upload, upload.size)) and record.refused:
-        named = {"name": submission.browser_file_name(upload.name)}
-        st.warning(display.error_text({"key": record.refused, "params": named}, language),
-                   icon=":material/warning:")
+        st.warning(display.error_text(
+            record.refusal(submission.browser_file_name(upload.name)), language),
+            icon=":material/warning:")
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -77,13 +76,12 @@ with left:
         t("opt.preset"), tuple(PRESETS), key=kept("preset", next(iter(PRESETS))),
         format_func=lambda p: strings.text(f"preset.{p}", language),
         captions=[t(f"preset.{p}.help") for p in PRESETS]))
-    if preset == "interview":
+    names = {}  # by role: only presets whose people have roles ask for them
+    if roles := PRESETS[preset].roles:
         with st.expander(t("opt.names")):
             st.caption(t("opt.names_help"))
-            interviewer = st.text_input(t("opt.interviewer"), key="opt_interviewer")
-            interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
-    else:
-        interviewer = interviewee = ""
+            names = {role: st.text_input(t(f"opt.{role}"), key=f"opt_{role}")
+                     for role in roles}
     spoken = keep("language", st.selectbox(
         t("opt.language"), LANGUAGE_CHOICES,
         key=kept("language", LANGUAGE_CHOICES[
@@ -97,7 +95,7 @@ with right:
     engine = st.session_state.get("opt_engine", AUTO)
     models = submission.model_choices(models_on_disk, engine)
     if models:
-        chosen = submission.preselected_model(models, settings.default_model)
+        chosen = preferred_model(models, settings.default_model)
         model = keep(f"model-{engine}", st.selectbox(
             t("opt.model"), models, key=kept(f"model-{engine}", chosen),
             format_func=lambda name: display.model_label(name, language),
@@ -149,9 +147,11 @@ start = st.button(t("upload.start", count=count), type="primary", disabled=not c
 if start and files and model:
     choices = submission.FormChoices(
         preset=preset, language=spoken, model=model, engine=engine, align=align, prompt=prompt,
-        device=settings.device, ui_language=language, interviewer_name=interviewer,
-        interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
-        flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
+        device=settings.device, ui_language=language,
+        interviewer_name=names.get("interviewer", ""),
+        interviewee_name=names.get("interviewee", ""), mark_pauses=mark_pauses,
+        mark_overlaps=mark_overlaps, flag_uncertain=flag_uncertain,
+        uncertainty_threshold=threshold,
         remove_fillers=remove_fillers, timestamps=timestamps, speaker_names=speaker_names)
     outcomes: list[submission.UploadOutcome] = []
     progress = st.progress(0.0)
@@ -196,7 +196,7 @@ def job_status(job: Job) -> None:
     elif job.status == DONE:
         st.success(t("status.done", took=display.elapsed_label(job)),
                    icon=":material/check_circle:")
-        for warning in display.warning_texts(job.warnings, language):
+        for warning in display.notice_texts(job.notices, language):
             st.warning(warning, icon=":material/warning:")
     elif job.status == FAILED:
         st.error(display.error_text(job.error, language), icon=":material/error:")
