@@ -12,8 +12,10 @@ A segment's `text` is the truth for its content: once a user corrects it, its wo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .i18n import Notice
 from .options import PipelineOptions
 from .transcript import Segment, Transcript, Word
 
@@ -163,33 +165,61 @@ def pause_token(seconds: float) -> Token:
     return Token(f"({whole} s)", pause=True)
 
 
+# Where a name from the pseudonym table starts and ends (see README, "Pseudonyms").
+# In text, a name is a whole word: no letter or digit touches it, nor a hyphen that joins
+# it to another word ("Marie" is not replaced in "Marie-Claire" nor "Saint-Denis" by
+# "Denis"); apostrophes, underscores and other punctuation separate ("l'Isère", "Marie's").
+_TEXT_BEFORE = r"(?<![^\W_])(?<![^\W_]-)"
+_TEXT_AFTER = r"(?![^\W_])(?!-[^\W_])"
+# In a file name, pieces are joined by underscores, hyphens, dots, spaces or digits, or
+# glued with a capital ("entretienDurand"): only a letter of the same word joins a name.
+_CAPITAL_NEXT = r"(?-i:(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ]))"
+_FILE_BEFORE = rf"(?:(?<![^\W\d_])|{_CAPITAL_NEXT})"
+_FILE_AFTER = rf"(?:(?![^\W\d_])|{_CAPITAL_NEXT})"
+# What a pseudonym cannot bring into a file name: path separators, what Windows refuses.
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
 class Pseudonymiser:
-    """Replace each real name by its pseudonym, whole words only, case-insensitively;
-    longest names first so that "Marie Dupont" wins over "Marie"."""
+    """Replace each real name by its pseudonym, whole names only (the boundaries above),
+    case-insensitively; longest names first so that "Marie Dupont" wins over "Marie"."""
 
     def __init__(self, table: dict[str, str]):
         items = sorted(((real.strip(), fake) for real, fake in table.items() if real.strip()),
                        key=lambda item: len(item[0]), reverse=True)
         self.lookup = {real.lower(): fake for real, fake in items}
-        self.pattern = re.compile(
-            "|".join(rf"(?<!\w){re.escape(real)}(?!\w)" for real, _ in items) or r"(?!x)x",
-            re.IGNORECASE)
+        names = [re.escape(real) for real, _ in items]
+        self.pattern = self._pattern(names, _TEXT_BEFORE, _TEXT_AFTER)
+        self.file_pattern = self._pattern(names, _FILE_BEFORE, _FILE_AFTER)
+
+    @staticmethod
+    def _pattern(names: list[str], before: str, after: str) -> re.Pattern[str]:
+        return re.compile("|".join(f"{before}{name}{after}" for name in names) or r"(?!x)x",
+                          re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
         if not self.lookup:
             return text
         return self.pattern.sub(lambda match: self.lookup[match.group(0).lower()], text)
 
+    def file_name(self, name: str) -> str:
+        """A file name with its names replaced ("entretien_Durand.ogg" ->
+        "entretien_[NOM].ogg"); a pseudonym's "/" or ":" become "_"."""
+        if not self.lookup:
+            return name
+        return self.file_pattern.sub(
+            lambda match: _UNSAFE_IN_FILE_NAMES.sub("_", self.lookup[match.group(0).lower()]),
+            name)
+
 
 def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> list[Token]:
     """Apply the pseudonym table across token boundaries ("Marie" + "Dupont,"): tokens a
     replacement spans are merged into one, keeping the first start and the last end."""
-    joined = " ".join(t.text for t in tokens)
-    replaced = pseudonymise(joined)
-    if replaced == joined:
+    joined, _ = _joined(tokens)
+    if pseudonymise(joined) == joined:
         return tokens
     result: list[Token] = []
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         result.append(Token(text, uncertain=any(t.uncertain for t in group),
                             pause=all(t.pause for t in group),
                             start=group[0].start, end=group[-1].end,
@@ -197,14 +227,27 @@ def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> lis
     return result
 
 
-def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
-    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
-    tokens that one matched name covers."""
+def _joined(tokens: list[Token]) -> tuple[str, list[tuple[int, int]]]:
+    """The tokens' text as it reads, a space before each but those glued to the one
+    before ("l'" + "Isère", "Marie" + "-Claire": the names' boundaries see what the text
+    shows), and where each token lies in it."""
+    parts: list[str] = []
     spans = []
     position = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if index and token.space_before:
+            parts.append(" ")
+            position += 1
         spans.append((position, position + len(token.text)))
-        position += len(token.text) + 1
+        parts.append(token.text)
+        position += len(token.text)
+    return "".join(parts), spans
+
+
+def _regroup(tokens: list[Token], pseudonymise: Pseudonymiser):
+    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
+    tokens that one matched name covers."""
+    joined, spans = _joined(tokens)
     matches = [(m.start(), m.end()) for m in pseudonymise.pattern.finditer(joined)]
     index = 0
     while index < len(tokens):
@@ -223,8 +266,8 @@ def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
 
 
 def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Transcript:
-    """A copy for export whose text, words, speaker names, file name and recorded options
-    (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
+    """A copy for export whose text, words, speaker names, file name, notices and recorded
+    options (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
     keeps the real names so that the table can change later."""
     pseudonymise = Pseudonymiser(table)
     if not pseudonymise.lookup:
@@ -235,21 +278,26 @@ def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Tr
         segment.words = _pseudonymise_words(segment.words, pseudonymise)
     for speaker in copy.speakers.values():
         speaker.name = pseudonymise(speaker.name)
-    copy.source = pseudonymise(copy.source) if copy.source else copy.source
+    copy.source = pseudonymise.file_name(copy.source) if copy.source else copy.source
     copy.options = PipelineOptions.from_dict(_pseudonymise_strings(copy.options.to_dict(),
                                                                    pseudonymise))
+    # What a notice names is a file (the upload) or a name: replaced as in a file name.
+    copy.notices = [Notice(notice.key, _pseudonymise_strings(notice.params,
+                                                             pseudonymise.file_name))
+                    for notice in copy.notices]
     return copy
 
 
 def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[Word]:
     """Words a name spans become one word, timed from the first to the last."""
-    tokens = [Token(w.word.strip(), start=w.start, end=w.end) for w in words]
-    joined = " ".join(t.text for t in tokens)
+    tokens = [Token(w.word.strip(), start=w.start, end=w.end,
+                    space_before=w.word[:1].isspace()) for w in words]
+    joined, _ = _joined(tokens)
     if pseudonymise(joined) == joined:
         return words
     result: list[Word] = []
     position = 0
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         originals = words[position: position + len(group)]
         position += len(group)
         leading = " " if originals[0].word[:1].isspace() else ""
@@ -260,7 +308,7 @@ def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[
     return result
 
 
-def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
+def _pseudonymise_strings(value, pseudonymise: Callable[[str], str]):
     if isinstance(value, str):
         return pseudonymise(value)
     if isinstance(value, dict):

@@ -317,3 +317,25 @@ def test_txt_paragraph_goes_on_around_an_overlap(interview):
         assert len(paragraphs) == 2
         assert paragraphs[1].endswith(
             "Montreuil. //Depuis longtemps ?// Depuis dix ans, avec Marie.")
+
+
+def test_the_file_name_in_the_docx_and_the_json_carries_the_pseudonyms(interview):
+    from transcribe.export import export_stem
+    from transcribe.i18n import Notice
+
+    interview.source = "entretien_Durand_Montreuil.ogg"
+    interview.notices = [Notice("audio.damaged", {"name": interview.source})]
+    conventions = Conventions(pseudonyms={"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    named = "entretien_[NOM]_[VILLE].ogg"
+    document = Document(io.BytesIO(render(interview, "docx", conventions, "en")))
+    assert document.core_properties.title == named and document.paragraphs[0].text == named
+    assert f"File: {named}" in [p.text for p in document.paragraphs[1:3]]
+    exported = json.loads(render(interview, "json", conventions))
+    assert exported["source"] == named and exported["notices"] == [
+        {"key": "audio.damaged", "params": {"name": named}}]
+    assert exported["options"] == interview.options.to_dict()  # no name in them: as they are
+    for name in FORMATS:  # no other format names the file
+        assert b"Durand" not in render(interview, name, conventions), name
+    assert export_stem("entretien_Durand_Montreuil", conventions) == "entretien_[NOM]_[VILLE]"
+    assert export_stem("Durand", Conventions(pseudonyms={"Durand": ""})) == "transcript"
+    assert interview.source == "entretien_Durand_Montreuil.ogg"  # the stored one keeps it

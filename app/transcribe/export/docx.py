@@ -14,7 +14,7 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.shared import Pt, RGBColor
 
-from ..conventions import Conventions, Turn, build_turns
+from ..conventions import Conventions, Pseudonymiser, Turn, build_turns
 from ..i18n import format_duration
 from ..transcript import Transcript
 from .common import clock, document_language, labels
@@ -31,7 +31,9 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
     text = labels(language)
     turns = build_turns(transcript, conventions)
     document = Document()
-    heading = title or transcript.source or text["transcript"]
+    # The file name as downloads name it: pseudonyms applied (heading, file line, title).
+    source = Pseudonymiser(conventions.pseudonyms).file_name(transcript.source or "")
+    heading = title or source or text["transcript"]
     properties = document.core_properties
     properties.title = heading
     properties.author = properties.last_modified_by = APP_NAME
@@ -41,7 +43,7 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
     document.add_heading(heading, level=1)
 
     metadata = [
-        (text["file"], transcript.source or ""),
+        (text["file"], source),
         (text["date"], date.today().isoformat()),
         (text["duration"], format_duration(transcript.duration)),
         (text["language"], transcript.language or ""),

@@ -37,6 +37,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This service is protected by a password (the one Onyxia showed when the "
               "service was launched).",
     },
+    "login.intro_local": {  # a run on this machine: no Onyxia
+        "fr": "Ce service est protégé par un mot de passe (celui donné à son lancement, "
+              "TRANSCRIBE_PASSWORD).",
+        "en": "This service is protected by a password (the one given when it was "
+              "started, TRANSCRIBE_PASSWORD).",
+    },
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
     "login.wrong": {"fr": "Mot de passe incorrect.", "en": "Wrong password."},
@@ -241,6 +247,7 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "estimating the time left…"},
     "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
     "eta.minutes": {"fr": "environ {minutes} min restantes", "en": "about {minutes} min left"},
+    "unit.gb": {"fr": "{value} Go", "en": "{value} GB"},
     "unit.mb": {"fr": "{value} Mo", "en": "{value} MB"},
     "unit.kb": {"fr": "{value} ko", "en": "{value} kB"},
     "job.review": {"fr": "Relire", "en": "Review"},
@@ -327,11 +334,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.share": {"fr": "part", "en": "share"},
     "pseudonyms.help": {
         "fr": "Chaque nom réel est remplacé par son pseudonyme dans le texte et les noms des "
-              "locuteurs de tous les fichiers téléchargés, JSON compris. La transcription "
-              "affichée ici, et celle conservée sur le serveur, gardent les vrais noms.",
+              "locuteurs de tous les fichiers téléchargés, JSON compris, et dans leurs noms "
+              "de fichier (entretien_Durand.docx devient entretien_[NOM].docx). Un nom est "
+              "remplacé en mot entier : « Marie » ne touche pas « Marie-Claire » (ajoutez "
+              "ce nom composé s'il le faut). La transcription affichée ici, et celle "
+              "conservée sur le serveur, gardent les vrais noms.",
         "en": "Each real name is replaced by its pseudonym in the text and speaker names of "
-              "every downloaded file, JSON included. The transcript shown here, and the one "
-              "kept on the server, keep the real names.",
+              "every downloaded file, JSON included, and in their file names "
+              "(interview_Durand.docx becomes interview_[NAME].docx). A name is replaced as "
+              "a whole word: \"Marie\" leaves \"Marie-Claire\" alone (add that compound "
+              "name if needed). The transcript shown here, and the one kept on the server, "
+              "keep the real names.",
     },
     "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
     "pseudonyms.add": {"fr": "Ajouter la ligne", "en": "Add the row"},
