@@ -56,7 +56,6 @@ MODULES: dict[str, tuple[str, ...]] = {
     # kubernetes one against the fake API server, the process one with a shell child.
     "workers/kubernetes.py": ("tests/workers/test_kubernetes_deletion.py",),
     "workers/process.py": ("tests/workers/test_process_launcher.py",),
-    "workers/launcher.py": ("tests/workers/test_kubernetes_deletion.py",),
 }
 # Tests that load models, drive a browser or start `transcribe-web` in a subprocess: slow,
 # and what runs in a subprocess is not seen by mutmut's choice of tests per mutant.

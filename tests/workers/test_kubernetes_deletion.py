@@ -64,10 +64,14 @@ def finished(job: dict, kind: str = "Complete", status: str = "True") -> None:
 
 # -- deletion ------------------------------------------------------------------------------
 
-def test_stop_deletes_that_job_only_with_background_propagation(fake, launcher):
-    one, two = started(launcher, "aaa111"), started(launcher, "bbb222")
-    assert one.handle == "transcription-worker-aaa111" and one.handle in fake.jobs
-    launcher.stop(one)
+def test_stop_deletes_that_job_only_with_background_propagation(fake, launcher, caplog):
+    with caplog.at_level("INFO", logger="transcribe.workers"):
+        one, two = started(launcher, "aaa111"), started(launcher, "bbb222")
+        assert one.handle == "transcription-worker-aaa111" and one.handle in fake.jobs
+        launcher.stop(one)
+    # The log names launches by id, nothing else.
+    assert caplog.messages == ["worker aaa111: Job created", "worker bbb222: Job created",
+                               "worker aaa111: Job deleted"]
     assert fake.deletions() == [(one.handle, {"propagationPolicy": ["Background"]}, None)]
     # Background: the pod goes with the Job; the other launch keeps both.
     assert one.handle not in fake.jobs and one.handle not in fake.pods
@@ -77,6 +81,7 @@ def test_stop_deletes_that_job_only_with_background_propagation(fake, launcher):
 def test_stop_names_the_job_by_its_handle_else_by_its_launch(fake, launcher):
     one = started(launcher, "aaa111")
     launcher.template["metadata"]["generateName"] = "renamed-"  # a new chart's template
+    assert launcher.poll(one).state == WAITING  # found by its handle
     launcher.stop(one)
     assert [name for name, _, _ in fake.deletions()] == ["transcription-worker-aaa111"]
     two = new_launch("bbb222")
@@ -106,7 +111,7 @@ def test_stop_looks_again_at_once(fake, launcher):
 
 
 def test_recover_finds_known_jobs_and_deletes_only_unknown_live_ones_of_this_release(
-        fake, launcher):
+        fake, launcher, caplog):
     known, unknown = started(launcher, "aaa111"), started(launcher, "bbb222")
     done, failed, ending = (started(launcher, i) for i in ("ccc333", "ddd444", "eee555"))
     finished(fake.jobs[done.handle])
@@ -115,7 +120,10 @@ def test_recover_finds_known_jobs_and_deletes_only_unknown_live_ones_of_this_rel
     other = started(launcher, "fff666")  # another release's worker in the namespace
     fake.jobs[other.handle]["metadata"]["labels"]["app.kubernetes.io/instance"] = "other"
     gone = new_launch("ggg777")  # known, its Job gone
-    found = launcher.recover([known, gone, new_launch("zzz000")])
+    caplog.clear()
+    with caplog.at_level("INFO", logger="transcribe.workers"):
+        found = launcher.recover([known, gone, new_launch("zzz000")])
+    assert caplog.messages == ["worker Job of an unknown launch: deleted"] * 2
     assert found == {known.id}
     listed = [query for method, path, query, _ in fake.requests
               if method == "GET" and path.endswith("/jobs")]
@@ -197,27 +205,52 @@ def test_the_launchs_environment_replaces_the_templates(fake, launcher):
 def test_a_job_without_owner_or_name_in_the_template(fake, tmp_path):
     template = tmp_path / "job.yaml"
     template.write_text("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n"
-                        "      containers: [{name: w, image: i}]\n", encoding="utf-8")
+                        "      containers: [{name: w, image: i}, {name: s, image: i}]\n",
+                        encoding="utf-8")
     launcher = launcher_for(fake, template, owner=None)
     launch = new_launch("aaa111")
     assert launcher.launch(launch, "t", {}) == "worker-aaa111"
     body = fake.created()[0]
     assert "ownerReferences" not in body["metadata"]
     assert body["metadata"]["labels"] == {"transcribe/launch": "aaa111"}
+    assert body["spec"]["parallelism"] == 1
+    assert body["spec"]["template"]["metadata"] == {"labels": {"transcribe/launch": "aaa111"}}
+    worker, sidecar = body["spec"]["template"]["spec"]["containers"]
+    assert worker["env"] == [{"name": "TRANSCRIBE_WORKER_TOKEN", "value": "t"}]
+    assert "env" not in sidecar  # the token goes to the worker's container only
     assert launcher.selector == "" and launcher.gpu is False
     long_id = "x" * 60
     assert launcher.job_name(new_launch(long_id)) == "wor" + long_id
+    launcher.template["metadata"] = {"name": "custom"}
+    assert launcher.job_name(launch) == "custom-aaa111"
     launcher.close()
 
 
-def test_the_namespace_defaults_to_the_service_accounts(fake, tmp_path, monkeypatch):
-    path = tmp_path / "namespace"
-    path.write_text(f"{NAMESPACE}\n", encoding="utf-8")
-    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_NAMESPACE", path)
-    launcher = KubernetesLauncher(WorkerConfig(launcher="kubernetes", job_template=TEMPLATE,
-                                               kubernetes_api=fake.url))
-    assert launcher.namespace == NAMESPACE and launcher.api.configuration.host == fake.url
+def test_in_a_pod_the_service_account_says_where_and_who(tmp_path, monkeypatch):
+    from kubernetes import client
+    from kubernetes.config import incluster_config
+
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "namespace").write_text(f"{NAMESPACE}\n", encoding="utf-8")
+    (account / "token").write_text("the-pods-token", encoding="utf-8")
+    (account / "ca.crt").write_text("a certificate", encoding="utf-8")
+    monkeypatch.setattr(kube, "SERVICE_ACCOUNT_NAMESPACE", account / "namespace")
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(account / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(account / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setattr(client.Configuration, "_default", None)  # it sets the default
+    launcher = KubernetesLauncher(WorkerConfig(launcher="kubernetes", job_template=TEMPLATE))
+    configuration = launcher.api.configuration
+    assert launcher.namespace == NAMESPACE and configuration.host == "https://10.0.0.1:443"
+    assert configuration.api_key["BearerToken"] == "bearer the-pods-token"
     launcher.close()
+
+
+def test_an_api_address_given_is_used_as_it_is(fake, launcher):
+    assert launcher.api.configuration.host == fake.url  # no trailing slash
+    assert launcher.namespace == NAMESPACE
 
 
 def test_gpu_in_limits_or_requests():

@@ -53,8 +53,10 @@ def child_env(folder: Path, launch_id: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
-def test_the_child_gets_its_token_and_scratch_never_the_password(launcher, tmp_path):
-    launch = start(launcher, "aaa111", tmp_path, EXTRA="1")
+def test_the_child_gets_its_token_and_scratch_never_the_password(launcher, tmp_path, caplog):
+    with caplog.at_level("INFO", logger="transcribe.workers"):
+        launch = start(launcher, "aaa111", tmp_path, EXTRA="1")
+    assert caplog.messages == [f"worker aaa111: started (process {launch.handle})"]
     env = child_env(tmp_path, "aaa111")
     assert "TRANSCRIBE_PASSWORD" not in env
     assert env["TRANSCRIBE_WORKER_TOKEN"] == "token-aaa111" and env["EXTRA"] == "1"
@@ -76,13 +78,16 @@ def test_a_forced_device_reaches_the_child(launcher, tmp_path):
     assert child_env(tmp_path, "aaa111")["TRANSCRIBE_DEVICE"] == "cpu"
 
 
-def test_stop_kills_that_child_only_and_ends_its_launch(launcher, tmp_path):
+def test_stop_kills_that_child_only_and_ends_its_launch(launcher, tmp_path, caplog):
     one, two = start(launcher, "aaa111", tmp_path), start(launcher, "bbb222", tmp_path)
-    launcher.stop(one)
+    began = launcher.poll(one).started
+    with caplog.at_level("INFO", logger="transcribe.workers"):
+        launcher.stop(one)
+    assert caplog.messages == ["worker aaa111: stopped"]  # by id, nothing else
     assert launcher._children["aaa111"].wait(10) == -signal.SIGKILL
     status = launcher.poll(one)
     assert (status.state, status.reason) == (ENDED, Notice("worker.killed"))
-    assert status.started <= status.ended <= time.time()
+    assert status.started == began and began < status.ended <= time.time()
     assert launcher.poll(one).ended == status.ended  # the first look's time, kept
     assert not (tmp_path / "scratch" / "aaa111").exists()
     assert launcher._children["bbb222"].poll() is None
@@ -101,7 +106,9 @@ def test_a_stop_of_an_ended_or_unknown_launch_is_harmless(launcher, tmp_path):
     stranger = Launch(id="zzz000", pool="main", launcher="process", token_hash="h",
                       created=time.time(), started=12.0)
     launcher.stop(stranger)  # a previous web app's child: not ours
+    before = time.time()
     status = launcher.poll(stranger)
+    assert before <= status.ended <= time.time()
     assert (status.state, status.started, status.reason) == (
         ENDED, 12.0, Notice("worker.lost"))
 
