@@ -325,3 +325,13 @@ def test_media_is_the_recording_streamed(routes):
     assert raw(routes.listener, "GET", "/worker/v1/jobs/0a/media", bearer)[0] == 403
     routes.answers["media"] = routes.media.with_name("deleted.wav")  # deleted meanwhile
     assert raw(routes.listener, "GET", "/worker/v1/jobs/0a/media", bearer)[0] == 410
+
+
+def test_a_post_without_content_length_has_an_empty_body(routes):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", routes.listener.port), timeout=5) as s:
+        s.sendall(f"POST /worker/v1/jobs/0a/failure HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {TOKEN}\r\n\r\n".encode())
+        assert s.recv(200).startswith(b"HTTP/1.1 200 ")  # nothing waited for
+    assert routes.calls[-1] == ("failure", "0a", {})
