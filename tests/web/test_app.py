@@ -272,7 +272,7 @@ def test_job_list_shows_every_state(idle_worker, store):
 
     page = texts(start())
     assert "En attente (position 1)" in page
-    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert re.search(r"Transcription — 40 % — il reste environ \d+ minutes", page)
     assert "Terminé en 0:30" in page and "Aucune parole détectée dans silence.wav." in page
     assert "Le fichier broken.mp3 n'est pas un fichier audio ou vidéo lisible" in page
     assert "erreur inattendue (RuntimeError)" in page
@@ -287,7 +287,7 @@ def test_a_running_job_shows_its_stages_and_the_time_left(idle_worker, store):
                  started=time.time() - 60)
     at = start()
     page = texts(at)
-    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert re.search(r"Transcription — 40 % — il reste environ \d+ minutes", page)
     assert ("✓ Lecture du fichier → **Transcription : 50 %** → Alignement des mots (à venir)"
             " → Reconnaissance des locuteurs (à venir) → Attribution des tours de parole "
             "(à venir)") in page

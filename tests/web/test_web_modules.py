@@ -229,8 +229,15 @@ def test_remaining_time_and_queue_order():
     job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
               started=100.0, fraction=0.25)
     assert display.remaining_label(job, "en", now=101.0) == "estimating the time left…"
-    assert display.remaining_label(job, "en", now=160.0) == "about 3 min left"
-    assert display.remaining_label(job, "fr", now=105.0) == "moins d'une minute"
+    assert display.remaining_label(job, "en", now=160.0) == "about 3 minutes left"
+    assert display.remaining_label(job, "fr", now=160.0) == "il reste environ 3 minutes"
+    assert display.remaining_label(job, "fr", now=105.0) == "il reste moins d'une minute"
+    # One minute in the singular; hours as hours (the report: "environ 1 min restantes").
+    job.fraction = 0.5
+    assert display.remaining_label(job, "fr", now=170.0) == "il reste environ 1 minute"
+    assert display.remaining_label(job, "en", now=170.0) == "about 1 minute left"
+    assert display.remaining_label(job, "en", now=100.0 + 4500) == "about 1 h 15 min left"
+    assert display.remaining_label(job, "fr", now=100.0 + 4500) == "il reste environ 1 h 15"
     done = [Job(id=f"d{i}", name="", media="", created=i, status="done", finished=10.0 + i)
             for i in range(2)]
     waiting = Job(id="q", name="", media="", created=5.0, status="queued")
