@@ -118,19 +118,28 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert len(at.file_uploader) == 1 and not at.file_uploader[0].value  # emptied
 
 
-def test_each_file_of_a_batch_has_its_own_preset(idle_worker, store, tmp_path):
+def test_each_file_of_a_batch_has_its_own_preset_and_language(idle_worker, store, tmp_path):
     audio = tone_wav(tmp_path / "a.wav").read_bytes()
     at = start()
+    at.selectbox(key="language-fr").set_value("fr")
     at.file_uploader[0].upload("entretien.wav", audio, "audio/wav")
-    at.file_uploader[0].upload("reunion.wav", audio, "audio/wav").run()
+    at.file_uploader[0].upload("reunion.wav", audio, "audio/wav")
+    at.file_uploader[0].upload("interview.wav", audio, "audio/wav").run()
     assert at.selectbox(key="file-preset-0-0").value == "batch"
     assert at.selectbox(key="file-preset-0-1").format_func("batch") == \
         "Comme les autres : Entretien (2 personnes)"
-    at.selectbox(key="file-preset-0-1").set_value("group").run()
+    assert at.selectbox(key="file-language-0-2").value == "batch"
+    assert at.selectbox(key="file-language-0-2").format_func("batch") == \
+        "Comme les autres : Français (fr)"
+    at.selectbox(key="file-preset-0-1").set_value("group")
+    at.selectbox(key="file-language-0-2").set_value("en").run()
     at.button(key="start").click().run()
     assert not at.exception
     presets = {j.name: j.options["speakers"]["preset"] for j in store.list()}
-    assert presets == {"entretien.wav": "interview", "reunion.wav": "group"}
+    assert presets == {"entretien.wav": "interview", "reunion.wav": "group",
+                       "interview.wav": "interview"}
+    languages = {j.name: j.options["asr"]["language"] for j in store.list()}
+    assert languages == {"entretien.wav": "fr", "reunion.wav": "fr", "interview.wav": "en"}
 
 
 def test_switching_the_language_keeps_every_choice(idle_worker, store, tmp_path):

@@ -290,6 +290,16 @@ def test_a_spoken_language_the_form_does_not_offer_is_refused_on_the_server(tmp_
         + ", ".join(LANGUAGE_CHOICES) + ".")
     with pytest.raises(UserFacingError):
         submission.pipeline_options(submission.FormChoices(language="xx"))
+    # A file's own language goes through the same check; the batch's stays the default.
+    batch = submission.FormChoices(language="fr", preset="group")
+    own = submission.save_upload(queue, "b.wav", wav, len(wav),
+                                 submission.for_file(batch, language="klingon"), 10)
+    assert not own.queued and own.error.key == "language.unknown"
+    assert own.error.params["code"] == "klingon" and queue.store.list() == []
+    english = submission.for_file(batch, language="en")
+    assert (english.language, english.preset) == ("en", "group")
+    assert submission.for_file(batch, "single") == submission.FormChoices(language="fr",
+                                                                          preset="single")
 
 
 def test_model_choice_prefers_the_configured_model_when_on_disk():

@@ -101,10 +101,16 @@ STRINGS: dict[str, dict[str, str]] = {
     # -- options --------------------------------------------------------------------------
     "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
     "opt.choose": {"fr": "Choisir", "en": "Choose"},
-    "upload.file_presets": {"fr": "Un type d'enregistrement différent pour un fichier",
-                            "en": "Another kind of recording for one file"},
+    "upload.file_options": {
+        "fr": "Un réglage différent pour un fichier (type d'enregistrement, langue parlée)",
+        "en": "Other settings for one file (kind of recording, spoken language)"},
+    "upload.file_preset": {"fr": "{name} : type d'enregistrement",
+                           "en": "{name}: kind of recording"},
+    "upload.file_language": {"fr": "{name} : langue parlée", "en": "{name}: spoken language"},
     "upload.preset_batch": {"fr": "Comme les autres : {preset}",
                             "en": "Like the others: {preset}"},
+    "upload.language_batch": {"fr": "Comme les autres : {spoken}",
+                              "en": "Like the others: {spoken}"},
     "preset.interview": {"fr": "Entretien (2 personnes)", "en": "Interview (2 people)"},
     "preset.interview.help": {
         "fr": "Enquêteur·rice et enquêté·e, reconnus et nommés automatiquement.",

@@ -127,20 +127,29 @@ with right:
         st.caption(t("opt.device", device=settings.device))
 
 count = len(files or [])
-# One preset per file (a group interview uploaded with two interviews): the batch's by
-# default.
+# One preset and one spoken language per file (a group interview uploaded with two
+# interviews, an English interview in a French batch): the batch's by default.
 file_presets: list[str] = []
+file_languages: list[str] = []
 if count > 1:
-    with st.expander(t("upload.file_presets")):
+    with st.expander(t("upload.file_options")):
         for number, upload in enumerate(files or []):
-            own = st.selectbox(  # a label is Markdown: the name shown as it is
-                display.escape_markdown(submission.browser_file_name(upload.name)),
-                ("batch", *PRESETS),
+            # A label is Markdown: the name shown as it is.
+            shown = display.escape_markdown(submission.browser_file_name(upload.name))
+            kind, spoken_here = st.columns(2)
+            file_presets.append(kind.selectbox(
+                t("upload.file_preset", name=shown), (submission.BATCH, *PRESETS),
                 key=f"file-preset-{generation}-{number}",
                 placeholder=t("opt.choose"),
                 format_func=lambda p: t("upload.preset_batch", preset=t(f"preset.{preset}"))
-                if p == "batch" else t(f"preset.{p}"))
-            file_presets.append(preset if own == "batch" else own)
+                if p == submission.BATCH else t(f"preset.{p}")))
+            file_languages.append(spoken_here.selectbox(
+                t("upload.file_language", name=shown), (submission.BATCH, *LANGUAGE_CHOICES),
+                key=f"file-language-{generation}-{number}",
+                placeholder=t("opt.choose"),
+                format_func=lambda code: t("upload.language_batch", spoken=display
+                                           .language_label(spoken, language))
+                if code == submission.BATCH else display.language_label(code, language)))
 start = st.button(t("upload.start", count=count), type="primary", disabled=not count or not model,
                   icon=":material/play_arrow:", key="start")
 
@@ -159,8 +168,8 @@ if start and files and model:
         name = submission.browser_file_name(upload.name)
         progress.progress((number - 1) / len(files),
                           text=t("upload.saving", name=display.escape_markdown(name)))
-        own = submission.with_preset(choices, file_presets[number - 1] if file_presets
-                                     else preset)
+        own = submission.for_file(choices, file_presets[number - 1],
+                                  file_languages[number - 1]) if file_presets else choices
         outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size, own,
                                                  settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
