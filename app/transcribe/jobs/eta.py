@@ -54,8 +54,8 @@ HISTORY = 10  # finished jobs whose speeds count, newest first
 # jobs' stage times; else the default line is scaled to what they took.
 FIT_SPREAD = 1.5
 # How far the stages done (and a late running stage) may correct the stages to come: a
-# shared 2-core machine under heavy load ran 8 to 13 times slower than DEFAULT_SPEEDS.
-PACE_LIMITS = (0.1, 20.0)
+# shared 2-core machine under heavy load ran 8 to 25 times slower than DEFAULT_SPEEDS.
+PACE_LIMITS = (0.05, 50.0)
 # A running stage past its planned time that says nothing of its progress is taken as this
 # far through: its rest, and the stages after it, stay in proportion to its overrun.
 LATE_SHARE = 0.75
