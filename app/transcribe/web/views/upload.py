@@ -30,14 +30,21 @@ hosting = platform.load_platform()
 state.page_title("upload")
 
 
-def kept(name: str, default: object) -> str:
-    """The key of a choice whose shown options depend on the language: one widget per
-    language (a widget keeps the labels it was drawn with), seeded with the choice made in
-    any language, so that switching languages keeps every choice."""
+def kept(name: str, default: object) -> dict[str, object]:
+    """The key (and change callback) of a choice whose shown options depend on the
+    language: one widget per language (a widget keeps the labels it was drawn with),
+    seeded with the choice made in any language, so that switching languages keeps every
+    choice."""
     key = f"{name}-{language}"
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(state.FORM_CHOICE.format(name), default)
-    return key
+    return {"key": key, "on_change": remember, "args": (name, key)}
+
+
+def remember(name: str, key: str) -> None:
+    """A choice kept as soon as it changes, before the page runs again: a language switch
+    clicked at once (which cuts that run short, before `keep`) keeps it too."""
+    st.session_state[state.FORM_CHOICE.format(name)] = st.session_state[key]
 
 
 def keep(name: str, value: object) -> object:
@@ -73,7 +80,7 @@ for upload in files or []:
 left, right = st.columns(2, gap="large")
 with left:
     preset = keep("preset", st.radio(
-        t("opt.preset"), tuple(PRESETS), key=kept("preset", next(iter(PRESETS))),
+        t("opt.preset"), tuple(PRESETS), **kept("preset", next(iter(PRESETS))),
         format_func=lambda p: strings.text(f"preset.{p}", language),
         captions=[t(f"preset.{p}.help") for p in PRESETS]))
     names = {}  # by role: only presets whose people have roles ask for them
@@ -84,7 +91,7 @@ with left:
                      for role in roles}
     spoken = keep("language", st.selectbox(
         t("opt.language"), LANGUAGE_CHOICES,
-        key=kept("language", LANGUAGE_CHOICES[
+        **kept("language", LANGUAGE_CHOICES[
             platform.default_language_index(LANGUAGE_CHOICES, hosting)]),
         format_func=lambda code: display.language_label(code, language),
         help=t("opt.language_help"), placeholder=t("opt.choose")))
@@ -97,7 +104,7 @@ with right:
     if models:
         chosen = preferred_model(models, settings.default_model)
         model = keep(f"model-{engine}", st.selectbox(
-            t("opt.model"), models, key=kept(f"model-{engine}", chosen),
+            t("opt.model"), models, **kept(f"model-{engine}", chosen),
             format_func=lambda name: display.model_label(name, language),
             help=t("opt.model_help"), placeholder=t("opt.choose")))
     else:
