@@ -100,10 +100,10 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
                 [str(quoted), str(group)])
             page.get_by_text("Other settings for one file").click()
-            expect(page.get_by_role("combobox", name="reunion.wav: spoken language")) \
+            expect(page.get_by_role("combobox", name="reunion.wav: language")) \
                 .to_have_value("Like the others: French (fr)")
             choose(page, "reunion.wav: kind of recording", "Group interview")
-            choose(page, "reunion.wav: spoken language", "English")
+            choose(page, "reunion.wav: language", "English")
             page.get_by_role("button", name="Transcribe (2 file(s))").click()
             expect(page.get_by_text("2 file(s) added")).to_be_visible()
             expect(page.get_by_text('entretien "Marie".wav', exact=True).first).to_be_visible()
@@ -187,7 +187,7 @@ def test_names_made_of_markdown_show_as_typed_and_fetch_nothing(tmp_path):
                 [str(path) for path in uploads])
             page.get_by_text("Other settings for one file").click()
             for name in UPLOADED:  # each file's own choices, labelled with its name
-                for choice in ("kind of recording", "spoken language"):
+                for choice in ("kind of recording", "language"):
                     expect(page.get_by_test_id("stWidgetLabel").get_by_text(
                         f"{name}: {choice}", exact=True)).to_be_visible()
             page.get_by_test_id("stTextArea").locator("textarea").fill(HINT)

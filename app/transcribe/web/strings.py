@@ -106,7 +106,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Other settings for one file (kind of recording, spoken language)"},
     "upload.file_preset": {"fr": "{name} : type d'enregistrement",
                            "en": "{name}: kind of recording"},
-    "upload.file_language": {"fr": "{name} : langue parlée", "en": "{name}: spoken language"},
+    "upload.file_language": {"fr": "{name} : langue", "en": "{name}: language"},
     "upload.preset_batch": {"fr": "Comme les autres : {preset}",
                             "en": "Like the others: {preset}"},
     "upload.language_batch": {"fr": "Comme les autres : {spoken}",
