@@ -145,8 +145,8 @@ def monotonic_progress(stages: list[str], shown_stage: str | None, shown: float,
                        stage: str, fraction: float) -> tuple[str, float] | None:
     """What a progress report changes, never going back: the stage and its fraction, or
     None when it would move the bar backwards (a stage before the one shown, reported
-    late) or say nothing new. Within a stage, the fraction only grows (Whisper decoding
-    a window again from a seeded model reports that stretch again)."""
+    late). Within a stage, the fraction only grows (Whisper decoding a window again from
+    a seeded model reports that stretch again)."""
     fraction = min(max(fraction, 0.0), 1.0)
     if shown_stage in stages and stage in stages:
         if stages.index(stage) < stages.index(shown_stage):
