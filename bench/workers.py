@@ -88,6 +88,7 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
         marks: dict[str, dict[str, float]] = {job.id: {} for job in jobs}
         # (when, the time left shown) while each job runs, as the page computes it.
         shown: dict[str, list[tuple[float, float]]] = {job.id: [] for job in jobs}
+        stages: dict[str, list[tuple[float, str]]] = {job.id: [] for job in jobs}
         worker_peak = server_peak = 0
         launches = Launches(data)
         while True:
@@ -112,6 +113,7 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
                 if (record.status == "running" and (left := estimate_remaining(record))
                         and (not shown[job.id] or now - shown[job.id][-1][0] >= 1.0)):
                     shown[job.id].append((now, left))
+                    stages[job.id].append((round(now, 1), record.stage or ""))
                 if not record.active and "end" not in seen:
                     seen["end"] = now
                     seen["status"] = record.status
@@ -126,6 +128,12 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
             "idle_grace": idle, "marks": list(marks.values()), "workers": len(ended),
             "time_left": [time_left_error(shown[job.id], marks[job.id].get("end"))
                           for job in jobs],
+            # What the estimate started from and what each stage took, per job.
+            "stage_times": [{"expected": (record := store.get(job.id)).expected,
+                             "took": record.stage_seconds, "samples": list(zip(
+                                 stages[job.id], [round(left) for _, left in shown[job.id]],
+                                 strict=True))}
+                            for job in jobs],
             "worker_lifetime": round(lifetime, 1),
             "audio_seconds": float(files * seconds),
             "server_idle_mb": round(idle_rss / MB), "server_peak_mb": round(server_peak / MB),
