@@ -87,7 +87,7 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
                 for n in range(files)]
         marks: dict[str, dict[str, float]] = {job.id: {} for job in jobs}
         # (when, the time left shown) while each job runs, as the page computes it.
-        shown: dict[str, list[tuple[float, float]]] = {job.id: [] for job in jobs}
+        shown: dict[str, list[tuple[float, float | None]]] = {job.id: [] for job in jobs}
         stages: dict[str, list[tuple[float, str]]] = {job.id: [] for job in jobs}
         worker_peak = server_peak = 0
         launches = Launches(data)
@@ -110,9 +110,10 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
                 if ((record.stage == "asr" and record.stage_fraction > 0) or
                         record.stage not in (None, "decode", "asr")) and "first" not in seen:
                     seen["first"] = now
-                if (record.status == "running" and (left := estimate_remaining(record))
-                        and (not shown[job.id] or now - shown[job.id][-1][0] >= 1.0)):
-                    shown[job.id].append((now, left))
+                if record.status == "running" and (
+                        not shown[job.id] or now - shown[job.id][-1][0] >= 1.0):
+                    # None: "estimating the time left…"
+                    shown[job.id].append((now, estimate_remaining(record)))
                     stages[job.id].append((round(now, 1), record.stage or ""))
                 if not record.active and "end" not in seen:
                     seen["end"] = now
@@ -131,7 +132,8 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
             # What the estimate started from and what each stage took, per job.
             "stage_times": [{"expected": (record := store.get(job.id)).expected,
                              "took": record.stage_seconds, "samples": list(zip(
-                                 stages[job.id], [round(left) for _, left in shown[job.id]],
+                                 stages[job.id],
+                                 [left and round(left) for _, left in shown[job.id]],
                                  strict=True))}
                             for job in jobs],
             "worker_lifetime": round(lifetime, 1),
@@ -144,33 +146,40 @@ def measure(files: int, seconds: int, model: str, device: str, idle: float,
 RATIO_FLOOR = 10.0
 
 
-def time_left_error(shown: list[tuple[float, float]], end: float | None) -> dict:
+def time_left_error(shown: list[tuple[float, float | None]], end: float | None) -> dict:
     """How far the time left shown was from the time the job actually had left: ratios
-    estimate / actual (1 is right, 0.5 half, 2 twice), the worst the farthest from 1."""
+    estimate / actual (1 is right, 0.5 half, 2 twice), the worst the farthest from 1; and
+    the seconds it said "estimating" instead."""
     if end is None:
         return {}
-    ratios = sorted(left / (end - when) for when, left in shown if end - when > RATIO_FLOOR)
+    ratios = sorted(left / (end - when) for when, left in shown
+                    if left is not None and end - when > RATIO_FLOOR)
     if not ratios:
         return {}
     return {"samples": len(ratios), "ratios": [round(r, 3) for r in ratios],
             "median": round(ratios[len(ratios) // 2], 2),
             "worst": round(max(ratios, key=lambda r: max(r, 1 / r)), 2),
+            "estimating": sum(1 for _, left in shown if left is None),
             "under_a_minute_with_90s_left": sum(1 for when, left in shown
-                                                if end - when >= 90 and left < 60)}
+                                                if left is not None and end - when >= 90
+                                                and left < 60)}
 
 
 def time_left_table(errors: list[dict]) -> list[str]:
-    lines = ["", "| file | time left shown / actual: median | worst | samples | \"less than a "
-             "minute\" with 90 s or more to go |", "|---|---|---|---|---|"]
+    lines = ["", "| file | time left shown / actual: median | worst | seconds shown | "
+             "\"estimating\" | \"less than a minute\" with 90 s or more to go |",
+             "|---|---|---|---|---|---|"]
     for number, error in enumerate(errors, 1):
         if error:
             lines.append(f"| {number} | {error['median']:.2f} | {error['worst']:.2f} | "
-                         f"{error['samples']} | {error['under_a_minute_with_90s_left']} |")
+                         f"{error['samples']} | {error['estimating']} s | "
+                         f"{error['under_a_minute_with_90s_left']} |")
     pooled = sorted(r for e in errors if e for r in e["ratios"])
     if pooled:
         worst = max(pooled, key=lambda r: max(r, 1 / r))
         lines.append(f"| all | {pooled[len(pooled) // 2]:.2f} | {worst:.2f} | "
                      f"{sum(e['samples'] for e in errors if e)} | "
+                     f"{sum(e['estimating'] for e in errors if e)} s | "
                      f"{sum(e['under_a_minute_with_90s_left'] for e in errors if e)} |")
     return lines
 

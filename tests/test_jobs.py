@@ -388,6 +388,7 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         for stage in ("decode", "asr"):
             progress(stage, 0.0)
             time.sleep(0.3)
+        progress("asr", 0.01)  # the first words: this machine's pace shows
         release.wait(5)
         for stage in ("align", "diarize", "assign"):
             progress(stage, 0.0)
@@ -399,6 +400,12 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
     try:
         job = queue.submit("long.wav", b"a", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(job.id).stage == "asr")
+        # The first job here: planned on the defaults, "estimating" until its pace shows
+        # (a busy machine runs many times slower than they say).
+        loading = store.get(job.id)
+        assert loading.expected_defaults and loading.stage_work_from is None
+        assert estimate_remaining(loading, loading.stage_started + 0.1) is None
+        wait_for(lambda: store.get(job.id).stage_work_from is not None)
         running = store.get(job.id)
         assert list(running.expected) == ["decode", "asr", "align", "diarize", "assign"]
         assert running.stage_seconds["decode"] >= 0.3
@@ -417,6 +424,7 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         second = queue.submit("next.wav", b"b", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(second.id).status == DONE)
         assert store.get(second.id).expected["diarize"] < running.expected["diarize"] / 10
+        assert not store.get(second.id).expected_defaults
     finally:
         queue.stop()
 

@@ -198,3 +198,16 @@ def test_the_bar_never_goes_backwards():
     assert monotonic_progress(STAGES, "diarize", 0.3, "align", 1.0) is None
     assert monotonic_progress(STAGES, "asr", 0.9, "align", 0.0) == ("align", 0.0)
     assert monotonic_progress(STAGES, None, 0.0, "decode", 1.5) == ("decode", 1.0)
+
+
+def test_a_first_job_on_the_defaults_says_estimating_until_its_pace_shows():
+    expected = expected_seconds(STAGES, 60.0, DEFAULT_SPEEDS)
+    job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
+              started=0.0, stage="asr", stage_started=1.0, stage_fraction=0.0,
+              expected=expected, stage_seconds={"decode": 1.0}, expected_defaults=True)
+    # Loading the model for 40 s on a busy machine: no number rather than a wrong one.
+    assert estimate_remaining(job, now=41.0) is None
+    job.stage_work_from = [40.0, 0.1]  # the first words
+    assert estimate_remaining(job, now=42.0) > 60
+    job.expected_defaults, job.stage_work_from = False, None  # learnt on this machine
+    assert estimate_remaining(job, now=41.0) is not None

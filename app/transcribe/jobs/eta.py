@@ -106,13 +106,18 @@ def fit_speed(seen: list[tuple[float, float]], default: StageSpeed) -> StageSpee
     return StageSpeed(default.fixed * ratio, default.per_second * ratio)
 
 
+def history(jobs: Iterable[Job], options: PipelineOptions) -> list[Job]:
+    """The last finished jobs of the same profile, newest first: what speeds learn from."""
+    key = profile(options)
+    return sorted((j for j in jobs if j.status == DONE and j.duration and j.stage_seconds
+                   and profile(j.pipeline_options) == key),
+                  key=lambda j: j.finished or 0.0, reverse=True)[:HISTORY]
+
+
 def measured_speeds(jobs: Iterable[Job], options: PipelineOptions) -> dict[str, StageSpeed]:
     """Each stage's speed from the last finished jobs of the same profile (`fit_speed`,
     loading counted); defaults for stages none has run."""
-    key = profile(options)
-    done = sorted((j for j in jobs if j.status == DONE and j.duration and j.stage_seconds
-                   and profile(j.pipeline_options) == key),
-                  key=lambda j: j.finished or 0.0, reverse=True)[:HISTORY]
+    done = history(jobs, options)
     speeds = {}
     for stage, default in DEFAULT_SPEEDS.items():
         if stage == "asr":
@@ -206,12 +211,26 @@ def remaining_seconds(stages: list[str], stage: str, stage_fraction: float,
     return left + pace * sum(expected.get(s, 0.0) for s in following)
 
 
+def pace_known(job: Job) -> bool:
+    """Whether a job planned on the defaults alone (no finished job on this machine to
+    learn from) has shown this machine's pace yet: a stage with real work done (past
+    decoding, a few seconds of ffmpeg), or the running one's progress. Until then its
+    plan may be many times too short on a busy machine: "estimating", not "less than a
+    minute"."""
+    if not job.expected_defaults:
+        return True
+    return any(stage != "decode" for stage in job.stage_seconds) or (
+        job.stage not in (None, "decode") and job.stage_work_from is not None)
+
+
 def estimate_remaining(job: Job, now: float | None = None) -> float | None:
     """Seconds left for a running job; None while too early to say."""
     if job.status != RUNNING or job.started is None:
         return None
     now = now if now is not None else time.time()
     if job.expected and job.stage:
+        if not pace_known(job):
+            return None
         stages = list(job.expected)
         elapsed = now - (job.stage_started or job.started)
         return remaining_seconds(stages, job.stage, job.stage_fraction, max(elapsed, 0.0),

@@ -27,6 +27,7 @@ from ..pipeline import Cancelled, PipelineOptions, StageProgress, stages_for
 from ..transcript import Transcript
 from .eta import (
     expected_seconds,
+    history,
     measured_speeds,
     monotonic_progress,
     overall_progress,
@@ -306,11 +307,13 @@ class JobQueue:
                 options = PipelineOptions.from_dict(extra["options"])
             stages = stages_for(options)
             started = time.time()
+            jobs = self.store.list()
             expected = expected_seconds(stages, current.duration,
-                                        measured_speeds(self.store.list(), options))
+                                        measured_speeds(jobs, options))
             job = self.store.update(job_id, status=RUNNING, started=started,
                                     stage=stages[0], stage_fraction=0.0, fraction=0.0,
                                     expected=expected, stage_started=started,
+                                    expected_defaults=not history(jobs, options),
                                     stage_seconds={}, stage_work_from=None,
                                     attempts=current.attempts + 1, **extra)
             if job is None:
