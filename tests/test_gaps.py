@@ -10,6 +10,7 @@ from importlib import resources
 import jsonschema
 import numpy as np
 import pytest
+from espeak_words import word_times
 
 from transcribe.asr.base import AsrResult
 from transcribe.asr.guard import apply_guard
@@ -18,8 +19,6 @@ from transcribe.bound import speech_for_bound
 from transcribe.diarize import SpeakerTurn
 from transcribe.gaps import MIN_GAP, find_gaps, gaps_notice, subtract
 from transcribe.transcript import Gap, Segment, Transcript, Word
-
-from espeak_words import word_times
 
 QUESTION = "Tell me about your first job at the hospital."
 ANSWER = "I started there as a night nurse in the children's ward and stayed for twelve years."
