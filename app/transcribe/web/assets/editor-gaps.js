@@ -1,0 +1,106 @@
+// Speech with no text (the transcript's gaps, transcribe/gaps.py): a mark among the
+// segments where the stretch lies, `[inaudible 00:07-00:14]` as in the exports. The mark
+// is a button in the tab order: activated, it plays that stretch and stops at its end;
+// Delete (or Backspace) takes it away once the person has typed what is said, saved as a
+// change ("gap" in changes.py) and undoable like every edit.
+
+function gapClock(seconds) {
+  const hours = Math.floor(seconds / 3600);
+  const pad = (n) => String(n).padStart(2, "0");
+  const rest = `${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+  return hours ? `${hours}:${rest}` : rest;
+}
+
+const GapMethods = {
+  loadGaps(list) {
+    this.gaps = (list || []).map(([start, end, spk, reason]) => ({ g: ++this.uid, start, end, spk, reason }));
+    this.stopAt = null;
+  },
+
+  // Which segment each gap follows in time (the key -1: before the first one); a gap is
+  // drawn after that segment, in its turn.
+  placeGaps() {
+    this.gapsAfter = new Map();
+    for (const gap of this.gaps || []) {
+      let lo = 0;
+      let hi = this.segs.length - 1;
+      let at = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.segs[mid].start <= gap.start) { at = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      const key = at < 0 ? -1 : this.segs[at].u;
+      if (!this.gapsAfter.has(key)) this.gapsAfter.set(key, []);
+      this.gapsAfter.get(key).push(gap);
+    }
+  },
+
+  gapsHtml(key) {
+    const list = this.gapsAfter && this.gapsAfter.get(key);
+    return list ? list.map((gap) => this.gapHtml(gap)).join("") : "";
+  },
+
+  // What a turn's drawing owes to its gaps (see `signature`).
+  gapSignature(key) {
+    const list = this.gapsAfter && this.gapsAfter.get(key);
+    return list ? `g${list.map((gap) => gap.g).join("g")}` : "";
+  },
+
+  gapHtml(gap) {
+    const shown = `[${this.label("gap_word")} ${gapClock(Math.floor(gap.start))}-${gapClock(Math.ceil(gap.end))}]`;
+    const who = gap.spk === null || gap.spk === undefined ? "" : `${this.speakerName(gap.spk)}, `;
+    // The name starts with what is shown (WCAG 2.5.3), then what it is and does.
+    const name = `${shown} ${who}${this.label("gap_play")}`;
+    const why = this.label(gap.reason === "guard" ? "gap_guard" : "gap_no_text");
+    return ` <button type="button" class="te-gap" data-g="${gap.g}" aria-label="${escapeHtml(name)}" title="${escapeHtml(why)}">${escapeHtml(shown)}</button> `;
+  },
+
+  playGap(element) {
+    const gap = (this.gaps || []).find((g) => g.g === +element.dataset.g);
+    if (!gap) return;
+    this.stopAt = { start: gap.start, end: gap.end };
+    this.playFrom(gap.start);
+  },
+
+  // A gap played stops at its end; once playback is elsewhere (the person sought), not.
+  stopAtGapEnd() {
+    const range = this.stopAt;
+    if (!range) return;
+    const now = this.audio.currentTime;
+    if (now >= range.end && now < range.end + 1) {
+      this.stopAt = null;
+      this.audio.pause();
+    } else if (now < range.start - 0.5 || now >= range.end + 1) this.stopAt = null;
+  },
+
+  dismissGap(element) {
+    this.commitText();
+    // The focus goes on to what follows the mark (or what comes before the last one).
+    const all = [...this.doc.querySelectorAll(".te-gap, .te-seg")];
+    const at = all.indexOf(element);
+    const next = all[at + 1] || all[at - 1];
+    const selector = next && (next.dataset.g ? `.te-gap[data-g="${next.dataset.g}"]` : `.te-seg[data-u="${next.dataset.u}"]`);
+    this.perform([{ op: "gap", g: +element.dataset.g, keep: false }]);
+    const target = selector && this.doc.querySelector(selector);
+    if (target && target.classList.contains("te-seg")) this.placeCaret(target, 0);
+    else if (target) target.focus();
+    this.showStatus();
+  },
+
+  // The "gap" intent on the local copy (see applyLocal): returns the way back.
+  applyGap(intent) {
+    if (intent.keep) {
+      const gap = { ...intent.gap };
+      if (this.gaps.some((g) => g.g === gap.g)) return null;
+      this.gaps.push(gap);
+      this.gaps.sort((a, b) => a.start - b.start || a.end - b.end);
+      this.outbox.push({ op: "gap", start: gap.start, end: gap.end, keep: true, speaker: gap.spk, reason: gap.reason });
+      return [{ op: "gap", g: gap.g, keep: false }];
+    }
+    const at = this.gaps.findIndex((g) => g.g === intent.g);
+    if (at < 0) return null;
+    const [gap] = this.gaps.splice(at, 1);
+    this.outbox.push({ op: "gap", start: gap.start, end: gap.end, keep: false });
+    return [{ op: "gap", gap: { ...gap }, keep: true }];
+  },
+};
