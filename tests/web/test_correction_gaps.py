@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from a11y_support import axe
 from editor_browser import EDITOR, audio, caret_in, downloaded_text, open_editor, saved, stored
 from editor_support import seed_job
 from test_browser import wait_until
@@ -47,6 +48,8 @@ def test_a_gap_is_marked_between_its_sentences_and_plays_its_stretch(removed, br
     assert order == ["Good", "Of", "What", "gap", "Thank"]
     name = mark.get_attribute("aria-label")
     assert name.startswith(shown) and "Dominique" in name and "no text" in name
+    at_mark = [v["id"] for v in axe(page, {}) if any("te-gap" in n["html"] for n in v["nodes"])]
+    assert at_mark == []  # WCAG A/AA (axe-core): contrast, name, nesting
 
     # Tab from the sentence before it reaches it; Enter plays the stretch, to its end.
     caret_in(page, 2, 0)
