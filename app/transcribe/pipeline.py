@@ -208,16 +208,8 @@ class _Run:
         """Word times clipped to the speech of their own track."""
         if self.channel_mode:
             self.channels = diarize_by_channel(audio.channels, self.model.device)
-            # A channel's speech (tight) where its speaker's turns say it is theirs (loose
-            # edges, but no crosstalk).
-            regions = {speaker: intersect(speech_for_bound(samples),
-                                          [(t.start, t.end) for t in self.channels.turns
-                                           if t.speaker == speaker])
-                       for speaker, samples in tracks}
-        else:
-            regions = {None: speech_for_bound(audio.mono)}
-        self.speech = regions
-        self.info.bound = bound_segments(segments, regions)
+        self.speech = own_speech(tracks, self.channels.turns if self.channels else None)
+        self.info.bound = bound_segments(segments, self.speech)
         segments.sort(key=lambda s: s.start)
 
     def gaps(self, segments: list[Segment], tracks: list[Track],
@@ -226,11 +218,8 @@ class _Run:
         found (else found now: the same Silero VAD, under a second for 5 minutes)."""
         speech = self.speech
         if speech is None:
-            speech = {speaker: speech_for_bound(samples) for speaker, samples in tracks}
-            if self.channel_mode and diarization is not None:  # the channel's own speaker's
-                speech = {speaker: intersect(regions, [(t.start, t.end) for t in
-                                                       diarization.turns if t.speaker == speaker])
-                          for speaker, regions in speech.items()}
+            speech = own_speech(tracks, diarization.turns if self.channel_mode
+                                and diarization is not None else None)
         return find_gaps(segments, speech, self.removed,
                          diarization.turns if diarization is not None else None)
 
@@ -315,6 +304,18 @@ def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Se
             segment.end = words[-1].end if words[-1].end is not None else segment.end
         kept.append(segment)
     return sorted(kept, key=lambda s: s.start)
+
+
+def own_speech(tracks: list[Track],
+               turns: list[SpeakerTurn] | None) -> dict[str | None, list[tuple[float, float]]]:
+    """Each track's speech (Silero, tight: `speech_for_bound`); with one microphone per
+    person (`turns`: the channels' own), only where the track's speaker's turns say it is
+    theirs (loose edges, but no crosstalk)."""
+    regions = {speaker: speech_for_bound(samples) for speaker, samples in tracks}
+    if turns is None:
+        return regions
+    return {speaker: intersect(found, [(t.start, t.end) for t in turns if t.speaker == speaker])
+            for speaker, found in regions.items()}
 
 
 def _one_speaker_per_channel(audio: Audio, stereo: str) -> bool:
