@@ -18,7 +18,8 @@ from transcribe.audio import SAMPLE_RATE
 from transcribe.bound import speech_for_bound
 from transcribe.diarize import SpeakerTurn
 from transcribe.gaps import MIN_GAP, find_gaps, gaps_notice, subtract
-from transcribe.transcript import Gap, Segment, Transcript, Word
+from transcribe.speakers import name_unheard_speakers
+from transcribe.transcript import Gap, Segment, Speaker, Transcript, Word
 
 QUESTION = "Tell me about your first job at the hospital."
 ANSWER = "I started there as a night nurse in the children's ward and stayed for twelve years."
@@ -115,3 +116,13 @@ def test_gaps_are_saved_and_older_transcripts_load_with_none():
     assert Transcript.from_json(transcript.to_json()).gaps == transcript.gaps
     del data["gaps"]
     assert Transcript.from_dict(data).gaps == []
+
+
+def test_a_speaker_heard_only_where_there_is_no_text_is_still_a_speaker():
+    transcript = Transcript("en", 20.0, [Segment(0.0, 2.0, "Hello.", "SPEAKER_00")],
+                            speakers={"SPEAKER_00": Speaker("SPEAKER_00", "Camille")},
+                            gaps=[Gap(3.0, 6.0, "no_text", "SPEAKER_01")])
+    assert transcript.speaker_ids() == ["SPEAKER_00", "SPEAKER_01"]
+    name_unheard_speakers(transcript, "en")
+    assert transcript.speaker_name("SPEAKER_01") == "Speaker 2"
+    assert transcript.speaker_name("SPEAKER_00") == "Camille"

@@ -39,6 +39,7 @@ from .speakers import (
     guess_roles,
     mark_overlaps,
     name_speakers,
+    name_unheard_speakers,
     smooth_speakers,
     split_by_speaker,
 )
@@ -112,6 +113,8 @@ def run(path: str | Path, options: PipelineOptions | None = None,
             transcript.notices.append(notice)
     with job.stage("gaps", reported=False):  # a fraction of a second: no progress of its own
         transcript.gaps = job.gaps(transcript.segments, tracks, diarization)
+    if transcript.speakers:
+        name_unheard_speakers(transcript, job.options.ui_language)
     if notice := gaps_notice(transcript.gaps):
         transcript.notices.append(notice)
     if not transcript.segments:

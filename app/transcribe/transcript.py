@@ -196,11 +196,11 @@ class Transcript:
         return speaker.name if speaker else speaker_id
 
     def speaker_ids(self) -> list[str]:
-        """Known speakers, then any a segment names without a record."""
+        """Known speakers, then any a segment (or a gap) names without a record."""
         ids = list(self.speakers)
-        for segment in self.segments:
-            if segment.speaker is not None and segment.speaker not in ids:
-                ids.append(segment.speaker)
+        for item in [*self.segments, *self.gaps]:
+            if item.speaker is not None and item.speaker not in ids:
+                ids.append(item.speaker)
         return ids
 
     # -- JSON ---------------------------------------------------------------------------
