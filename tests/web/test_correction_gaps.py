@@ -3,7 +3,8 @@
 second answer away, and its stretch shows as a mark between the sentences around it,
 reached with Tab, named for what it is, that plays that stretch and stops at its end;
 Delete takes the mark away (saved as a change), Ctrl+Z puts it back; the txt download
-marks it at its place."""
+marks it at its place; typing on the mark writes what is said, a sentence of its own in
+the mark's place, saved, and undone back to the mark."""
 
 from __future__ import annotations
 
@@ -75,4 +76,24 @@ def test_a_gap_is_marked_between_its_sentences_and_plays_its_stretch(removed, br
     paragraphs = downloaded_text(page, tmp_path).strip().split("\n\n")
     assert f"Dominique: {shown}" in paragraphs
     assert paragraphs.index(f"Dominique: {shown}") == 3
+
+    # Typing on the mark: Dominique's sentence in its place, the caret going on in it.
+    page.get_by_role("tab", name="Transcript").click()
+    mark.focus()
+    page.keyboard.type("I like people.")
+    assert mark.count() == 0
+    assert page.evaluate("document.activeElement.textContent") == "I like people."
+    page.locator(".te-doc").click(position={"x": 5, "y": 5})  # the text is committed
+    saved(page)
+    transcript = stored(data, job_id)[0]
+    assert transcript.gaps == []
+    assert [(s.text, s.speaker) for s in transcript.segments][3] == ("I like people.",
+                                                                      line.speaker)
+    assert transcript.segments[3].start == pytest.approx(line.start, abs=1e-3)
+    page.keyboard.press("Control+z")  # the words typed after the first letter
+    page.keyboard.press("Control+z")  # the sentence: the mark is back
+    assert mark.count() == 1
+    saved(page)
+    transcript = stored(data, job_id)[0]
+    assert len(transcript.segments) == 4 and len(transcript.gaps) == 1
     assert page.errors == []

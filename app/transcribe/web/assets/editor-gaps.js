@@ -1,8 +1,9 @@
 // Speech with no text (the transcript's gaps, transcribe/gaps.py): a mark among the
 // segments where the stretch lies, `[inaudible 00:07-00:14]` as in the exports. The mark
 // is a button in the tab order: activated, it plays that stretch and stops at its end;
-// Delete (or Backspace) takes it away once the person has typed what is said, saved as a
-// change ("gap" in changes.py) and undoable like every edit.
+// typing on it writes what is said there, a sentence of its own in the mark's place;
+// Delete (or Backspace) takes it away. Both are saved as changes ("gap" in changes.py)
+// and undoable like every edit.
 
 function gapClock(seconds) {
   const hours = Math.floor(seconds / 3600);
@@ -85,6 +86,43 @@ const GapMethods = {
     if (target && target.classList.contains("te-seg")) this.placeCaret(target, 0);
     else if (target) target.focus();
     this.showStatus();
+  },
+
+  // A character typed on the mark: a sentence of the gap's speaker in its place, starting
+  // with that character, the caret after it (what follows is typed as in any sentence).
+  fillGap(element, text) {
+    this.commitText();
+    const intent = { op: "fill", g: +element.dataset.g, text };
+    this.perform([intent]);
+    const target = intent.newU && this.elements.get(intent.newU);
+    if (target) this.placeCaret(target, text.length);
+    this.showStatus();
+  },
+
+  fillLocal(intent) {
+    const at = this.gaps.findIndex((g) => g.g === intent.g);
+    if (at < 0) return null;
+    const [gap] = this.gaps.splice(at, 1);
+    intent.newU = intent.newU || ++this.uid; // the same sentence again on a redo
+    const seg = { u: intent.newU, start: gap.start, end: gap.end, spk: gap.spk, toks: retime([], words(intent.text), gap.start, gap.end) };
+    let i = 0;
+    while (i < this.segs.length && this.segs[i].start <= gap.start) i++;
+    this.segs.splice(i, 0, seg);
+    this.outbox.push({ op: "gap", start: gap.start, end: gap.end, keep: false, text: intent.text, speaker: gap.spk });
+    return [{ op: "unfill", u: seg.u, gap: { ...gap } }];
+  },
+
+  // Undoing a fill: the sentence goes, the mark comes back.
+  unfillLocal(intent) {
+    const i = this.segs.findIndex((s) => s.u === intent.u);
+    if (i < 0) return null;
+    const seg = this.segs[i];
+    const gap = { ...intent.gap };
+    this.outbox.push({ op: "gap", start: gap.start, end: gap.end, keep: true, speaker: gap.spk, reason: gap.reason, seg: i, old: segText(seg) });
+    this.segs.splice(i, 1);
+    this.gaps.push(gap);
+    this.gaps.sort((a, b) => a.start - b.start || a.end - b.end);
+    return [{ op: "fill", g: gap.g, text: segText(seg), newU: seg.u }];
   },
 
   // The "gap" intent on the local copy (see applyLocal): returns the way back.

@@ -701,6 +701,10 @@ class Editor {
       }
       case "gap":
         return this.applyGap(intent);
+      case "fill":
+        return this.fillLocal(intent);
+      case "unfill":
+        return this.unfillLocal(intent);
       default:
         return null;
     }
@@ -845,6 +849,7 @@ class Editor {
     else if (seg && key === "ArrowRight" && !e.shiftKey && this.caret() === seg.textContent.length) done = this.step(seg, 1);
     else if (seg && key === "ArrowLeft" && !e.shiftKey && this.caret() === 0) done = this.step(seg, -1);
     else if (gap && (key === "Delete" || key === "Backspace")) this.dismissGap(gap);
+    else if (gap && key.length === 1 && key !== " " && !ctrl && !e.altKey) this.fillGap(gap, key);
     else done = false;
     if (done) { e.preventDefault(); e.stopPropagation(); }
     if (seg) this.lastFocused = +seg.dataset.u;
