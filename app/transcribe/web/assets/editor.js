@@ -6,7 +6,8 @@
 // Plain files by concern, joined in order into this one module (web/correction.py):
 // editor-text.js (helpers on text), editor-search.js (search and replace),
 // editor-speakers.js (who speaks), editor-saving.js (saving, the stored version,
-// messages), editor-gaps.js (the marks of speech with no text), and this one (the page, drawing, the caret, editing, keys).
+// messages), editor-gaps.js (the marks of speech with no text), and this one (the page,
+// drawing, the caret, editing, keys).
 
 const INSTANCES = new WeakMap();
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
