@@ -16,7 +16,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from a11y_support import axe
-from editor_browser import EDITOR, audio, caret_in, downloaded_text, open_editor, saved, stored
+from editor_browser import (
+    ARTIFACTS,
+    EDITOR,
+    audio,
+    caret_in,
+    downloaded_text,
+    open_editor,
+    saved,
+    stored,
+)
 from editor_support import seed_job
 from test_browser import wait_until
 
@@ -42,15 +51,18 @@ def test_a_gap_is_marked_between_its_sentences_and_plays_its_stretch(removed, br
     page = open_editor(browser, url, job_id)
     mark = page.locator(".te-gap")
     shown = f"[inaudible 00:{int(line.start):02d}-00:{int(line.end) + 1:02d}]"
-    assert mark.count() == 1 and mark.is_visible() and mark.inner_text() == shown
+    # Dominique's, drawn inside Camille's turn: it says whose it is.
+    assert mark.count() == 1 and mark.is_visible()
+    assert mark.inner_text() == f"Dominique: {shown}"
     # Between "What do you like most about your job?" and "Thank you very much...".
     order = page.evaluate("""() => [...document.querySelectorAll('.te-seg, .te-gap')]
         .map(e => e.classList.contains('te-gap') ? 'gap' : e.textContent.split(' ')[0])""")
     assert order == ["Good", "Of", "What", "gap", "Thank"]
     name = mark.get_attribute("aria-label")
-    assert name.startswith(shown) and "Dominique" in name and "no text" in name
+    assert name.startswith(f"Dominique: {shown}") and "no text" in name
     at_mark = [v["id"] for v in axe(page, {}) if any("te-gap" in n["html"] for n in v["nodes"])]
     assert at_mark == []  # WCAG A/AA (axe-core): contrast, name, nesting
+    page.screenshot(path=str(ARTIFACTS / "editor-en-gap.png"))
 
     # Tab from the sentence before it reaches it; Enter plays the stretch, to its end.
     caret_in(page, 2, 0)

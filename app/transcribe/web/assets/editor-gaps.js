@@ -36,9 +36,10 @@ const GapMethods = {
     }
   },
 
-  gapsHtml(key) {
+  // The marks after a segment (`key`: its u) of a turn of `spk`.
+  gapsHtml(key, spk) {
     const list = this.gapsAfter && this.gapsAfter.get(key);
-    return list ? list.map((gap) => this.gapHtml(gap)).join("") : "";
+    return list ? list.map((gap) => this.gapHtml(gap, spk)).join("") : "";
   },
 
   // What a turn's drawing owes to its gaps (see `signature`).
@@ -47,9 +48,12 @@ const GapMethods = {
     return list ? `g${list.map((gap) => gap.g).join("g")}` : "";
   },
 
-  gapHtml(gap) {
-    const shown = `[${this.label("gap_word")} ${gapClock(Math.floor(gap.start))}-${gapClock(Math.ceil(gap.end))}]`;
-    const who = gap.spk === null || gap.spk === undefined ? "" : `${this.speakerName(gap.spk)}, `;
+  gapHtml(gap, spk) {
+    const known = gap.spk !== null && gap.spk !== undefined;
+    const mark = `[${this.label("gap_word")} ${gapClock(Math.floor(gap.start))}-${gapClock(Math.ceil(gap.end))}]`;
+    // Someone else's speech inside a turn says whose it is, as the exports' paragraph does.
+    const shown = known && gap.spk !== spk ? `${this.speakerName(gap.spk)}: ${mark}` : mark;
+    const who = known && gap.spk === spk ? `${this.speakerName(gap.spk)}, ` : "";
     // The name starts with what is shown (WCAG 2.5.3), then what it is and does.
     const name = `${shown} ${who}${this.label("gap_play")}`;
     const why = this.label(gap.reason === "guard" ? "gap_guard" : "gap_no_text");

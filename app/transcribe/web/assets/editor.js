@@ -321,8 +321,8 @@ class Editor {
     const start = clock(segs[a].start);
     const name = escapeHtml(this.speakerName(segs[a].spk));
     const body = [];
-    if (a === 0) body.push(this.gapsHtml(-1)); // speech before the first words
-    for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]) + this.gapsHtml(segs[i].u));
+    if (a === 0) body.push(this.gapsHtml(-1, segs[a].spk)); // speech before the first words
+    for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]) + this.gapsHtml(segs[i].u, segs[a].spk));
     return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head" lang="${escapeHtml(this.lang)}">`
       + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
       + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
