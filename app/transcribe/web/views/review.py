@@ -20,6 +20,13 @@ zone = st.context.timezone
 
 st.title(t("review.title"))
 finished = [job for job in display.queue_order(store.list()) if job.status == DONE]
+# The URL names the job (links from the queue, a refresh): it wins over the last choice.
+wanted = st.query_params.get("job")
+# Deleted while this page showed it (its editor saw it go and ran the page again), or an
+# old link: said, even when no other transcript is left, and nothing else chosen.
+gone = bool(wanted) and wanted not in {job.id for job in finished} and store.get(wanted) is None
+if gone:
+    st.warning(t("review.gone"), icon=":material/delete:")
 if not finished:
     st.info(t("review.none"))
     st.page_link("views/upload.py", label=t("nav.upload"), icon=":material/upload_file:")
@@ -34,12 +41,7 @@ def choose_job() -> None:
     st.query_params["job"] = st.session_state[state.REVIEW_JOB]
 
 
-# The URL names the job (links from the queue, a refresh): it wins over the last choice.
-wanted = st.query_params.get("job")
-if wanted and wanted not in ids and store.get(wanted) is None:
-    # Deleted while this page showed it (its editor saw it go and ran the page again), or
-    # an old link: said, and nothing else chosen for the person.
-    st.warning(t("review.gone"), icon=":material/delete:")
+if gone:
     other = st.selectbox(t("review.job"), ids, index=None, key="review-after-gone",
                          format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
     if other is None:
