@@ -648,6 +648,24 @@ STRINGS: dict[str, dict[str, str]] = {
               "Ctrl+Z : annuler).",
         "en": "New turn, given to {name} (Ctrl+F8: another speaker; Ctrl+Z: undo).",
     },
+    "editor.gap_word": {"fr": "inaudible", "en": "inaudible"},
+    "editor.gap_play": {
+        "fr": "parole sans texte : Entrée l'écoute, taper écrit ce qui est dit, Suppr retire "
+              "la marque",
+        "en": "speech with no text: Enter plays it, typing writes what is said, Delete "
+              "removes the mark"},
+    "editor.gap_guard": {
+        "fr": "Le texte que la reconnaissance avait inventé ici (une boucle) a été retiré : "
+              "écoutez, puis tapez ce qui est dit sur la marque.",
+        "en": "Text the recogniser invented here (a loop) was removed: listen, then type what "
+              "is said on the mark.",
+    },
+    "editor.gap_no_text": {
+        "fr": "La reconnaissance n'a rien écrit pour cette parole : écoutez, puis tapez ce qui "
+              "est dit sur la marque.",
+        "en": "The recogniser wrote nothing for this speech: listen, then type what is said "
+              "on the mark.",
+    },
     "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
     "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
                      "en": "This transcript has no text."},
@@ -729,6 +747,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                           "sélectionnées (suivant / précédent)"),
         ("Ctrl+F8  /  Ctrl+Maj+F8",
          "changer le locuteur de tout le tour (clic sur son nom : idem)"),
+        ("Tab vers une marque [inaudible …], puis Entrée",
+         "écouter ce passage de parole sans texte ; taper y écrit ce qui est dit, "
+         "Suppr retire la marque"),
         ("Ctrl+Z  /  Ctrl+Y", "annuler / rétablir"),
         ("Entrée  /  Maj+Entrée dans la recherche", "résultat suivant / précédent"),
         ("Ctrl+/", "afficher ou masquer cette aide"),
@@ -748,6 +769,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                             "selected sentences (next / previous)"),
         ("Ctrl+F8  /  Ctrl+Shift+F8",
          "change the whole turn's speaker (clicking its name does the same)"),
+        ("Tab to an [inaudible …] mark, then Enter",
+         "play that stretch of speech with no text; typing there writes what is said, "
+         "Delete removes the mark"),
         ("Ctrl+Z  /  Ctrl+Y", "undo / redo"),
         ("Enter  /  Shift+Enter in the search box", "next / previous match"),
         ("Ctrl+/", "show or hide this help"),
