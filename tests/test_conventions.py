@@ -181,7 +181,7 @@ def test_longer_names_win_and_empty_names_are_ignored():
 def test_a_name_spanning_tokens_becomes_one_token_with_their_times():
     tokens = [Token("Bonjour", start=0.0, end=0.5), Token("Marie", uncertain=True, start=0.6,
                                                          end=1.0),
-              Token("Dupont,", start=1.1, end=1.5, space_before=False),
+              Token("Dupont,", start=1.1, end=1.5),
               Token("(..)", pause=True), Token("voilà", start=3.0, end=3.5)]
     result = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
     assert [t.text for t in result] == ["Bonjour", "Mme A.,", "(..)", "voilà"]
@@ -280,3 +280,45 @@ def test_words_after_a_name_keep_their_own_times_and_part_of_a_name_is_kept():
         (" hier", 3.0, 3.5, 0.6)]
     assert copy.options.asr.initial_prompt == "Marie"  # no whole name in them
     assert copy.options.speakers.names == {"2": "Marie"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A longer name joined by a hyphen is another name; apostrophes and underscores part.
+    ("Marie-Claire et Marie-", "Marie-Claire et Anne-"),
+    ("Jean-Marie, l'Isère, d'Isère", "Jean-Marie, l'[lieu], d'[lieu]"),
+    ("Marie's car, MARIE_2", "Anne's car, Anne_2"),
+    ("Mariette, Marie2, Saint-Denis, Denis !", "Mariette, Marie2, Saint-Denis, D. !"),
+])
+def test_in_text_a_name_is_a_whole_word_a_hyphen_joins_and_apostrophes_part(text, expected):
+    pseudonymise = Pseudonymiser({"Marie": "Anne", "Isère": "[lieu]", "Denis": "D."})
+    assert pseudonymise(text) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("entretien_Durand_Montreuil.ogg", "entretien_[NOM]_[VILLE].ogg"),
+    ("entretien-durand-Montreuil2 (1).m4a", "entretien-[NOM]-[VILLE]2 (1).m4a"),
+    ("entretienDurand.wav", "entretien[NOM].wav"),
+    ("Durandal_Montreuilloise.wav", "Durandal_Montreuilloise.wav"),  # other words
+])
+def test_in_a_file_name_every_separator_parts_names(name, expected):
+    pseudonymise = Pseudonymiser({"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    assert pseudonymise.file_name(name) == expected
+    assert Pseudonymiser({"Durand": "a/b: c"}).file_name("x_Durand.wav") == "x_a_b_ c.wav"
+    assert Pseudonymiser({}).file_name(name) == name
+
+
+def test_tokens_glued_together_read_as_one_word_for_the_names_boundaries():
+    """Words Whisper glued ("l'" + "Isère", "Marie" + "-Claire") are matched as the text
+    reads them, in the turns and in the JSON's words alike."""
+    pseudonymise = Pseudonymiser({"Isère": "[lieu]", "Marie": "Anne"})
+    tokens = [Token("l'"), Token("Isère", space_before=False), Token("Marie"),
+              Token("-Claire", space_before=False), Token("et"), Token("Marie")]
+    assert [t.text for t in pseudonymise_tokens(tokens, pseudonymise)] == [
+        "l'", "[lieu]", "Marie", "-Claire", "et", "Anne"]
+    transcript = Transcript(language="fr", duration=2.0, segments=[
+        Segment(0.0, 2.0, "Marie-Claire et Marie", "A", [
+            Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, "-Claire", 0.9),
+            Word(1.0, 1.5, " et", 0.9), Word(1.5, 2.0, " Marie", 0.9)])])
+    copy = pseudonymise_transcript(transcript, {"Marie": "Anne"})
+    assert copy.segments[0].text == "Marie-Claire et Anne"
+    assert "".join(w.word for w in copy.segments[0].words) == " Marie-Claire et Anne"

@@ -63,6 +63,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Aucune parole détectée dans {name}.",
         "en": "No speech found in {name}.",
     },
+    "gaps.found": {
+        "fr": "{count} passage(s) de parole sans texte ({seconds} s) : marqués [inaudible] "
+              "dans les exports et dans l'éditeur, où un clic les fait écouter.",
+        "en": "{count} passage(s) of speech with no text ({seconds} s): marked [inaudible] "
+              "in the exports and in the editor, where a click plays them.",
+    },
     "speakers.invalid_count": {
         "fr": "Nombre de locuteurs invalide : {detail}.",
         "en": "Invalid number of speakers: {detail}.",

@@ -21,6 +21,7 @@ from web_support import interview, seed_done, tone_wav
 from transcribe.jobs import FAILED, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Speaker
+from transcribe.web.display import size_label
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -99,6 +100,13 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             choose(page, "Spoken language", "French")
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
                 [str(quoted), str(group)])
+            # The chips give sizes as the queue does (display.size_label), not Streamlit's
+            # "32.0KB".
+            size = size_label(quoted.stat().st_size, "en")
+            chip = page.get_by_test_id("stFileChip").filter(has_text="Marie")
+            expect(chip).to_contain_text(size)
+            expect(chip).to_have_attribute("aria-label", f'entretien "Marie".wav, {size}')
+            assert "KB" not in page.get_by_test_id("stFileChips").inner_text()
             page.get_by_text("Other settings for one file").click()
             expect(page.get_by_role("combobox", name="reunion.wav: language")) \
                 .to_have_value("Like the others: French (fr)")
@@ -107,6 +115,7 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             page.get_by_role("button", name="Transcribe (2 file(s))").click()
             expect(page.get_by_text("2 file(s) added")).to_be_visible()
             expect(page.get_by_text('entretien "Marie".wav', exact=True).first).to_be_visible()
+            expect(page.get_by_text(f" · {size} · ").first).to_be_visible()  # the queue's
             assert "%22" not in page.locator("body").inner_text()
             page.screenshot(path=str(ARTIFACTS / "form-queue.png"), full_page=True)
         except Exception:

@@ -184,6 +184,27 @@ def test_labels():
     assert display.size_label(1_234_567, "fr") == "1,2 Mo"
     assert display.size_label(1_234_567, "en") == "1.2 MB"
     assert display.size_label(2_400, "en") == "2 kB"
+    assert display.size_label(960_400, "fr") == "960 ko"
+    assert display.size_label(2_147_483_648, "fr") == "2,1 Go"
+
+
+def test_an_uploaded_files_size_is_its_own_not_its_spooled_records():
+    """The uploader's chips show sizes through size_label too (the browser test checks
+    the chip): the size of the file sent, not of the few bytes that stand for it."""
+    from transcribe.web.spool import Spooled
+
+    record = Spooled(name="a.wav", size=36_000_000, token="0" * 32).encode()
+    spooled = io.BytesIO(record)
+    spooled.size = len(record)
+    assert submission.uploaded_size(spooled) == 36_000_000
+    held = io.BytesIO(b"x" * 5000)
+    held.size = 5000
+    assert submission.uploaded_size(held) == 5000
+    words = uploader_locale.UploaderWords("b", "d", "r {name}", "a", "t", "f",
+                                          sizes={'entretien "M".wav': "36,0 Mo"})
+    data = json.loads(uploader_locale.uploader_script(words)
+                      .split("const words = ", 1)[1].split(";\n", 1)[0])
+    assert data["sizes"] == {'entretien "M".wav': "36,0 Mo"}
     assert display.language_label("fr", "fr") == "Français (fr)"
     assert display.language_label("de", "en") == "German (de)"
     assert display.language_label("auto", "en") == "Detect automatically"
@@ -468,6 +489,29 @@ def test_export_names_and_the_zip_of_all_formats():
                                                 for f in FORMATS.values())
     txt = archive.read("entretien.txt").decode()
     assert "Anne" in txt and "Marie" not in txt
+
+
+def test_the_pseudonyms_apply_to_the_names_in_the_zips(tmp_path):
+    """The review page's zip and the privacy page's zip of everything: the files and
+    folders are named with the pseudonyms; two recordings whose names become one keep
+    one folder each; the stored job keeps its name."""
+    from web_support import seed_done
+
+    from transcribe.web import platform
+
+    conventions = Conventions(pseudonyms={"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    archive = zipfile.ZipFile(io.BytesIO(reviewing.export_zip(
+        interview(), "entretien_Durand_Montreuil", conventions)))
+    assert sorted(archive.namelist()) == sorted(f"entretien_[NOM]_[VILLE]{f.extension}"
+                                                for f in FORMATS.values())
+    store = JobStore(tmp_path / "data")
+    seed_done(store, name="entretien_Durand_Montreuil.ogg", conventions=conventions)
+    seed_done(store, name="entretien_[NOM]_[VILLE].wav")
+    names = zipfile.ZipFile(io.BytesIO(platform.everything_zip(store))).namelist()
+    assert {n.split("/")[0] for n in names} == {"entretien_[NOM]_[VILLE]",
+                                                "entretien_[NOM]_[VILLE]-2"}
+    assert not [n for n in names if "Durand" in n or "Montreuil" in n]
+    assert "entretien_Durand_Montreuil.ogg" in {job.name for job in store.list()}
 
 
 def test_media_types_for_the_player():

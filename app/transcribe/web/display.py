@@ -169,10 +169,13 @@ def distinct_labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 def size_label(size: int, language: str) -> str:
+    """A file's size, the one way the app writes sizes (the uploader's chips, the queue,
+    the privacy page): decimal units (as file managers), in the reader's language."""
     if size < 1_000_000:
         return text("unit.kb", language, value=max(1, round(size / 1000)) if size else 0)
-    value = f"{size / 1e6:.1f}"
-    return text("unit.mb", language, value=value.replace(".", ",") if language == "fr" else value)
+    unit, scale = ("unit.mb", 1e6) if size < 1e9 else ("unit.gb", 1e9)
+    value = f"{size / scale:.1f}"
+    return text(unit, language, value=value.replace(".", ",") if language == "fr" else value)
 
 
 def deadline_text(delete_at: datetime, language: str,

@@ -75,8 +75,10 @@ def _html_page(name: str, language: str, head_title: str, **values: str) -> str:
         main=Template(_static(f"{name}.html")).substitute(lang=language, **values))
 
 
-def login_page(language: str, base: str, error: str | None = None) -> str:
-    """The login form in `language`, with a link to the other language."""
+def login_page(language: str, base: str, error: str | None = None,
+               deployed: bool = False) -> str:
+    """The login form in `language`, with a link to the other language; `deployed` (by
+    the chart, Settings.deployed): the password is the one Onyxia showed."""
     other = "en" if language == "fr" else "fr"
 
     def text(key: str) -> str:
@@ -84,7 +86,8 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
 
     return _html_page(
         "login", language, f"{text('login.title')} · {text('app.title')}",
-        heading=text("login.title"), intro=text("login.intro"),
+        heading=text("login.title"), intro=text("login.intro" if deployed
+                                                else "login.intro_local"),
         password=text("login.password"), submit=text("login.submit"),
         action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
@@ -107,6 +110,7 @@ class Gate:
         self.password = settings.password
         self.base = settings.url_prefix
         self.language = settings.ui_language
+        self.deployed = settings.deployed
         self.behind_proxy = settings.behind_proxy
         self.deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
         self.sessions = sessions or Sessions()
@@ -145,7 +149,8 @@ class Gate:
         if not self.password or self._session(request.scope):
             return RedirectResponse(self.base + "/", status_code=303)
         if request.method == "GET":
-            return _page(login_page(self._language(request), self.base))
+            return _page(login_page(self._language(request), self.base,
+                                    deployed=self.deployed))
         length = request.headers.get("content-length", "")
         if not length.isdigit() or int(length) > MAX_FORM_BYTES:
             return PlainTextResponse("Bad request", status_code=400)
@@ -159,7 +164,7 @@ class Gate:
             log.warning("login refused: too many failed attempts (from %s)", client)
             minutes = max(1, round(wait / 60))
             return _page(login_page(language, self.base, strings.text(
-                "login.too_many", language, minutes=minutes)), 429,
+                "login.too_many", language, minutes=minutes), self.deployed), 429,
                 headers={"Retry-After": str(int(wait) + 1)})
         right: bool | None = None  # None: never checked (the client went away meanwhile)
         self.limit.begin(key)
@@ -172,8 +177,8 @@ class Gate:
         finally:
             self.limit.end(key, failed=right is False)
         if not right:
-            return _page(login_page(language, self.base, strings.text("login.wrong", language)),
-                         401)
+            return _page(login_page(language, self.base, strings.text("login.wrong", language),
+                                    self.deployed), 401)
         response = RedirectResponse(self.base + "/", status_code=303)
         response.set_cookie(COOKIE, self.sessions.open(), max_age=self.sessions.lifetime,
                             path=self.base or "/", secure=is_https(request.scope),

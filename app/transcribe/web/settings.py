@@ -44,6 +44,12 @@ class Settings:
     def url_prefix(self) -> str:
         return url_prefix(self.base_path)
 
+    @property
+    def deployed(self) -> bool:
+        """Deployed by the chart (on Onyxia), which always sets a deadline
+        (TRANSCRIBE_DELETE_AT); a local run has none."""
+        return self.delete_at is not None
+
 
 class SettingsError(ValueError):
     """A setting the app must not start with (what is wrong, for the administrator)."""

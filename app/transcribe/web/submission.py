@@ -192,6 +192,13 @@ def spooled(upload: BinaryIO, size: int) -> Spooled | None:
     return Spooled.decode(upload.getvalue())
 
 
+def uploaded_size(upload: BinaryIO) -> int:
+    """An uploaded file's size in bytes, spooled (spool.py) or held in memory."""
+    size = int(getattr(upload, "size", 0))
+    record = spooled(upload, size)
+    return record.size if record is not None else size
+
+
 def save_uploaded(queue: JobQueue, name: str, upload: BinaryIO, size: int,
                   choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
     """One file from the uploader: a spooled file is linked into its job folder (no copy)

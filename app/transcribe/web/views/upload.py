@@ -58,17 +58,21 @@ def keep(name: str, value: object) -> object:
 if notice := platform.notice_html(hosting, language):
     st.html(notice, unsafe_allow_javascript=True)
 
-# The uploader's own words are English whatever the language: replace them in place.
-st.html(uploader_locale.uploader_script(uploader_locale.UploaderWords(
-    browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
-    remove=t("upload.remove", name="{name}"), add=t("upload.add"),
-    too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
-    failed=t("upload.chip_failed"))), unsafe_allow_javascript=True)
-
+uploader_words = st.empty()  # filled below, once the files (and their sizes) are known
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
                          key=f"uploads-{generation}",
                          help=t("upload.files_help", limit=settings.max_upload_mb))
+# The uploader's own words are English whatever the language, its sizes its own: replaced
+# in place by ours.
+uploader_words.html(uploader_locale.uploader_script(uploader_locale.UploaderWords(
+    browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
+    remove=t("upload.remove", name="{name}"), add=t("upload.add"),
+    too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
+    failed=t("upload.chip_failed"),
+    sizes={submission.browser_file_name(upload.name):
+           display.size_label(submission.uploaded_size(upload), language)
+           for upload in files or []})), unsafe_allow_javascript=True)
 
 # A file the server could not keep (no space left) says so at once, not only at "Start".
 for upload in files or []:
