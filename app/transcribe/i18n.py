@@ -102,6 +102,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Langue parlée inconnue « {code} ». Langues possibles : {available}.",
         "en": "Unknown spoken language '{code}'. Possible languages: {available}.",
     },
+    "cli.language_count": {
+        "fr": "--language : {given} langues pour {files} fichiers. Donnez-en une pour tous, "
+              "ou une par fichier, dans l'ordre des fichiers (fr,en).",
+        "en": "--language: {given} languages for {files} files. Give one for all of them, "
+              "or one per file, in the order of the files (fr,en).",
+    },
     "cli.failed": {
         "fr": "Échec pour {name} : {reason}",
         "en": "Failed for {name}: {reason}",
