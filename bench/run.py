@@ -24,6 +24,9 @@ Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench
 Table 4, word timing before and after the bound (bench/timing.py): word time errors on
 the synthetic interviews, words outside speech, DER of the final transcript.
 
+Table 5, speech with no text (bench/gaps.py): per dev clip, the stretches of speech no
+word covers and the gaps reported past the threshold.
+
 Results are printed and written to bench/results/ (markdown and JSON).
 """
 
@@ -293,6 +296,7 @@ def main() -> int:
     parser.add_argument("--skip-editor", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-gaps", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--memory-gb", type=float, default=2.0,
@@ -334,6 +338,13 @@ def main() -> int:
         print("measuring word timing...", file=sys.stderr, flush=True)
         timing = measure_timing(args.device, RESULTS)
         report += ["", timing_table(timing)]
+    gap_rows: list[dict] = []
+    if not args.skip_gaps:
+        from gaps import gaps_table, measure_gaps
+
+        print("measuring speech with no text...", file=sys.stderr, flush=True)
+        gap_rows = measure_gaps(args.model, args.device)
+        report += ["", gaps_table(gap_rows)]
     editing: dict = {}
     if not args.skip_editor:  # the correction editor on a 3-hour transcript, in Chromium
         print("measuring the editor...", file=sys.stderr, flush=True)
@@ -368,7 +379,7 @@ def main() -> int:
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
         {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing,
-         "timing": timing},
+         "timing": timing, "gaps": gap_rows},
         indent=2),
         encoding="utf-8")
     if failed:

@@ -68,6 +68,19 @@ def test_writes_all_seven_formats(tmp_path):
 
 
 @pytest.mark.slow
+def test_each_file_of_a_batch_in_its_own_spoken_language(tmp_path):
+    english = synthesise("Good morning, thank you for coming.", tmp_path / "english.wav")
+    french = synthesise("Bonjour, merci d'être venue.", tmp_path / "french.wav",
+                        voice="fr")
+    result = run_cli(english, french, "--out", tmp_path, "--format", "json",
+                     "--language", "en,fr", "--no-align")
+    assert result.returncode == 0, result.stderr
+    languages = {name: json.loads((tmp_path / f"{name}.json").read_text())["language"]
+                 for name in ("english", "french")}
+    assert languages == {"english": "en", "french": "fr"}
+
+
+@pytest.mark.slow
 def test_recordings_with_the_same_name_do_not_overwrite_each_other(tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
@@ -153,5 +166,12 @@ def test_single_means_one_speaker_and_no_diarization_as_in_the_web_app():
 def test_an_unknown_spoken_language_is_refused_before_any_work(tmp_path):
     result = run_cli("x.wav", "--language", "xx", "--out", tmp_path)
     assert result.returncode == 2 and "Unknown spoken language 'xx'" in result.stderr
+    # One language per file of a batch: each checked, the count too, before any work.
+    result = run_cli("a.wav", "b.wav", "--language", "fr,xx", "--out", tmp_path)
+    assert result.returncode == 2 and "Unknown spoken language 'xx'" in result.stderr
+    result = run_cli("a.wav", "b.wav", "--language", "fr,en,de", "--out", tmp_path,
+                     env_language="fr")
+    assert result.returncode == 2 and "--language : 3 langues pour 2 fichiers" in result.stderr
+    assert not list(tmp_path.iterdir())
     assert options_for("--language", "auto").asr.language is None
     assert options_for("--language", "FR").asr.language == "fr"

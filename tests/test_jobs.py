@@ -388,6 +388,7 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         for stage in ("decode", "asr"):
             progress(stage, 0.0)
             time.sleep(0.3)
+        progress("asr", 0.01)  # the first words: this machine's pace shows
         release.wait(5)
         for stage in ("align", "diarize", "assign"):
             progress(stage, 0.0)
@@ -399,6 +400,12 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
     try:
         job = queue.submit("long.wav", b"a", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(job.id).stage == "asr")
+        # The first job here: planned on the defaults, "estimating" until its pace shows
+        # (a busy machine runs many times slower than they say).
+        loading = store.get(job.id)
+        assert loading.expected_defaults and loading.stage_work_from is None
+        assert estimate_remaining(loading, loading.stage_started + 0.1) is None
+        wait_for(lambda: store.get(job.id).stage_work_from is not None)
         running = store.get(job.id)
         assert list(running.expected) == ["decode", "asr", "align", "diarize", "assign"]
         assert running.stage_seconds["decode"] >= 0.3
@@ -417,6 +424,65 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         second = queue.submit("next.wav", b"b", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(second.id).status == DONE)
         assert store.get(second.id).expected["diarize"] < running.expected["diarize"] / 10
+        assert not store.get(second.id).expected_defaults
+    finally:
+        queue.stop()
+
+
+def test_the_bar_never_goes_backwards_across_stages_and_reports(store, monkeypatch):
+    """Reports that would move the bar back (a window decoded again, an earlier stage's
+    report arriving late, a clock made again from the record as after a restart) leave
+    it where it was; the first report with progress marks where the stage's work began."""
+    from transcribe.jobs import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "PROGRESS_INTERVAL", 0.0)
+    seen: list[tuple[str, float]] = []
+
+    def runner(path, options, progress, cancelled):
+        job_id = store.list()[0].id
+        for stage, fraction in (("decode", 1.0), ("asr", 0.0), ("asr", 0.9), ("asr", 0.5),
+                                ("align", 0.2), ("diarize", 0.3), ("align", 1.0),
+                                ("diarize", 0.1)):
+            progress(stage, fraction)
+            record = store.get(job_id)
+            seen.append((record.stage, record.fraction))
+        again = queue_module.StageClock(queue, store.get(job_id))  # from the record
+        again.report("diarize", 0.05)
+        record = store.get(job_id)
+        seen.append((record.stage, record.fraction))
+        return fake_transcript(path)
+
+    with_speakers = PipelineOptions(model=ModelSettings("base"), diarize=True)
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", with_speakers, duration=60.0)
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    fractions = [fraction for _, fraction in seen]
+    assert fractions == sorted(fractions) and fractions[-1] > fractions[2] > 0
+    assert [stage for stage, _ in seen][-3:] == ["diarize"] * 3
+
+
+def test_a_stage_records_where_its_work_began(store):
+    release = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        progress("decode", 1.0)
+        progress("asr", 0.0)  # loading the model: no progress yet
+        time.sleep(0.3)
+        progress("asr", 0.2)
+        release.wait(5)
+        return fake_transcript(path)
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", options(), duration=60.0)
+        wait_for(lambda: store.get(job.id).stage_work_from is not None)
+        since, fraction = store.get(job.id).stage_work_from
+        assert since >= 0.3 and fraction == 0.2
+        release.set()
+        wait_for(lambda: store.get(job.id).status == DONE)
     finally:
         queue.stop()
 

@@ -34,7 +34,8 @@ def test_run_reports_stages_and_times_them(store, tmp_path):
                                            asr=AsrOptions(language="en")),
                      store, lambda stage, fraction: seen.append((stage, fraction)))
     assert next(s for s, _ in seen) == "decode" and ("asr", 1.0) in seen
-    assert set(transcript.run.timings) >= {"decode", "asr"}
+    assert set(transcript.run.timings) >= {"decode", "asr", "gaps"}
+    assert transcript.gaps == []  # every word of it recognised: no speech left without text
     assert transcript.source == "a.wav" and transcript.engine == "faster-whisper"
     assert "recording the second" in transcript.text.lower()
     assert transcript.options.asr.language == "en"

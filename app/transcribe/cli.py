@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("."), help="output folder")
     parser.add_argument("--format", default="txt,docx,srt,vtt,json,csv,qda",
                         help=f"comma-separated, among: {','.join(FORMATS)}")
-    parser.add_argument("--language", default=AUTO, help="language code (fr, en...) or auto")
+    parser.add_argument("--language", default=AUTO,
+                        help="spoken language code (fr, en...) or auto; one per file in "
+                             "order, comma-separated, for a batch of several (fr,en)")
     parser.add_argument("--model", default=None, help="Whisper model (default: best on disk)")
     parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=ENGINE_CHOICES,
                         help="auto (default): whisperx on a GPU, faster-whisper on a CPU")
@@ -119,9 +121,23 @@ def _speaker_options_given(args: argparse.Namespace) -> bool:
         args.names))
 
 
-def pipeline_options(args: argparse.Namespace, store: ModelStore, ui: str) -> PipelineOptions:
-    """The options the command line means; UserFacingError for what cannot be run (no
-    model on disk, an unknown spoken language, speaker options for one person)."""
+def file_languages(value: str, count: int) -> list[str]:
+    """`--language`: one spoken language for every file, or one per file in order
+    ("fr,en"), as the web form lets each file of a batch have its own. Each code is
+    checked with the other options (`spoken_language`)."""
+    codes = [code.strip() for code in value.split(",")]
+    if len(codes) == 1:
+        return codes * count
+    if len(codes) != count:
+        raise UserFacingError("cli.language_count", given=len(codes), files=count)
+    return codes
+
+
+def pipeline_options(args: argparse.Namespace, store: ModelStore, ui: str,
+                     language: str | None = None) -> PipelineOptions:
+    """The options the command line means (`language`: this file's, else --language);
+    UserFacingError for what cannot be run (no model on disk, an unknown spoken language,
+    speaker options for one person)."""
     model = args.model or store.default_model(model_kind(args.engine))
     if model is None:
         raise UserFacingError("model.not_found", kind=model_kind(args.engine), name="(any)",
@@ -138,7 +154,7 @@ def pipeline_options(args: argparse.Namespace, store: ModelStore, ui: str) -> Pi
         engine=args.engine,
         model=ModelSettings(name=model, device=args.device),
         asr=AsrOptions(
-            language=spoken_language(args.language),
+            language=spoken_language(args.language if language is None else language),
             initial_prompt=args.prompt,
             beam_size=args.beam_size,
             batch_size=args.batch_size,
@@ -183,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     try:
-        options = pipeline_options(args, store, ui)
-        check_options(options, store)
+        # Every file's options checked before any work (one file's language may be wrong).
+        per_file = [pipeline_options(args, store, ui, code)
+                    for code in file_languages(args.language, len(args.files))]
+        for options in {options.asr.language: options for options in per_file}.values():
+            check_options(options, store)
     except ValueError as error:  # a --names item without "="
         print(error, file=sys.stderr)
         return 2
@@ -202,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
 
     failed: list[str] = []
     paths = [Path(name) for name in args.files]
-    for index, (path, stem) in enumerate(zip(paths, output_stems(paths), strict=True), start=1):
+    for index, (path, stem, options) in enumerate(
+            zip(paths, output_stems(paths), per_file, strict=True), start=1):
         label = f"[{index}/{len(paths)}] {path.name}"
         try:
             transcript = _transcribe_with_bar(path, options, store, label)

@@ -3,7 +3,8 @@
 Turns the transcript into `Turn`s: who speaks, when, and the tokens of what they say,
 with pauses marked by length, overlapping speech between // //, words the model was
 unsure of flagged for review, filler words optionally removed, and a pseudonym table
-applied to text and speaker names alike.
+applied to text and speaker names alike. Speech that has no text (`Transcript.gaps`) gets
+a mark at its place in time: `[inaudible 00:07-00:14]`.
 
 A segment's `text` is the truth for its content: once a user corrects it, its words
 (kept for timing) may no longer match, and the corrected text is exported as is.
@@ -11,19 +12,24 @@ A segment's `text` is the truth for its content: once a user corrects it, its wo
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .i18n import Notice
+from .languages import ui_language
 from .options import PipelineOptions
-from .transcript import Segment, Transcript, Word
+from .transcript import Gap, Segment, Transcript, Word
 
 FILLERS = {
     "fr": ("euh", "heu", "hum", "hm", "mmh", "bah", "ben"),
     "en": ("uh", "um", "erm", "hmm", "mm", "er"),
 }
 LONG_PAUSE = 3.0  # beyond this, a pause is written out: (12 s)
+# Speech with no text, in the document's language, as transcription conventions write an
+# inaudible passage (French conventions write it the same way: "inaudible").
+GAP_WORD = {"fr": "inaudible", "en": "inaudible"}
 
 
 @dataclass
@@ -54,6 +60,8 @@ class Token:
     # Overlapping speech starts before / ends after this token: //...//
     overlap_open: bool = False
     overlap_close: bool = False
+    # The mark of a stretch of speech with no text (`gap_token`).
+    gap: bool = False
 
 
 @dataclass
@@ -94,14 +102,19 @@ def token_text(token: Token) -> str:
 
 
 def build_turns(transcript: Transcript, conventions: Conventions | None = None,
-                merge_speaker_turns: bool = True) -> list[Turn]:
+                merge_speaker_turns: bool = True, language: str | None = None) -> list[Turn]:
     """Turns in time order. With `merge_speaker_turns`, consecutive segments of the same
     speaker form one turn (txt, docx, QDA); without, one turn per segment (srt, vtt, csv).
+    Each gap is a mark among them, in `language` (by default the job's interface's).
     """
     conventions = conventions or Conventions()
     pseudonymise = Pseudonymiser(conventions.pseudonyms)
+    language = ui_language(language, ui_language(transcript.options.ui_language))
     turns: list[Turn] = []
-    for segment in sorted(transcript.segments, key=lambda s: s.start):
+    for segment in sorted([*transcript.segments, *transcript.gaps], key=lambda s: s.start):
+        if isinstance(segment, Gap):
+            add_gap(turns, segment, transcript, pseudonymise, language, merge_speaker_turns)
+            continue
         if not segment.text.strip():
             continue
         tokens = segment_tokens(segment, conventions, transcript.language)
@@ -126,6 +139,35 @@ def build_turns(transcript: Transcript, conventions: Conventions | None = None,
         else:
             turns.append(Turn(segment.start, segment.end, name, segment.speaker, tokens))
     return turns
+
+
+def add_gap(turns: list[Turn], gap: Gap, transcript: Transcript,
+            pseudonymise: Pseudonymiser, language: str, merge_speaker_turns: bool) -> None:
+    """The gap's mark in the turn of its speaker when that turn is the last one (among its
+    words, by time), else a turn of its own."""
+    token = gap_token(gap, language)
+    previous = turns[-1] if turns else None
+    if merge_speaker_turns and previous is not None and previous.speaker_id == gap.speaker:
+        place = next((i for i, t in enumerate(previous.tokens)
+                      if t.start is not None and t.start >= gap.start), len(previous.tokens))
+        previous.tokens.insert(place, token)
+        previous.end = max(previous.end, gap.end)
+        return
+    name = transcript.speaker_name(gap.speaker)
+    turns.append(Turn(gap.start, gap.end, pseudonymise(name) if name else None, gap.speaker,
+                      [token]))
+
+
+def gap_token(gap: Gap, language: str) -> Token:
+    """`[inaudible 00:07-00:14]` (h:mm:ss past an hour): the whole stretch, in seconds."""
+    return Token(f"[{GAP_WORD[language]} {_clock(math.floor(gap.start))}-"
+                 f"{_clock(math.ceil(gap.end))}]", start=gap.start, end=gap.end, gap=True)
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def segment_tokens(segment: Segment, conventions: Conventions,

@@ -63,6 +63,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Aucune parole détectée dans {name}.",
         "en": "No speech found in {name}.",
     },
+    "gaps.found": {
+        "fr": "{count} passage(s) de parole sans texte ({seconds} s) : marqués [inaudible] "
+              "dans les exports et dans l'éditeur, où un clic les fait écouter.",
+        "en": "{count} passage(s) of speech with no text ({seconds} s): marked [inaudible] "
+              "in the exports and in the editor, where a click plays them.",
+    },
     "speakers.invalid_count": {
         "fr": "Nombre de locuteurs invalide : {detail}.",
         "en": "Invalid number of speakers: {detail}.",
@@ -95,6 +101,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "language.unknown": {
         "fr": "Langue parlée inconnue « {code} ». Langues possibles : {available}.",
         "en": "Unknown spoken language '{code}'. Possible languages: {available}.",
+    },
+    "cli.language_count": {
+        "fr": "--language : {given} langues pour {files} fichiers. Donnez-en une pour tous, "
+              "ou une par fichier, dans l'ordre des fichiers (fr,en).",
+        "en": "--language: {given} languages for {files} files. Give one for all of them, "
+              "or one per file, in the order of the files (fr,en).",
     },
     "cli.failed": {
         "fr": "Échec pour {name} : {reason}",

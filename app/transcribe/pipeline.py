@@ -1,6 +1,7 @@
 """Run the stages in order on one recording: decode, ASR (with VAD), guard, alignment,
-bound, diarization, speaker assignment and roles. Reports progress per stage and times
-each; what the run measured goes into the transcript's `RunInfo`, apart from the options.
+bound, diarization, speaker assignment and roles, then the speech left with no text
+(gaps). Reports progress per stage and times each; what the run measured goes into the
+transcript's `RunInfo`, apart from the options.
 
 The CLI and the web app's worker both call `run`; nothing else strings stages together.
 """
@@ -26,6 +27,7 @@ from .diarize import (
     diarize_by_channel,
     diarize_with_pyannote,
 )
+from .gaps import find_gaps, gaps_notice
 from .i18n import UserFacingError
 from .models import ModelStore
 from .options import PipelineOptions
@@ -37,10 +39,11 @@ from .speakers import (
     guess_roles,
     mark_overlaps,
     name_speakers,
+    name_unheard_speakers,
     smooth_speakers,
     split_by_speaker,
 )
-from .transcript import Notice, RunInfo, Segment, Transcript
+from .transcript import Gap, Notice, RunInfo, Segment, Transcript
 
 # Share of the total work per stage, for one overall progress figure and its ETA.
 STAGE_WEIGHTS = {"decode": 0.03, "asr": 0.72, "align": 0.05, "diarize": 0.18, "assign": 0.02}
@@ -99,6 +102,7 @@ def run(path: str | Path, options: PipelineOptions | None = None,
     transcript = Transcript(language=language, duration=audio.duration, segments=segments,
                             source=path.name, model=job.model.name, engine=job.engine.name,
                             options=deepcopy(job.options), run=job.info, notices=job.notices)
+    diarization = None
     if job.options.diarize:
         with job.stage("diarize"):
             diarization = job.diarize(audio)
@@ -107,6 +111,12 @@ def run(path: str | Path, options: PipelineOptions | None = None,
         if transcript.segments and (notice := speaker_count_notice(
                 len(transcript.speakers), *job.options.speakers.counts(), path.name)):
             transcript.notices.append(notice)
+    with job.stage("gaps", reported=False):  # a fraction of a second: no progress of its own
+        transcript.gaps = job.gaps(transcript.segments, tracks, diarization)
+    if transcript.speakers:
+        name_unheard_speakers(transcript, job.options.ui_language)
+    if notice := gaps_notice(transcript.gaps):
+        transcript.notices.append(notice)
     if not transcript.segments:
         # Not an error: the transcript is valid and empty, but the user must know why.
         transcript.notices.append(Notice("asr.no_speech", {"name": path.name}))
@@ -130,6 +140,10 @@ class _Run:
         self.notices: list[Notice] = []
         self.channel_mode = False  # one speaker per channel (two microphones)
         self.channels: Diarization | None = None  # their turns, once computed
+        # Per track (its speaker, or None for the mix): speech regions as the bound found
+        # them, and where the guard took text out.
+        self.speech: dict[str | None, list[tuple[float, float]]] | None = None
+        self.removed: dict[str | None, list[tuple[float, float]]] = {}
 
     def report(self, stage: str, fraction: float) -> None:
         if self.cancelled and self.cancelled():
@@ -172,6 +186,7 @@ class _Run:
             result = self.engine.transcribe(samples, self.options.asr, asr_progress)
             if self.options.guard:
                 self.info.guard.append(apply_guard(result, samples))
+                self.removed[speaker] = result.removed
             language = language or result.language
             for segment in result.segments:
                 segment.speaker = speaker
@@ -196,16 +211,20 @@ class _Run:
         """Word times clipped to the speech of their own track."""
         if self.channel_mode:
             self.channels = diarize_by_channel(audio.channels, self.model.device)
-            # A channel's speech (tight) where its speaker's turns say it is theirs (loose
-            # edges, but no crosstalk).
-            regions = {speaker: intersect(speech_for_bound(samples),
-                                          [(t.start, t.end) for t in self.channels.turns
-                                           if t.speaker == speaker])
-                       for speaker, samples in tracks}
-        else:
-            regions = {None: speech_for_bound(audio.mono)}
-        self.info.bound = bound_segments(segments, regions)
+        self.speech = own_speech(tracks, self.channels.turns if self.channels else None)
+        self.info.bound = bound_segments(segments, self.speech)
         segments.sort(key=lambda s: s.start)
+
+    def gaps(self, segments: list[Segment], tracks: list[Track],
+             diarization: Diarization | None) -> list[Gap]:
+        """The stretches of speech no word covers (gaps.py), on the regions the bound
+        found (else found now: the same Silero VAD, under a second for 5 minutes)."""
+        speech = self.speech
+        if speech is None:
+            speech = own_speech(tracks, diarization.turns if self.channel_mode
+                                and diarization is not None else None)
+        return find_gaps(segments, speech, self.removed,
+                         diarization.turns if diarization is not None else None)
 
     def diarize(self, audio: Audio) -> Diarization:
         """Who speaks when: the channels, one speaker for one person, else pyannote."""
@@ -288,6 +307,18 @@ def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Se
             segment.end = words[-1].end if words[-1].end is not None else segment.end
         kept.append(segment)
     return sorted(kept, key=lambda s: s.start)
+
+
+def own_speech(tracks: list[Track],
+               turns: list[SpeakerTurn] | None) -> dict[str | None, list[tuple[float, float]]]:
+    """Each track's speech (Silero, tight: `speech_for_bound`); with one microphone per
+    person (`turns`: the channels' own), only where the track's speaker's turns say it is
+    theirs (loose edges, but no crosstalk)."""
+    regions = {speaker: speech_for_bound(samples) for speaker, samples in tracks}
+    if turns is None:
+        return regions
+    return {speaker: intersect(found, [(t.start, t.end) for t in turns if t.speaker == speaker])
+            for speaker, found in regions.items()}
 
 
 def _one_speaker_per_channel(audio: Audio, stereo: str) -> bool:

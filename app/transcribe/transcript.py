@@ -2,7 +2,8 @@
 
 Segments hold words; speakers are filled in by diarization; `options` are what the person
 chose (`options.PipelineOptions`), `run` what the run measured (`RunInfo`: stage times, the
-device, the guard's and the bound's reports...), `notices` what the reader must be told.
+device, the guard's and the bound's reports...), `notices` what the reader must be told,
+`gaps` the stretches of speech that no text covers (gaps.py).
 It saves and loads as JSON with a schema version so that files written by an older
 version can still be read (converted), or are refused with a clear message.
 """
@@ -19,7 +20,7 @@ from .options import PipelineOptions
 from .plain import from_known_fields
 from .storage import write_atomically
 
-__all__ = ["SCHEMA_VERSION", "BoundReport", "GuardReport", "Notice", "RunInfo", "Segment",
+__all__ = ["SCHEMA_VERSION", "BoundReport", "Gap", "GuardReport", "Notice", "RunInfo", "Segment",
            "SegmentStats", "Speaker", "Transcript", "TranscriptFormatError", "Word"]
 
 # 2: notices in their own field (version 1 kept them in options["warnings"]).
@@ -84,6 +85,25 @@ class Segment:
         """The words still spell the text (false once a reviewer corrected the text)."""
         return bool(self.words) and \
             " ".join(self.text_from_words().split()) == " ".join(self.text.split())
+
+
+@dataclass
+class Gap:
+    """A stretch of speech with no text: every export marks it, the editor plays it.
+    `reason`: "guard" where the guard took invented text out of it (a loop, a guess),
+    "no_text" where the recogniser wrote nothing."""
+
+    start: float
+    end: float
+    reason: str  # GAP_REASONS
+    speaker: str | None = None  # who speaks there, when diarization says
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.end - self.start)
+
+
+GAP_REASONS = ("guard", "no_text")
 
 
 @dataclass
@@ -155,6 +175,7 @@ class Transcript:
     options: PipelineOptions = field(default_factory=PipelineOptions)
     run: RunInfo = field(default_factory=RunInfo)  # what the run measured
     notices: list[Notice] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)  # in time order
     # Bumped by every saved correction (changes.py): an edit made on an older copy is
     # merged or refused, never written over a newer one.
     version: int = 0
@@ -175,11 +196,11 @@ class Transcript:
         return speaker.name if speaker else speaker_id
 
     def speaker_ids(self) -> list[str]:
-        """Known speakers, then any a segment names without a record."""
+        """Known speakers, then any a segment (or a gap) names without a record."""
         ids = list(self.speakers)
-        for segment in self.segments:
-            if segment.speaker is not None and segment.speaker not in ids:
-                ids.append(segment.speaker)
+        for item in [*self.segments, *self.gaps]:
+            if item.speaker is not None and item.speaker not in ids:
+                ids.append(item.speaker)
         return ids
 
     # -- JSON ---------------------------------------------------------------------------
@@ -236,6 +257,7 @@ class Transcript:
             options=PipelineOptions.from_dict(data.get("options")),
             run=RunInfo.from_dict(data.get("run")),
             notices=notices_from(data.get("notices")),
+            gaps=[_gap_from_dict(g) for g in data.get("gaps") or [] if isinstance(g, dict)],
             version=int(data.get("version", 0)),
             schema_version=SCHEMA_VERSION,
         )
@@ -273,6 +295,13 @@ def _word_from_dict(data: dict[str, Any]) -> Word:
         probability=_optional_float(data.get("probability")),
         speaker=data.get("speaker"),
     )
+
+
+def _gap_from_dict(data: dict[str, Any]) -> Gap:
+    reason = data.get("reason")
+    return Gap(start=float(data["start"]), end=float(data["end"]),
+               reason=reason if reason in GAP_REASONS else "no_text",
+               speaker=data.get("speaker"))
 
 
 def _optional_float(value: Any) -> float | None:

@@ -250,8 +250,15 @@ def test_remaining_time_and_queue_order():
     job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
               started=100.0, fraction=0.25)
     assert display.remaining_label(job, "en", now=101.0) == "estimating the time left…"
-    assert display.remaining_label(job, "en", now=160.0) == "about 3 min left"
-    assert display.remaining_label(job, "fr", now=105.0) == "moins d'une minute"
+    assert display.remaining_label(job, "en", now=160.0) == "about 3 minutes left"
+    assert display.remaining_label(job, "fr", now=160.0) == "il reste environ 3 minutes"
+    assert display.remaining_label(job, "fr", now=105.0) == "il reste moins d'une minute"
+    # One minute in the singular; hours as hours (the report: "environ 1 min restantes").
+    job.fraction = 0.5
+    assert display.remaining_label(job, "fr", now=170.0) == "il reste environ 1 minute"
+    assert display.remaining_label(job, "en", now=170.0) == "about 1 minute left"
+    assert display.remaining_label(job, "en", now=100.0 + 4500) == "about 1 h 15 min left"
+    assert display.remaining_label(job, "fr", now=100.0 + 4500) == "il reste environ 1 h 15"
     done = [Job(id=f"d{i}", name="", media="", created=i, status="done", finished=10.0 + i)
             for i in range(2)]
     waiting = Job(id="q", name="", media="", created=5.0, status="queued")
@@ -304,6 +311,16 @@ def test_a_spoken_language_the_form_does_not_offer_is_refused_on_the_server(tmp_
         + ", ".join(LANGUAGE_CHOICES) + ".")
     with pytest.raises(UserFacingError):
         submission.pipeline_options(submission.FormChoices(language="xx"))
+    # A file's own language goes through the same check; the batch's stays the default.
+    batch = submission.FormChoices(language="fr", preset="group")
+    own = submission.save_upload(queue, "b.wav", wav, len(wav),
+                                 submission.for_file(batch, language="klingon"), 10)
+    assert not own.queued and own.error.key == "language.unknown"
+    assert own.error.params["code"] == "klingon" and queue.store.list() == []
+    english = submission.for_file(batch, language="en")
+    assert (english.language, english.preset) == ("en", "group")
+    assert submission.for_file(batch, "single") == submission.FormChoices(language="fr",
+                                                                          preset="single")
 
 
 def test_model_choice_prefers_the_configured_model_when_on_disk():

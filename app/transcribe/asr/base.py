@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +28,8 @@ class AsrResult:
     language_probability: float | None = None
     # Speech regions (seconds) when the engine ran a VAD; the guard reuses them.
     speech: list[tuple[float, float]] | None = None
+    # Where the guard took text out (asr/guard.py): loops, guesses, repeated sentences.
+    removed: list[tuple[float, float]] = field(default_factory=list)
 
 
 class Engine(Protocol):

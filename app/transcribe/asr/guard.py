@@ -54,21 +54,30 @@ def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     kept: list[Segment] = []
     previous_text = None
     repeats = 0
+    # Where text came out (gaps.py marks the speech there that no text covers any more);
+    # text over silence is not: nothing was said there.
+    result.removed = []
     for segment in result.segments:
-        if is_over_silence(segment, speech) or is_random_guess(segment.decoder
-                                                                 or SegmentStats()):
+        if is_over_silence(segment, speech):
             report.segments_removed += 1
             continue
+        if is_random_guess(segment.decoder or SegmentStats()):
+            report.segments_removed += 1
+            result.removed.append((segment.start, segment.end))
+            continue
+        before = list(segment.words)
         removed = remove_loops(segment)
         if removed:
             report.loops_removed += 1
             report.words_removed += removed
+            result.removed += _stretch(before, segment.words, segment)
         # The same sentence again and again, one segment each: a loop across segments.
         normalised = _normalise(segment.text)
         repeats = repeats + 1 if normalised and normalised == previous_text else 0
         previous_text = normalised
         if repeats >= 2:
             report.segments_removed += 1
+            result.removed.append((segment.start, segment.end))
             continue
         if not segment.text.strip():
             continue
@@ -128,6 +137,15 @@ def remove_loops(segment: Segment) -> int:
         else:
             segment.text = " ".join(t.word.strip() for t in kept)
     return removed
+
+
+def _stretch(before: list[Word], after: list[Word],
+             segment: Segment) -> list[tuple[float, float]]:
+    """Where a loop's removed words were: from the first to the last of them (their
+    times, else the segment's)."""
+    kept = {id(w) for w in after}
+    times = [t for w in before if id(w) not in kept for t in (w.start, w.end) if t is not None]
+    return [(min(times), max(times))] if times else [(segment.start, segment.end)]
 
 
 def _normalise(text: str) -> str:

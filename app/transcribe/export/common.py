@@ -30,6 +30,7 @@ LABELS = {
         "legend.pauses": "(.) pause d'une seconde par point, (12 s) pause longue",
         "legend.overlaps": "//...// paroles simultanées",
         "legend.fillers": "hésitations (euh, hum...) retirées",
+        "legend.gaps": "[inaudible 00:07-00:14] parole sans texte, à écouter à ce moment",
         "legend.pseudonyms": "noms remplacés par des pseudonymes",
     },
     "en": {
@@ -45,6 +46,7 @@ LABELS = {
         "legend.pauses": "(.) one dot per second of pause, (12 s) long pause",
         "legend.overlaps": "//...// overlapping speech",
         "legend.fillers": "hesitations (uh, um...) removed",
+        "legend.gaps": "[inaudible 00:07-00:14] speech with no text, to listen to at that time",
         "legend.pseudonyms": "names replaced by pseudonyms",
     },
 }

@@ -1,5 +1,6 @@
 """Word document (python-docx): title, metadata, then one paragraph per turn with the
-timestamp, the speaker in bold and uncertain words highlighted.
+timestamp, the speaker in bold, uncertain words highlighted and the marks of speech with
+no text (`[inaudible 00:07-00:14]`) in italics.
 
 Paragraphs start with `[hh:mm:ss]`, which NVivo reads as timestamps when importing a
 Word transcript.
@@ -29,7 +30,7 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
     conventions = conventions or Conventions()
     language = document_language(transcript, ui_language)
     text = labels(language)
-    turns = build_turns(transcript, conventions)
+    turns = build_turns(transcript, conventions, language=language)
     document = Document()
     # The file name as downloads name it: pseudonyms applied (heading, file line, title).
     source = Pseudonymiser(conventions.pseudonyms).file_name(transcript.source or "")
@@ -75,7 +76,10 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
             separator = " " if index and token.space_before else ""
             opening = "//" if token.overlap_open else ""
             closing = "//" if token.overlap_close else ""
-            if token.uncertain:
+            if token.gap:
+                paragraph.add_run(separator)
+                paragraph.add_run(token.text).italic = True
+            elif token.uncertain:
                 paragraph.add_run(separator + opening)
                 run = paragraph.add_run(token.text)
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
@@ -96,6 +100,8 @@ def legend_items(conventions: Conventions, turns: list[Turn],
         items.append(text["legend.pauses"])
     if conventions.mark_overlaps and any(turn.overlap for turn in turns):
         items.append(text["legend.overlaps"])
+    if any(t.gap for turn in turns for t in turn.tokens):
+        items.append(text["legend.gaps"])
     if conventions.remove_fillers:
         items.append(text["legend.fillers"])
     if any(real.strip() for real in conventions.pseudonyms):

@@ -25,7 +25,13 @@ from ..conventions import Conventions
 from ..i18n import Notice, UserFacingError
 from ..pipeline import Cancelled, PipelineOptions, StageProgress, stages_for
 from ..transcript import Transcript
-from .eta import expected_seconds, measured_speeds, overall_progress
+from .eta import (
+    expected_seconds,
+    history,
+    measured_speeds,
+    monotonic_progress,
+    overall_progress,
+)
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
 from .store import JobStore, done_changes
@@ -40,30 +46,45 @@ Runner = Callable[[Path, PipelineOptions, StageProgress, Callable[[], bool]], Tr
 
 class StageClock:
     """A running job's progress as the record shows it: the stage, its fraction, the
-    overall fraction weighed by the expected seconds, and each finished stage's seconds."""
+    overall fraction weighed by the expected seconds, each finished stage's seconds, and
+    where the running stage's work began (eta.py). The bar never goes backwards, whatever
+    order the reports come in (eta.monotonic_progress)."""
 
     def __init__(self, queue: JobQueue, job: Job):
         self.queue, self.job = queue, job
         self.stages = list(job.expected) or stages_for(job.pipeline_options)
         self.stage = job.stage or self.stages[0]
+        self.fraction = job.stage_fraction if job.stage else 0.0
         self.since = job.stage_started or job.started or time.time()
         self.seconds: dict[str, float] = dict(job.stage_seconds)
+        self.work_from = job.stage_work_from
         self.written = 0.0
 
     def finish_stage(self, now: float) -> None:
         self.seconds[self.stage] = round(now - self.since, 2)
 
     def report(self, stage: str, fraction: float) -> None:
+        shown = monotonic_progress(self.stages, self.stage, self.fraction, stage, fraction)
+        if shown is None:  # an earlier stage, reported late
+            return
+        stage, fraction = shown
         now = time.monotonic()
+        wall = time.time()
         changes: dict[str, Any] = {}
         if stage != self.stage:
             log.info("job %s: stage %s", self.job.id, stage)
-            wall = time.time()
             self.finish_stage(wall)
-            self.stage, self.since = stage, wall
-            changes = {"stage_started": wall, "stage_seconds": dict(self.seconds)}
-        elif now - self.written < PROGRESS_INTERVAL:
+            self.stage, self.since, self.work_from = stage, wall, None
+            changes = {"stage_started": wall, "stage_seconds": dict(self.seconds),
+                       "stage_work_from": None}
+        elif now - self.written < PROGRESS_INTERVAL and not (
+                self.work_from is None and fraction > 0):
+            self.fraction = fraction
             return
+        if self.work_from is None and fraction > 0:
+            self.work_from = [round(wall - self.since, 2), round(fraction, 4)]
+            changes["stage_work_from"] = self.work_from
+        self.fraction = fraction
         self.written = now
         try:
             self.queue.store.update(
@@ -286,12 +307,15 @@ class JobQueue:
                 options = PipelineOptions.from_dict(extra["options"])
             stages = stages_for(options)
             started = time.time()
+            jobs = self.store.list()
             expected = expected_seconds(stages, current.duration,
-                                        measured_speeds(self.store.list(), options))
+                                        measured_speeds(jobs, options))
             job = self.store.update(job_id, status=RUNNING, started=started,
                                     stage=stages[0], stage_fraction=0.0, fraction=0.0,
                                     expected=expected, stage_started=started,
-                                    stage_seconds={}, attempts=current.attempts + 1, **extra)
+                                    expected_defaults=not history(jobs, options),
+                                    stage_seconds={}, stage_work_from=None,
+                                    attempts=current.attempts + 1, **extra)
             if job is None:
                 return None
             with self._idle:

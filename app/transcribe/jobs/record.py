@@ -55,6 +55,11 @@ class Job:
     expected: dict[str, float] = field(default_factory=dict)
     stage_started: float | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # [seconds into the running stage, its fraction] at its first report with progress:
+    # its rate of work from there, the time spent loading a model left out.
+    stage_work_from: list[float] | None = None
+    # `expected` is the built-in defaults: no finished job on this machine to learn from.
+    expected_defaults: bool = False
     started: float | None = None
     finished: float | None = None
     attempts: int = 0

@@ -13,6 +13,7 @@ from .labels import (
     INTERVIEWER,
     apply_names,
     name_speakers,
+    name_unheard_speakers,
     rename_speaker,
     swap_speakers,
     talk_times,
@@ -22,6 +23,6 @@ from .roles import RoleGuess, apply_roles, guess_roles
 __all__ = [
     "INTERVIEWEE", "INTERVIEWER", "PRESETS", "RoleGuess", "SpeakerOptions", "TurnIndex",
     "apply_names", "apply_roles", "assign_words", "guess_roles", "mark_overlaps",
-    "name_speakers", "parse_names", "rename_speaker", "smooth_speakers", "split_by_speaker",
-    "swap_speakers", "talk_times",
+    "name_speakers", "name_unheard_speakers", "parse_names", "rename_speaker",
+    "smooth_speakers", "split_by_speaker", "swap_speakers", "talk_times",
 ]

@@ -130,6 +130,16 @@ def talk_times(transcript: Transcript) -> dict[str, float]:
 
 
 
+def name_unheard_speakers(transcript: Transcript, language: str | None) -> None:
+    """Speakers heard only where the transcript has no text (its gaps' speakers) get an
+    entry too, labelled after the others: a person none of whose words came out is
+    still someone who spoke."""
+    for gap in transcript.gaps:
+        if gap.speaker is not None and gap.speaker not in transcript.speakers:
+            transcript.speakers[gap.speaker] = Speaker(
+                gap.speaker, default_label(len(transcript.speakers), language))
+
+
 def name_speakers(transcript: Transcript, language: str | None) -> None:
     """Speaker entries for every speaker in the segments, labelled "Speaker 1", "Speaker 2"
     in order of first appearance, with their talk time."""

@@ -69,12 +69,19 @@ def notice_text(notice: Notice | None, language: str) -> str | None:
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:
+    """The time left, worded for a person: under a minute, about N minutes, about N h MM
+    (eta.py's estimate, which counts every stage still to come)."""
     left = estimate_remaining(job, now)
     if left is None:
         return text("eta.estimating", language)
     if left < 60:
         return text("eta.seconds", language)
-    return text("eta.minutes", language, minutes=round(left / 60))
+    minutes = round(left / 60)
+    if minutes == 1:
+        return text("eta.minute", language)
+    if minutes < 60:
+        return text("eta.minutes", language, minutes=minutes)
+    return text("eta.hours", language, hours=minutes // 60, minutes=minutes % 60)
 
 
 def stage_states(job: Job) -> list[tuple[str, str, int]]:

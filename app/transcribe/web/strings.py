@@ -107,10 +107,16 @@ STRINGS: dict[str, dict[str, str]] = {
     # -- options --------------------------------------------------------------------------
     "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
     "opt.choose": {"fr": "Choisir", "en": "Choose"},
-    "upload.file_presets": {"fr": "Un type d'enregistrement différent pour un fichier",
-                            "en": "Another kind of recording for one file"},
+    "upload.file_options": {
+        "fr": "Un réglage différent pour un fichier (type d'enregistrement, langue parlée)",
+        "en": "Other settings for one file (kind of recording, spoken language)"},
+    "upload.file_preset": {"fr": "{name} : type d'enregistrement",
+                           "en": "{name}: kind of recording"},
+    "upload.file_language": {"fr": "{name} : langue", "en": "{name}: language"},
     "upload.preset_batch": {"fr": "Comme les autres : {preset}",
                             "en": "Like the others: {preset}"},
+    "upload.language_batch": {"fr": "Comme les autres : {spoken}",
+                              "en": "Like the others: {spoken}"},
     "preset.interview": {"fr": "Entretien (2 personnes)", "en": "Interview (2 people)"},
     "preset.interview.help": {
         "fr": "Enquêteur·rice et enquêté·e, reconnus et nommés automatiquement.",
@@ -245,8 +251,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage.state.todo": {"fr": "{stage} (à venir)", "en": "{stage} (to come)"},
     "eta.estimating": {"fr": "estimation du temps restant…",
                        "en": "estimating the time left…"},
-    "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
-    "eta.minutes": {"fr": "environ {minutes} min restantes", "en": "about {minutes} min left"},
+    # The time left: French says "il reste" first (no agreement to get wrong).
+    "eta.seconds": {"fr": "il reste moins d'une minute", "en": "less than a minute left"},
+    "eta.minute": {"fr": "il reste environ 1 minute", "en": "about 1 minute left"},
+    "eta.minutes": {"fr": "il reste environ {minutes} minutes",
+                    "en": "about {minutes} minutes left"},
+    "eta.hours": {"fr": "il reste environ {hours} h {minutes:02d}",
+                  "en": "about {hours} h {minutes:02d} min left"},
     "unit.gb": {"fr": "{value} Go", "en": "{value} GB"},
     "unit.mb": {"fr": "{value} Mo", "en": "{value} MB"},
     "unit.kb": {"fr": "{value} ko", "en": "{value} kB"},
@@ -648,6 +659,24 @@ STRINGS: dict[str, dict[str, str]] = {
               "Ctrl+Z : annuler).",
         "en": "New turn, given to {name} (Ctrl+F8: another speaker; Ctrl+Z: undo).",
     },
+    "editor.gap_word": {"fr": "inaudible", "en": "inaudible"},
+    "editor.gap_play": {
+        "fr": "parole sans texte : Entrée l'écoute, taper écrit ce qui est dit, Suppr retire "
+              "la marque",
+        "en": "speech with no text: Enter plays it, typing writes what is said, Delete "
+              "removes the mark"},
+    "editor.gap_guard": {
+        "fr": "Le texte que la reconnaissance avait inventé ici (une boucle) a été retiré : "
+              "écoutez, puis tapez ce qui est dit sur la marque.",
+        "en": "Text the recogniser invented here (a loop) was removed: listen, then type what "
+              "is said on the mark.",
+    },
+    "editor.gap_no_text": {
+        "fr": "La reconnaissance n'a rien écrit pour cette parole : écoutez, puis tapez ce qui "
+              "est dit sur la marque.",
+        "en": "The recogniser wrote nothing for this speech: listen, then type what is said "
+              "on the mark.",
+    },
     "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
     "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
                      "en": "This transcript has no text."},
@@ -729,6 +758,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                           "sélectionnées (suivant / précédent)"),
         ("Ctrl+F8  /  Ctrl+Maj+F8",
          "changer le locuteur de tout le tour (clic sur son nom : idem)"),
+        ("Tab vers une marque [inaudible …], puis Entrée",
+         "écouter ce passage de parole sans texte ; taper y écrit ce qui est dit, "
+         "Suppr retire la marque"),
         ("Ctrl+Z  /  Ctrl+Y", "annuler / rétablir"),
         ("Entrée  /  Maj+Entrée dans la recherche", "résultat suivant / précédent"),
         ("Ctrl+/", "afficher ou masquer cette aide"),
@@ -748,6 +780,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                             "selected sentences (next / previous)"),
         ("Ctrl+F8  /  Ctrl+Shift+F8",
          "change the whole turn's speaker (clicking its name does the same)"),
+        ("Tab to an [inaudible …] mark, then Enter",
+         "play that stretch of speech with no text; typing there writes what is said, "
+         "Delete removes the mark"),
         ("Ctrl+Z  /  Ctrl+Y", "undo / redo"),
         ("Enter  /  Shift+Enter in the search box", "next / previous match"),
         ("Ctrl+/", "show or hide this help"),

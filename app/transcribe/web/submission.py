@@ -96,9 +96,15 @@ def pipeline_options(choices: FormChoices) -> PipelineOptions:
     )
 
 
-def with_preset(choices: FormChoices, preset: str) -> FormChoices:
-    """One file's choices: the batch's, with that file's own preset."""
-    return replace(choices, preset=preset)
+# What a file's own choice says when it keeps the batch's.
+BATCH = "batch"
+
+
+def for_file(choices: FormChoices, preset: str = BATCH, language: str = BATCH) -> FormChoices:
+    """One file's choices: the batch's, with that file's own preset and spoken language
+    where it has one (checked with the rest, in `pipeline_options`)."""
+    return replace(choices, preset=choices.preset if preset == BATCH else preset,
+                   language=choices.language if language == BATCH else language)
 
 
 def conventions(choices: FormChoices) -> Conventions:

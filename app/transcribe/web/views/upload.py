@@ -30,14 +30,21 @@ hosting = platform.load_platform()
 state.page_title("upload")
 
 
-def kept(name: str, default: object) -> str:
-    """The key of a choice whose shown options depend on the language: one widget per
-    language (a widget keeps the labels it was drawn with), seeded with the choice made in
-    any language, so that switching languages keeps every choice."""
+def kept(name: str, default: object) -> dict[str, object]:
+    """The key (and change callback) of a choice whose shown options depend on the
+    language: one widget per language (a widget keeps the labels it was drawn with),
+    seeded with the choice made in any language, so that switching languages keeps every
+    choice."""
     key = f"{name}-{language}"
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(state.FORM_CHOICE.format(name), default)
-    return key
+    return {"key": key, "on_change": remember, "args": (name, key)}
+
+
+def remember(name: str, key: str) -> None:
+    """A choice kept as soon as it changes, before the page runs again: a language switch
+    clicked at once (which cuts that run short, before `keep`) keeps it too."""
+    st.session_state[state.FORM_CHOICE.format(name)] = st.session_state[key]
 
 
 def keep(name: str, value: object) -> object:
@@ -77,7 +84,7 @@ for upload in files or []:
 left, right = st.columns(2, gap="large")
 with left:
     preset = keep("preset", st.radio(
-        t("opt.preset"), tuple(PRESETS), key=kept("preset", next(iter(PRESETS))),
+        t("opt.preset"), tuple(PRESETS), **kept("preset", next(iter(PRESETS))),
         format_func=lambda p: strings.text(f"preset.{p}", language),
         captions=[t(f"preset.{p}.help") for p in PRESETS]))
     names = {}  # by role: only presets whose people have roles ask for them
@@ -88,7 +95,7 @@ with left:
                      for role in roles}
     spoken = keep("language", st.selectbox(
         t("opt.language"), LANGUAGE_CHOICES,
-        key=kept("language", LANGUAGE_CHOICES[
+        **kept("language", LANGUAGE_CHOICES[
             platform.default_language_index(LANGUAGE_CHOICES, hosting)]),
         format_func=lambda code: display.language_label(code, language),
         help=t("opt.language_help"), placeholder=t("opt.choose")))
@@ -101,7 +108,7 @@ with right:
     if models:
         chosen = preferred_model(models, settings.default_model)
         model = keep(f"model-{engine}", st.selectbox(
-            t("opt.model"), models, key=kept(f"model-{engine}", chosen),
+            t("opt.model"), models, **kept(f"model-{engine}", chosen),
             format_func=lambda name: display.model_label(name, language),
             help=t("opt.model_help"), placeholder=t("opt.choose")))
     else:
@@ -131,20 +138,29 @@ with right:
         st.caption(t("opt.device", device=settings.device))
 
 count = len(files or [])
-# One preset per file (a group interview uploaded with two interviews): the batch's by
-# default.
+# One preset and one spoken language per file (a group interview uploaded with two
+# interviews, an English interview in a French batch): the batch's by default.
 file_presets: list[str] = []
+file_languages: list[str] = []
 if count > 1:
-    with st.expander(t("upload.file_presets")):
+    with st.expander(t("upload.file_options")):
         for number, upload in enumerate(files or []):
-            own = st.selectbox(  # a label is Markdown: the name shown as it is
-                display.escape_markdown(submission.browser_file_name(upload.name)),
-                ("batch", *PRESETS),
+            # A label is Markdown: the name shown as it is.
+            shown = display.escape_markdown(submission.browser_file_name(upload.name))
+            kind, spoken_here = st.columns(2)
+            file_presets.append(kind.selectbox(
+                t("upload.file_preset", name=shown), (submission.BATCH, *PRESETS),
                 key=f"file-preset-{generation}-{number}",
                 placeholder=t("opt.choose"),
                 format_func=lambda p: t("upload.preset_batch", preset=t(f"preset.{preset}"))
-                if p == "batch" else t(f"preset.{p}"))
-            file_presets.append(preset if own == "batch" else own)
+                if p == submission.BATCH else t(f"preset.{p}")))
+            file_languages.append(spoken_here.selectbox(
+                t("upload.file_language", name=shown), (submission.BATCH, *LANGUAGE_CHOICES),
+                key=f"file-language-{generation}-{number}",
+                placeholder=t("opt.choose"),
+                format_func=lambda code: t("upload.language_batch", spoken=display
+                                           .language_label(spoken, language))
+                if code == submission.BATCH else display.language_label(code, language)))
 start = st.button(t("upload.start", count=count), type="primary", disabled=not count or not model,
                   icon=":material/play_arrow:", key="start")
 
@@ -163,8 +179,8 @@ if start and files and model:
         name = submission.browser_file_name(upload.name)
         progress.progress((number - 1) / len(files),
                           text=t("upload.saving", name=display.escape_markdown(name)))
-        own = submission.with_preset(choices, file_presets[number - 1] if file_presets
-                                     else preset)
+        own = submission.for_file(choices, file_presets[number - 1],
+                                  file_languages[number - 1]) if file_presets else choices
         outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size, own,
                                                  settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
