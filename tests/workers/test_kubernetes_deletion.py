@@ -387,3 +387,57 @@ def test_failure_reason_and_times():
     assert kube._seconds("1970-01-01T00:01:00Z") == 60.0
     assert kube._seconds(datetime(1970, 1, 1, 0, 2, tzinfo=UTC)) == 120.0
     assert now_iso()  # the fake's clock
+
+
+# -- the dispatcher's calls: delete everything, a restart ----------------------------------
+
+@pytest.fixture
+def dispatcher_of(fake, tmp_path):
+    from transcribe.jobs import JobQueue, JobStore
+
+    made = []
+
+    def make():
+        config = WorkerConfig(launcher="kubernetes", job_template=TEMPLATE,
+                              service="transcription-worker", namespace=NAMESPACE,
+                              owner_statefulset=STATEFULSET, kubernetes_api=fake.url)
+        queue = JobQueue(JobStore(tmp_path / "data"), listening_copies=False, workers=config)
+        made.append(queue.dispatcher)
+        return queue.dispatcher  # no loop: the test calls what the loop would
+
+    yield make
+    for dispatcher in made:
+        dispatcher.close()
+
+
+def test_delete_everything_deletes_every_live_workers_job_and_only_those(fake, dispatcher_of):
+    from transcribe.workers.launches import MAIN
+
+    dispatcher = dispatcher_of()
+    dispatcher.start()
+    assert dispatcher._launch(MAIN) and dispatcher._launch(MAIN) and dispatcher._launch(MAIN)
+    first, second, ended = dispatcher.launches.live(MAIN)
+    dispatcher.launches.update(ended.id, state=ENDED)  # its Job left to its TTL
+    dispatcher.stop_all()
+    assert sorted(fake.deletions()) == sorted(
+        (launch.handle, {"propagationPolicy": ["Background"]}, None)
+        for launch in (first, second))
+    assert list(fake.jobs) == [ended.handle]
+
+
+def test_after_a_restart_the_live_workers_are_found_and_a_stray_one_deleted(
+        fake, dispatcher_of):
+    from transcribe.workers.launches import MAIN
+
+    dispatcher = dispatcher_of()
+    dispatcher.start()
+    assert dispatcher._launch(MAIN) and dispatcher._launch(MAIN)
+    kept, lost = dispatcher.launches.live(MAIN)
+    dispatcher.close()  # Kubernetes workers go on while the web app restarts
+    assert fake.deletions() == []
+    del fake.jobs[lost.handle]  # meanwhile: its TTL, someone
+    stray = started(launcher_for(fake), "fff666")  # a Job the ledger does not know
+    again = dispatcher_of()
+    assert again.start() == {kept.id}
+    assert fake.deletions() == [(stray.handle, {"propagationPolicy": ["Background"]}, None)]
+    assert again.launches.get(lost.id).state == ENDED and again.launches.get(kept.id).live
