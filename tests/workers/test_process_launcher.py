@@ -72,10 +72,12 @@ def test_the_child_gets_its_token_and_scratch_never_the_password(launcher, tmp_p
     assert launcher.recover([launch]) == set()
 
 
-def test_a_forced_device_reaches_the_child(launcher, tmp_path):
-    launcher.device = "cpu"
-    start(launcher, "aaa111", tmp_path)
+def test_a_forced_device_reaches_the_child_and_old_scratch_is_no_obstacle(launcher, tmp_path):
+    fallback = ProcessLauncher(tmp_path / "scratch", device="cpu")  # the CPU fallback
+    (tmp_path / "scratch" / "aaa111").mkdir(parents=True)  # left by a crash
+    start(fallback, "aaa111", tmp_path)
     assert child_env(tmp_path, "aaa111")["TRANSCRIBE_DEVICE"] == "cpu"
+    fallback.close()
 
 
 def test_stop_kills_that_child_only_and_ends_its_launch(launcher, tmp_path, caplog):
