@@ -155,6 +155,7 @@ def test_recover_selects_by_every_label_when_the_template_names_none_of_the_rele
 def test_a_job_without_labels_is_of_an_unknown_launch(fake, launcher):
     launch = started(launcher, "aaa111")
     fake.jobs[launch.handle]["metadata"]["labels"] = None
+    del fake.jobs[launch.handle]["status"]  # none yet: not finished
     launcher.selector = ""
     assert launcher.recover([]) == set()
     assert fake.deletions() == [(launch.handle, {"propagationPolicy": ["Background"]}, None)]
