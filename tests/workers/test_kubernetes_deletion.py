@@ -86,6 +86,7 @@ def test_stop_names_the_job_by_its_handle_else_by_its_launch(fake, launcher):
     assert [name for name, _, _ in fake.deletions()] == ["transcription-worker-aaa111"]
     two = new_launch("bbb222")
     launcher.launch(two, "t", {})  # the handle never recorded (a crash in between)
+    assert launcher.poll(two).state == WAITING  # found by its launch's id
     launcher.stop(two)
     assert [name for name, _, _ in fake.deletions()][1:] == ["renamed-bbb222"]
     assert fake.jobs == {}
@@ -315,8 +316,14 @@ def test_poll_reads_how_a_pod_ended(fake, launcher):
     assert status.held_seconds == 600
     assert ended_with(fake, launcher, launch, "Failed", ended(137, "OOMKilled")).reason \
         == Notice("worker.out_of_memory")
-    assert ended_with(fake, launcher, launch, "Failed", ended(137)).reason \
-        == Notice("worker.killed")
+    status = ended_with(fake, launcher, launch, "Failed", ended(137))
+    assert (status.state, status.started, status.reason) == (
+        ENDED, 1000, Notice("worker.killed"))
+    # The worker's container ended; a sidecar's status after it says nothing of that.
+    pod = fake.pods[launch.handle]["status"]
+    pod["containerStatuses"].append({**pod["containerStatuses"][0], "name": "sidecar",
+                                     "state": {"running": {}}})
+    assert looked(launcher, launch).reason == Notice("worker.killed")
     assert ended_with(fake, launcher, launch, "Failed", ended(2)).reason \
         == Notice("worker.crashed", {"code": 2})
     before = time.time()
@@ -333,6 +340,9 @@ def test_the_newest_pod_speaks(fake, launcher):
                                "creationTimestamp": stamp(time.time() - 3600)},
            "status": {"phase": "Running", "startTime": stamp(1000)}}
     fake.pods["old"] = old
+    other = started(launcher, "bbb222")  # another launch's pod, newer and running
+    fake.pods[other.handle]["status"] = {"phase": "Running", "startTime": stamp(1000)}
+    fake.pods[other.handle]["metadata"]["creationTimestamp"] = stamp(time.time() + 7200)
     assert looked(launcher, launch).state == WAITING
     fake.pods["old"]["metadata"]["creationTimestamp"] = stamp(time.time() + 3600)
     assert looked(launcher, launch).state == RUNNING
