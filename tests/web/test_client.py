@@ -62,6 +62,8 @@ def test_only_the_pages_own_origin_is_the_same_origin():
                 forwarded="spoofed.example.org, user.lab.example.org")
     assert not same("https://user.lab.example.org", "10.0.0.5:8501", proxy=False,
                     forwarded="user.lab.example.org")
+    assert same("https://user.lab.example.org", "[bad", proxy=True,  # the next one is read
+                forwarded="user.lab.example.org")
     assert not same("https://user.lab.example.org", "10.0.0.5:8501", proxy=True,
                     forwarded="user.lab.example.org, other.example.org")
 
