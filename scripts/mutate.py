@@ -52,6 +52,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "self_delete.py": ("tests/test_self_delete.py",),
     # The worker's token routes (i20a).
     "workers/api.py": ("tests/workers/test_api.py",),
+    # The launchers' deletion paths (and the rest of each launcher), driven directly: the
+    # kubernetes one against the fake API server, the process one with a shell child.
+    "workers/kubernetes.py": ("tests/workers/test_kubernetes_deletion.py",),
+    "workers/process.py": ("tests/workers/test_process_launcher.py",),
 }
 # Tests that load models, drive a browser or start `transcribe-web` in a subprocess: slow,
 # and what runs in a subprocess is not seen by mutmut's choice of tests per mutant.

@@ -34,6 +34,7 @@ def test_every_value_of_our_cookie_in_order_whatever_else_is_there():
     assert cookie_values(cookies, "s") == ["one", "two", ""]
     assert cookie_values("", "s") == [] and cookie_values('s="', "s") == ['"']
     assert cookie_values('s=""', "s") == [""]
+    assert cookie_values("s=YWI=; t=1", "s") == ["YWI="]  # base64's padding is the value's
 
 
 def test_only_the_pages_own_origin_is_the_same_origin():
@@ -61,6 +62,8 @@ def test_only_the_pages_own_origin_is_the_same_origin():
                 forwarded="spoofed.example.org, user.lab.example.org")
     assert not same("https://user.lab.example.org", "10.0.0.5:8501", proxy=False,
                     forwarded="user.lab.example.org")
+    assert same("https://user.lab.example.org", "[bad", proxy=True,  # the next one is read
+                forwarded="user.lab.example.org")
     assert not same("https://user.lab.example.org", "10.0.0.5:8501", proxy=True,
                     forwarded="user.lab.example.org, other.example.org")
 

@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             job_id, action = match.groups()
             if action == "media" and method == "GET":
                 return self._media(launch, job_id)
-            if method != "POST":
+            if action == "media" or method != "POST":  # a POST to media reports nothing
                 return self._send(HTTPStatus.METHOD_NOT_ALLOWED)
             body = self._body()
             if body is None:
