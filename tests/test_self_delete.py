@@ -12,9 +12,11 @@ import importlib.util
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +54,7 @@ class FakeKubeApi:
         self.calls: list[dict[str, Any]] = []
         self.script: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.forbidden: set[str] = set()
+        self.raw: dict[tuple[str, str], tuple[int, bytes]] = {}  # one answer, as given
         # pod path -> GETs that still answer 200 (the pod is terminating)
         self.terminating_polls: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -124,10 +127,18 @@ class FakeKubeApi:
                             "body": body,
                             "auth": self.headers.get("Authorization"),
                             "content_type": self.headers.get("Content-Type"),
+                            "accept": self.headers.get("Accept"),
+                            "length": length,
                         }
                     )
                     scripted = api.script.get((self.command, path))
                     status = scripted.pop(0) if scripted else None
+                    raw = api.raw.pop((self.command, path), None)
+                if raw is not None:  # an error answer as given: (status, body)
+                    self.send_response(raw[0])
+                    self.send_header("Content-Length", str(len(raw[1])))
+                    self.end_headers()
+                    return self.wfile.write(raw[1])
                 if status == 429:
                     return self._status(
                         429, "TooManyRequests", "slow down", {"Retry-After": "0"}
@@ -767,3 +778,210 @@ def test_a_cronjob_that_cannot_be_deleted_fails_the_run(api, token_file, monkeyp
     api.add(*everything(plan))
     api.forbidden.add(sd.object_path(NS, plan["last"]))
     assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+
+
+# ------------------------------------------------------- each setting read from its variable
+
+
+def test_each_setting_is_read_from_its_own_variable(tmp_path):
+    """Every variable has a value of its own, so that one read under another name (or
+    another case) or not read at all shows."""
+    plan = sample_plan()
+    env = {
+        "SELF_DELETE_PLAN": json.dumps(plan),
+        "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z",
+        "SELF_DELETE_NAMESPACE": "ns-from-env",
+        "SELF_DELETE_TOKEN_FILE": str(tmp_path / "token"),
+        "SELF_DELETE_CA_FILE": str(tmp_path / "ca.pem"),
+        "SELF_DELETE_API_URL": "https://api.example:6443",
+        "KUBERNETES_SERVICE_HOST": "10.9.9.9",  # the explicit URL wins
+        "SELF_DELETE_JOB_NAME": "job-n",
+        "SELF_DELETE_JOB_UID": "uid-u",
+        "SELF_DELETE_OWNER_KIND": "Pod",
+        "SELF_DELETE_RETRIES": "3",
+        "SELF_DELETE_RETRY_BASE_SECONDS": "0.5",
+        "SELF_DELETE_TIMEOUT_SECONDS": "7",
+        "SELF_DELETE_WAIT_SECONDS": "11",
+        "SELF_DELETE_POLL_SECONDS": "0.25",
+        "SELF_DELETE_MAX_EARLY_SECONDS": "13",
+    }
+    assert sd.Settings.from_env(env) == sd.Settings(
+        api_url="https://api.example:6443", namespace="ns-from-env",
+        delete_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC), plan=plan,
+        token_file=str(tmp_path / "token"), ca_file=str(tmp_path / "ca.pem"),
+        job_name="job-n", job_uid="uid-u", owner_kind="Pod", retries=3,
+        retry_base_seconds=0.5, request_timeout_seconds=7.0, wait_seconds=11.0,
+        poll_seconds=0.25, max_early_seconds=13.0)
+
+
+def test_unset_settings_take_the_in_cluster_defaults(tmp_path, monkeypatch):
+    """Only the plan and the deadline set: the namespace, token and CA come from the pod's
+    service account, the API from the cluster's service variables, and each number its
+    documented default."""
+    (tmp_path / "namespace").write_text("ns-of-the-pod\n")
+    monkeypatch.setattr(sd, "SERVICE_ACCOUNT_DIR", str(tmp_path))
+    plan = sample_plan()
+    env = {"SELF_DELETE_PLAN": json.dumps(plan), "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00",
+           "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}
+    assert sd.Settings.from_env(env) == sd.Settings(
+        api_url="https://10.0.0.1:6443", namespace="ns-of-the-pod",
+        delete_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC), plan=plan,
+        token_file=f"{tmp_path}/token", ca_file=f"{tmp_path}/ca.crt", job_name="",
+        job_uid="", owner_kind="Job", retries=6, retry_base_seconds=1.0,
+        request_timeout_seconds=30.0, wait_seconds=300.0, poll_seconds=2.0,
+        max_early_seconds=300.0)
+    # Set but empty: no CA file (plain HTTP, or the system's CAs), the owner a Job, the
+    # namespace the pod's, the API the in-cluster one.
+    env |= {"SELF_DELETE_CA_FILE": "", "SELF_DELETE_OWNER_KIND": "", "SELF_DELETE_API_URL": "",
+            "SELF_DELETE_NAMESPACE": ""}
+    settings = sd.Settings.from_env(env)
+    assert (settings.ca_file, settings.owner_kind, settings.namespace, settings.api_url) == (
+        None, "Job", "ns-of-the-pod", "https://10.0.0.1:6443")
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    ("SELF_DELETE_PLAN", "SELF_DELETE_PLAN is not set"),
+    ("TRANSCRIBE_DELETE_AT", "TRANSCRIBE_DELETE_AT is not set"),
+])
+def test_a_missing_variable_is_named(missing, message):
+    env = {"SELF_DELETE_PLAN": json.dumps(sample_plan()),
+           "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z", "SELF_DELETE_NAMESPACE": NS}
+    for value in (None, ""):
+        if value is None:
+            env.pop(missing)
+        else:
+            env[missing] = value
+        with pytest.raises(ValueError) as refused:
+            sd.Settings.from_env(env)
+        assert str(refused.value) == message
+
+
+def test_a_deadline_in_lower_case_z_and_without_zone_is_utc(monkeypatch):
+    """'z' as well as 'Z'; no zone means UTC whatever the machine's time zone."""
+    assert sd.parse_deadline("2026-11-26T10:00:00z") == datetime(2026, 11, 26, 10, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        parsed = sd.parse_deadline("2026-11-26T10:00:00")
+        assert parsed == datetime(2026, 11, 26, 10, tzinfo=UTC) and parsed.tzinfo is UTC
+        assert sd.parse_deadline("2026-11-26T11:00:00+01:00").tzinfo is UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_name_with_a_slash_stays_one_path_segment():
+    assert sd.object_path("a/b", ref("v1", "secrets", "x/y?z")) == (
+        "/api/v1/namespaces/a%2Fb/secrets/x%2Fy%3Fz")
+
+
+# ------------------------------------------------------------------- what goes over the wire
+
+
+def test_requests_say_what_they_accept_and_send(api, token_file):
+    """JSON accepted; a body only with a request that has one, with its media type; an API
+    URL that ends with a slash gives no double slash."""
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=api.url + "/")
+    assert client.request("GET", path) == 200
+    assert client.request("PATCH", path, {"a": 1}, content_type="application/x-test") == 200
+    get, patch = api.calls
+    assert (get["path"], get["accept"], get["length"], get["content_type"]) == (
+        path, "application/json", 0, None)
+    assert (patch["path"], patch["accept"], patch["body"], patch["content_type"]) == (
+        path, "application/json", {"a": 1}, "application/x-test")
+
+
+def test_no_proxy_of_the_environment_is_used(api, token_file, monkeypatch):
+    """The API server is reached directly, whatever proxy the pod's environment names."""
+    with FakeKubeApi() as gone:
+        pass  # a proxy that does not answer
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, gone.url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    client, _ = client_for(api, token_file, SELF_DELETE_RETRIES="1")
+    assert client.request("GET", path) == 200
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout(token_file):
+    """A connection accepted but never answered: the request ends after its timeout."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        env = make_env(FakeKubeApi(), token_file, sample_plan(), PAST,
+                       SELF_DELETE_API_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                       SELF_DELETE_TIMEOUT_SECONDS="0.2", SELF_DELETE_RETRIES="1")
+        client = sd.KubeClient(sd.Settings.from_env(env))
+        started = time.monotonic()
+        with pytest.raises(sd.ApiError) as failed:
+            client.request("GET", "/api/v1/namespaces/ns/pods/p")
+        assert failed.value.status == 0 and time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+
+def test_an_error_that_is_no_status_is_logged_by_its_http_reason(api, token_file, caplog):
+    path = "/api/v1/namespaces/user-jdoe/secrets/s"
+    client, _ = client_for(api, token_file, SELF_DELETE_RETRIES="1")
+    api.raw[("DELETE", path)] = (403, b"<html>denied</html>")
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 403 Forbidden"
+    api.raw[("DELETE", path)] = (400, b'["a list"]')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 400 Bad Request"
+    api.raw[("DELETE", path)] = (409, json.dumps({"kind": "Status", "message": "m" * 300})
+                                 .encode())
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 {'m' * 200}"
+    api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "reason": "Conflict"}')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 Conflict"
+
+
+def test_the_run_says_what_it_does(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+    assert caplog.messages[0] == "Deleting release whisper-transcription-42 in namespace user-jdoe"
+    assert "Deleted statefulsets/whisper-transcription-42" in caplog.messages
+    assert caplog.messages[-1] == (
+        "Done: the garbage collector now removes this job, its pod and its permissions")
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST), "--dry-run") == 0
+    assert caplog.messages == [f"would touch {sd.object_path(NS, r)}"
+                               for r in everything(plan)]
+    caplog.clear()
+    api.forbidden.add(sd.object_path(NS, plan["delete"][6]))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert caplog.messages[-1] == ("1 object(s) not deleted (secrets/whisper-transcription-42);"
+                                   " stopping so that the job retries")
+    caplog.clear()
+    assert run_main(monkeypatch, {}) == 2
+    assert caplog.messages == ["Invalid configuration: SELF_DELETE_PLAN is not set"]
+
+
+def test_the_deadline_is_named_in_the_log(api, token_file, caplog):
+    deadline = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    settings = sd.Settings.from_env(make_env(api, token_file, sample_plan(), deadline))
+    for seconds_before, message in [
+            (400, "Deadline 2026-11-26T10:00:00Z not reached (400 s left): nothing to do"),
+            (120, "Deadline 2026-11-26T10:00:00Z is 120 s away: waiting")]:
+        slept: list[float] = []
+        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+                                 now=lambda s=seconds_before: deadline - timedelta(seconds=s))
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            deleter.run()
+        assert caplog.messages[0] == message
