@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -985,3 +986,34 @@ def test_the_deadline_is_named_in_the_log(api, token_file, caplog):
         with caplog.at_level(logging.INFO):
             deleter.run()
         assert caplog.messages[0] == message
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA (openssl, made in a few ms)."""
+    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_over_https_the_cluster_ca_is_trusted_and_no_other(api, token_file, tmp_path):
+    """The API server's certificate is checked against the service account's CA file: it
+    is accepted when signed by it, refused when not (never the system's CAs alone)."""
+    cert, key = _self_signed(tmp_path, "cluster")
+    other, _ = _self_signed(tmp_path, "other")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    api.server.socket = context.wrap_socket(api.server.socket, server_side=True)
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    https = api.url.replace("http://", "https://")
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=https,
+                           SELF_DELETE_CA_FILE=str(cert))
+    assert client.request("GET", path) == 200
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=https,
+                           SELF_DELETE_CA_FILE=str(other), SELF_DELETE_RETRIES="1")
+    with pytest.raises(sd.ApiError) as refused:
+        client.request("GET", path)
+    assert refused.value.status == 0 and api.requests() == [("GET", path)]
