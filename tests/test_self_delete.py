@@ -1017,3 +1017,15 @@ def test_over_https_the_cluster_ca_is_trusted_and_no_other(api, token_file, tmp_
     with pytest.raises(sd.ApiError) as refused:
         client.request("GET", path)
     assert refused.value.status == 0 and api.requests() == [("GET", path)]
+
+
+def test_the_console_script_says_what_it_does(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as ended:
+        sd.main(["--help"])
+    assert ended.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: transcribe-self-delete [-h] [--dry-run] ")
+    assert ("Delete this transcription service's Kubernetes objects once its deadline "
+            "(TRANSCRIBE_DELETE_AT) has passed. Configured by the Helm chart's CronJob.") in text
+    assert "--dry-run list what would be deleted, change nothing" in text
