@@ -4,6 +4,7 @@ transcript makes it done, and a folder whose removal fails once or for good."""
 from __future__ import annotations
 
 import errno
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from transcribe.asr import AsrOptions, ModelSettings
-from transcribe.jobs import DONE, RUNNING, JobStore
+from transcribe.conventions import Conventions
+from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, JobStore
 from transcribe.jobs import store as store_module
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Notice, Segment, Transcript
@@ -45,6 +47,51 @@ def test_a_saved_transcript_makes_a_running_job_done_whole(store):
     assert done.notices == [Notice("audio.damaged", {"name": "a.wav"})]
     assert set(store_module.done_changes(transcript)) == {
         "status", "stage", "fraction", "finished", "cancel_requested", "notices"}
+
+
+def test_a_restart_sorts_every_job_by_what_it_was_doing(store, caplog):
+    """Each job is looked at, whatever came before it in the list: an upload cut short is
+    deleted, a job already over stays as it is, a job whose worker still runs (a Kubernetes
+    Job found again) stays running, one whose worker is gone is queued again, one whose
+    cancel was asked is cancelled."""
+    caplog.set_level(logging.INFO, logger="transcribe.jobs")
+    made = {}
+    for name, status, changes in [
+            ("cut", UPLOADING, {}),
+            ("over", FAILED, {"worker": "launch-old", "finished": 1.0}),
+            ("kept", RUNNING, {"worker": "launch-alive", "stage": "asr"}),
+            ("lost", RUNNING, {"worker": "launch-gone", "stage": "asr", "attempts": 1}),
+            ("plain", RUNNING, {"stage": "asr", "attempts": 1}),
+            ("cancelled", RUNNING, {"stage": "asr", "cancel_requested": True}),
+            ("saved", RUNNING, {"stage": "assign", "attempts": 1})]:
+        job = store.create(f"{name}.wav", b"x", options(), status=status)
+        made[name] = store.update(job.id, **changes) if changes else job
+    store.save_transcript(made["saved"], Transcript(language="fr", duration=1.0,
+                                                    source="saved.wav", segments=[]))
+    before = time.time()
+    requeued = store.requeue_unfinished(keep={"launch-alive"})
+    assert requeued == [made["lost"].id, made["plain"].id]
+    assert store.get(made["cut"].id) is None and not store.folder(made["cut"].id).exists()
+    assert store.get(made["over"].id) == made["over"]
+    assert store.get(made["kept"].id) == made["kept"]
+    for name in ("lost", "plain"):
+        job = store.get(made[name].id)
+        assert (job.status, job.stage, job.worker) == (QUEUED, None, None)
+    cancelled = store.get(made["cancelled"].id)
+    assert (cancelled.status, cancelled.stage) == (CANCELLED, None)
+    assert before <= cancelled.finished <= time.time()
+    assert store.get(made["saved"].id).status == DONE
+    assert f"job {made['saved'].id}: its transcript was saved: done" in caplog.messages
+    assert f"job {made['lost'].id}: queued again after a restart" in caplog.messages
+
+
+def test_a_jobs_conventions_are_saved_in_its_record(store):
+    job = store.create("a.wav", b"a", options())
+    chosen = Conventions(mark_pauses=True, min_pause=2.5, pseudonyms={"Marie": "P1"})
+    saved = store.save_conventions(job.id, chosen)
+    assert saved is not None and store.conventions(saved) == chosen
+    assert store.conventions(store.get(job.id)) == chosen
+    assert store.save_conventions("20260101-000000-00000000", chosen) is None
 
 
 class FlakyRemoval:
