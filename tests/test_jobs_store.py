@@ -60,8 +60,10 @@ def test_a_restart_sorts_every_job_by_what_it_was_doing(store, caplog):
             ("cut", UPLOADING, {}),
             ("over", FAILED, {"worker": "launch-old", "finished": 1.0}),
             ("kept", RUNNING, {"worker": "launch-alive", "stage": "asr"}),
-            ("lost", RUNNING, {"worker": "launch-gone", "stage": "asr", "attempts": 1}),
-            ("plain", RUNNING, {"stage": "asr", "attempts": 1}),
+            ("lost", RUNNING, {"worker": "launch-gone", "stage": "asr", "attempts": 1,
+                               "fraction": 0.6, "stage_fraction": 0.5, "started": 5.0}),
+            ("plain", RUNNING, {"stage": "asr", "attempts": 1, "fraction": 0.3,
+                                "stage_fraction": 0.2, "started": 6.0}),
             ("cancelled", RUNNING, {"stage": "asr", "cancel_requested": True}),
             ("saved", RUNNING, {"stage": "assign", "attempts": 1})]:
         job = store.create(f"{name}.wav", b"x", options(), status=status)
@@ -76,7 +78,8 @@ def test_a_restart_sorts_every_job_by_what_it_was_doing(store, caplog):
     assert store.get(made["kept"].id) == made["kept"]
     for name in ("lost", "plain"):
         job = store.get(made[name].id)
-        assert (job.status, job.stage, job.worker) == (QUEUED, None, None)
+        assert (job.status, job.stage, job.worker, job.fraction, job.stage_fraction,
+                job.started) == (QUEUED, None, None, 0.0, 0.0, None)
     cancelled = store.get(made["cancelled"].id)
     assert (cancelled.status, cancelled.stage) == (CANCELLED, None)
     assert before <= cancelled.finished <= time.time()
