@@ -55,7 +55,7 @@ class FakeKubeApi:
         self.calls: list[dict[str, Any]] = []
         self.script: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.forbidden: set[str] = set()
-        self.raw: dict[tuple[str, str], tuple[int, bytes]] = {}  # one answer, as given
+        self.raw: dict[tuple[str, str], tuple] = {}  # one answer, as given
         # pod path -> GETs that still answer 200 (the pod is terminating)
         self.terminating_polls: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -137,8 +137,8 @@ class FakeKubeApi:
                     scripted = api.script.get((self.command, path))
                     status = scripted.pop(0) if scripted else None
                     raw = api.raw.pop((self.command, path), None)
-                if raw is not None:  # an error answer as given: (status, body)
-                    self.send_response(raw[0])
+                if raw is not None:  # an error answer as given: (status, body[, reason])
+                    self.send_response(raw[0], *raw[2:])
                     self.send_header("Content-Length", str(len(raw[1])))
                     self.end_headers()
                     return self.wfile.write(raw[1])
@@ -654,7 +654,7 @@ def test_without_job_identity_a_refused_object_is_reported_and_retried(
     assert api.objects == {role}  # every other object went
     assert (
         "Job identity unknown: deleting the deletion job's own objects directly"
-        in caplog.text
+        in caplog.messages
     )
 
 
@@ -948,6 +948,28 @@ def test_an_error_that_is_no_status_is_logged_by_its_http_reason(api, token_file
     with pytest.raises(sd.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 409 Conflict"
+    api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "message": "quota X"}')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 quota X"
+    for body in (b"", b"not json", b"[1]"):  # no reason phrase, no Status: the code alone
+        api.raw[("DELETE", path)] = (403, body, "")
+        with pytest.raises(sd.ApiError) as failed:
+            client.request("DELETE", path)
+        assert str(failed.value) == f"DELETE {path}: 403"
+
+
+def test_objects_handed_to_the_apps_pod_name_it_as_a_pod(api, token_file, monkeypatch):
+    """The app's "delete the service now" hands the objects to its own Pod (core v1)."""
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_OWNER_KIND="Pod")
+    assert run_main(monkeypatch, env) == 0
+    patches = [c["body"] for c in api.calls if c["method"] == "PATCH"]
+    assert len(patches) == len(plan["ownByJob"])
+    for body in patches:
+        assert body == {"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "Pod", **JOB}]}}
 
 
 def test_the_run_says_what_it_does(api, token_file, monkeypatch, caplog):
