@@ -56,6 +56,7 @@ class FakeKubeApi:
         self.script: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.forbidden: set[str] = set()
         self.raw: dict[tuple[str, str], tuple] = {}  # one answer, as given
+        self.retry_after = "0"  # what a 429 asks to wait
         # pod path -> GETs that still answer 200 (the pod is terminating)
         self.terminating_polls: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -144,7 +145,7 @@ class FakeKubeApi:
                     return self.wfile.write(raw[1])
                 if status == 429:
                     return self._status(
-                        429, "TooManyRequests", "slow down", {"Retry-After": "0"}
+                        429, "TooManyRequests", "slow down", {"Retry-After": api.retry_after}
                     )
                 if status is not None:
                     return self._status(status, "InternalError", "try again")
@@ -894,6 +895,8 @@ def test_requests_say_what_they_accept_and_send(api, token_file):
         path, "application/json", 0, None)
     assert (patch["path"], patch["accept"], patch["body"], patch["content_type"]) == (
         path, "application/json", {"a": 1}, "application/x-test")
+    client.request("DELETE", path, {"kind": "DeleteOptions"})
+    assert api.calls[-1]["content_type"] == "application/json"
 
 
 def test_no_proxy_of_the_environment_is_used(api, token_file, monkeypatch):
@@ -1053,3 +1056,65 @@ def test_the_console_script_says_what_it_does(capsys, monkeypatch):
     assert ("Delete this transcription service's Kubernetes objects once its deadline "
             "(TRANSCRIBE_DELETE_AT) has passed. Configured by the Helm chart's CronJob.") in text
     assert "--dry-run list what would be deleted, change nothing" in text
+
+
+def test_a_plan_without_its_three_lists_is_refused_by_name():
+    env = {"TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z", "SELF_DELETE_NAMESPACE": NS}
+    for key in ("delete", "ownByJob", "last"):
+        plan = sample_plan()
+        del plan[key]
+        with pytest.raises(ValueError) as refused:
+            sd.Settings.from_env(env | {"SELF_DELETE_PLAN": json.dumps(plan)})
+        assert str(refused.value) == f"SELF_DELETE_PLAN has no {key!r} entry"
+
+
+def test_the_deadline_to_the_second(api, token_file):
+    """Reached (0 s left): no wait. Half a second or exactly the most it waits: waited for,
+    then deleted. A second more: left to the next run."""
+    deadline = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    plan = sample_plan()
+    settings = sd.Settings.from_env(make_env(api, token_file, plan, deadline,
+                                             SELF_DELETE_MAX_EARLY_SECONDS="300"))
+    for before, waits, deletes in [(0, [], True), (0.5, [0.5], True), (300, [300.0], True),
+                                   (301, [], False)]:
+        api.calls.clear()
+        slept: list[float] = []
+        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+                                 now=lambda b=before: deadline - timedelta(seconds=b))
+        assert deleter.run() == 0
+        assert (slept, bool(api.calls)) == (waits, deletes), before
+
+
+def test_a_server_asking_to_wait_long_is_waited_for_at_most_30_s(api, token_file):
+    path = "/api/v1/namespaces/user-jdoe/secrets/x"
+    api.objects.add(path)
+    api.retry_after = "100"
+    api.script[("DELETE", path)] = [429]
+    client, slept = client_for(api, token_file)
+    assert client.request("DELETE", path) == 200 and slept == [30.0]
+
+
+def test_a_retry_after_no_answer_says_so(token_file, caplog):
+    with FakeKubeApi() as gone:
+        pass
+    client, _ = client_for(gone, token_file, SELF_DELETE_RETRIES="2",
+                           SELF_DELETE_RETRY_BASE_SECONDS="0.5")
+    path = "/api/v1/namespaces/ns/pods/p"
+    with caplog.at_level(logging.WARNING), pytest.raises(sd.ApiError):
+        client.request("GET", path)
+    assert caplog.messages == [f"GET {path} failed (no answer URLError), retry 1/1 in 0.5 s"]
+
+
+def test_the_run_names_every_object_it_could_not_delete_and_a_release_without_name(
+        api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    del plan["release"]
+    api.add(*everything(plan))
+    for index in (6, 7):
+        api.forbidden.add(sd.object_path(NS, plan["delete"][index]))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert caplog.messages[0] == "Deleting release ? in namespace user-jdoe"
+    assert caplog.messages[-1] == (
+        "2 object(s) not deleted (secrets/whisper-transcription-42, configmaps/"
+        "whisper-transcription-42-deadline); stopping so that the job retries")
