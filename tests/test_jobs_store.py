@@ -4,6 +4,7 @@ transcript makes it done, and a folder whose removal fails once or for good."""
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import shutil
 import time
@@ -13,7 +14,17 @@ import pytest
 
 from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.conventions import Conventions
-from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, JobStore
+from transcribe.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    UPLOADING,
+    JobDeleted,
+    JobStore,
+    valid_job_id,
+)
 from transcribe.jobs import store as store_module
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Notice, Segment, Transcript
@@ -132,3 +143,49 @@ def test_a_removal_that_keeps_failing_is_reported(store, monkeypatch):
         store.delete(job.id)
     assert (flaky.calls, flaky.pauses) == (3, [0.2, 0.2])
     assert Path(store.folder(job.id)).exists()  # nothing claimed deleted that is not
+
+
+def test_the_data_folder_is_the_one_named_or_the_environments(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSCRIBE_DATA_DIR", str(tmp_path / "from-env"))
+    assert JobStore().data_dir == (tmp_path / "from-env").resolve()
+    assert JobStore(tmp_path / "named").root == (tmp_path / "named" / "jobs").resolve()
+
+
+def test_a_name_that_is_no_job_id_has_no_folder(store):
+    with pytest.raises(KeyError) as refused:
+        store.folder("../escape")
+    assert refused.value.args == ("../escape",)
+
+
+class FailingSource(io.BytesIO):
+    """An upload whose reading fails after its first chunk (the sizes read are kept)."""
+
+    def __init__(self, error: BaseException, vanish: Path | None = None):
+        super().__init__(b"x" * (3 * store_module.COPY_CHUNK))
+        self.error, self.vanish, self.sizes = error, vanish, []
+
+    def read(self, size=-1):
+        self.sizes.append(size)
+        if len(self.sizes) > 1:
+            if self.vanish is not None:
+                shutil.rmtree(self.vanish)  # a "delete all" from another tab, meanwhile
+            raise self.error
+        return super().read(size)
+
+
+@pytest.mark.parametrize("error", [OSError(errno.EIO, "read failed"), RuntimeError("stop")])
+def test_an_upload_that_fails_midway_leaves_no_folder(store, error):
+    source = FailingSource(error)
+    with pytest.raises(type(error)):
+        store.create("a.wav", source, options())
+    assert list(store.root.iterdir()) == []
+    assert source.sizes == [store_module.COPY_CHUNK] * 2  # read chunk by chunk, never whole
+
+
+def test_an_upload_whose_folder_is_deleted_meanwhile_names_its_job(store):
+    store.root.mkdir(parents=True)
+    source = FailingSource(OSError(errno.ENOENT, "gone"), vanish=store.root)
+    with pytest.raises(JobDeleted) as deleted:
+        store.create("a.wav", source, options())
+    (job_id,) = deleted.value.args
+    assert valid_job_id(job_id) and not store.root.exists()
