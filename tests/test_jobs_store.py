@@ -189,3 +189,9 @@ def test_an_upload_whose_folder_is_deleted_meanwhile_names_its_job(store):
         store.create("a.wav", source, options())
     (job_id,) = deleted.value.args
     assert valid_job_id(job_id) and not store.root.exists()
+
+
+def test_with_nothing_queued_there_is_no_next_job(store):
+    assert store.next_queued() is None
+    job = store.create("a.wav", b"a", options(), status=RUNNING)
+    assert store.next_queued() is None and store.queue_position(job.id) is None
