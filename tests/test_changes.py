@@ -119,3 +119,51 @@ def test_removing_a_pseudonym_and_bad_operations(job):
                                                       "name": "  "}])
     assert outcome.applied == 1 and [c["reason"] for c in outcome.conflicts] == ["invalid"] * 3
     assert store.conventions(store.get(record.id)).pseudonyms == {}
+
+
+def test_operations_are_checked_before_they_touch_the_transcript(job):
+    """Whatever a browser sends (a NaN time, a position that is no number, an unknown
+    speaker, a huge text) is refused with a reason; the transcript stays readable."""
+    store, record = job
+    before = store.load_transcript(store.get(record.id))
+    first = before.segments[0]
+    seg = {"seg": 0, "start": first.start, "old": first.text}
+    bad = [
+        {"op": "split", **seg, "at": 2, "cut": "nan"},
+        {"op": "split", **seg, "at": 2, "cut": float("nan")},
+        {"op": "split", **seg, "at": 2, "cut": float("inf")},
+        {"op": "split", **seg, "at": 2, "cut": 1e9},  # after the recording's end
+        {"op": "split", **seg, "at": 2, "end": -5},
+        {"op": "split", **seg, "at": "2"},
+        {"op": "split", **seg, "at": True},
+        {"op": "split", "seg": 0, "start": float("nan"), "old": first.text, "at": 2},
+        {"op": "text", **seg, "text": 42},
+        {"op": "text", **seg, "text": "x" * 100_001},
+        {"op": "text", "seg": 0, "start": first.start, "old": ["list"], "text": "x"},
+        {"op": "merge", "seg": 1, "start": before.segments[1].start, "prev": "0"},
+        {"op": "speaker", "seg": 0, "start": first.start, "speaker": "SPEAKER_99"},
+        {"op": "speaker", "seg": 0, "start": first.start, "speaker": 7},
+        {"op": "swap", "a": "SPEAKER_00", "b": "nobody"},
+        {"op": "rename", "speaker": None, "name": "Paul"},
+        {"op": "rename", "speaker": "S" * 65, "name": "Paul"},
+        {"op": "rename", "speaker": "SPEAKER_00", "name": "P" * 201},
+        {"op": "pseudonym", "real": 5, "pseudonym": "P1"},
+        {"op": "pseudonym", "real": "Marie", "pseudonym": "P" * 201},
+    ]
+    outcome = apply(store, record.id, 0, bad)
+    assert outcome.applied == 0 and [c["reason"] for c in outcome.conflicts] == \
+        ["invalid"] * len(bad)
+    after = store.load_transcript(store.get(record.id))
+    assert after.to_dict() == before.to_dict()  # untouched, its version too
+    # Refused whole: a batch larger than any editor sends.
+    huge = apply(store, record.id, 0, [{"op": "pseudonym", "real": "A", "pseudonym": "B"}]
+                 * 20_001)
+    assert huge.applied == 0 and [c["reason"] for c in huge.conflicts] == ["invalid"]
+    # What the editor does send still goes through, times and speakers checked.
+    good = apply(store, record.id, 0, [
+        {"op": "split", **seg, "at": 2, "cut": first.words[2].start},
+        {"op": "speaker", "seg": 1, "start": first.words[2].start, "speaker": "SPEAKER_01"},
+        {"op": "rename", "speaker": "SPEAKER_02", "name": "Paul"},
+        {"op": "swap", "a": "SPEAKER_00", "b": "SPEAKER_02"}])
+    assert good.applied == 4 and not good.conflicts
+    document(store.load_transcript(store.get(record.id)), 0.5)  # readable

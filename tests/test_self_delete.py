@@ -501,6 +501,16 @@ def test_parse_deadline(value, expected):
     assert sd.parse_deadline(value) == expected
 
 
+@pytest.mark.parametrize("value", ["07/12/2026 05:00", "2026-12-07", "2026-12-07 05:00",
+                                   "2026-02-30T10:00:00Z", "2026-W49-1T05:00", "20261207T0500",
+                                   "2026-12-07T05:00:00 UTC", ""])
+def test_a_deadline_is_read_strictly(value):
+    """One rule for the CronJob and the web app (which shares this function): a date, a
+    time and an optional zone, nothing looser; the error says what is expected."""
+    with pytest.raises(ValueError, match="2026-11-26T10:00:00Z"):
+        sd.parse_deadline(value)
+
+
 def test_api_paths_and_in_cluster_url():
     assert sd.object_path("ns", ref("v1", "secrets", "sh.helm.release.v1.r.v1")) == (
         "/api/v1/namespaces/ns/secrets/sh.helm.release.v1.r.v1"
@@ -517,11 +527,12 @@ def test_api_paths_and_in_cluster_url():
 # --------------------------------------------------------------------------- with the chart
 
 
-def _rendered_chart() -> list[dict]:
+def _rendered_chart(extra: dict | None = None) -> list[dict]:
     helm = pytest.importorskip("helm_python")
     values = {
         "security": {"password": "s3cret-pass"},
         "ingress": {"enabled": True, "hostname": "user-jdoe-123456-0.lab.example.org"},
+        **(extra or {}),
     }
     with helm.Chart.load(CHART) as chart:
         manifests = chart.render(values, name="whisper-transcription-42", namespace=NS)
@@ -552,12 +563,26 @@ def _allowed(role: dict, method: str, path: str) -> bool:
     )
 
 
+# Each GPU mode, with and without the app's delete button and network policies: the
+# objects each renders differ (GPU workers: a Role, a Service, policies, a ConfigMap).
+CHART_VARIANTS = {
+    "gpu-while-transcribing": {},
+    "gpu-whole-service": {"gpu": {"mode": "whole-service"}},
+    "cpu-only": {"gpu": {"enabled": False}},
+    "delete-button": {"autoDelete": {"fromApp": True}},
+    "open-network": {"security": {"password": "s3cret-pass",
+                                  "networkPolicy": {"enabled": False}, "denyEgress": False}},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CHART_VARIANTS))
 def test_chart_plan_removes_every_object_the_chart_creates(
-    api, token_file, monkeypatch
+    api, token_file, monkeypatch, variant
 ):
-    docs = _rendered_chart()
+    docs = _rendered_chart(CHART_VARIANTS[variant])
     cronjob = next(d for d in docs if d["kind"] == "CronJob")
-    role = next(d for d in docs if d["kind"] == "Role")
+    role = next(d for d in docs if d["kind"] == "Role"
+                and d["metadata"]["name"].endswith("-self-delete"))
     container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"][
         "containers"
     ][0]
@@ -584,17 +609,13 @@ def test_chart_plan_removes_every_object_the_chart_creates(
     assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
 
     patched = {path for method, path in api.requests("PATCH")}
-    # Everything is deleted, except what the garbage collector removes with the Job.
+    # Everything is deleted, except what the garbage collector removes with the Job:
+    # the deletion job's own permissions and policy.
     assert api.objects == patched
     assert patched == {
         path_of(d)
         for d in docs
-        if d["kind"] in {"ServiceAccount", "Role", "RoleBinding"}
-    } | {
-        path_of(d)
-        for d in docs
-        if d["metadata"]["name"].endswith("-self-delete")
-        and d["kind"] == "NetworkPolicy"
+        if d["metadata"]["name"].endswith("-self-delete") and d["kind"] != "CronJob"
     }
     # The GPU first, the CronJob (hence this job) last.
     assert api.requests()[0] == (

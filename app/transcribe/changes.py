@@ -20,10 +20,16 @@ Operations (JSON objects; `seg` is the segment's position when the browser made 
     {"op": "rename", "speaker", "name"}                  a speaker's name (new id: added)
     {"op": "swap", "a", "b"}                             exchange two speakers' names, roles
     {"op": "pseudonym", "real", "pseudonym"}             set (or, with null, remove) a row
+
+Each is checked before it touches anything: positions are whole numbers, times finite and
+inside the recording, speakers ones the transcript knows (a rename may add one), texts and
+tables of a bounded size; anything else is refused ("invalid") and reported like a
+conflict, so that a stored transcript always stays readable.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +42,13 @@ from .speakers import rename_speaker, swap_speakers
 from .transcript import Transcript
 
 TOLERANCE = 1e-3  # seconds: starts travel as JSON floats, a round trip is exact enough
+# Bounds on what a browser may send (far above what the editor sends).
+MAX_OPS = 20_000  # a batch ("replace all" on a 3-hour interview: 2,500 segments)
+MAX_TEXT = 100_000  # characters of a segment's text
+MAX_NAME = 200  # characters of a speaker's name, a real name or a pseudonym
+MAX_SPEAKER_ID = 64
+MAX_SPEAKERS = 100
+MAX_PSEUDONYMS = 2_000
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -75,6 +88,10 @@ def apply(store: JobStore, job_id: str, base: int | None, ops: list[dict[str, An
         conventions = store.conventions(job)
         outcome = Outcome(transcript.version, stale=base is not None
                           and base != transcript.version)
+        if len(ops) > MAX_OPS:  # refused whole: nothing of it is looked at
+            outcome.conflicts.append({"op": {"op": "batch", "count": len(ops)},
+                                      "reason": "invalid"})
+            return outcome
         table_changed = False
         for op in ops:
             try:
@@ -107,13 +124,47 @@ def update_conventions(store: JobStore, job_id: str,
         store.save_conventions(job_id, conventions)
 
 
-def _pseudonym(table: dict[str, str], op: dict[str, Any]) -> bool:
-    real = " ".join(str(op.get("real") or "").split())
-    fake = " ".join(str(op.get("pseudonym") or "").split())
-    if not real:
+def _invalid(condition: bool) -> None:
+    if condition:
         raise Conflict("invalid")
+
+
+def _text(value: Any, limit: int, optional: bool = False) -> str | None:
+    """A string of at most `limit` characters (or None, when `optional`)."""
+    if value is None and optional:
+        return None
+    _invalid(not isinstance(value, str) or len(value) > limit)
+    return value
+
+
+def _time(value: Any, transcript: Transcript, optional: bool = False) -> float | None:
+    """A finite number of seconds inside the recording (or None, when `optional`)."""
+    if value is None and optional:
+        return None
+    _invalid(isinstance(value, bool) or not isinstance(value, int | float)
+             or not math.isfinite(value))
+    end = max([transcript.duration or 0.0, *(s.end for s in transcript.segments)])
+    _invalid(not -TOLERANCE <= value <= end + TOLERANCE)
+    return float(value)
+
+
+def _position(value: Any) -> int:
+    _invalid(isinstance(value, bool) or not isinstance(value, int))
+    return value
+
+
+def _known_speaker(transcript: Transcript, value: Any) -> str:
+    _invalid(not isinstance(value, str) or value not in transcript.speaker_ids())
+    return value
+
+
+def _pseudonym(table: dict[str, str], op: dict[str, Any]) -> bool:
+    real = " ".join((_text(op.get("real"), MAX_NAME, optional=True) or "").split())
+    fake = " ".join((_text(op.get("pseudonym"), MAX_NAME, optional=True) or "").split())
+    _invalid(not real)
     if not fake:
         return table.pop(real, None) is not None
+    _invalid(real not in table and len(table) >= MAX_PSEUDONYMS)
     table[real] = fake
     return True
 
@@ -122,11 +173,8 @@ def locate(transcript: Transcript, op: dict[str, Any], text: bool = True) -> int
     """The segment an operation names: at its position if it is still there, else the
     one segment with its start (and text); a conflict when none or several fit."""
     segments = transcript.segments
-    try:
-        start = float(op["start"])
-    except (KeyError, TypeError, ValueError):
-        raise Conflict("invalid") from None
-    old = " ".join(str(op.get("old", "")).split()) if text else None
+    start = _time(op.get("start"), transcript)
+    old = " ".join((_text(op.get("old", ""), MAX_TEXT) or "").split()) if text else None
 
     def fits(index: int) -> bool:
         segment = segments[index]
@@ -143,36 +191,45 @@ def locate(transcript: Transcript, op: dict[str, Any], text: bool = True) -> int
 
 
 def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
+    """One operation, checked whole before it changes anything."""
     kind = op.get("op")
     if kind == "text":
-        edit_text(transcript, locate(transcript, op), str(op.get("text", "")))
+        text = _text(op.get("text", ""), MAX_TEXT)
+        edit_text(transcript, locate(transcript, op), text or "")
     elif kind == "split":
+        at = _position(op.get("at"))
+        cut = _time(op.get("cut"), transcript, optional=True)
+        end = _time(op.get("end"), transcript, optional=True)
         index = locate(transcript, op)
         try:
-            at = int(op["at"])
-            cut = None if op.get("cut") is None else float(op["cut"])
-            end = None if op.get("end") is None else float(op["end"])
             split_at_token(transcript, index, at, cut, end)
-        except (KeyError, TypeError, ValueError):
+        except ValueError:  # checked before the segment is touched: nothing to split
             raise Conflict("invalid") from None
     elif kind == "merge":
+        previous_start = _time(op.get("prev"), transcript)
         index = locate(transcript, op, text=False)
         if index == 0:
             raise Conflict("changed")
         previous = transcript.segments[index - 1]
-        if abs(previous.start - float(op.get("prev", -1))) > TOLERANCE:
+        if abs(previous.start - previous_start) > TOLERANCE:
             raise Conflict("changed")
         merge_with_next(transcript, index - 1)
     elif kind == "speaker":
         speaker = op.get("speaker")
-        set_speaker(transcript, locate(transcript, op, text=False),
-                    None if speaker is None else str(speaker))
+        if speaker is not None:
+            _known_speaker(transcript, speaker)
+        set_speaker(transcript, locate(transcript, op, text=False), speaker)
     elif kind == "swap":
-        swap_speakers(transcript, str(op.get("a")), str(op.get("b")))
+        swap_speakers(transcript, _known_speaker(transcript, op.get("a")),
+                      _known_speaker(transcript, op.get("b")))
     elif kind == "rename":
+        speaker_id = _text(op.get("speaker"), MAX_SPEAKER_ID) or ""
+        name = _text(op.get("name"), MAX_NAME) or ""
+        _invalid(not speaker_id.strip())
+        _invalid(speaker_id not in transcript.speakers and len(transcript.speakers) >= MAX_SPEAKERS)
         try:
-            rename_speaker(transcript, str(op["speaker"]), str(op.get("name") or ""))
-        except (KeyError, ValueError):
+            rename_speaker(transcript, speaker_id, name)
+        except ValueError:
             raise Conflict("invalid") from None
     else:
         raise Conflict("invalid")

@@ -41,6 +41,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import ssl
 import sys
 import time
@@ -130,12 +131,28 @@ class Settings:
         )
 
 
+# The one reading of TRANSCRIBE_DELETE_AT, shared with the web app (web/settings.py): a date,
+# a time and, optionally, seconds and a zone (Z or +hh:mm; none means UTC). Nothing looser:
+# "07/12/2026 05:00" could be July or December, and a date alone no time at all.
+DEADLINE_FORMAT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?")
+DEADLINE_EXAMPLE = "2026-11-26T10:00:00Z"
+
+
 def parse_deadline(value: str) -> datetime:
-    """Parse an ISO-8601 instant such as 2026-11-26T10:00:00Z (naive means UTC)."""
+    """An ISO-8601 instant such as 2026-11-26T10:00:00Z as an aware UTC datetime; a
+    ValueError saying what is expected for anything else."""
     text = value.strip()
+    if not DEADLINE_FORMAT.fullmatch(text):
+        raise ValueError(f"TRANSCRIBE_DELETE_AT={value!r} is not a date and time such as "
+                         f"{DEADLINE_EXAMPLE} (ISO 8601, UTC)")
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:  # the right shape, an impossible date (2026-02-30)
+        raise ValueError(f"TRANSCRIBE_DELETE_AT={value!r} is not a valid date and time "
+                         f"(expected e.g. {DEADLINE_EXAMPLE})") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -66,6 +66,28 @@ class Rendered:
     def job_pod(self) -> dict[str, Any]:
         return self.one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
+    @property
+    def worker_job(self) -> dict[str, Any] | None:
+        """The GPU worker's Job manifest the app reads (gpu.mode while-transcribing)."""
+        maps = [d for d in self.kind("ConfigMap") if d["metadata"]["name"].endswith("-worker-job")]
+        return yaml.safe_load(maps[0]["data"]["worker-job.yaml"]) if maps else None
+
+    @property
+    def worker_pod(self) -> dict[str, Any]:
+        assert self.worker_job, "no GPU worker in this mode"
+        return self.worker_job["spec"]["template"]["spec"]
+
+    @property
+    def worker_container(self) -> dict[str, Any]:
+        return self.worker_pod["containers"][0]
+
+    @property
+    def worker_env(self) -> dict[str, Any]:
+        return {
+            e["name"]: e.get("value", e.get("valueFrom"))
+            for e in self.worker_container["env"]
+        }
+
 
 @pytest.fixture(scope="session")
 def chart():
@@ -168,9 +190,13 @@ ONYXIA_CONTEXT: dict[str, Any] = {
 
 
 def _region_slider(default: str, low: int, high: int, unit: str, key: str) -> dict[str, Any]:
-    """A resource slider whose default the region's `resources.<key>` overwrites."""
+    """A resource slider whose default the region's `resources.<key>` overwrites: one end
+    of a range (requests down, limits up), as in onyxia-api's schema."""
+    name, end = ("cpu", key[3:]) if key.startswith("cpu") else ("memory", key[6:])
     return {"type": "string", "default": default, "render": "slider", "sliderMin": low,
             "sliderMax": high, "sliderUnit": unit,
+            "sliderExtremity": "down" if end == "Request" else "up",
+            "sliderRangeId": name,
             "x-onyxia": {"overwriteDefaultWith": f"region.resources.{key}"}}
 
 
@@ -266,11 +292,32 @@ INSTANCE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    # onyxia-api's built-in nodeSelector-gpu.json: shown in the form, the region's default.
     "nodeSelector-gpu.json": {
         "type": "object",
-        "default": {},
+        "title": "Node Selector",
         "additionalProperties": {"type": "string"},
-        "x-onyxia": {"hidden": True, "overwriteDefaultWith": "region.nodeSelector"},
+        "x-onyxia": {"hidden": False, "overwriteDefaultWith": "region.nodeSelector"},
+    },
+    # onyxia-api's built-in tolerations.json: hidden, no default (Onyxia then takes the
+    # chart's values.yaml, which must fit this schema: the launcher asserts it).
+    "tolerations.json": {
+        "type": "array",
+        "title": "Kubernetes Tolerations",
+        "x-onyxia": {"hidden": True},
+        "items": {
+            "type": "object",
+            "properties": {
+                "key": {"type": "string", "default": ""},
+                "operator": {"type": "string", "enum": ["Exists", "Equal"]},
+                "value": {"type": "string", "default": "true"},
+                "effect": {"type": "string",
+                           "enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+                "tolerationSeconds": {"type": "integer", "default": 0},
+            },
+            "required": ["key", "operator", "effect"],
+            "additionalProperties": False,
+        },
     },
 }
 
@@ -445,6 +492,36 @@ def substitute_instance_schemas(
     return out
 
 
+def visible_fields(schema: dict[str, Any], values: Any, path: tuple = ()) -> dict[str, dict]:
+    """Mimic of the form Onyxia draws (computeRootFormFieldGroup): the fields shown for
+    these values, by dotted path. A node is left out when `hidden` is true, or names
+    another value ({value, path, isPathRelative}) that equals `value`, or when
+    x-onyxia.hidden is true; a group's children go with it. Objects without properties
+    and arrays count as one field (a YAML block)."""
+    if "const" in schema:
+        return {}
+    hidden = schema.get("hidden")
+    if hidden is True:
+        return {}
+    if isinstance(hidden, dict):
+        target = hidden["path"].split("/")
+        if hidden.get("isPathRelative"):
+            target = [*path[:-1], *target]
+        value: Any = values
+        for part in target:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value == hidden["value"]:
+            return {}
+    if (schema.get("x-onyxia") or {}).get("hidden") is True:
+        return {}
+    if schema.get("type") == "object" and "properties" in schema:
+        fields: dict[str, dict] = {}
+        for key, sub in schema["properties"].items():
+            fields |= visible_fields(sub, values, (*path, key))
+        return fields
+    return {".".join(path): schema}
+
+
 @pytest.fixture(scope="session")
 def schema() -> dict[str, Any]:
     return json.loads((CHART_DIR / "values.schema.json").read_text())
@@ -468,6 +545,8 @@ def onyxia():
         compute = staticmethod(compute_helm_values)
         resolve = staticmethod(resolve_reference)
         substitute = staticmethod(substitute_instance_schemas)
+        form = staticmethod(visible_fields)
+        schemas = INSTANCE_SCHEMAS
 
     return Onyxia
 

@@ -37,13 +37,23 @@ def app_env(api: FakeKubeApi, plan: dict, folder) -> dict[str, str]:
             "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
 
 
-def test_off_by_default_the_app_has_no_token_and_no_way_out(render):
-    out = render({})
+@pytest.mark.parametrize("gpu", [{"mode": "whole-service"}, {"enabled": False}])
+def test_off_by_default_the_app_has_no_token_and_no_way_out(render, gpu):
+    """Without GPU workers (which the app starts through the API) and without the button."""
+    out = render({"gpu": gpu})
     assert out.app_pod["automountServiceAccountToken"] is False
     assert "serviceAccountName" not in out.app_pod
     assert "SELF_DELETE_PLAN" not in out.app_env
     assert not [d for d in out.docs if d["metadata"]["name"].endswith(("-app", "-app-api"))]
     assert not release.can_delete_release({})
+
+
+def test_off_by_default_with_gpu_workers_the_token_cannot_delete(render):
+    out = render({})
+    assert out.app_pod["serviceAccountName"] == f"{RELEASE}-app"
+    assert "SELF_DELETE_PLAN" not in out.app_env
+    assert {d["metadata"]["name"] for d in out.kind("Role")} == {
+        f"{RELEASE}-launcher", f"{RELEASE}-self-delete"}
 
 
 def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
@@ -61,8 +71,15 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
     deleted = {entry["name"] for entry in plan["delete"]}
     assert {RELEASE, f"{RELEASE}-self-delete", f"{RELEASE}-deadline",
             f"sh.helm.release.v1.{RELEASE}.v1"} <= deleted
-    owned = {entry["name"] for entry in plan["ownByJob"]}
-    assert owned == {f"{RELEASE}-ingress", f"{RELEASE}-egress", f"{RELEASE}-app-api", name}
+    owned = {(entry["resource"], entry["name"]) for entry in plan["ownByJob"]}
+    # Its permissions and policies, GPU workers' included, go with its pod.
+    assert owned == {
+        *(("networkpolicies", f"{RELEASE}-{suffix}")
+          for suffix in ("ingress", "egress", "app-api", "worker")),
+        ("roles", name), ("rolebindings", name), ("serviceaccounts", name),
+        ("roles", f"{RELEASE}-launcher"), ("rolebindings", f"{RELEASE}-launcher"),
+    }
+    assert {f"{RELEASE}-worker", f"{RELEASE}-worker-job"} <= deleted  # Service, ConfigMap
 
     role = out.one("Role", name)
     granted = {(rule["resources"][0], rule["resourceNames"][0], verb)
@@ -83,6 +100,24 @@ def test_granted_the_app_gets_a_token_for_its_own_release_only(render):
     job_role = {n for rule in out.one("Role", f"{RELEASE}-self-delete")["rules"]
                 for n in rule["resourceNames"]}
     assert {f"{RELEASE}-app", f"{RELEASE}-app-api"} <= job_role
+
+
+PLURAL = {"NetworkPolicy": "networkpolicies", "Ingress": "ingresses"}
+
+
+@pytest.mark.parametrize("gpu", [{}, {"mode": "whole-service"}, {"enabled": False}])
+def test_the_apps_plan_covers_every_object_the_chart_renders(render, gpu):
+    out = render(app_values(gpu=gpu))
+    plan = json.loads(out.app_env["SELF_DELETE_PLAN"])
+    planned = {(e["resource"], e["name"]) for e in [*plan["delete"], *plan["ownByJob"],
+                                                      plan["last"]]}
+    rendered = {(PLURAL.get(d["kind"], d["kind"].lower() + "s"), d["metadata"]["name"])
+                for d in out.docs}
+    # Everything the chart renders goes; beyond it, only the release record Helm and
+    # onyxia-api write (sh.helm.release.v1.*, sh.onyxia.release.v1.*).
+    assert rendered <= planned, rendered - planned
+    assert all(kind == "secrets" and name.startswith("sh.")
+               for kind, name in planned - rendered)
 
 
 def test_the_app_deletes_its_release_with_the_rendered_plan(render, tmp_path):
@@ -122,10 +157,11 @@ def test_without_the_grant_there_is_no_button(env):
     assert not release.can_delete_release(env)
 
 
-def test_notes_mention_the_button_only_when_granted(render):
-    assert "Delete the service now" in render(app_values()).notes
-    assert "Delete the service now" not in render(INGRESS_ONLY).notes
-    french = render(app_values(userPreferences={"language": "fr"})).notes
+@pytest.mark.parametrize("gpu", [{}, {"mode": "whole-service"}, {"enabled": False}])
+def test_notes_mention_the_button_only_when_granted(render, gpu):
+    assert "Delete the service now" in render(app_values(gpu=gpu)).notes
+    assert "Delete the service now" not in render({**INGRESS_ONLY, "gpu": gpu}).notes
+    french = render(app_values(gpu=gpu, userPreferences={"language": "fr"})).notes
     assert "Supprimer le service maintenant" in french
 
 

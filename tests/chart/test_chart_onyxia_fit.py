@@ -174,10 +174,17 @@ def test_small_region_launch_is_refused_with_a_message_the_user_can_act_on(
     message = str(caught.value)
     assert f"raise Resources > limits > Memory to {FLOOR_GI}Gi" in message
     assert f"Mémoire à {FLOOR_GI}Gi ou plus" in message
-    # The user moves one slider, the rest as the region says: it launches.
+    # The user moves that slider; the GPU worker's, filled the same way, is named next.
     values["resources"]["limits"]["memory"] = f"{FLOOR_GI}Gi"
+    with pytest.raises(helm.HelmRenderError) as caught:
+        render(values)
+    assert f"raise GPU worker > Resources > limits > Memory to {FLOOR_GI}Gi" in str(caught.value)
+    # Both moved, the rest as the region says: it launches.
+    values["worker"]["resources"]["limits"]["memory"] = f"{FLOOR_GI}Gi"
     chart.validate_schema(values)
-    assert render(values).app_container["resources"]["requests"]["memory"] == "1Gi"
+    out = render(values)
+    assert out.app_container["resources"]["requests"]["memory"] == "1Gi"
+    assert out.worker_container["resources"]["requests"]["memory"] == "1Gi"
 
 
 def test_cpu_only_floor_is_lower(render):
@@ -319,3 +326,21 @@ def test_a_bare_string_in_a_link_is_not_a_string():
     *_, values = parse_launch_link(
         LAUNCH_LINK.split("?")[0] + "?resources.limits.nvidia%5C.com/gpu=%C2%AB1%C2%BB")
     assert values == {"resources": {"limits": {"nvidia.com/gpu": "1"}}}
+
+
+def test_launch_links_choose_the_mode(chart, render):
+    """ADMIN.md's link for the old behaviour, and links written before GPU workers."""
+    (whole_service,) = [link for link in documented_links() if "gpu.mode=" in link]
+    *_, values = parse_launch_link(whole_service.rstrip(")`"))
+    assert values["gpu"] == {"mode": "whole-service"}
+    out = render(values)
+    assert out.app_env["TRANSCRIBE_WORKER_LAUNCHER"] == "process"
+    assert out.app_container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+
+    base = LAUNCH_LINK.split("?")[0] + "?autoLaunch=true"
+    *_, values = parse_launch_link(base + "&gpu.enabled=false")  # still CPU only
+    out = render(values)
+    assert out.app_env["TRANSCRIBE_DEVICE"] == "cpu" and out.worker_job is None
+    *_, values = parse_launch_link(base + "&worker.maxParallel=4")  # a lab's parallel batch
+    chart.validate_schema({**values, "security": {"password": "s3cret-pass"}})
+    assert render(values).app_env["TRANSCRIBE_WORKER_MAX_PARALLEL"] == "4"

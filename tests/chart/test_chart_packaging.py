@@ -20,6 +20,9 @@ PASSWORD = {"security": {"password": "s3cret-pass"}}
 LINT_VALUE_SETS = {
     "defaults": PASSWORD,
     "cpu-only": {**PASSWORD, "gpu": {"enabled": False}},
+    "whole-service": {**PASSWORD, "gpu": {"mode": "whole-service"}},
+    "workers-and-delete-button": {**PASSWORD, "autoDelete": {"fromApp": True},
+                                  "worker": {"maxParallel": 3}},
     "ingress": {
         **PASSWORD,
         "ingress": {

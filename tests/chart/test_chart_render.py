@@ -18,8 +18,10 @@ HOST = "user-jdoe-123456-0.lab.example.org"
 KUBE_VERSIONS = ["1.30", "1.33", kubernetes_validate.utils.latest_version()]
 
 VALUE_SETS = {
-    "defaults": {},
+    "defaults": {},  # GPU while transcribing: the app on CPU, GPU workers as Jobs
+    "whole-service": {"gpu": {"mode": "whole-service"}},
     "cpu-only": {"gpu": {"enabled": False}},
+    "delete-button": {"autoDelete": {"fromApp": True}},
     "ingress": {
         "ingress": {
             "enabled": True,
@@ -102,7 +104,10 @@ def test_manifests_are_valid_kubernetes_objects(rendered):
 
 
 def test_pods_are_locked_down(rendered):
-    for pod in (rendered.app_pod, rendered.job_pod):
+    pods = [rendered.app_pod, rendered.job_pod]
+    if rendered.worker_job:
+        pods.append(rendered.worker_pod)
+    for pod in pods:
         context = pod["securityContext"]
         assert context["runAsNonRoot"] is True
         assert context["runAsUser"] == 1000 and context["runAsGroup"] == 100
@@ -113,20 +118,36 @@ def test_pods_are_locked_down(rendered):
             assert security["readOnlyRootFilesystem"] is True
             assert security["capabilities"] == {"drop": ["ALL"]}
             assert security["runAsNonRoot"] is True
-    assert rendered.app_pod["automountServiceAccountToken"] is False
     assert (
         rendered.job_pod["automountServiceAccountToken"] is True
-    )  # only the deletion job
-    assert "serviceAccountName" not in rendered.app_pod
+    )  # the deletion job
+    # The app gets a token only to start GPU workers and/or delete its release.
+    uses_api = (rendered.app_env["TRANSCRIBE_WORKER_LAUNCHER"] == "kubernetes"
+                or "SELF_DELETE_PLAN" in rendered.app_env)
+    assert rendered.app_pod["automountServiceAccountToken"] is uses_api
+    assert rendered.app_pod.get("serviceAccountName") == (f"{FULLNAME}-app" if uses_api else None)
+    if rendered.worker_job:
+        assert rendered.worker_pod["automountServiceAccountToken"] is False
+        assert "serviceAccountName" not in rendered.worker_pod
 
 
 def test_data_is_ephemeral(rendered):
     volumes = {v["name"]: v for v in rendered.app_pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in rendered.app_container["volumeMounts"]}
+    if rendered.worker_job:
+        # The worker's Job manifest, read-only; never data.
+        assert volumes.pop("worker-job") == {
+            "name": "worker-job", "configMap": {"name": f"{FULLNAME}-worker-job"}}
+        assert mounts.pop("/etc/transcribe") == "worker-job"
+        assert {"name": "worker-job", "mountPath": "/etc/transcribe", "readOnly": True} in (
+            rendered.app_container["volumeMounts"])
+        (scratch,) = rendered.worker_pod["volumes"]
+        assert scratch["name"] == "tmp" and "emptyDir" in scratch
+        assert rendered.worker_container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     assert set(volumes) == {"data", "tmp"}
     assert all("emptyDir" in v for v in volumes.values())
     assert not rendered.kind("PersistentVolumeClaim")
     assert "volumeClaimTemplates" not in rendered.one("StatefulSet")["spec"]
-    mounts = {m["mountPath"]: m["name"] for m in rendered.app_container["volumeMounts"]}
     assert mounts == {"/data": "data", "/tmp": "tmp"}
     assert rendered.app_env["TRANSCRIBE_DATA_DIR"] == "/data"
 
@@ -150,9 +171,20 @@ def test_app_environment_contract(rendered):
     assert env["PYANNOTE_METRICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
     assert "TRANSCRIBE_MODELS_DIR" not in env  # baked in the image
     minute(env["TRANSCRIBE_DELETE_AT"])  # ISO-8601 UTC
-    assert rendered.app_container["ports"] == [
-        {"name": "http", "containerPort": 8501, "protocol": "TCP"}
-    ]
+    ports = [{"name": "http", "containerPort": 8501, "protocol": "TCP"}]
+    if env["TRANSCRIBE_WORKER_LAUNCHER"] == "kubernetes":
+        ports.append({"name": "worker", "containerPort": 8502, "protocol": "TCP"})
+        assert env["TRANSCRIBE_WORKER_PORT"] == "8502"
+    else:
+        assert "TRANSCRIBE_WORKER_PORT" not in env  # child processes: any free local port
+    assert rendered.app_container["ports"] == ports
+
+
+def test_the_app_is_told_when_a_proxy_is_in_front(rendered):
+    """Behind the chart's ingress or route the app believes X-Forwarded-For (the login
+    limit's client address) and X-Forwarded-Host; reached directly, no one's headers."""
+    fronted = rendered.kind("Ingress") or rendered.kind("Route")
+    assert rendered.app_env.get("TRANSCRIBE_BEHIND_PROXY") == ("true" if fronted else None)
 
 
 def test_deadline_is_the_same_everywhere(rendered):
@@ -163,7 +195,7 @@ def test_deadline_is_the_same_everywhere(rendered):
     assert cronjob["spec"]["schedule"] == f"{deadline.minute} {deadline.hour} * * *"
     assert cronjob["spec"]["timeZone"] == "Etc/UTC"
     assert env_of(rendered.job_pod["containers"][0])["TRANSCRIBE_DELETE_AT"] == at
-    assert rendered.one("ConfigMap")["data"]["deleteAt"] == at
+    assert rendered.one("ConfigMap", f"{FULLNAME}-deadline")["data"]["deleteAt"] == at
     assert (
         rendered.one("StatefulSet")["spec"]["template"]["metadata"]["annotations"][
             "transcribe/delete-at"
@@ -275,12 +307,31 @@ def test_ingress_network_policy_admits_only_the_allowed_sources(rendered):
         ),
         None,
     )
+    workers = rendered.app_env["TRANSCRIBE_WORKER_LAUNCHER"] == "kubernetes"
     if policy is None:
+        assert not workers  # GPU workers always get the worker port's rule
         return
     spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "app"
     assert spec["policyTypes"] == ["Ingress"]
-    (rule,) = spec["ingress"]
+    rules = spec["ingress"]
+    if workers:
+        # The worker port: this release's worker pods only, nothing else.
+        *rules, worker_rule = rules
+        assert worker_rule == {
+            "from": [{"podSelector": {"matchLabels": {
+                "app.kubernetes.io/name": "whisper-transcription",
+                "app.kubernetes.io/instance": RELEASE,
+                "app.kubernetes.io/component": "worker"}}}],
+            "ports": [{"protocol": "TCP", "port": "worker"}],
+        }
+    (rule,) = rules
     assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    if "from" not in rule:
+        # Source restriction turned off by the platform: the user port stays open to all
+        # (as without a policy), the worker port does not.
+        assert workers and rule == {"ports": [{"protocol": "TCP", "port": "http"}]}
+        return
     assert rule["from"], "an empty 'from' would admit everyone"
     assert {
         "namespaceSelector": {
@@ -354,29 +405,57 @@ def test_every_object_is_labelled_for_the_release(rendered):
 # --------------------------------------------------------------------------- specific value sets
 
 
-def test_gpu_by_default(render):
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def test_gpu_while_transcribing_by_default(render):
+    """The app pod asks for CPU and memory only and starts GPU workers as Jobs."""
     out = render({})
     container = out.app_container
+    # The same image as the workers: the app can run their models on its CPU.
     assert (
         container["image"]
         == "ghcr.io/whisper-transcription/whisper-transcription:0.1.0-gpu"
     )
     assert container["resources"] == {
         "requests": {"cpu": "2000m", "memory": "8Gi", "ephemeral-storage": "71680Mi"},
-        "limits": {"cpu": "8000m", "memory": "24Gi", "nvidia.com/gpu": "1"},
+        "limits": {"cpu": "8000m", "memory": "24Gi"},
     }
-    assert out.app_env["TRANSCRIBE_DEVICE"] == "cuda"
-    assert out.app_env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3-turbo"
-    assert {
-        "key": "nvidia.com/gpu",
-        "operator": "Exists",
-        "effect": "NoSchedule",
-    } in out.app_pod["tolerations"]
+    env = out.app_env
+    assert env["TRANSCRIBE_DEVICE"] == "cpu" and env["CUDA_VISIBLE_DEVICES"] == ""
+    assert env["TRANSCRIBE_WORKER_LAUNCHER"] == "kubernetes"
+    assert env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3-turbo"  # what the workers run
+    assert "tolerations" not in out.app_pod and "nodeSelector" not in out.app_pod
+    # The GPU is the worker's.
+    worker = out.worker_container
+    assert worker["image"] == container["image"]
+    assert worker["command"] == ["transcribe-worker"]
+    assert worker["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert out.worker_env["TRANSCRIBE_DEVICE"] == "cuda"
+    assert out.worker_pod["tolerations"] == [GPU_TOLERATION]
     assert "livenessProbe" not in container
     assert container["startupProbe"]["httpGet"] == {
         "path": "/_stcore/health",
         "port": "http",
     }
+
+
+def test_gpu_for_the_whole_service(render):
+    """Before GPU workers, and still on request: the app pod holds the GPU."""
+    out = render({"gpu": {"mode": "whole-service", "nodeSelector": {"gpu": "a100"}}})
+    container = out.app_container
+    assert container["image"].endswith(":0.1.0-gpu")
+    assert container["resources"] == {
+        "requests": {"cpu": "2000m", "memory": "8Gi", "ephemeral-storage": "71680Mi"},
+        "limits": {"cpu": "8000m", "memory": "24Gi", "nvidia.com/gpu": "1"},
+    }
+    env = out.app_env
+    assert env["TRANSCRIBE_DEVICE"] == "cuda" and "CUDA_VISIBLE_DEVICES" not in env
+    assert env["TRANSCRIBE_WORKER_LAUNCHER"] == "process"
+    assert env["TRANSCRIBE_DEFAULT_MODEL"] == "large-v3-turbo"
+    assert GPU_TOLERATION in out.app_pod["tolerations"]
+    assert out.app_pod["nodeSelector"] == {"gpu": "a100"}
+    assert out.worker_job is None
 
 
 def test_cpu_only_mode(render):
@@ -475,7 +554,7 @@ def test_route_option(render):
             "matchLabels": {"policy-group.network.openshift.io/ingress": ""}
         }
     } in (policy["spec"]["ingress"][0]["from"])
-    rules = out.one("Role")["rules"]
+    rules = out.one("Role", f"{FULLNAME}-self-delete")["rules"]
     assert any(
         r["apiGroups"] == ["route.openshift.io"] and r["resourceNames"] == [FULLNAME]
         for r in rules
@@ -489,11 +568,17 @@ def test_route_option(render):
 
 def test_memory_backed_data_volume(render):
     out = render(VALUE_SETS["memory"])
-    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"]}
+    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"] if "emptyDir" in v}
     assert volumes["data"] == {"medium": "Memory", "sizeLimit": "8Gi"}
     assert volumes["tmp"] == {"medium": "Memory", "sizeLimit": "20Gi"}
-    default = {v["name"]: v["emptyDir"] for v in render({}).app_pod["volumes"]}
-    assert default == {"data": {"sizeLimit": "50Gi"}, "tmp": {"sizeLimit": "20Gi"}}
+    # The GPU worker's scratch space too: audio never lands on a node's disk.
+    assert out.worker_pod["volumes"][0]["emptyDir"] == {"medium": "Memory", "sizeLimit": "20Gi"}
+    assert "ephemeral-storage" not in out.worker_container["resources"]["requests"]
+    default = render({})
+    volumes = {v["name"]: v["emptyDir"] for v in default.app_pod["volumes"] if "emptyDir" in v}
+    assert volumes == {"data": {"sizeLimit": "50Gi"}, "tmp": {"sizeLimit": "20Gi"}}
+    assert default.worker_pod["volumes"][0]["emptyDir"] == {"sizeLimit": "20Gi"}
+    assert default.worker_container["resources"]["requests"]["ephemeral-storage"] == "20Gi"
 
 
 @pytest.mark.parametrize(
@@ -528,7 +613,7 @@ def test_memory_backed_volumes_must_fit_in_the_memory_limit(render, data, memory
 def test_memory_backed_volumes_below_the_limit_render(render, data, memory):
     out = render({"data": {"inMemory": True, **data},
                   "resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": memory}}})
-    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"]}
+    volumes = {v["name"]: v["emptyDir"] for v in out.app_pod["volumes"] if "emptyDir" in v}
     assert volumes["data"]["medium"] == volumes["tmp"]["medium"] == "Memory"
 
 
@@ -555,18 +640,29 @@ def test_base_path(render):
 
 
 def test_no_allowed_source_means_no_one_rather_than_everyone(render):
-    out = render({"security": {"networkPolicy": {"from": []}}})
+    out = render({"security": {"networkPolicy": {"from": []}}, "gpu": {"mode": "whole-service"}})
     policy = out.one("NetworkPolicy", f"{FULLNAME}-ingress")
     assert policy["spec"]["ingress"] == []
+    # With GPU workers: their port only, from them only.
+    out = render({"security": {"networkPolicy": {"from": []}}})
+    (rule,) = out.one("NetworkPolicy", f"{FULLNAME}-ingress")["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "worker"}]
 
 
 def test_disabled_policies_are_not_in_the_role(render):
-    out = render(VALUE_SETS["no-network-policy"])
+    whole_service = {**VALUE_SETS["no-network-policy"], "gpu": {"mode": "whole-service"}}
+    out = render(whole_service)
     assert [p["metadata"]["name"] for p in out.kind("NetworkPolicy")] == [
         f"{FULLNAME}-self-delete"
     ]
-    for rule in out.one("Role")["rules"]:
+    for rule in out.one("Role", f"{FULLNAME}-self-delete")["rules"]:
         assert f"{FULLNAME}-egress" not in rule["resourceNames"]
+        assert f"{FULLNAME}-ingress" not in rule["resourceNames"]
+    # GPU workers keep their own policies whatever the platform's settings.
+    out = render(VALUE_SETS["no-network-policy"])
+    assert sorted(p["metadata"]["name"] for p in out.kind("NetworkPolicy")) == [
+        f"{FULLNAME}-{suffix}" for suffix in ("app-api", "ingress", "self-delete", "worker")
+    ]
 
 
 def test_onyxia_launch(render, onyxia_values):
@@ -579,11 +675,13 @@ def test_onyxia_launch(render, onyxia_values):
         == "s3cret-pass"
     )
     assert out.app_env["TRANSCRIBE_UI_LANGUAGE"] == "fr"
-    for pod in (out.app_pod, out.job_pod):
+    # The region's placement everywhere; the GPU's for the GPU workers only.
+    for pod, keys in ((out.app_pod, ["dedicated"]), (out.job_pod, ["dedicated"]),
+                      (out.worker_pod, ["dedicated", "nvidia.com/gpu"])):
         assert pod["nodeSelector"] == {"topology.kubernetes.io/zone": "paris-1"}
-        keys = [t["key"] for t in pod["tolerations"]]
-        assert keys == ["dedicated", "nvidia.com/gpu"]
-    assert out.app_container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+        assert [t["key"] for t in pod["tolerations"]] == keys
+    assert "nvidia.com/gpu" not in out.app_container["resources"]["limits"]
+    assert out.worker_container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert out.app_container["startupProbe"]["failureThreshold"] == 90
     assert "\npassword: s3cret-pass\n" in out.notes and "Votre mot de passe" in out.notes
 
@@ -618,7 +716,7 @@ def test_upgrade_role_covers_every_revision(render):
     out = render({}, revision=7, is_upgrade=True, is_install=False)
     names = next(
         r["resourceNames"]
-        for r in out.one("Role")["rules"]
+        for r in out.one("Role", f"{FULLNAME}-self-delete")["rules"]
         if r["resources"] == ["secrets"]
     )
     helm_secrets = [n for n in names if n.startswith("sh.helm.release.v1.")]

@@ -79,6 +79,22 @@ def test_defaults_plus_password_are_valid(chart):
             "/security/dns/to/0",
         ),
         (with_good(security__dnsPorts=[53]), "/security"),  # the old setting is gone
+        # GPU modes and workers.
+        (with_good(gpu__mode="always"), "/gpu/mode"),
+        (with_good(gpu__mode=True), "/gpu/mode"),
+        (with_good(worker__maxParallel=0), "/worker/maxParallel"),
+        (with_good(worker__maxParallel=1.5), "/worker/maxParallel"),
+        (with_good(worker__maxParallel=100), "/worker/maxParallel"),
+        (with_good(worker__idleSeconds=-1), "/worker/idleSeconds"),
+        (with_good(worker__ttlSecondsAfterFinished=-5), "/worker/ttlSecondsAfterFinished"),
+        (with_good(worker__port=0), "/worker/port"),
+        (with_good(worker={"resources": {"limits": {"nvidia.com/gpu": "0"}}}),
+         "/worker/resources/limits/nvidia.com~1gpu"),
+        (with_good(worker={"resources": {"limits": {"nvidia.com/gpu": 1}}}),
+         "/worker/resources/limits/nvidia.com~1gpu"),
+        (with_good(worker={"resources": {"requests": {"memory": "lots"}}}),
+         "/worker/resources/requests/memory"),
+        (with_good(worker__replicas=2), "/worker"),  # not a value of this chart
     ],
 )
 def test_schema_rejects_bad_values(chart, values, message):
@@ -242,6 +258,8 @@ def test_schema_is_accepted_by_onyxias_launcher(schema):
         "autoDelete.ttlHours",
         "resources.requests.cpu",
         "resources.limits.nvidia.com/gpu",
+        "worker.resources.requests.cpu",
+        "worker.resources.limits.nvidia.com/gpu",
     } <= set(sliders)
 
 

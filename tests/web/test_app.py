@@ -66,7 +66,7 @@ def test_with_a_password_the_page_offers_logout_and_no_form_of_its_own(runner, m
     at.button(key="logout").click().run()
     assert not at.exception
     [script] = [e for e in at.get("html") if "/logout?lang=fr" in e.proto.body]
-    assert "window.location.assign" in script.proto.body
+    assert "form.method = 'post'" in script.proto.body  # a GET of /logout changes nothing
 
 
 def test_french_by_default_english_by_setting_and_by_choice(runner, monkeypatch):
@@ -344,8 +344,10 @@ def test_review_gives_the_editor_the_transcript_and_its_audio(runner, store):
     assert [w[0] for s in doc["segments"] for w in s[3] if w[3]] == ["Marie,", "Lyon."]
     assert doc["speakers"] == [["SPEAKER_00", "Enquêteur·rice"], ["SPEAKER_01", "Enquêté·e"]]
     assert data["lang"] == "fr" and data["strings"]["saved"] == "Enregistré"
-    # No listening copy (yet): the upload itself, through Streamlit's media route.
-    assert re.fullmatch(r".*/media/[0-9a-f]+\.wav", data["audio"])
+    # The player reads the recording from the app's own route (no listening copy yet: the
+    # upload itself), never from Streamlit's media store.
+    assert data["audio"] == documents.audio_path("", job_id)
+    assert documents.playable(store, job_id) == store.media_path(store.get(job_id))
 
 
 def test_review_draws_the_editor_and_only_the_open_tab(runner, store):

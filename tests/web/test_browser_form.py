@@ -1,7 +1,8 @@
 """The upload form in a real headless Chromium: switching the interface language keeps
 every choice and redraws every label at once; the choice survives a reload; each file of a
 batch can have its own preset; a file name with a `"` shows as the user named it; the
-French page shows no English words.
+French page shows no English words; names made of Markdown (an image, a link, Streamlit's
+colours) show as typed, fetch nothing and link nowhere, on every page.
 
 `transcribe-web` runs in a subprocess (see test_browser.serve); the worker may start on the
 uploaded tones, which does not matter here. Screenshots go to test-artifacts/e2e/form-*.
@@ -10,10 +11,15 @@ uploaded tones, which does not matter here. Screenshots go to test-artifacts/e2e
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
-from web_support import tone_wav
+from web_support import interview, seed_done, tone_wav
+
+from transcribe.jobs import FAILED, JobStore
+from transcribe.pipeline import PipelineOptions
+from transcribe.transcript import Speaker
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -106,3 +112,92 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
     presets = {r["name"]: r["options"]["speakers"]["preset"] for r in records}
     # The reload started a new session: the batch's preset is back to an interview.
     assert presets == {'entretien "Marie".wav': "interview", "reunion.wav": "group"}
+
+
+# What a file, speaker or pseudonym could be named to make every page that shows it fetch
+# something elsewhere, link elsewhere or look otherwise (second security review). A file
+# name has no "/": "https:host" is a URL all the same.
+IMAGE = "![i](https:example.invalid) x.wav"
+COLOURED = ":red[x] **b** [l](https:example.invalid) $y$.wav"
+SPEAKER = "**S** ![s](https://example.invalid/s)"
+PSEUDONYM = ":red[P1] ![p](https://example.invalid/p)"
+UPLOADED = ("![u](https:example.invalid) u.wav", "[v](https:example.invalid) **v**.wav")
+HINT = "![h](https://example.invalid/h) :red[h]"
+
+
+def test_names_made_of_markdown_show_as_typed_and_fetch_nothing(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    store = JobStore(tmp_path / "data")  # what serve() will serve
+    transcript = interview()
+    transcript.speakers["SPEAKER_00"] = Speaker("SPEAKER_00", SPEAKER, "interviewer")
+    done = seed_done(store, transcript, name=IMAGE, warnings=[
+        {"key": "speakers.count_mismatch", "params": {"name": IMAGE, "found": 1, "asked": 2}}])
+    conventions = store.conventions(done)
+    conventions.pseudonyms[PSEUDONYM] = SPEAKER
+    store.save_conventions(done.id, conventions)
+    failed = store.create(COLOURED, b"not audio", PipelineOptions(), status=FAILED)
+    store.update(failed.id, error={"key": "audio.unreadable", "params": {"name": COLOURED}})
+    uploads = []
+    for name in UPLOADED:
+        uploads.append(tmp_path / name)
+        shutil.copyfile(tone_wav(tmp_path / "tone.wav"), uploads[-1])
+
+    with serve(tmp_path, "hostile", TRANSCRIBE_UI_LANGUAGE="en",
+               TRANSCRIBE_DEFAULT_MODEL="base") as (url, _, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.set_default_timeout(30_000)
+        expect.set_options(timeout=30_000)
+        elsewhere: list[str] = []
+        page.on("request", lambda r: None if r.url.startswith((url, f"blob:{url}", "data:"))
+                else elsewhere.append(r.url))
+
+        def literal(text: str) -> None:
+            """Shown as typed, once at least, and nothing made of it."""
+            expect(page.get_by_text(text).first).to_be_visible()
+
+        def nothing_made_of_names() -> None:
+            page.wait_for_timeout(500)  # an image would be asked for by now
+            assert elsewhere == []
+            assert not page.locator("[src*='example.invalid'], [href*='example.invalid']"
+                                    ).count()
+
+        try:
+            page.goto(url)
+            expect(page.get_by_role("heading", name="Transcribe recordings")).to_be_visible()
+            page.locator(f".st-key-job-{done.id}").get_by_role("button", name="Delete").click()
+            expect(page.get_by_role("button", name="Yes, delete")).to_be_visible()
+            nothing_made_of_names()
+            literal(f"Delete {IMAGE}, its transcript")  # the confirmation
+            literal(IMAGE)  # the queue: the job's name and its warning
+            literal(f"{IMAGE}: 1 speaker(s) found")
+            literal(f"The file {COLOURED} is not a readable")  # the failure's message
+            page.keyboard.press("Escape")
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+                [str(path) for path in uploads])
+            page.get_by_text("Another kind of recording for one file").click()
+            for name in UPLOADED:  # each file's preset, labelled with its name
+                expect(page.get_by_test_id("stWidgetLabel").get_by_text(name, exact=True)
+                       ).to_be_visible()
+            page.get_by_test_id("stTextArea").locator("textarea").fill(HINT)
+            page.get_by_test_id("stTextArea").locator("textarea").press("Tab")
+            nothing_made_of_names()
+            page.screenshot(path=str(ARTIFACTS / "hostile-upload.png"), full_page=True)
+
+            page.goto(f"{url}/review?job={done.id}")
+            literal(f"{IMAGE}: 1 speaker(s) found")
+            page.get_by_role("tab", name="Speakers").click()
+            expect(page.get_by_role("textbox", name="Speaker 1: name")).to_have_value(SPEAKER)
+            page.get_by_role("tab", name="Pseudonyms").click()
+            expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+            nothing_made_of_names()
+            page.goto(f"{url}/privacy")
+            expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+            nothing_made_of_names()
+            page.screenshot(path=str(ARTIFACTS / "hostile-privacy.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "hostile-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

@@ -3,15 +3,20 @@ a real recording (espeak-ng speech) and its listening copy served by the app's m
 route: highlighting follows playback, Ctrl+click seeks, each documented key does what the
 help says, split / merge / speaker / text edits and their undo reach the stored transcript
 and the downloads, and two browser contexts editing the same transcript both keep their
-corrections and pseudonyms. Screenshots (English and French) go to
-test-artifacts/editor/."""
+corrections and pseudonyms; a change that does not fit the transcript is refused and
+reported, and the player's recording is served in ranges until its job is deleted, then
+never again. Screenshots (English and French) go to test-artifacts/editor/."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -401,3 +406,82 @@ def test_french_editor(job, browser):
                "the speakers' charts")
     page.screenshot(path=str(ARTIFACTS / "editor-fr-speakers.png"))
     assert page.errors == []
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}),
+                                    timeout=30) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, \
+                answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def test_a_change_that_does_not_fit_is_refused_and_the_transcript_still_opens(job, browser):
+    """A split whose cut time is not a number (as an outsider's script could send) once
+    made the stored transcript unreadable by the browser."""
+    url, data, job_id = job
+    page = open_editor(browser, url, job_id)
+    page.evaluate("""() => {
+        const e = window.transcribeEditor, s = e.segs[0];
+        e.outbox.push({op: "split", seg: 0, start: s.start, at: 2, cut: "nan",
+                       old: s.toks.map((t) => t[0]).join(" ")});
+        e.flush(); }""")
+    saved(page)
+    message = page.locator(".te-message")
+    assert "refused" in message.inner_text() and "1" in message.inner_text()
+    raw = (data / "jobs" / job_id / "transcript.json").read_text()
+    json.loads(raw, parse_constant=lambda name: pytest.fail(f"{name} in the transcript"))
+    transcript, _ = stored(data, job_id)
+    assert len(transcript.segments) == 5  # not split
+    # Opened again, in a new tab: the whole transcript.
+    again = open_editor(browser, url, job_id)
+    assert again.locator(".te-seg").count() == 5 and again.locator(".te-message").is_hidden()
+    assert page.errors == [] and again.errors == []
+
+
+def test_the_recording_is_served_in_ranges_until_its_job_is_deleted(app, browser):
+    """The player's file comes from the app's own route, read from the job's folder: the
+    browser seeks in it with ranges, never caches it, and once the job is deleted (by its
+    owner, by "delete everything") the same URL answers 404 (the deadline: test_deadline)."""
+    from playwright.sync_api import expect
+
+    url, data, recording, transcript = app
+    first = seed_job(data, recording, transcript, "first.wav")
+    second = seed_job(data, recording, transcript, "second.wav")
+    page = open_editor(browser, url, first)
+    path = urlsplit(audio(page, "a.src")).path
+    # A seek far into the recording lands there (a browser seeks only in a file served in
+    # ranges).
+    audio(page, "a.currentTime = 7.5")
+    wait_until(lambda: audio(page, "!a.seeking && a.seekable.length > 0"), 10, "the seek")
+    assert audio(page, "a.currentTime") == pytest.approx(7.5, abs=0.05)
+    assert audio(page, "a.seekable.end(0)") == pytest.approx(transcript.duration, abs=0.5)
+    listening = (data / "jobs" / first / "listening.mp3").read_bytes()
+    status, headers, body = fetch(url + path, {"Range": "bytes=1000-1999"})
+    assert (status, headers["content-range"]) == (206, f"bytes 1000-1999/{len(listening)}")
+    assert body == listening[1000:2000] and headers["content-type"] == "audio/mpeg"
+
+    # Its owner deletes it (the queue's "Delete", confirmed): gone from the route too.
+    page.goto(url)
+    card = page.locator(f".st-key-job-{first}")
+    card.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    wait_until(lambda: not (data / "jobs" / first).exists(), 20, "the job to go")
+    assert fetch(url + path)[0] == 404
+    assert fetch(url + path, {"Range": "bytes=0-9"})[0] == 404
+
+    # "Delete everything" on the privacy page: the other one too.
+    other = open_editor(browser, url, second)
+    other_path = urlsplit(audio(other, "a.src")).path
+    assert fetch(url + other_path)[0] == 200
+    other.goto(url + "/privacy")
+    other.get_by_text("I understand that all my files will be permanently deleted.").click()
+    other.get_by_role("button", name="Delete all my files").click()
+    expect(other.get_by_text("All files were deleted.")).to_be_visible()
+    assert fetch(url + other_path)[0] == 404
+    # The app's own route, never cached by the browser (nor kept by Streamlit's media
+    # store, whose URLs outlived the files).
+    assert (path, other_path) == (f"/_transcribe/audio/{first}", f"/_transcribe/audio/{second}")
+    assert headers["cache-control"] == "no-store"

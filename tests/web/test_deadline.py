@@ -1,6 +1,8 @@
 """The deadline enforced by the server itself: at TRANSCRIBE_DELETE_AT a live
-`transcribe-web` cancels the running job, empties the data folder and serves only the
-"deleted" page (health still answers); the purge itself on a folder, with a clock."""
+`transcribe-web` cancels the running job, closes open websockets, empties the data folder
+and serves only the "deleted" page (health still answers), the recording's URL included; a
+deadline that cannot be read stops the start; the purge itself on a folder, with a
+clock."""
 
 from __future__ import annotations
 
@@ -12,8 +14,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_gate import PASSWORD, login, refused_websocket, request
-from web_support import live_server
+from editor_support import seed_job
+from test_gate import (
+    PASSWORD,
+    closed_within,
+    idle,
+    login,
+    refused_websocket,
+    request,
+    session_id_of,
+    websocket,
+)
+from web_support import interview, live_server, tone_wav
 
 from transcribe.jobs import JobStore
 from transcribe.pipeline import PipelineOptions
@@ -56,6 +68,8 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     options = PipelineOptions()
     options.model.name, options.model.device = "base", "cpu"
     JobStore(data).create("entretien.wav", long_recording(tmp_path, 15), options)  # queued
+    done = seed_job(data, tone_wav(tmp_path / "tone.wav", 3.0), interview(), "fini.wav")
+    audio = f"/_transcribe/audio/{done}"
     # Long enough for the server to start on a loaded machine; 15 minutes of speech take
     # far longer than that to transcribe on a CPU, so the job is running at the deadline.
     at = datetime.now(UTC) + timedelta(seconds=45)
@@ -63,14 +77,20 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
                      TRANSCRIBE_DELETE_AT=at.strftime("%Y-%m-%dT%H:%M:%SZ")) as (url, _, log):
         _, cookie, _ = login(url)
         assert request(url, "/", cookie=cookie)[0] == 200
-        wait_for(lambda: status_of(data) == "running", 40, "the job to run")
-        assert datetime.now(UTC) < at - timedelta(seconds=1), "started too late"
-
-        # At the deadline: the running job is cancelled and every file deleted.
+        status, headers, _ = request(url, audio, cookie=cookie, headers={"Range": "bytes=0-9"})
+        assert (status, headers["content-type"]) == (206, "audio/mpeg")
+        with websocket(url, cookie, origin=url) as tab:  # a tab left open, idle
+            session_id_of(tab)
+            idle(tab)
+            wait_for(lambda: status_of(data) == "running", 40, "the job to run")
+            assert datetime.now(UTC) < at - timedelta(seconds=1), "started too late"
+            # At the deadline: the tab is closed at once, the running job is cancelled
+            # and every file deleted.
+            assert closed_within(tab, (at - datetime.now(UTC)).total_seconds() + 5)
         wait_for(lambda: data.is_dir() and not any(data.iterdir()),
                  (at - datetime.now(UTC)).total_seconds() + 40, "the data to go")
         for who, path in ((cookie, "/"), (cookie, "/review"), (None, "/"),
-                          (None, "/login"), (cookie, "/_stcore/metrics")):
+                          (None, "/login"), (cookie, "/_stcore/metrics"), (cookie, audio)):
             status, _, page = request(url, path, cookie=who)
             assert status == 410, path
             assert "Ce service a été supprimé" in page and "This service has been deleted" in page
@@ -84,6 +104,22 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     # The job was still going when the deadline came, and was stopped.
     assert text.index("cancel requested") > text.index("deadline reached")
     assert ": done after" not in text.split("deadline reached")[0]
+
+
+def test_a_deadline_that_cannot_be_read_stops_the_start(tmp_path):
+    """Fails closed: a service that cannot tell when to delete the data does not serve it
+    (an administrator's typo, in the European order)."""
+    data = tmp_path / "data"
+    JobStore(data).create("entretien.wav", b"RIFF....", PipelineOptions())
+    with pytest.raises(RuntimeError, match="did not start") as stopped, \
+            live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD,
+                        TRANSCRIBE_DELETE_AT="07/12/2026 05:00"):
+        pass
+    said = str(stopped.value)
+    assert "TRANSCRIBE_DELETE_AT='07/12/2026 05:00' is not a date and time such as " \
+        "2026-11-26T10:00:00Z" in said and "does not start" in said
+    assert "le service ne démarre pas" in said
+    assert status_of(data) == "queued"  # nothing was touched either
 
 
 def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):

@@ -1,12 +1,15 @@
 """The password gate against a live `transcribe-web` (real uvicorn, real HTTP, real
 websocket): what a client that never logged in gets, what a session id alone gets, logout,
-the cookie's attributes, rate limiting; then the login in a real Chromium."""
+the cookie's attributes and its parser, same origin only (websocket, forms, framing, and no
+connection out of the server), login limits that slow guessing and never lock the owner
+out; then the login in a real Chromium."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import http.server
+import os
 import re
 import socket
 import threading
@@ -30,11 +33,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def request(url: str, path: str, method: str = "GET", cookie: str | None = None,
-            body: bytes | None = None, headers: dict[str, str] | None = None
-            ) -> tuple[int, dict[str, str], str]:
-    """One request, redirects not followed: (status, headers (lower-case), body)."""
+            body: bytes | None = None, headers: dict[str, str] | None = None,
+            source: str | None = None) -> tuple[int, dict[str, str], str]:
+    """One request, redirects not followed: (status, headers (lower-case), body). `source`:
+    the address it comes from (any of 127.0.0.0/8 reaches a server on 127.0.0.1)."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60,
+                                            source_address=(source, 0) if source else None)
     sent = dict(headers or {})
     if cookie:
         sent["Cookie"] = f"{COOKIE}={cookie}"
@@ -48,9 +53,10 @@ def request(url: str, path: str, method: str = "GET", cookie: str | None = None,
     return response.status, found, text
 
 
-def login(url: str, password: str = PASSWORD, **headers: str) -> tuple[int, str | None, str]:
+def login(url: str, password: str = PASSWORD, source: str | None = None,
+          **headers: str) -> tuple[int, str | None, str]:
     """POST the login form; (status, the cookie set if any, the Set-Cookie header)."""
-    status, found, _ = request(url, "/login", "POST", headers=headers,
+    status, found, _ = request(url, "/login", "POST", headers=headers, source=source,
                                body=urlencode({"password": password, "lang": "en"}).encode())
     raw = found.get("set-cookie", "")
     jar: SimpleCookie = SimpleCookie()
@@ -58,13 +64,15 @@ def login(url: str, password: str = PASSWORD, **headers: str) -> tuple[int, str 
     return status, (jar[COOKIE].value if COOKIE in jar else None), raw
 
 
-def websocket(url: str, cookie: str | None = None, session_id: str = ""):
+def websocket(url: str, cookie: str | None = None, session_id: str = "",
+              origin: str | None = None, cookie_header: str | None = None):
     """Streamlit's websocket as its frontend opens it (subprotocol: name, XSRF token,
-    the session to rejoin)."""
+    the session to rejoin), from a page of `origin` when given."""
     protocols = ["streamlit", "xsrf-made-up"] + ([session_id] if session_id else [])
-    return connect(url.replace("http", "ws") + "/_stcore/stream",
-                   additional_headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {},
-                   subprotocols=protocols, open_timeout=20)
+    headers = {"Cookie": cookie_header or f"{COOKIE}={cookie}"} if cookie or cookie_header \
+        else {}
+    return connect(url.replace("http", "ws") + "/_stcore/stream", origin=origin,
+                   additional_headers=headers, subprotocols=protocols, open_timeout=20)
 
 
 def session_id_of(socket_) -> str:
@@ -83,10 +91,37 @@ def session_id_of(socket_) -> str:
     raise AssertionError("no session id from Streamlit")
 
 
-def refused_websocket(url: str, cookie: str | None = None, session_id: str = "") -> int:
+def refused_websocket(url: str, cookie: str | None = None, session_id: str = "",
+                      origin: str | None = None) -> int:
     with pytest.raises(InvalidStatus) as refused:
-        websocket(url, cookie, session_id).close()
+        websocket(url, cookie, session_id, origin).close()
     return refused.value.response.status_code
+
+
+def idle(socket_, quiet: float = 1.5, limit: float = 60) -> None:
+    """Read what the server sends (a script run's messages) until it says nothing for
+    `quiet` seconds: the tab is idle, as one left open is."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            socket_.recv(timeout=quiet)
+        except TimeoutError:
+            return
+    raise AssertionError("the server never went quiet")
+
+
+def closed_within(socket_, seconds: float) -> bool:
+    """True when the server closes this websocket within `seconds`, nothing sent to it
+    (what the server sends meanwhile, a script run's messages, is read and dropped)."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            socket_.recv(timeout=left)
+    except ConnectionClosed:
+        return True
+    except TimeoutError:
+        pass
+    return False
 
 
 def made_up_xsrf_token() -> str:
@@ -115,8 +150,9 @@ def upload_answer(url: str, cookie: str | None, session_id: str, xsrf: str,
 
 
 @contextlib.contextmanager
-def other_site(body: str) -> Iterator[str]:
-    """A page on another site (localhost is not the same site as 127.0.0.1)."""
+def other_site(body: str, host: str = "localhost") -> Iterator[str]:
+    """A page on another site (localhost is not the same site as 127.0.0.1), or with
+    host="127.0.0.1" on the same site but another origin (another port)."""
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
@@ -129,13 +165,50 @@ def other_site(body: str) -> Iterator[str]:
 
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page) as site:
         threading.Thread(target=site.serve_forever, daemon=True).start()
-        yield f"http://localhost:{site.server_address[1]}/"
+        yield f"http://{host}:{site.server_address[1]}/"
         site.shutdown()
+
+
+# Loaded by the server's Python at start (first on its path): every connection it tries
+# and every name it looks up goes to a file, before anything is sent.
+AUDIT_CONNECTIONS = """
+import os, sys
+
+def _audit(event, args, _log=os.environ["TEST_CONNECTIONS_LOG"]):
+    if event in ("socket.connect", "socket.getaddrinfo", "socket.sendto", "socket.sendmsg"):
+        with open(_log, "a", encoding="utf-8") as out:
+            out.write(f"{event} {args[1] if event == 'socket.connect' else args[0]!r}\\n")
+
+sys.addaudithook(_audit)
+"""
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with live_server(tmp_path_factory.mktemp("gate"), TRANSCRIBE_PASSWORD=PASSWORD) as running:
+    """The module's server, its connections out audited (see connections_out)."""
+    folder = tmp_path_factory.mktemp("gate")
+    (folder / "audit").mkdir()
+    (folder / "audit" / "sitecustomize.py").write_text(AUDIT_CONNECTIONS)
+    audit = folder / "connections.log"
+    with live_server(folder, TRANSCRIBE_PASSWORD=PASSWORD, TEST_CONNECTIONS_LOG=str(audit),
+                     PYTHONPATH=os.pathsep.join(
+                         [str(folder / "audit"), os.environ.get("PYTHONPATH", "")])) as running:
+        running[2].with_name("connections.log").touch()
+        yield running
+
+
+def connections_out(server) -> list[str]:
+    """What the module's server has tried to reach so far (connections, name look-ups)."""
+    log = server[2].with_name("connections.log")
+    return log.read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    """A server behind a proxy the chart declares (TRANSCRIBE_BEHIND_PROXY): it believes
+    X-Forwarded-For and X-Forwarded-Host."""
+    with live_server(tmp_path_factory.mktemp("proxied"), TRANSCRIBE_PASSWORD=PASSWORD,
+                     TRANSCRIBE_BEHIND_PROXY="true") as running:
         yield running
 
 
@@ -188,28 +261,104 @@ def test_the_owners_session_id_alone_gets_nothing(server):
         assert status == 401
 
 
-def test_logout_ends_the_session_on_the_server(server):
+def test_logout_is_a_post_from_the_page_and_ends_the_session_at_once(server):
     url, _, _ = server
     _, cookie, _ = login(url)
     assert request(url, "/", cookie=cookie)[0] == 200
     assert request(url, "/_stcore/metrics", cookie=cookie)[0] == 200
-    with websocket(url, cookie) as other_tab:
+    # A link or an image on another site (the browser sends the cookie with a top-level
+    # GET only from the same site, but a sibling service is the same site): nothing ends.
+    status, headers, _ = request(url, "/logout?lang=en", cookie=cookie,
+                                 headers={"Sec-Fetch-Site": "same-site"})
+    assert (status, headers["location"]) == (303, "/") and "set-cookie" not in headers
+    # A form posted from another origin is refused before it reaches the route.
+    assert request(url, "/logout", "POST", cookie=cookie,
+                   headers={"Origin": "http://localhost:1"})[0] == 403
+    assert request(url, "/", cookie=cookie)[0] == 200  # still logged in
+    with websocket(url, cookie, origin=url) as other_tab:
         session_id_of(other_tab)
-        status, headers, _ = request(url, "/logout?lang=en", cookie=cookie)
+        idle(other_tab)
+        status, headers, _ = request(url, "/logout?lang=en", "POST", cookie=cookie,
+                                     headers={"Origin": url})
         assert (status, headers["location"]) == (303, "/login?lang=en")
         assert f"{COOKIE}=" in headers["set-cookie"] and "Max-Age=0" in headers["set-cookie"]
-        # A tab still open is cut off at its next message.
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ClientState_pb2 import ClientState
-
-        with pytest.raises(ConnectionClosed):
-            for _ in range(50):
-                other_tab.send(BackMsg(rerun_script=ClientState()).SerializeToString())
-                other_tab.recv(timeout=5)
+        # A tab still open, idle, is cut off at once, not at its next message.
+        assert closed_within(other_tab, 5)
     # The same cookie, replayed: nothing.
     assert request(url, "/", cookie=cookie)[0] == 303
     assert request(url, "/_stcore/metrics", cookie=cookie)[0] == 401
     assert refused_websocket(url, cookie) == 403
+
+
+def test_other_cookies_even_malformed_never_hide_ours(server):
+    """On an Onyxia instance every service lives under one parent domain: the others may
+    set cookies for it, in any shape, even one of our name."""
+    url, _, _ = server
+    _, cookie, _ = login(url)
+    _, other, _ = login(url)
+    request(url, "/logout", "POST", cookie=other, headers={"Origin": url})  # now worthless
+    ours = f"{COOKIE}={cookie}"
+    for header in (f'prefs={{"a":1}}; {ours}', f'{ours}; prefs={{"a":1}}',
+                   f'x="unterminated; {ours}; =; ;;', f'{COOKIE}=junk; {ours}',
+                   f'{ours}; {COOKIE}=junk', f"{COOKIE}={other}; {ours}",
+                   f'{COOKIE}="{cookie}"'):
+        # The page, the login route (already in: sent home) and the websocket agree.
+        assert request(url, "/", headers={"Cookie": header})[0] == 200, header
+        status, headers, _ = request(url, "/login", headers={"Cookie": header})
+        assert (status, headers["location"]) == (303, "/"), header
+        with websocket(url, cookie_header=header, origin=url) as tab:
+            assert session_id_of(tab)
+    # Of two cookies of our name, the one we signed and still hold wins, wherever it is;
+    # none valid: none.
+    for header in (f'prefs={{"a":1}}; {COOKIE}=junk', f"{COOKIE}=junk; {COOKIE}={other}"):
+        assert request(url, "/", headers={"Cookie": header})[0] == 303, header
+
+
+def test_only_the_pages_own_origin_gets_a_websocket_or_changes_anything(server):
+    url, _, _ = server
+    _, cookie, _ = login(url)
+    port = urlsplit(url).port
+    # A page served elsewhere on this machine, or by another site, with the cookie there.
+    for origin in (f"http://localhost:{port + 1}", f"http://127.0.0.1:{port + 1}",
+                   "http://localhost", "http://127.0.0.1", "null",
+                   "https://user-other.lab.example.org"):
+        assert refused_websocket(url, cookie, origin=origin) == 403, origin
+        for method, path in (("POST", "/login"), ("POST", "/logout"),
+                             ("PUT", "/_stcore/upload_file/s/f"), ("GET", "/")):
+            status, _, _ = request(url, path, method, cookie=cookie, body=b"",
+                                   headers={"Origin": origin})
+            assert status == 403, (origin, method, path)
+    assert request(url, "/", cookie=cookie)[0] == 200  # still logged in
+    with websocket(url, cookie, origin=url) as own:  # the page's own origin
+        assert session_id_of(own)
+    with websocket(url.replace("127.0.0.1", "localhost"), cookie,
+                   origin=url.replace("127.0.0.1", "localhost")) as own:  # its other name
+        assert session_id_of(own)
+
+
+def test_a_refused_origin_opens_no_connection_out_of_the_server(server):
+    """Streamlit looks the machine's public address up over the network when an Origin
+    is not its own (net_util): none of that, with or without the gate in front."""
+    url, _, _ = server
+    _, cookie, _ = login(url)
+    before = len(connections_out(server))
+    for origin in ("http://example.invalid", "https://203.0.113.9:8443"):
+        assert refused_websocket(url, cookie, origin=origin) == 403
+        assert refused_websocket(url, None, origin=origin) == 403
+    assert request(url, "/_stcore/health")[0] == 200  # the server is still answering
+    assert connections_out(server)[before:] == []
+
+
+def test_no_page_can_be_framed(server):
+    url, data, _ = server
+    _, cookie, _ = login(url)
+    job = seed_done(JobStore(data))
+    for path, who in (("/", cookie), ("/login", None), ("/review", cookie), ("/", None),
+                      ("/_stcore/health", None), (f"/_transcribe/document/{job.id}", cookie),
+                      ("/static/js/index.js", cookie), ("/_stcore/metrics", None)):
+        _, headers, _ = request(url, path, cookie=who)
+        assert headers.get("x-frame-options") == "DENY", path
+        assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), path
 
 
 def test_the_cookie_is_the_servers_signed_and_short_lived(server):
@@ -229,23 +378,65 @@ def test_the_cookie_is_the_servers_signed_and_short_lived(server):
     assert status == 401 and none is None
 
 
-def test_failed_logins_are_limited_per_client_and_overall(tmp_path):
-    with live_server(tmp_path, TRANSCRIBE_PASSWORD=PASSWORD) as (url, _, log):
-        def attempt(client: str, password: str = "guess-123") -> int:
-            return login(url, password, **{"X-Forwarded-For": client})[0]
+def test_a_forwarded_address_is_not_believed_without_a_declared_proxy(server):
+    """The server reached directly: X-Forwarded-For is whatever the client wrote. Five
+    failures from one address block its sixth attempt, whatever the header says."""
+    url, _, log = server
+    outsider = "127.0.0.9"
 
-        with ThreadPoolExecutor(5) as pool:  # each failure waits a second: side by side
-            assert set(pool.map(attempt, ["10.0.0.1"] * 5)) == {401}
-        assert attempt("10.0.0.1", PASSWORD) == 429  # even the right password, for now
-        assert attempt("10.0.0.2", PASSWORD) == 303  # another client is not blocked
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(attempt, [f"10.0.1.{n}" for n in range(25)]))
-        status, _, page = request(url, "/login", "POST", headers={"X-Forwarded-For": "10.9.9.9"},
-                                  body=b"password=" + PASSWORD.encode() + b"&lang=fr")
-        assert status == 429 and "Trop de tentatives" in page  # overall limit reached
-        text = Path(log).read_text()
-    assert text.count("login failed") == 30
-    assert "guess-123" not in text and PASSWORD not in text  # nothing typed is logged
+    def attempt(number: int, password: str = "guess-123") -> int:
+        return login(url, password, outsider, **{"X-Forwarded-For": f"10.0.0.{number}"})[0]
+
+    with ThreadPoolExecutor(5) as pool:
+        assert list(pool.map(attempt, range(5))) == [401] * 5
+    assert attempt(5) == 429 and attempt(6, PASSWORD) == 429  # even the right password
+    assert login(url)[0] == 303  # another address is not blocked
+    assert f"login failed (from {outsider})" in Path(log).read_text()
+
+
+def test_the_owner_logs_in_while_an_outsider_guesses_from_rotating_addresses(proxied):
+    """Behind the ingress, every guess from a new address (a botnet, an IPv6 range): the
+    guesses are slowed to one a second in all, the owner's login waits its turn and gets
+    in; one address alone is blocked after five failures."""
+    url, _, log = proxied
+    stop = threading.Event()
+    guesses: list[int] = []
+
+    def guess(worker: int) -> None:
+        number = 0
+        while not stop.is_set():
+            number += 1
+            address = f"10.{worker}.{number // 250}.{number % 250 + 1}"
+            guesses.append(login(url, f"guess-{number}", **{"X-Forwarded-For": address})[0])
+
+    with ThreadPoolExecutor(8) as pool:
+        started = time.monotonic()
+        workers = [pool.submit(guess, n) for n in range(8)]
+        try:
+            time.sleep(6)  # the old limit (30 failures in all) locked everyone by now
+            status, cookie, _ = login(url, **{"X-Forwarded-For": "192.0.2.7"})
+            waited = time.monotonic() - started - 6
+            assert status == 303 and cookie, status
+            assert waited < 30
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.result()
+        elapsed = time.monotonic() - started
+    failures = Path(log).read_text().count("login failed")
+    assert set(guesses) == {401}  # never refused for what other addresses did...
+    assert failures <= elapsed + 2  # ...but never more than one guess a second in all
+    # One address alone: blocked after five failures; the owner (another address) not.
+    with ThreadPoolExecutor(5) as pool:
+        assert set(pool.map(lambda n: login(url, f"x{n}", **{"X-Forwarded-For": "10.9.9.9"})[0],
+                            range(5))) == {401}
+    assert login(url, PASSWORD, **{"X-Forwarded-For": "10.9.9.9"})[0] == 429
+    status, _, page = request(url, "/login", "POST", headers={"X-Forwarded-For": "10.9.9.9"},
+                              body=b"password=x&lang=fr")
+    assert status == 429 and "Trop de tentatives" in page
+    assert login(url, PASSWORD, **{"X-Forwarded-For": "192.0.2.7"})[0] == 303
+    text = Path(log).read_text()
+    assert "guess-1" not in text and PASSWORD not in text  # nothing typed is logged
 
 
 @pytest.mark.browser
@@ -288,12 +479,22 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         expect(page.get_by_role("heading", name="Transcrire des enregistrements")
                ).to_be_visible()
 
+        # Another origin of the same site (the browser sends the cookie there) framing the
+        # app: the browser refuses to draw it.
+        with other_site(f'<iframe src="{url}/review" title="app"></iframe>',
+                        "127.0.0.1") as elsewhere:
+            page.goto(elsewhere)
+            page.wait_for_timeout(1_000)
+            [framed] = [frame for frame in page.frames if frame != page.main_frame]
+            assert not framed.url.startswith(url), framed.url
+            assert not framed.get_by_role("heading").count()
+
         # The audio player's URL: the browser gets it; nobody else does.
         page.goto(f"{url}/review?job={job.id}")
         player = page.locator(".te-audio")  # the correction editor's player
-        expect(player).to_have_attribute("src", re.compile("/media/"))
+        expect(player).to_have_attribute("src", re.compile("/_transcribe/audio/"))
         media = urlsplit(player.evaluate("a => a.src")).path
-        assert media.startswith("/media/")
+        assert media == f"/_transcribe/audio/{job.id}"
         assert request(url, media, cookie=cookie["value"])[0] == 200
         assert request(url, media)[0] == 401
         # The transcript the editor fetches: the same.

@@ -23,12 +23,20 @@ def test_sessions_expire_and_are_revoked():
     assert check_password("secret", "secret") and not check_password("Secret", "secret")
 
 
-def test_rate_limit_window():
-    limit = RateLimit(per_client=2, overall=3, window=60)
-    limit.failed("a", now=0)
+def test_rate_limit_window_per_client():
+    limit = RateLimit(per_client=2, window=60)
+    limit.begin("a")
+    limit.end("a", failed=True, now=0)
     assert limit.wait("a", now=1) == 0
-    limit.failed("a", now=1)
+    limit.begin("a")
+    limit.end("a", failed=True, now=1)
     assert limit.wait("a", now=2) == pytest.approx(58) and limit.wait("b", now=2) == 0
-    limit.failed("b", now=2)
-    assert limit.wait("c", now=3) == pytest.approx(57)  # three failures overall
-    assert limit.wait("a", now=61) == 0 and limit.wait("c", now=63) == 0
+    assert limit.wait("a", now=30) == pytest.approx(30)
+    assert limit.wait("a", now=60) == 0  # the oldest failure left the window
+    # Attempts still waiting for their turn count: one address cannot queue a hundred.
+    limit.begin("c")
+    limit.begin("c")
+    assert limit.wait("c", now=62) > 0
+    limit.end("c", failed=False, now=62)  # a right password is no failure
+    limit.end("c", failed=True, now=62)
+    assert limit.wait("c", now=63) == 0

@@ -28,7 +28,7 @@ from transcribe.pipeline import PipelineOptions
 from transcribe.speakers import PRESETS
 from transcribe.web import display, reviewing, strings, submission, uploader_locale
 from transcribe.web.serve import streamlit_flags
-from transcribe.web.settings import load_settings, parse_deadline
+from transcribe.web.settings import SettingsError, load_settings
 
 WEB = Path(__file__).resolve().parents[2] / "app" / "transcribe" / "web"
 
@@ -63,13 +63,25 @@ def test_settings_from_the_chart():
 
 def test_settings_tolerate_bad_values():
     settings = load_settings({"TRANSCRIBE_UI_LANGUAGE": "de", "TRANSCRIBE_DEVICE": "tpu",
-                              "TRANSCRIBE_MAX_UPLOAD_MB": "lots", "TRANSCRIBE_DELETE_AT": "soon",
+                              "TRANSCRIBE_MAX_UPLOAD_MB": "lots", "TRANSCRIBE_DELETE_AT": " ",
                               "TRANSCRIBE_ADDRESS": "0.0.0.0"})
     assert (settings.ui_language, settings.device, settings.max_upload_mb) == ("fr", "auto",
                                                                                2048)
     assert settings.delete_at is None and settings.address == "0.0.0.0"
-    assert parse_deadline("2026-11-26T12:00:00+02:00") == datetime(2026, 11, 26, 10,
-                                                                   tzinfo=UTC)
+    assert not settings.behind_proxy
+    assert load_settings({"TRANSCRIBE_BEHIND_PROXY": "true"}).behind_proxy
+    assert load_settings({"TRANSCRIBE_DELETE_AT": "2026-11-26T12:00:00+02:00"}).delete_at \
+        == datetime(2026, 11, 26, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("deadline", ["soon", "07/12/2026 05:00", "2026-12-07",
+                                      "2026-12-07 05:00", "2026-02-30T10:00:00Z",
+                                      "2026-W49-1T05:00", "1795000000"])
+def test_a_deadline_that_cannot_be_read_is_no_setting(deadline):
+    """Tolerant of every other setting, never of the deadline: unread, the data would
+    outlive it (transcribe-web then refuses to start: test_deadline.py)."""
+    with pytest.raises(SettingsError, match="TRANSCRIBE_DELETE_AT"):
+        load_settings({"TRANSCRIBE_DELETE_AT": deadline})
 
 
 def test_streamlit_runs_private_and_locked_down():
@@ -180,6 +192,9 @@ def test_labels():
         "large-v3-turbo — précis et rapide sur GPU (recommandé)"
     assert display.model_label("custom", "en") == "custom"
     assert display.escape_markdown("a*b_[c](d)") == r"a\*b\_\[c\]\(d\)"
+    assert display.escape_markdown(":red[x] 1. a.wav") == r"\:red\[x\] 1. a.wav"
+    assert display.escape_markdown("12. <b>\n# x") == r"12\. \<b\> # x"  # one line
+    assert display.escape_markdown("- a & b") == r"\- a \& b"
     assert uploader_locale.css_string('Fichiers "x" \\') == r'"Fichiers \22 x\22  \5c "'
 
 

@@ -9,8 +9,8 @@ on the fragment's rerun. The whole transcript never rides the websocket: the dat
 the browser fetches it (`documents.py`, behind the same gate) and, on a full run of the
 page, its stored version; the browser fetches it when it has none or an older one, and
 after an answer saying someone else saved meanwhile.
-The audio goes through Streamlit's own media route, like st.audio, so whatever guards the
-app's routes guards it too.
+The recording comes from the app's own route too (`documents.py`: read from the job's
+folder at each request, never held in Streamlit's media store, gone with the job).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import streamlit as st
 from .. import changes
 from ..jobs import Job, JobStore
 from . import documents, state, strings
-from .settings import url_prefix
 
 ASSETS = Path(__file__).with_name("assets")
 logger = logging.getLogger(__name__)
@@ -36,17 +35,6 @@ def _component():
     return st.components.v2.component(
         "transcribe_editor", css=(ASSETS / "editor.css").read_text(encoding="utf-8"),
         js=(ASSETS / "editor.js").read_text(encoding="utf-8"), isolate_styles=False)
-
-
-def audio_url(path: Path | None, media_type: str, job_id: str, base_path: str) -> str | None:
-    """A /media URL for the recording, kept for as long as the page shows it."""
-    from streamlit.runtime import Runtime
-
-    if path is None or not path.is_file() or not Runtime.exists():
-        return None
-    url = Runtime.instance().media_file_mgr.add(str(path), media_type,
-                                                f"transcribe-editor-{job_id}")
-    return url_prefix(base_path) + url
 
 
 def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | None:
@@ -68,10 +56,11 @@ def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | N
             "conflicts": [c["reason"] for c in outcome.conflicts]}
 
 
-def show(store: JobStore, job: Job, language: str, base_path: str, media: Path | None,
-         media_type: str = "audio/mpeg", version: int | None = None) -> None:
-    """The editor for one finished job (call it inside an st.fragment). `version`: the
-    stored transcript's, when the page's full run has just read it."""
+def show(store: JobStore, job: Job, language: str, base_path: str, playable: bool,
+         version: int | None = None) -> None:
+    """The editor for one finished job (call it inside an st.fragment); `playable`: the
+    job has a recording to play. `version`: the stored transcript's, when the page's full
+    run has just read it."""
     key, ack_key = f"editor-{job.id}", f"editor-ack-{job.id}"
 
     def on_changes() -> None:
@@ -85,5 +74,5 @@ def show(store: JobStore, job: Job, language: str, base_path: str, media: Path |
            "version": version if full else None}
     data = {"lang": language, "strings": strings.editor_texts(language), "doc": doc,
             "ack": st.session_state.get(ack_key),
-            "audio": audio_url(media, media_type, job.id, base_path)}
+            "audio": documents.audio_path(base_path, job.id) if playable else None}
     _component()(key=key, data=data, on_changes_change=on_changes)

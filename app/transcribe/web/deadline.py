@@ -41,14 +41,17 @@ class Deadline:
     def seconds_left(self) -> float | None:
         return None if self.at is None else self.at - self._clock()
 
-    async def watch(self) -> None:
-        """Runs for the server's life: waits for the deadline, then enforces it."""
+    async def watch(self, on_passed: Callable[[], None] | None = None) -> None:
+        """Runs for the server's life: waits for the deadline, then calls `on_passed` (the
+        gate closes every websocket) and enforces it."""
         left = self.seconds_left()
         if left is None:
             return
         # Long sleeps are cut in hours: a suspended machine's clock may jump.
         while (left := self.seconds_left() or 0.0) > 0:
             await asyncio.sleep(min(left, 3600.0))
+        if on_passed is not None:
+            on_passed()
         await asyncio.to_thread(self.enforce)
         while True:
             await asyncio.sleep(RECHECK)

@@ -15,12 +15,19 @@ from ..pipeline import stages_for
 from .settings import LOCAL_ADDRESS, Settings
 from .strings import STRINGS, text
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
+# What Markdown (and Streamlit's own syntax: `:red[...]`, `:material/...:`, `$...$`) reads
+# anywhere in a line, and what it reads where a line starts (a list, a heading, a quote).
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]()<>!|~$:&])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(?:([-+=#])|(\d+)([.)]))")
 
 
 def escape_markdown(value: str) -> str:
-    """User text (file and speaker names) shown as markdown, literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    """User text (file and speaker names, pseudonyms, the vocabulary hint) shown literally
+    where Streamlit renders Markdown (st.write, alerts, captions, progress texts, widget
+    labels): no image fetched, link, colour or emphasis made of it."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", " ".join(value.splitlines()))  # one line
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\" + m[4]), text)
 
 
 def language_label(code: str, language: str) -> str:
@@ -49,10 +56,13 @@ def warning_texts(warnings: list[dict], language: str) -> list[str]:
 
 
 def record_text(record: dict | None, language: str) -> str | None:
-    """An {"key", "params"} record of i18n.MESSAGES in the user's language."""
+    """An {"key", "params"} record of i18n.MESSAGES in the user's language, for a page
+    (Markdown): its texts (file names, speaker names) escaped, shown as they are."""
     if not record:
         return None
-    key, params = record.get("key", ""), dict(record.get("params") or {})
+    key = record.get("key", "")
+    params = {name: escape_markdown(value) if isinstance(value, str) else value
+              for name, value in dict(record.get("params") or {}).items()}
     if key not in MESSAGES:
         return None
     try:

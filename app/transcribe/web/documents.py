@@ -1,4 +1,5 @@
-"""The correction editor's transcript, fetched by the browser over plain HTTP.
+"""What the correction editor fetches over plain HTTP: the transcript, and the recording
+its player plays.
 
 A 3-hour interview is about 1 MB of editor document. Sent in the component's data it rides
 Streamlit's websocket as one protobuf message that the page decodes and hands through React
@@ -13,6 +14,11 @@ The route sits behind the password gate like every other route (`serve.build_app
 cookie, no transcript. The browser never caches it (personal data); it is never logged;
 the few answers kept in memory are served only for a job still there, at the same
 version, and dropped as soon as their job is gone.
+
+The recording is read from the job's folder at each request (the listening copy, else the
+upload itself), in the ranges the player asks for when it seeks, never cached by the
+browser and never kept in memory: once the job is deleted (by its owner, by "delete
+everything", at the deadline) its URL answers 404.
 """
 
 from __future__ import annotations
@@ -23,26 +29,48 @@ import json
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from .. import changes
 from ..jobs import DONE, Job, JobStore
 from ..transcript import Transcript
+from .reviewing import media_type
 from .settings import Settings, url_prefix
 
 log = logging.getLogger("transcribe.web.documents")
 
 PREFIX = "/_transcribe/document/"
+AUDIO_PREFIX = "/_transcribe/audio/"
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# An upload played as it is when it has no listening copy (yet), up to this size.
+LARGEST_SOURCE_PLAYED = 200 * 1024 * 1024
 
 
 def document_path(base_path: str, job_id: str) -> str:
     """The URL path the editor fetches a job's document from."""
     return f"{url_prefix(base_path)}{PREFIX}{job_id}"
+
+
+def audio_path(base_path: str, job_id: str) -> str:
+    """The URL path the editor's player reads a job's recording from."""
+    return f"{url_prefix(base_path)}{AUDIO_PREFIX}{job_id}"
+
+
+def recording(store: JobStore, job: Job) -> Path | None:
+    """What the player plays: the listening copy; without one (yet), the upload itself
+    when it is not too big; None when there is nothing to play."""
+    listening = store.listening_path(job)
+    if listening.is_file():
+        return listening
+    source = store.media_path(job)
+    if source.is_file() and source.stat().st_size < LARGEST_SOURCE_PLAYED:
+        return source
+    return None
 
 
 KEPT = 4  # prepared answers kept (a few tabs on a few recordings)
@@ -110,6 +138,12 @@ def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] 
     return done
 
 
+def playable(store: JobStore, job_id: str) -> Path | None:
+    """The recording of a finished job still there; None for any other id."""
+    job = store.get(job_id)  # None for a made-up id too
+    return recording(store, job) if job is not None and job.status == DONE else None
+
+
 def routes(settings: Settings) -> list[Route]:
     store = JobStore(settings.data_dir)
     base = settings.url_prefix
@@ -132,4 +166,14 @@ def routes(settings: Settings) -> list[Route]:
             headers["Content-Encoding"] = "gzip"
         return Response(body, media_type="application/json", headers=headers)
 
-    return [Route(base + PREFIX + "{job_id}", document, methods=["GET"])]
+    async def audio(request: Request) -> Response:
+        path = await run_in_threadpool(playable, store, request.path_params["job_id"])
+        if path is None:
+            return Response("Not found", status_code=404, media_type="text/plain",
+                            headers=HEADERS)
+        # Ranges are answered from the file (the player seeks with them); a job deleted
+        # while its file is sent ends that answer only, and the next gets 404.
+        return FileResponse(path, media_type=media_type(path), headers=HEADERS)
+
+    return [Route(base + PREFIX + "{job_id}", document, methods=["GET"]),
+            Route(base + AUDIO_PREFIX + "{job_id}", audio, methods=["GET", "HEAD"])]

@@ -8,9 +8,13 @@ probe and the login page itself stay open. Streamlit's own session id grants not
 client joins a session through the websocket, which needs the cookie.
 
 The cookie is the server's: HttpOnly, SameSite=Strict, Secure behind https, signed, with an
-expiry; it names a session in the table of `sessions.py`: logout removes the session (the
-cookie is worthless from then on, open websockets included). Failed logins are slowed,
-logged (address only, never what was typed) and limited per client address and overall.
+expiry; it names a session in the table of `sessions.py`: logout (a POST) removes the session
+and closes its websockets at once. Failed logins are slowed, logged (address only, never
+what was typed) and limited per client address; passwords are checked one at a time.
+
+Same origin only: a request or websocket whose Origin is not the page's own is refused
+before anything else (other services of the same site, such as an Onyxia instance's, send
+our SameSite cookie too), and no page may be framed.
 
 The same middleware serves the deadline: once `deadline.Deadline` has passed, everything but
 the health probe answers the "service deleted" page.
@@ -22,7 +26,6 @@ import asyncio
 import functools
 import html
 import logging
-from http.cookies import SimpleCookie
 from importlib import resources
 from string import Template
 from urllib.parse import parse_qs
@@ -35,6 +38,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from . import strings
+from .client import client_address, cookie_values, header, is_https, limit_key, same_origin
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
 from .settings import Settings
@@ -42,14 +46,16 @@ from .settings import Settings
 log = logging.getLogger("transcribe.web.gate")
 
 COOKIE = "transcribe_session"
-FAILURE_DELAY = 1.0  # seconds every wrong password waits: slows guessing
+FAILURE_DELAY = 1.0  # seconds a wrong password holds the turn: one guess a second, overall
 MAX_FORM_BYTES = 4096  # a login form is a password and a language
 LOGIN, LOGOUT = "/login", "/logout"
 # Paths (under the base path) that are not pages: refused with 401, never redirected.
 NOT_PAGES = ("/_stcore/", "/media/", "/component/", "/static/", "/app/static/",
              "/_transcribe/")
 OPEN = ("/_stcore/health",)
-
+# Every response says so: no page of the app inside another site's frame (clickjacking).
+NO_FRAMING = ((b"x-frame-options", b"DENY"),
+              (b"content-security-policy", b"frame-ancestors 'none'"))
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -90,9 +96,16 @@ class Gate:
         self.password = settings.password
         self.base = settings.url_prefix
         self.language = settings.ui_language
+        self.behind_proxy = settings.behind_proxy
         self.deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
         self.sessions = sessions or Sessions()
         self.limit = limit or RateLimit()
+        # One password checked at a time, first come first served: a wrong one holds the
+        # turn for FAILURE_DELAY, so guesses from any number of addresses add up to one a
+        # second, and the owner waits behind the attempts already there, never refused.
+        self._turn = asyncio.Lock()
+        # Session id -> an event per open websocket of that session (set: close it now).
+        self._sockets: dict[str, set[asyncio.Event]] = {}
 
     # -- routes ----------------------------------------------------------------------------
 
@@ -104,8 +117,16 @@ class Gate:
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
         return chosen if chosen in UI_LANGUAGES else self.language
 
+    def _session(self, scope: Scope) -> tuple[str, str] | None:
+        """(cookie, session id) of the request's valid session cookie, if any: the first of
+        our name that we signed and that is still open, whatever else the header holds."""
+        for value in cookie_values(header(scope, b"cookie"), COOKIE):
+            if session_id := self.sessions.session(value):
+                return value, session_id
+        return None
+
     async def login(self, request: Request) -> Response:
-        if not self.password or self.sessions.session(request.cookies.get(COOKIE)):
+        if not self.password or self._session(request.scope):
             return RedirectResponse(self.base + "/", status_code=303)
         if request.method == "GET":
             return _page(login_page(self._language(request), self.base))
@@ -115,18 +136,26 @@ class Gate:
         body = await request.body()
         form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
         language = self._language(request, form)
-        client = client_address(request.scope)
-        wait = self.limit.wait(client)
+        client = client_address(request.scope, self.behind_proxy)
+        key = limit_key(client)
+        wait = self.limit.wait(key)
         if wait > 0:
             log.warning("login refused: too many failed attempts (from %s)", client)
             minutes = max(1, round(wait / 60))
             return _page(login_page(language, self.base, strings.text(
                 "login.too_many", language, minutes=minutes)), 429,
                 headers={"Retry-After": str(int(wait) + 1)})
-        if not check_password((form.get("password") or [""])[0], self.password):
-            self.limit.failed(client)
-            log.warning("login failed (from %s)", client)
-            await asyncio.sleep(FAILURE_DELAY)
+        right: bool | None = None  # None: never checked (the client went away meanwhile)
+        self.limit.begin(key)
+        try:
+            async with self._turn:
+                right = check_password((form.get("password") or [""])[0], self.password)
+                if not right:
+                    log.warning("login failed (from %s)", client)
+                    await asyncio.sleep(FAILURE_DELAY)
+        finally:
+            self.limit.end(key, failed=right is False)
+        if not right:
             return _page(login_page(language, self.base, strings.text("login.wrong", language)),
                          401)
         response = RedirectResponse(self.base + "/", status_code=303)
@@ -137,12 +166,26 @@ class Gate:
         return response
 
     async def logout(self, request: Request) -> Response:
-        self.sessions.revoke(request.cookies.get(COOKIE))
-        response = RedirectResponse(
+        """A POST ends the session on the server and closes its open websockets now (the
+        middleware has checked that it came from our own page). A GET changes nothing: a
+        link or an image from elsewhere must not log anyone out."""
+        if request.method != "POST":
+            return RedirectResponse(self.base + "/", status_code=303)
+        if found := self._session(request.scope):
+            self.sessions.revoke(found[0])
+            self.disconnect(found[1])
+        response = RedirectResponse(  # the body is never read: nothing in it is needed
             f"{self.base}{LOGIN}?lang={self._language(request)}", status_code=303)
         response.delete_cookie(COOKIE, path=self.base or "/", secure=is_https(request.scope),
                                httponly=True, samesite="strict")
         return response
+
+    def disconnect(self, session_id: str | None = None) -> None:
+        """Close the open websockets of `session_id` (of every session: None) at once."""
+        for sid, events in list(self._sockets.items()):
+            if session_id is None or sid == session_id:
+                for event in events:
+                    event.set()
 
     # -- the middleware --------------------------------------------------------------------
 
@@ -152,6 +195,10 @@ class Gate:
         async def gated(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] not in ("http", "websocket"):
                 return await app(scope, receive, send)
+            if scope["type"] == "http":
+                send = _not_framed(send)
+            if not same_origin(scope, self.behind_proxy):
+                return await self._cross_origin(scope, send)
             path = scope["path"]
             relative = path[len(self.base):] if path.startswith(self.base) else path
             if relative in OPEN:
@@ -160,32 +207,55 @@ class Gate:
                 return await self._deleted(scope, send)
             if not self.password or relative in (LOGIN, LOGOUT):
                 return await app(scope, receive, send)
-            session_id = self.sessions.session(_cookie(scope))
-            if session_id is None:
+            found = self._session(scope)
+            if found is None:
                 return await self._refuse(scope, relative, send)
-            if scope["type"] == "websocket":
-                receive, send = self._guard_websocket(session_id, receive, send)
-            return await app(scope, receive, send)
+            if scope["type"] != "websocket":
+                return await app(scope, receive, send)
+            ended = asyncio.Event()
+            self._sockets.setdefault(found[1], set()).add(ended)
+            try:
+                receive, send = self._guard_websocket(found[1], ended, receive, send)
+                return await app(scope, receive, send)
+            finally:
+                events = self._sockets.get(found[1], set())
+                events.discard(ended)
+                if not events:
+                    self._sockets.pop(found[1], None)
 
         return gated
 
     def _still_valid(self, session_id: str) -> bool:
         return self.sessions.valid_id(session_id) and not self.deadline.passed()
 
-    def _guard_websocket(self, session_id: str, receive: Receive, send: Send
-                         ) -> tuple[Receive, Send]:
-        """An open websocket ends once its session does (logout, expiry, deadline)."""
+    def _guard_websocket(self, session_id: str, ended: asyncio.Event, receive: Receive,
+                         send: Send) -> tuple[Receive, Send]:
+        """An open websocket ends once its session does: at once on logout and at the
+        deadline (`ended` is set), at its next message after an expiry."""
         closed = False
+        pending: asyncio.Future[Message] | None = None  # a receive outlives a wait cut short
 
         async def guarded_receive() -> Message:
-            message = await receive()
+            nonlocal pending
+            if pending is None:
+                pending = asyncio.ensure_future(receive())
+            stop = asyncio.ensure_future(ended.wait())
+            try:
+                await asyncio.wait({pending, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+            if not pending.done():  # logged out, or the deadline: close it now
+                await close()
+                return {"type": "websocket.disconnect", "code": 1008}
+            message, pending = pending.result(), None
             if message["type"] == "websocket.receive" and not self._still_valid(session_id):
                 await close()
                 return {"type": "websocket.disconnect", "code": 1008}
             return message
 
         async def guarded_send(message: Message) -> None:
-            if message["type"] == "websocket.send" and not self._still_valid(session_id):
+            if message["type"] == "websocket.send" and (
+                    closed or not self._still_valid(session_id)):
                 await close()
                 raise WebSocketDisconnect(1008)  # Streamlit drops this client
             await send(message)
@@ -198,6 +268,15 @@ class Gate:
 
         return guarded_receive, guarded_send
 
+    async def _cross_origin(self, scope: Scope, send: Send) -> None:
+        """Another site's page: refused before anything is read or looked up."""
+        if scope["type"] == "websocket":  # closed before accept: the handshake gets 403
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = PlainTextResponse("Cross-origin request refused", status_code=403)
+        response.headers["Connection"] = "close"
+        await response(scope, _no_body, send)
+
     async def _refuse(self, scope: Scope, relative: str, send: Send) -> None:
         """No valid cookie: nothing is read from the request, not even its body."""
         if scope["type"] == "websocket":  # closed before accept: the handshake gets 403
@@ -205,7 +284,7 @@ class Gate:
             return
         method = scope.get("method", "GET")
         page = method in ("GET", "HEAD") and not relative.startswith(NOT_PAGES)
-        if page and _header(scope, b"sec-fetch-site") == "cross-site":
+        if page and header(scope, b"sec-fetch-site") == "cross-site":
             # A link from another site (Onyxia) does not carry a SameSite=Strict cookie:
             # load the page again from here, which does, before asking for the password.
             response: Response = _page('<!doctype html><meta http-equiv="refresh" '
@@ -241,36 +320,14 @@ def _page(body: str, status: int = 200, headers: dict[str, str] | None = None) -
     return response
 
 
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return ""
+def _not_framed(send: Send) -> Send:
+    """`send` with the no-framing headers added to every response that lacks them."""
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {key.lower() for key, _ in message.get("headers", [])}
+            extra = [(key, value) for key, value in NO_FRAMING if key not in present]
+            if extra:
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
 
-
-def _cookie(scope: Scope) -> str | None:
-    raw = _header(scope, b"cookie")
-    if not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # noqa: BLE001 - a malformed Cookie header is no cookie
-        return None
-    morsel = jar.get(COOKIE)
-    return morsel.value if morsel else None
-
-
-def is_https(scope: Scope) -> bool:
-    """Behind the ingress the app speaks plain HTTP; the proxy says what the browser used."""
-    forwarded = _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower()
-    return forwarded == "https" or scope.get("scheme") in ("https", "wss")
-
-
-def client_address(scope: Scope) -> str:
-    """The last X-Forwarded-For hop (what the ingress saw), else the socket's peer."""
-    forwarded = [part.strip() for part in _header(scope, b"x-forwarded-for").split(",")]
-    if forwarded[-1]:
-        return forwarded[-1]
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return sending

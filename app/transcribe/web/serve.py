@@ -28,7 +28,7 @@ from ..logs import quiet_libraries
 from . import documents
 from .deadline import Deadline
 from .gate import Gate
-from .settings import Settings, load_settings
+from .settings import Settings, SettingsError, load_settings
 from .spool import SpoolUploads
 
 # The Streamlit script every page runs.
@@ -64,6 +64,19 @@ def streamlit_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def no_address_lookups() -> None:
+    """Streamlit looks this machine's addresses up over the network when a websocket's
+    Origin is not its own page's (`server_util.is_url_from_allowed_origins`: `net_util.
+    get_internal_ip` connects a UDP socket towards 8.8.8.8, `get_external_ip` asks
+    checkip.amazonaws.com over HTTP, blocking the server up to two seconds). The gate
+    refuses such websockets first; should one reach Streamlit anyway, both answer
+    "unknown" without a connection: the app opens none."""
+    from streamlit import net_util
+
+    net_util.get_internal_ip = lambda: None
+    net_util.get_external_ip = lambda: None
+
+
 def streamlit_flags(settings: Settings) -> list[str]:
     """The same options as `streamlit run` flags (what an administrator would type)."""
     def flag(value: Any) -> str:
@@ -79,6 +92,7 @@ def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
     import streamlit as st
     from starlette.middleware import Middleware
 
+    no_address_lookups()
     deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
     gate = Gate(settings, deadline)
     routes = [*gate.routes(), *documents.routes(settings)]
@@ -92,7 +106,8 @@ def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(deadline.watch(), name="transcribe-deadline")
+        watcher = asyncio.create_task(deadline.watch(on_passed=gate.disconnect),
+                                      name="transcribe-deadline")
         try:
             yield
         finally:
@@ -102,7 +117,12 @@ def build_app(settings: Settings, deadline: Deadline | None = None) -> Any:
 
 
 def main() -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        # Fails closed: a deadline that cannot be read would keep the data past it.
+        sys.exit(f"transcribe-web: {error}. The service does not start.\n"
+                 "transcribe-web : réglage illisible (ci-dessus) : le service ne démarre pas.")
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:

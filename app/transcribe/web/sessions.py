@@ -74,36 +74,52 @@ def check_password(given: str, expected: str) -> bool:
 
 @dataclass
 class RateLimit:
-    """Failed logins in a sliding window, per client address and overall. Past either
-    limit, every attempt is refused (a right password too) until the window moves on."""
+    """Failed logins per client address, in a sliding window. A client with `per_client`
+    failures is refused (a right password too) until the oldest leaves the window; the
+    attempts it has waiting count as failures to come, so that one address cannot queue
+    more guesses than that. There is no overall limit that refuses: the gate checks one
+    password at a time instead (a wrong one holds the turn a second), which caps guesses
+    from every address together without ever locking the owner out."""
 
     per_client: int = 5
-    overall: int = 30
     window: float = 300.0
     _clients: dict[str, deque[float]] = field(default_factory=dict)
-    _all: deque[float] = field(default_factory=deque)
+    _waiting: dict[str, int] = field(default_factory=dict)
 
-    def _trim(self, times: deque[float], now: float) -> deque[float]:
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._clients.get(client, deque())
         while times and times[0] <= now - self.window:
             times.popleft()
+        if not times:
+            self._clients.pop(client, None)
         return times
 
     def wait(self, client: str, now: float | None = None) -> float:
         """Seconds before `client` may try again; 0 when it may now."""
         now = time.monotonic() if now is None else now
-        mine = self._trim(self._clients.get(client, deque()), now)
-        if not mine:
-            self._clients.pop(client, None)
-        overall = self._trim(self._all, now)
-        waits = [times[0] + self.window - now for times, limit in
-                 ((mine, self.per_client), (overall, self.overall)) if len(times) >= limit]
-        return max(waits, default=0.0)
+        recent = self._recent(client, now)
+        over = len(recent) + self._waiting.get(client, 0) - self.per_client + 1
+        if over <= 0:
+            return 0.0
+        if over > len(recent):  # its own attempts still waiting: until they are answered
+            return 1.0
+        return recent[over - 1] + self.window - now
 
-    def failed(self, client: str, now: float | None = None) -> None:
+    def begin(self, client: str) -> None:
+        """An attempt of `client` waits for its turn."""
+        self._waiting[client] = self._waiting.get(client, 0) + 1
+
+    def end(self, client: str, failed: bool, now: float | None = None) -> None:
+        """The attempt begun is answered (`failed`: it was a wrong password)."""
+        left = self._waiting.get(client, 0) - 1
+        if left > 0:
+            self._waiting[client] = left
+        else:
+            self._waiting.pop(client, None)
+        if not failed:
+            return
         now = time.monotonic() if now is None else now
-        if len(self._clients) > MAX_CLIENTS:  # many addresses (made up): forget the stale
-            for stale in [c for c, times in self._clients.items()
-                          if not self._trim(times, now)]:
-                del self._clients[stale]
+        if len(self._clients) > MAX_CLIENTS:  # many addresses: forget the stale
+            for stale in list(self._clients):
+                self._recent(stale, now)
         self._clients.setdefault(client, deque()).append(now)
-        self._all.append(now)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
-
-log = logging.getLogger("transcribe.web")
+from ..self_delete import parse_deadline
 
 DEFAULT_PORT = 8501
 DEFAULT_MAX_UPLOAD_MB = 2048
@@ -36,10 +34,17 @@ class Settings:
     port: int
     base_path: str  # URL path the app is served under, "" for the root
     address: str | None  # None: every interface (IPv4 and IPv6)
+    # An ingress (or route) the chart declares in front: its X-Forwarded-* headers are
+    # believed (the client's address, the page's host); otherwise anyone could send them.
+    behind_proxy: bool = False
 
     @property
     def url_prefix(self) -> str:
         return url_prefix(self.base_path)
+
+
+class SettingsError(ValueError):
+    """A setting the app must not start with (what is wrong, for the administrator)."""
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -50,7 +55,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         data_dir=Path(env.get("TRANSCRIBE_DATA_DIR") or "data").resolve(),
         password=password,
-        delete_at=parse_deadline(env.get("TRANSCRIBE_DELETE_AT")),
+        delete_at=deadline_setting(env.get("TRANSCRIBE_DELETE_AT")),
         ui_language=language if language in UI_LANGUAGES else DEFAULT_LANGUAGE,
         default_model=(env.get("TRANSCRIBE_DEFAULT_MODEL") or "").strip() or None,
         device=device if device in DEVICES else "auto",
@@ -58,6 +63,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_positive_int(env.get("TRANSCRIBE_PORT"), DEFAULT_PORT),
         base_path=(env.get("TRANSCRIBE_BASE_PATH") or "/").strip().strip("/"),
         address=bind_address(env.get("TRANSCRIBE_ADDRESS"), password),
+        behind_proxy=(env.get("TRANSCRIBE_BEHIND_PROXY") or "").strip().lower()
+        in ("1", "true", "yes"),
     )
 
 
@@ -70,21 +77,15 @@ def bind_address(configured: str | None, password: str | None) -> str | None:
     return None if password else LOCAL_ADDRESS
 
 
-def parse_deadline(value: str | None) -> datetime | None:
-    """'2026-11-26T10:00:00Z' -> an aware UTC datetime; None when unset or unreadable."""
+def deadline_setting(value: str | None) -> datetime | None:
+    """TRANSCRIBE_DELETE_AT: None when unset. A value that cannot be read stops the app
+    (SettingsError): a service whose deadline is unknown would keep the data past it."""
     if not value or not value.strip():
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        deadline = datetime.fromisoformat(text)
-    except ValueError:
-        log.warning("TRANSCRIBE_DELETE_AT is not an ISO-8601 date; the deadline is not shown")
-        return None
-    if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=UTC)
-    return deadline.astimezone(UTC)
+        return parse_deadline(value)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _positive_int(value: str | None, default: int) -> int:

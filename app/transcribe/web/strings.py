@@ -561,6 +561,14 @@ STRINGS: dict[str, dict[str, str]] = {
               "(in another tab?). The saved version is shown; make the correction again if "
               "needed.",
     },
+    "editor.invalid": {
+        "fr": "{count} modification(s) refusée(s) : elles ne correspondent pas à cette "
+              "transcription (un temps hors de l'enregistrement, un locuteur inconnu…). La "
+              "version enregistrée est affichée ; le reste est enregistré.",
+        "en": "{count} change(s) refused: they do not fit this transcript (a time outside "
+              "the recording, an unknown speaker…). The saved version is shown; the rest is "
+              "saved.",
+    },
     "editor.reloaded": {
         "fr": "La transcription a été modifiée ailleurs (un autre onglet) : vos corrections y "
               "ont été ajoutées et la version enregistrée est affichée.",

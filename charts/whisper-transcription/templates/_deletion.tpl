@@ -32,7 +32,10 @@ What transcribe-self-delete removes, in order (JSON, passed in SELF_DELETE_PLAN)
              RoleBinding and carry on).
   last:      deleted at the very end; the garbage collector then removes the
              Job, its pod and everything in ownByJob.
-The Role in self-delete-rbac.yaml grants exactly these names.
+The Role in self-delete-rbac.yaml grants exactly these names. The GPU workers' Jobs
+(gpu.mode while-transcribing) have generated names and are not listed: the app gives
+each an ownerReference to the StatefulSet, so deleting it (first, with background
+propagation) has the garbage collector remove them and their pods too.
 */}}
 {{- define "wt.selfDeletePlan" -}}
 {{- $fullname := include "wt.fullname" . }}
@@ -46,20 +49,36 @@ The Role in self-delete-rbac.yaml grants exactly these names.
 {{- if .Values.route.enabled }}
 {{- $delete = append $delete (dict "apiVersion" "route.openshift.io/v1" "resource" "routes" "name" $fullname) }}
 {{- end }}
+{{- $kubernetes := eq (include "wt.launcher" .) "kubernetes" }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" $fullname) }}
-{{- if .Values.security.networkPolicy.enabled }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" (include "wt.workerName" .)) }}
+{{- end }}
+{{- if include "wt.ingressPolicy" . }}
 {{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolIngressName" .)) }}
 {{- end }}
 {{- if .Values.security.denyEgress }}
 {{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolEgressName" .)) }}
 {{- end }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.workerName" .)) }}
+{{- end }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
-{{- if .Values.autoDelete.fromApp }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.workerJobName" .)) }}
+{{- end }}
+{{- if include "wt.appUsesApi" . }}
 {{- $app := include "wt.appName" . }}
 {{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolAppApiName" .)) }}
+{{- if .Values.autoDelete.fromApp }}
 {{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $app) }}
 {{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $app) }}
+{{- end }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" (include "wt.launcherName" .)) }}
+{{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" (include "wt.launcherName" .)) }}
+{{- end }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $app) }}
 {{- end }}
 {{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
@@ -97,7 +116,11 @@ exactly these names.
 {{- if .Values.route.enabled }}
 {{- $delete = append $delete (dict "apiVersion" "route.openshift.io/v1" "resource" "routes" "name" $fullname) }}
 {{- end }}
+{{- $kubernetes := eq (include "wt.launcher" .) "kubernetes" }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" $fullname) }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "services" "name" (include "wt.workerName" .)) }}
+{{- end }}
 {{- $delete = append $delete (dict "apiVersion" "batch/v1" "resource" "cronjobs" "name" $self) }}
 {{- $delete = append $delete (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" $self) }}
 {{- $delete = append $delete (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $self) }}
@@ -105,20 +128,30 @@ exactly these names.
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $self) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" $fullname) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.deadlineName" .)) }}
+{{- if $kubernetes }}
+{{- $delete = append $delete (dict "apiVersion" "v1" "resource" "configmaps" "name" (include "wt.workerJobName" .)) }}
+{{- end }}
 {{- range (include "wt.releaseRecordSecrets" . | fromJsonArray) }}
 {{- $delete = append $delete (dict "apiVersion" "v1" "resource" "secrets" "name" .) }}
 {{- end }}
 {{- $own := list }}
-{{- if .Values.security.networkPolicy.enabled }}
+{{- if include "wt.ingressPolicy" . }}
 {{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolIngressName" .)) }}
 {{- end }}
 {{- if .Values.security.denyEgress }}
 {{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolEgressName" .)) }}
 {{- end }}
+{{- if $kubernetes }}
+{{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.workerName" .)) }}
+{{- end }}
 {{- $app := include "wt.appName" . }}
 {{- $own = append $own (dict "apiVersion" "networking.k8s.io/v1" "resource" "networkpolicies" "name" (include "wt.netpolAppApiName" .)) }}
 {{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" $app) }}
 {{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" $app) }}
+{{- if $kubernetes }}
+{{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "rolebindings" "name" (include "wt.launcherName" .)) }}
+{{- $own = append $own (dict "apiVersion" "rbac.authorization.k8s.io/v1" "resource" "roles" "name" (include "wt.launcherName" .)) }}
+{{- end }}
 {{- $own = append $own (dict "apiVersion" "v1" "resource" "serviceaccounts" "name" $app) }}
 {{- $last := dict "apiVersion" "apps/v1" "resource" "statefulsets" "name" $fullname }}
 {{- dict "release" .Release.Name "delete" $delete "ownByJob" $own "last" $last | toJson }}

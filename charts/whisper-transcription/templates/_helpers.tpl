@@ -49,12 +49,63 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: self-delete
 {{- end }}
 
+{{/* Selects the GPU worker pods (kubernetes launcher): never the app's selector. */}}
+{{- define "wt.workerSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "wt.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: worker
+{{- end }}
+
+{{/*
+Labels of the GPU worker's Jobs and pods: those of the release, but the app, not Helm,
+creates them, and they never carry the app's selector (wt.selectorLabels).
+*/}}
+{{- define "wt.workerLabels" -}}
+helm.sh/chart: {{ include "wt.chart" . }}
+{{ include "wt.workerSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: transcribe-web
+{{- end }}
+
 {{/* Names of the objects, in one place: the deletion plan and the Role use them too. */}}
 {{- define "wt.podName" -}}{{ include "wt.fullname" . }}-0{{- end }}
 {{- define "wt.deadlineName" -}}{{ include "wt.fullname" . }}-deadline{{- end }}
 {{- define "wt.selfDeleteName" -}}{{ include "wt.fullname" . }}-self-delete{{- end }}
 {{- define "wt.netpolIngressName" -}}{{ include "wt.fullname" . }}-ingress{{- end }}
 {{- define "wt.netpolEgressName" -}}{{ include "wt.fullname" . }}-egress{{- end }}
+{{- define "wt.workerName" -}}{{ include "wt.fullname" . }}-worker{{- end }}
+{{- define "wt.workerJobName" -}}{{ include "wt.fullname" . }}-worker-job{{- end }}
+{{- define "wt.launcherName" -}}{{ include "wt.fullname" . }}-launcher{{- end }}
+
+{{/*
+Where the GPU is, one of three modes (the form's gpu.enabled and gpu.mode):
+  while-transcribing  the app on CPU; each batch a Kubernetes Job on a GPU
+  whole-service       the app holds the GPU for its whole life (as before)
+  cpu-only            no GPU anywhere (gpu.enabled false, whatever gpu.mode says)
+*/}}
+{{- define "wt.gpuMode" -}}
+{{- if not .Values.gpu.enabled }}cpu-only{{ else }}{{ .Values.gpu.mode }}{{ end }}
+{{- end }}
+
+{{/* How the app starts its transcription workers (TRANSCRIBE_WORKER_LAUNCHER). */}}
+{{- define "wt.launcher" -}}
+{{- ternary "kubernetes" "process" (eq (include "wt.gpuMode" .) "while-transcribing") }}
+{{- end }}
+
+{{/* "true" when the app pod itself holds a GPU. */}}
+{{- define "wt.appHasGpu" -}}
+{{- if eq (include "wt.gpuMode" .) "whole-service" }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the app pod has an ingress NetworkPolicy (networkpolicy.yaml). */}}
+{{- define "wt.ingressPolicy" -}}
+{{- if or .Values.security.networkPolicy.enabled (eq (include "wt.launcher" .) "kubernetes") }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the app talks to the API server: its delete button, or the Job launcher. */}}
+{{- define "wt.appUsesApi" -}}
+{{- if or .Values.autoDelete.fromApp (eq (include "wt.launcher" .) "kubernetes") }}true{{ end }}
+{{- end }}
 
 {{/* Image tag: explicit, or "<appVersion>-gpu" / "<appVersion>-cpu". */}}
 {{- define "wt.imageTag" -}}
@@ -221,13 +272,27 @@ OOM-killed mid-transcription (and the data lost): refuse to render instead.
 {{- if ge $files $limit }}
 {{- fail (printf "data.inMemory keeps /data (data.sizeLimit %s) and /tmp (data.tmpSizeLimit %s) in RAM, which may then take the whole memory limit (resources.limits.memory %s) and get the pod OOM-killed: lower the size limits or raise the memory limit so that the files and the app (several GiB) both fit" .Values.data.sizeLimit .Values.data.tmpSizeLimit .Values.resources.limits.memory) }}
 {{- end }}
+{{- if eq (include "wt.launcher" .) "kubernetes" }}
+{{- /* A GPU worker keeps its scratch /tmp (same medium) under its own memory limit. */}}
+{{- if ge (include "wt.bytes" .Values.data.tmpSizeLimit | float64) (include "wt.bytes" .Values.worker.resources.limits.memory | float64) }}
+{{- fail (printf "data.inMemory keeps the GPU worker's /tmp (data.tmpSizeLimit %s) in RAM, which may then take the worker's whole memory limit (worker.resources.limits.memory %s) and get it OOM-killed: lower the size limit or raise the worker's memory limit" .Values.data.tmpSizeLimit .Values.worker.resources.limits.memory) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 
-{{/* Pod placement shared by both pods: region settings, plus GPU tolerations in GPU mode. */}}
+{{/* Placement of the app and deletion pods: region settings, plus the GPU's when the app holds one. */}}
 {{- define "wt.tolerations" -}}
-{{- $tolerations := concat (.Values.tolerations | default (list)) (ternary (.Values.gpu.tolerations | default (list)) (list) .Values.gpu.enabled) }}
+{{- $tolerations := concat (.Values.tolerations | default (list)) (ternary (.Values.gpu.tolerations | default (list)) (list) (eq (include "wt.appHasGpu" .) "true")) }}
 {{- with $tolerations }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The app pod's node selector: the region's, plus the GPU's when the app holds one. */}}
+{{- define "wt.nodeSelector" -}}
+{{- $gpu := ternary (.Values.gpu.nodeSelector | default (dict)) (dict) (eq (include "wt.appHasGpu" .) "true") }}
+{{- with merge (dict) (.Values.nodeSelector | default (dict)) $gpu }}
 {{- toYaml . }}
 {{- end }}
 {{- end }}
@@ -303,16 +368,24 @@ on; a memory limit below the floor: the pod would be OOM-killed mid-transcriptio
 Onyxia shows these messages when the launch fails (both languages: Helm has no locale).
 */}}
 {{- define "wt.checkResources" -}}
-{{- $r := .Values.resources }}
-{{- $floor := include "wt.memoryFloor" . }}
+{{- include "wt.checkPodResources" (dict "resources" .Values.resources "floor" (include "wt.memoryFloor" .) "path" "resources" "form" "Resources" "formFr" "Ressources") }}
+{{- if eq (include "wt.launcher" .) "kubernetes" }}
+{{- include "wt.checkPodResources" (dict "resources" .Values.worker.resources "floor" "12Gi" "path" "worker.resources" "form" "GPU worker > Resources" "formFr" "Worker GPU > Ressources") }}
+{{- end }}
+{{- end }}
+
+{{/* One pod's resources (dict: resources, floor, path, form, formFr): see wt.checkResources. */}}
+{{- define "wt.checkPodResources" -}}
+{{- $r := .resources }}
+{{- $floor := .floor }}
 {{- if lt (include "wt.bytes" $r.limits.memory | float64) (include "wt.bytes" $floor | float64) }}
-{{- fail (printf "Memory limit %s is below the %s this service needs (Whisper and speaker detection on a 3-hour recording): raise Resources > limits > Memory to %s or more. / La limite de mémoire %s est inférieure aux %s nécessaires : passez Ressources > limites > Mémoire à %s ou plus." $r.limits.memory $floor $floor $r.limits.memory $floor $floor) }}
+{{- fail (printf "Memory limit %s is below the %s this service needs (Whisper and speaker detection on a 3-hour recording): raise %s > limits > Memory to %s or more. / La limite de mémoire %s est inférieure aux %s nécessaires : passez %s > limites > Mémoire à %s ou plus." $r.limits.memory $floor .form $floor $r.limits.memory $floor .formFr $floor) }}
 {{- end }}
 {{- if gt (include "wt.bytes" $r.requests.memory | float64) (include "wt.bytes" $r.limits.memory | float64) }}
-{{- fail (printf "resources.requests.memory (%s) is above resources.limits.memory (%s): raise the limit or lower the request" $r.requests.memory $r.limits.memory) }}
+{{- fail (printf "%s.requests.memory (%s) is above %s.limits.memory (%s): raise the limit or lower the request" .path $r.requests.memory .path $r.limits.memory) }}
 {{- end }}
 {{- if gt (include "wt.millicores" $r.requests.cpu | float64) (include "wt.millicores" $r.limits.cpu | float64) }}
-{{- fail (printf "resources.requests.cpu (%s) is above resources.limits.cpu (%s): raise the limit or lower the request" $r.requests.cpu $r.limits.cpu) }}
+{{- fail (printf "%s.requests.cpu (%s) is above %s.limits.cpu (%s): raise the limit or lower the request" .path $r.requests.cpu .path $r.limits.cpu) }}
 {{- end }}
 {{- end }}
 
@@ -324,4 +397,28 @@ Onyxia shows these messages when the launch fails (both languages: Helm has no l
 {{- else }}
 {{- mulf $quantity 1000 }}
 {{- end }}
+{{- end }}
+
+{{/* Environment of every container that runs the app's code (app, GPU worker). */}}
+{{- define "wt.quietEnv" -}}
+# Offline and silent, as in the image: no model download, no telemetry.
+- name: HF_HUB_OFFLINE
+  value: "1"
+- name: TRANSFORMERS_OFFLINE
+  value: "1"
+- name: HF_HUB_DISABLE_TELEMETRY
+  value: "1"
+- name: STREAMLIT_BROWSER_GATHER_USAGE_STATS
+  value: "false"
+- name: PYANNOTE_METRICS_ENABLED
+  value: "false"
+- name: DO_NOT_TRACK
+  value: "1"
+# The root filesystem is read-only: caches go to the /tmp emptyDir.
+- name: XDG_CACHE_HOME
+  value: /tmp/cache
+- name: MPLCONFIGDIR
+  value: /tmp/matplotlib
+- name: NUMBA_CACHE_DIR
+  value: /tmp/numba
 {{- end }}

@@ -278,7 +278,11 @@ class Editor {
     const conflicts = ack.conflicts && ack.conflicts.length;
     if (!ack.error && (ack.stale || conflicts)) this.fetchDoc(); // the saved version, merged
     if (ack.error) this.say(this.label("gone"));
-    else if (conflicts) this.say(this.label("conflict").replace("{count}", ack.conflicts.length));
+    else if (conflicts) {
+      // Refused as not fitting the transcript (checked by the server), or as stale.
+      const invalid = ack.conflicts.filter((reason) => reason === "invalid").length;
+      this.say(this.label(invalid ? "invalid" : "conflict").replace("{count}", invalid || conflicts));
+    }
     else if (ack.stale) this.say(this.label("reloaded"));
     this.flush();
     this.showStatus();

@@ -106,17 +106,6 @@ if flash:
 
 # -- the correction editor: the player and the transcript together ----------------------------
 
-def listening_media():
-    """The listening copy; without one (yet), the upload itself when it is not too big."""
-    listening = store.listening_path(job)
-    if listening.is_file():
-        return listening
-    source = store.media_path(job)
-    if source.is_file() and source.stat().st_size < 200 * 1024 * 1024:
-        return source
-    return None
-
-
 # Only the open tab's content is drawn (a tab click reruns the page): a 3-hour interview's
 # charts, tables and downloads would otherwise hold up the editor's first drawing. The
 # editor itself is always drawn, so that it stays mounted, with its unsaved edits and its
@@ -130,11 +119,11 @@ tab_text, tab_speakers, tab_pseudonyms, tab_export = st.tabs([
 def correction_editor() -> None:
     # Saving a batch of corrections reruns this fragment only: the charts and tables
     # around it are not redrawn while someone types.
-    media = listening_media()
-    if media is None:
+    playable = documents.recording(store, job) is not None
+    if not playable:
         st.caption(t("player.unavailable"))
-    correction.show(store, job, language, state.settings().base_path, media,
-                    reviewing.media_type(media) if media else "audio/mpeg", transcript.version)
+    correction.show(store, job, language, state.settings().base_path, playable,
+                    transcript.version)
 
 
 with tab_text:

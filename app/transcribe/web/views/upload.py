@@ -129,8 +129,9 @@ file_presets: list[str] = []
 if count > 1:
     with st.expander(t("upload.file_presets")):
         for number, upload in enumerate(files or []):
-            own = st.selectbox(
-                submission.browser_file_name(upload.name), ("batch", *PRESETS),
+            own = st.selectbox(  # a label is Markdown: the name shown as it is
+                display.escape_markdown(submission.browser_file_name(upload.name)),
+                ("batch", *PRESETS),
                 key=f"file-preset-{generation}-{number}",
                 placeholder=t("opt.choose"),
                 format_func=lambda p: t("upload.preset_batch", preset=t(f"preset.{preset}"))
@@ -150,7 +151,8 @@ if start and files and model:
     progress = st.progress(0.0)
     for number, upload in enumerate(files, start=1):
         name = submission.browser_file_name(upload.name)
-        progress.progress((number - 1) / len(files), text=t("upload.saving", name=name))
+        progress.progress((number - 1) / len(files),
+                          text=t("upload.saving", name=display.escape_markdown(name)))
         own = submission.with_preset(choices, file_presets[number - 1] if file_presets
                                      else preset)
         outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size, own,
@@ -210,7 +212,7 @@ def job_actions(job: Job) -> None:
                   icon=":material/refresh:")
     if job.status in (DONE, FAILED, CANCELLED):
         with st.popover(t("job.delete"), icon=":material/delete:"):
-            st.write(t("job.delete_confirm_text", name=job.name))
+            st.write(t("job.delete_confirm_text", name=display.escape_markdown(job.name)))
             st.button(t("job.delete_confirm"), key=f"delete-{job.id}", type="primary",
                       on_click=delete_job, args=(job.id,))
 
