@@ -8,6 +8,7 @@ clean embedding (one per speaker per window: about 1.3 a second, 16 000 for 3 ho
 
 - On a CPU, the windows slide by CPU_SEGMENTATION_STEP of their length instead: fewer
   windows to segment and embed.
+- The embedded pipeline's CAM++ runs with its batch norms folded into its convolutions.
 - A speaker silent in a window (empty mask) is not embedded: pyannote's statistics pooling
   gives such a speaker the same embedding whatever the audio (checked at load, else every
   speaker is embedded), pyannote then leaves that speaker out. Windows where nobody speaks
@@ -39,6 +40,9 @@ def tune_pipeline(pipeline, device: str) -> None:
         pipeline.segmentation_step = CPU_SEGMENTATION_STEP
         segmentation.step = CPU_SEGMENTATION_STEP * segmentation.duration
     embedding = getattr(pipeline, "_embedding", None)
+    fuse = getattr(getattr(embedding, "model_", None), "fuse_for_inference", None)
+    if fuse:  # CAM++ (speaker_embedding.py): batch norms folded into convolutions
+        fuse()
     if embedding is not None and not isinstance(embedding, SilentSpeakersSkipped) \
             and silence_embeds_alike(embedding):
         pipeline._embedding = SilentSpeakersSkipped(embedding)
