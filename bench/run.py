@@ -15,7 +15,9 @@ the final transcript on synthetic two-voice interviews, speaker-attributed WER w
 references exist (the interviews, the stereo dev clip), seconds per stage.
 
 Then the web server's peak memory for a 2 GB upload and its transcription
-(bench/memory.py).
+(bench/memory.py), and a batch through the worker processes: the time from "Start" to the
+first words, the worker's lifetime against the audio, the web app's memory without a
+model (bench/workers.py).
 `bench/embeddings.py` compares the speaker embeddings (CAM++, resemblyzer's GE2E).
 Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench/editor.py`).
 
@@ -297,6 +299,7 @@ def main() -> int:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-library", action="store_true")
     parser.add_argument("--skip-length", action="store_true")
+    parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--memory-gb", type=float, default=2.0,
                         help="size of the upload whose server memory is measured")
     parser.add_argument("--one-engine", help=argparse.SUPPRESS)  # child process mode
@@ -374,6 +377,17 @@ def main() -> int:
         if child.returncode != 0:
             print(f"memory: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
             failed.append("memory")
+    if not args.skip_workers:
+        # A batch through the process launcher (bench/workers.py), in its own process.
+        print("measuring the workers...", file=sys.stderr, flush=True)
+        child = subprocess.run([sys.executable, str(ROOT / "bench" / "workers.py"),
+                                "--model", args.model,
+                                "--device", "cpu" if args.device == "auto" else args.device],
+                               capture_output=True, text=True, check=False)
+        report += ["", *child.stdout.strip().splitlines()[:-1]]
+        if child.returncode != 0:
+            print(f"workers: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
+            failed.append("workers")
     report.append(f"\nLoad average at the end: {load()}")
     text = "\n".join(report)
     print(text)

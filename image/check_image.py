@@ -36,7 +36,7 @@ EXPECTED_ENV = {
     "TRANSCRIBE_DATA_DIR": "/data",
 }
 COMMANDS = ("ffmpeg", "ffprobe")
-CONSOLE_SCRIPTS = ("transcribe", "transcribe-web", "transcribe-self-delete")
+CONSOLE_SCRIPTS = ("transcribe", "transcribe-web", "transcribe-worker", "transcribe-self-delete")
 LIBRARIES = ("torch", "torchaudio", "ctranslate2", "faster_whisper", "whisperx", "whisper",
              "pyannote.audio", "transformers", "streamlit", "transcribe.pipeline")
 # What CTranslate2 dlopen()s by name on a GPU (see cuda_libs.py).

@@ -1,7 +1,7 @@
 """The job queue and store: order, persistence, restarts, cancelling, failures, deletion.
 
-The runner is a stand-in for the pipeline (fast and deterministic); one slow test runs the
-real pipeline through the queue.
+The runner is a stand-in for the pipeline (fast and deterministic), run in process; the
+real pipeline through worker processes is tests/workers/.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from transcribe.jobs import (
     JobDeleted,
     JobQueue,
     JobStore,
-    default_runner,
     estimate_remaining,
     pipeline_options_from_dict,
     valid_job_id,
@@ -41,8 +40,6 @@ from transcribe.models import ModelNotFoundError
 from transcribe.pipeline import Cancelled, PipelineOptions
 from transcribe.speakers import SpeakerOptions
 from transcribe.transcript import Notice, Segment, Transcript
-
-from speech import synthesise
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
@@ -484,23 +481,6 @@ def test_listening_copy_is_a_small_mp3(store, tmp_path):
                             "-of", "csv=p=0", str(copy)], capture_output=True, text=True)
     assert probe.stdout.strip() == "mp3,1"
     assert not list(store.folder(job.id).glob(".*partial"))
-
-
-@pytest.mark.slow
-def test_the_real_pipeline_through_the_queue(tmp_path, store):
-    clip = synthesise("We are recording the interview today.", tmp_path / "clip.wav")
-    queue = JobQueue(store, default_runner()).start()
-    try:
-        job = queue.submit("clip.wav", clip, PipelineOptions(
-            engine="faster-whisper", align=False, model=ModelSettings("base"),
-            asr=AsrOptions(language="en")))
-        wait_for(lambda: not store.get(job.id).active, timeout=300)
-    finally:
-        queue.stop()
-    done = store.get(job.id)
-    assert done.status == DONE, done.error
-    assert "recording" in store.load_transcript(done).text.lower()
-    assert store.listening_path(done).is_file()
 
 
 # -- a full disk -----------------------------------------------------------------------------

@@ -150,6 +150,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The server stopped several times while transcribing this file; it was not "
               "started again.",
     },
+    # A worker (the process that transcribes, on this machine or on a GPU) that ended
+    # while it held a job.
+    "worker.killed": {
+        "fr": "Le système a arrêté le processus de transcription, le plus souvent faute de "
+              "mémoire. Choisissez un modèle plus petit ou découpez l'enregistrement, puis "
+              "relancez.",
+        "en": "The system stopped the transcription process, most often for lack of "
+              "memory. Choose a smaller model or cut the recording, then run it again.",
+    },
+    "worker.out_of_memory": {
+        "fr": "Le processus de transcription a manqué de mémoire et a été arrêté. Choisissez "
+              "un modèle plus petit ou découpez l'enregistrement, puis relancez.",
+        "en": "The transcription process ran out of memory and was stopped. Choose a "
+              "smaller model or cut the recording, then run it again.",
+    },
+    "worker.crashed": {
+        "fr": "Le processus de transcription s'est arrêté de façon inattendue (code {code}). "
+              "Relancez la transcription ; si cela revient, signalez-le avec l'heure.",
+        "en": "The transcription process stopped unexpectedly (code {code}). Run it again; "
+              "if it happens again, report it with the time.",
+    },
+    "worker.lost": {
+        "fr": "Le processus de transcription a disparu (supprimé ou arrêté par la "
+              "plateforme) pendant ce fichier. Relancez la transcription.",
+        "en": "The transcription process disappeared (deleted or stopped by the platform) "
+              "while working on this file. Run it again.",
+    },
+    "worker.time_limit": {
+        "fr": "La transcription a dépassé la durée maximale permise ({limit}) et a été "
+              "arrêtée.",
+        "en": "The transcription went over the time allowed ({limit}) and was stopped.",
+    },
 }
 
 

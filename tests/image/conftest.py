@@ -14,10 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # image_support, for the test modules
 
-from image_support import IMAGE, ROOT
-
-# A stand-in token: the bake must not write it anywhere, whatever the preset.
-SENTINEL_TOKEN = "hf_imagetestsentinel0123456789"
+from image_support import IMAGE, ROOT, SENTINEL_TOKEN
 
 
 @dataclass

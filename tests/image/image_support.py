@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "image"
+# A stand-in token: the bake must not write it anywhere, whatever the preset.
+SENTINEL_TOKEN = "hf_imagetestsentinel0123456789"
 sys.path.insert(0, str(IMAGE))
 import check_image  # noqa: E402  (image/ is not a package: found through sys.path)
 

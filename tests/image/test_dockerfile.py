@@ -190,6 +190,7 @@ def test_console_scripts_are_the_ones_the_image_runs():
               if ep.name.startswith("transcribe")}
     assert points == {"transcribe": "transcribe.cli:main",
                       "transcribe-web": "transcribe.web.serve:main",
+                      "transcribe-worker": "transcribe.workers.worker:main",
                       "transcribe-self-delete": "transcribe.self_delete:main"}
     assert set(check_image.CONSOLE_SCRIPTS) == set(points)
 

@@ -9,8 +9,14 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import SENTINEL_TOKEN
-from image_support import IMAGE, ROOT, dockerfile_instructions, final_stage, mounts_of
+from image_support import (
+    IMAGE,
+    ROOT,
+    SENTINEL_TOKEN,
+    dockerfile_instructions,
+    final_stage,
+    mounts_of,
+)
 
 INSTRUCTIONS = dockerfile_instructions()
 # Calls that would put a value somewhere it stays: output, files, logs, the environment.

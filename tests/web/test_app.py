@@ -481,3 +481,53 @@ def test_the_deadline_shows_when_set(runner, monkeypatch):
 
     monkeypatch.setenv("TRANSCRIBE_DELETE_AT", "2020-01-01T00:00:00Z")
     assert "est passée" in texts(start())
+
+
+# -- workers on a GPU (kubernetes launcher) ------------------------------------------------
+
+@pytest.fixture
+def dispatching(monkeypatch, data_dir):
+    """The app as served (a dispatcher of workers, no runner), its loop not started: the
+    test plays the launches in the ledger."""
+    import streamlit as st
+
+    from transcribe.jobs import JobQueue
+
+    monkeypatch.setattr(state, "make_runner", lambda: None)
+    monkeypatch.setattr(JobQueue, "start", lambda self: self)
+    state.stop_queues()
+    st.cache_resource.clear()
+    yield
+    state.stop_queues()
+
+
+def test_waiting_for_a_gpu_the_cpu_offer_and_the_gpu_time_held(dispatching, store):
+    from transcribe.workers.launches import ENDED, MAIN, WAITING, Launches
+
+    job = store.create("entretien.wav", b"RIFF", PipelineOptions(), duration=600.0)
+    launches = Launches(store.data_dir)
+    launch, _ = launches.new(MAIN, "kubernetes", True)
+    launches.update(launch.id, state=WAITING, created=time.time() - 300)
+    at = start()
+    page = texts(at)
+    assert "En attente d'un GPU depuis" in page and "(5 min)" in page
+    assert "nodes" not in page and "Unschedulable" not in page
+    # The time it would take here: eta.py's figures for this recording on the CPU.
+    assert re.search(r"transcrire ici, sur le processeur du service : environ \d+ (s|min) "
+                     r"pour 1 fichier", page)
+    at.button(key="keep-waiting").click().run()
+    assert "Les fichiers attendent un GPU." in texts(at)
+    assert not [b for b in at.button if b.key == "run-here"]
+    at = start()
+    at.button(key="run-here").click().run()
+    moved = store.get(job.id)
+    assert moved.placement == "here" and moved.pipeline_options.model.device == "cpu"
+    assert "sur le processeur de ce service" in texts(at)
+
+    # The batch is over: the GPU time it held, next to its audio.
+    store.update(job.id, status=DONE, finished=time.time())
+    launches.update(launch.id, state=ENDED, held_seconds=180.0, audio_seconds=7800.0)
+    at = start()
+    assert "GPU utilisé 3 min pour 2 h 10 min d'audio." in texts(at)
+    at.switch_page("views/privacy.py").run()
+    assert "en a utilisé un 3 min en tout, pour 2 h 10 min d'audio" in texts(at)

@@ -49,9 +49,10 @@ def long_recording(folder: Path, minutes: float = 8.0) -> Path:
     return recording
 
 
-def status_of(data: Path) -> str | None:
-    records = list((data / "jobs").glob("*/job.json"))
-    return json.loads(records[0].read_text())["status"] if records else None
+def status_of(data: Path, name: str = "entretien.wav") -> str | None:
+    """The status of the job uploaded as `name` (others may sit beside it, in any order)."""
+    records = [json.loads(p.read_text()) for p in (data / "jobs").glob("*/job.json")]
+    return next((r["status"] for r in records if r["name"] == name), None)
 
 
 def wait_for(predicate, timeout: float, what: str):

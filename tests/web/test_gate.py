@@ -236,6 +236,27 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     assert status == 200 and 'type="password"' in page and "Connexion" in page
 
 
+def test_the_worker_routes_are_on_their_own_port_and_the_cookie_opens_none(server):
+    """Workers talk to their own listener (workers/api.py), never to the user's port; the
+    user's session cookie (or password) opens nothing there."""
+    url, _, log = server
+    _, cookie, _ = login(url)
+    port = int(re.search(r"worker listener on port (\d+)", log.read_text()).group(1))
+    assert port != urlsplit(url).port
+    worker = f"http://127.0.0.1:{port}"
+    job = "/worker/v1/jobs/20260101-000000-0123abcd"
+    for headers in ({"Cookie": f"{COOKIE}={cookie}"}, {"Authorization": f"Bearer {cookie}"},
+                    {"Authorization": f"Bearer {PASSWORD}"}, {}):
+        for method, path in (("POST", "/worker/v1/claim"), ("GET", f"{job}/media"),
+                             ("POST", f"{job}/result")):
+            assert request(worker, path, method, headers=headers)[0] == 401, (path, headers)
+    # On the user's port, with the cookie, a worker route is no route: never JSON or audio.
+    for method, path in (("POST", "/worker/v1/claim"), ("GET", f"{job}/media")):
+        status, headers, body = request(url, path, method, cookie=cookie)
+        assert status != 200 or headers.get("content-type", "").startswith("text/html"), path
+        assert '"job"' not in body
+
+
 def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
     url, _, _ = server
     status, cookie, _ = login(url)

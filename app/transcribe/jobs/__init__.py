@@ -12,15 +12,16 @@ so that a refresh, a closed tab, a lost connection or a server restart loses not
 A file refused at upload (not audio, damaged, too large) keeps a folder with its job.json
 alone: the job list goes on saying why until the user deletes it.
 
-One worker thread runs the jobs in order, one at a time (they share one GPU). The web app
-keeps one `JobQueue` per server process. Logs name jobs by id only: never a file name
+The web app keeps one `JobQueue` per server process; it loads no model: its dispatcher
+(`dispatch.py`) launches transcription workers (`workers/`) while jobs are queued.
+Logs name jobs by id only: never a file name
 (interviewees' names often are in it), never audio or transcript text.
 """
 
 from ..pipeline import pipeline_options_from_dict  # where tests and older code look
 from .eta import estimate_remaining
 from .listening import finish_listening_copy, listening_copy_command, start_listening_copy
-from .queue import JobQueue, Runner, StageProgress, default_runner, describe_error, user_named
+from .queue import JobQueue, Runner, StageProgress, describe_error, user_named
 from .record import (
     ACTIVE,
     CANCELLED,
@@ -61,7 +62,6 @@ __all__ = [
     "StageProgress",
     "conventions_from_dict",
     "default_data_dir",
-    "default_runner",
     "describe_error",
     "estimate_remaining",
     "finish_listening_copy",

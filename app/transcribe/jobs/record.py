@@ -58,6 +58,9 @@ class Job:
     finished: float | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    cancel_asked: float | None = None  # when: a worker that ignores it is stopped
+    worker: str | None = None  # the launch (workers/launches.py) running it
+    placement: str | None = None  # "here": this machine's CPU rather than a GPU worker
     error: dict[str, Any] | None = None  # {"key": i18n key, "params": {...}}
     warnings: list[dict[str, Any]] = field(default_factory=list)
 

@@ -203,21 +203,22 @@ class JobStore:
         queued = [j.id for j in self.list() if j.status == QUEUED]
         return queued.index(job_id) + 1 if job_id in queued else None
 
-    def requeue_unfinished(self, unsaved: dict[str, dict[str, Any]] | None = None
-                           ) -> list[str]:
+    def requeue_unfinished(self, unsaved: dict[str, dict[str, Any]] | None = None,
+                           keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
         """At server start: jobs that were running are queued again (their progress is
         lost, their upload is not), unless their transcript is on disk (the server
         stopped, or the disk was full, between saving it and saving the record): those
         are done, never transcribed again. A job the server stopped on too often fails.
         A record that cannot be written (a full disk) goes into `unsaved`, for the queue
-        to write once there is room."""
+        to write once there is room. A job whose worker (`keep`: launch ids) still runs,
+        a Kubernetes Job found again, stays as it is."""
         requeued = []
         with self.lock:
             for job in self.list():
                 if job.status == UPLOADING:  # the server stopped mid-upload: incomplete
                     self.delete(job.id)
                     continue
-                if job.status != RUNNING:
+                if job.status != RUNNING or (job.worker and job.worker in keep):
                     continue
                 if (transcript := self.finished_transcript(job)) is not None:
                     changes = done_changes(transcript)
@@ -229,7 +230,7 @@ class JobStore:
                                "error": {"key": "job.interrupted", "params": {}}}
                 else:
                     changes = {"status": QUEUED, "stage": None, "fraction": 0.0,
-                               "stage_fraction": 0.0, "started": None}
+                               "stage_fraction": 0.0, "started": None, "worker": None}
                     requeued.append(job.id)
                 try:
                     self.update(job.id, **changes)
@@ -272,7 +273,6 @@ class JobStore:
                 files.append(StoredFile(relative, path.stat().st_size,
                                         relative.parts[1] if in_job else None))
         return files
-
 
 
 def done_changes(transcript: Transcript) -> dict[str, Any]:

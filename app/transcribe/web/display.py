@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
 from ..i18n import MESSAGES, format_duration, message
 from ..jobs import ACTIVE, Job, estimate_remaining
+from ..jobs.dispatch import Waiting
 from ..languages import SPOKEN_LANGUAGES
 from ..models import WHISPER_HINTS
 from ..pipeline import stages_for
+from ..workers.launches import REFUSED, Usage
 from .settings import LOCAL_ADDRESS, Settings
 from .strings import STRINGS, text
 
@@ -104,6 +107,39 @@ def elapsed_label(job: Job) -> str:
     if job.started is None or job.finished is None:
         return "-"
     return format_duration(max(0.0, job.finished - job.started))
+
+
+def span_label(seconds: float, language: str) -> str:
+    """A length people read: 40 s, 3 min, 2 h 10 min."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return text("span.seconds", language, seconds=seconds)
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return text("span.minutes", language, minutes=minutes)
+    return text("span.hours", language, hours=minutes // 60, minutes=minutes % 60)
+
+
+def waiting_text(waiting: Waiting, language: str, zone: str | None,
+                 now: float | None = None) -> str:
+    """Jobs waiting for a GPU, why and since when, in the user's words (Kubernetes' own
+    messages would alarm: "0/3 nodes are available...")."""
+    now = time.time() if now is None else now
+    key = "jobs.waiting_quota" if waiting.reason == REFUSED else "jobs.waiting_gpu"
+    since = local_time(waiting.since, zone)[-5:]  # HH:MM, today
+    return text(key, language, since=since, waited=span_label(now - waiting.since, language))
+
+
+def cpu_offer_text(seconds: float | None, count: int, language: str) -> str:
+    if seconds is None:
+        return text("jobs.cpu_offer_unknown", language, count=count)
+    return text("jobs.cpu_offer", language, count=count, duration=span_label(seconds, language))
+
+
+def usage_text(usage: Usage, language: str, key: str = "jobs.gpu_used") -> str:
+    """"GPU used 3 min for 2 h 10 min of audio"."""
+    return text(key, language, gpu=span_label(usage.held_seconds, language),
+                audio=span_label(usage.audio_seconds, language))
 
 
 def local_time(timestamp: float, zone: str | None) -> str:

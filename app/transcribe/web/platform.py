@@ -119,8 +119,10 @@ def notice_html(platform: Platform, language: str) -> str | None:
 
 
 def deployed_on_gpu(settings: Settings) -> bool:
-    """A service the chart deployed (it has a deadline) with a GPU to give back."""
-    return settings.delete_at is not None and settings.device != "cpu"
+    """A service the chart deployed (it has a deadline) that holds a GPU for its whole
+    life (with the kubernetes launcher, only its workers hold one, while they run)."""
+    return (settings.delete_at is not None and settings.device != "cpu"
+            and settings.launcher != "kubernetes")
 
 
 def project_warning(platform: Platform, language: str) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
 from ..self_delete import parse_deadline
+from ..workers.config import WorkerConfig
 
 DEFAULT_PORT = 8501
 DEFAULT_MAX_UPLOAD_MB = 2048
@@ -37,6 +38,7 @@ class Settings:
     # An ingress (or route) the chart declares in front: its X-Forwarded-* headers are
     # believed (the client's address, the page's host); otherwise anyone could send them.
     behind_proxy: bool = False
+    launcher: str = "process"  # how transcription workers start (workers/config.py)
 
     @property
     def url_prefix(self) -> str:
@@ -65,6 +67,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         address=bind_address(env.get("TRANSCRIBE_ADDRESS"), password),
         behind_proxy=(env.get("TRANSCRIBE_BEHIND_PROXY") or "").strip().lower()
         in ("1", "true", "yes"),
+        launcher=WorkerConfig.from_env(env).launcher,
     )
 
 

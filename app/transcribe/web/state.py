@@ -8,7 +8,7 @@ import threading
 
 import streamlit as st
 
-from ..jobs import JobQueue, JobStore, Runner, default_runner
+from ..jobs import JobQueue, JobStore, Runner
 from ..languages import UI_LANGUAGES
 from ..models import ModelStore
 from . import documents, strings
@@ -38,9 +38,10 @@ def model_store() -> ModelStore:
     return ModelStore()
 
 
-def make_runner() -> Runner:
-    """The pipeline; tests replace this function to run jobs without models."""
-    return default_runner(model_store())
+def make_runner() -> Runner | None:
+    """None: jobs go to transcription workers (the web app loads no model). Tests replace
+    this function to run jobs in process with a stand-in for the pipeline."""
+    return None
 
 
 _queues: dict[str, JobQueue] = {}
@@ -48,10 +49,10 @@ _queues_lock = threading.Lock()
 
 
 def job_queue(data_dir: str) -> JobQueue:
-    """One queue and one worker thread per server process and data folder, shared by every
-    browser session. A plain module-level singleton rather than st.cache_resource: serve.py
-    starts it before Streamlit's runtime exists, and two workers on one folder would run a
-    job twice."""
+    """One queue (and one dispatcher of workers) per server process and data folder,
+    shared by every browser session. A plain module-level singleton rather than
+    st.cache_resource: serve.py starts it before Streamlit's runtime exists, and two
+    queues on one folder would run a job twice."""
     with _queues_lock:
         queue = _queues.get(data_dir)
         if queue is None:
@@ -75,7 +76,7 @@ def stop_queues() -> None:
 
 def queue() -> JobQueue:
     running = job_queue(str(settings().data_dir))
-    if not running.alive:  # the worker thread never dies on a job's error; be sure anyway
+    if not running.alive:  # the queue's thread never dies on a job's error; be sure anyway
         running.start()
     return running
 

@@ -508,6 +508,50 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Your files are deleted, but not the service: delete it in Onyxia (My Services, "
               "bin icon).",
     },
+    # While the workers wait for a GPU (kubernetes launcher): never Kubernetes' own words.
+    "jobs.waiting_gpu": {
+        "fr": "En attente d'un GPU depuis {since} ({waited}) : tous les GPU de la plateforme "
+              "sont occupés pour l'instant. La transcription commencera dès qu'un GPU se "
+              "libère.",
+        "en": "Waiting for a GPU since {since} ({waited}): every GPU of the platform is in "
+              "use for now. Transcription starts as soon as one is free.",
+    },
+    "jobs.waiting_quota": {
+        "fr": "En attente d'un GPU depuis {since} ({waited}) : le quota de GPU de votre "
+              "projet est atteint (d'autres services l'utilisent). La transcription "
+              "commencera dès qu'il se libère.",
+        "en": "Waiting for a GPU since {since} ({waited}): your project's GPU quota is used "
+              "up (other services hold it). Transcription starts as soon as it frees up.",
+    },
+    "jobs.cpu_offer": {
+        "fr": "Ou bien transcrire ici, sur le processeur du service : environ {duration} "
+              "pour {count} fichier(s) en attente.",
+        "en": "Or transcribe here, on the service's CPU: about {duration} for {count} "
+              "waiting file(s).",
+    },
+    "jobs.cpu_offer_unknown": {
+        "fr": "Ou bien transcrire ici, sur le processeur du service ({count} fichier(s) en "
+              "attente ; nettement plus lent qu'un GPU).",
+        "en": "Or transcribe here, on the service's CPU ({count} waiting file(s); much "
+              "slower than a GPU).",
+    },
+    "jobs.run_here": {"fr": "Transcrire ici sur le processeur",
+                      "en": "Transcribe here on the CPU"},
+    "jobs.keep_waiting": {"fr": "Continuer d'attendre un GPU", "en": "Keep waiting for a GPU"},
+    "jobs.kept_waiting": {"fr": "Les fichiers attendent un GPU.",
+                          "en": "The files wait for a GPU."},
+    "status.here": {"fr": "sur le processeur de ce service", "en": "on this service's CPU"},
+    "jobs.gpu_used": {"fr": "GPU utilisé {gpu} pour {audio} d'audio.",
+                      "en": "GPU used {gpu} for {audio} of audio."},
+    "privacy.gpu_used": {
+        "fr": "Un GPU n'est réservé que pendant les transcriptions : ce service en a utilisé "
+              "un {gpu} en tout, pour {audio} d'audio.",
+        "en": "A GPU is held only while transcribing: this service used one for {gpu} in "
+              "all, for {audio} of audio.",
+    },
+    "span.seconds": {"fr": "{seconds} s", "en": "{seconds} s"},
+    "span.minutes": {"fr": "{minutes} min", "en": "{minutes} min"},
+    "span.hours": {"fr": "{hours} h {minutes:02d} min", "en": "{hours} h {minutes:02d} min"},
     "jobs.free_gpu": {
         "fr": "Tout est transcrit. Téléchargez vos transcriptions, puis supprimez le service "
               "dans Onyxia (Mes services) pour libérer le GPU pour les autres.",

@@ -41,6 +41,10 @@ if files:
 else:
     st.success(t("privacy.empty"), icon=":material/check_circle:")
 
+# Workers on a GPU (kubernetes launcher): the GPU time they held, all batches together.
+if queue.dispatcher is not None and (usage := queue.dispatcher.launches.usage()):
+    st.write(display.usage_text(usage, language, "privacy.gpu_used"))
+
 
 def delete_everything() -> None:
     queue.delete_all()

@@ -175,7 +175,8 @@ def job_status(job: Job) -> None:
     if job.status == UPLOADING:
         st.caption(t("status.uploading"))
     elif job.status == QUEUED:
-        st.caption(t("status.queued", position=queue.store.queue_position(job.id) or 1))
+        queued = t("status.queued", position=queue.store.queue_position(job.id) or 1)
+        st.caption(f"{queued} — {t('status.here')}" if job.placement == "here" else queued)
     elif job.status == RUNNING:
         stage = t(f"stage.{job.stage}") if job.stage else ""
         label = t("status.running", stage=stage, percent=int(job.fraction * 100),
@@ -217,11 +218,33 @@ def job_actions(job: Job) -> None:
                       on_click=delete_job, args=(job.id,))
 
 
+def waiting_for_a_gpu(jobs: list[Job]) -> None:
+    """Workers wait for a GPU (none free, or the quota): say so, since when, and offer to
+    transcribe here on the CPU (with the time it would take) or to keep waiting."""
+    waiting = queue.dispatcher.waiting() if queue.dispatcher is not None else None
+    if waiting is None:
+        return
+    st.warning(display.waiting_text(waiting, language, st.context.timezone),
+               icon=":material/hourglass_top:")
+    if st.session_state.get("keep_waiting") == waiting.since:
+        st.caption(t("jobs.kept_waiting"))
+        return
+    queued = [job for job in jobs if job.status == QUEUED and job.placement != "here"]
+    st.write(display.cpu_offer_text(queue.dispatcher.cpu_seconds(queued), len(queued),
+                                    language))
+    here, keep = st.columns(2)
+    here.button(t("jobs.run_here"), key="run-here", icon=":material/memory:",
+                on_click=queue.dispatcher.run_here, args=([job.id for job in queued],))
+    keep.button(t("jobs.keep_waiting"), key="keep-waiting", icon=":material/schedule:",
+                on_click=st.session_state.update, kwargs={"keep_waiting": waiting.since})
+
+
 def job_list() -> None:
     jobs = display.queue_order(queue.store.list())
     if not jobs:
         st.info(t("jobs.empty"))
         return
+    waiting_for_a_gpu(jobs)
     for job in jobs:
         with st.container(border=True, key=f"job-{job.id}"):
             about, actions = st.columns([4, 1], vertical_alignment="center")
@@ -246,6 +269,10 @@ if any(job.active for job in queue.store.list()):
     live_job_list()
 else:
     job_list()
+    # The batch is over: what it cost in GPU time, when workers held one.
+    if queue.dispatcher is not None and (batch := queue.dispatcher.launches.last_batch()):
+        if usage := queue.dispatcher.launches.usage(batch):
+            st.info(display.usage_text(usage, language), icon=":material/memory:")
     # The batch is over: say how to give the shared GPU back.
     if platform.deployed_on_gpu(settings) and any(
             job.status == DONE for job in queue.store.list()):
