@@ -122,6 +122,28 @@ def test_silent_speakers_are_not_embedded_and_nothing_changes(store, interview_f
     assert sum(embedded) <= 0.75 * windows * speakers
 
 
+def test_the_pipeline_is_loaded_once_per_process(store, monkeypatch):
+    """A worker transcribes many jobs in one process: the speaker pipeline is loaded (and
+    tuned) for the first and reused by the next."""
+    from pyannote.audio import Pipeline
+
+    loads: list[str] = []
+    load = Pipeline.from_pretrained
+
+    def counting(checkpoint, *args, **kwargs):
+        loads.append(str(checkpoint))
+        return load(checkpoint, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "from_pretrained", counting)
+    load_pipeline.cache_clear()
+    for clip in ("jfk/jfk.flac", "leopard/test.wav"):
+        samples = load_audio(dev_clip(clip)).mono
+        diarize_with_pyannote(samples, store.diarization_path(), max_speakers=2)
+    assert loads == [str(store.diarization_path())]
+    pipeline = load_pipeline(store.diarization_path(), "cpu")
+    assert pipeline._segmentation.step == pytest.approx(2.0)  # a fifth of 10 s, on a CPU
+
+
 def synthetic_embeddings(count: int, dimension: int = 192):
     """`count` windows, each with two local speakers: one of two voices (noisy copies of
     two random directions) alone on each half of the window."""

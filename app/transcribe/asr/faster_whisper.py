@@ -41,7 +41,7 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
 
     model = WhisperModel(str(path), device=device, compute_type=compute_type,
                          cpu_threads=threads, num_workers=workers, local_files_only=True)
-    model.load_args = (path, device, compute_type, threads)  # for seeded copies
+    model.load_args = (path, device, compute_type, threads)  # for samplers (load_sampler)
     return model
 
 
