@@ -13,19 +13,20 @@ IMAGE ?= ghcr.io/whisper-transcription/whisper-transcription
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 VARIANT ?= gpu
 
-.PHONY: help setup system venv models test run bench lint chart image clean
+.PHONY: help setup system venv models node test run bench mutate lint chart image clean
 
 help:
 	@echo "make run     serve the web app on http://localhost:$(PORT) (installs what is missing)"
 	@echo "make test    run every test (installs what is missing)"
 	@echo "make bench   compare engines: WER, speed, memory; DER for speakers"
+	@echo "make mutate  mutation testing of the security, privacy and data paths (MODULES=...)"
 	@echo "make chart   package the Helm chart and its repository index into dist/charts"
 	@echo "make image   build the container image with docker (VARIANT=gpu|cpu)"
 	@echo "make lint    ruff and hadolint"
 
 setup: system venv models
 
-# What `make run` needs (ffmpeg) or, for the tests, also espeak-ng, sox and chromium.
+# What `make run` needs (ffmpeg) or, for the tests, also espeak-ng, sox, chromium and npm.
 SYSTEM_PURPOSE := $(if $(filter run,$(MAKECMDGOALS)),$(if $(filter test bench,$(MAKECMDGOALS)),test,run),test)
 system:
 	@scripts/install-system-packages.sh $(SYSTEM_PURPOSE)
@@ -43,7 +44,15 @@ $(VENV)/.installed: pyproject.toml
 models: venv
 	@$(PY) image/fetch_models.py --preset embedded --dest $(MODELS)
 
-test: setup
+# The browser tests' own JavaScript (axe-core), from the npm registry at the versions
+# tests/package-lock.json pins; installed again only when those files change.
+node: tests/node_modules/.package-lock.json
+
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup node
 	$(PY) -m pytest
 
 run: setup
@@ -52,8 +61,13 @@ run: setup
 bench: setup
 	$(PY) bench/run.py
 
+# Not part of `make test`: under an hour on 2 cores (README, Tests). MODULES=web/gate.py
+# runs one module.
+mutate: venv
+	$(PY) scripts/mutate.py $(MODULES)
+
 lint: venv
-	$(VENV)/bin/ruff check app tests bench image charts
+	$(VENV)/bin/ruff check app tests bench image charts scripts
 	$(VENV)/bin/hadolint image/Dockerfile
 	shellcheck image/*.sh scripts/*.sh
 

@@ -9,7 +9,8 @@ real `transcribe-web`:
   cached: median of three visits), and once in a browser that never saw the app;
 - from a keystroke to the screen: F2 (seek 3 s) to the moved highlight painted; a
   character typed into a segment to the next frame; Enter (split at the cursor, which
-  redraws the document) to the next frame; median and worst of repeated tries;
+  redraws the document) to the next frame; F8 (one sentence's speaker, its turn drawn
+  split around it) to the next frame; median and worst of repeated tries;
 - the highlight update alone (the JavaScript run on each `timeupdate`), and a search for
   a frequent word with every match highlighted.
 
@@ -151,6 +152,11 @@ def run(browser, address: str, tries: int, transcript) -> dict:
         page.evaluate(f"(e => e.placeCaret(e.elements.get(e.segs[{1000 + 40 * n}].u), 9))"
                       "(window.transcribeEditor)")
         splits.append(probe("Enter", "frame"))
+    speakers = []
+    for n in range(min(tries, 8)):
+        page.evaluate(f"(e => e.placeCaret(e.elements.get(e.segs[{1500 + 40 * n}].u), 3))"
+                      "(window.transcribeEditor)")
+        speakers.append(probe("F8", "frame"))
     highlight = page.evaluate("""() => { const e = window.transcribeEditor, a = e.audio;
         const t0 = performance.now();
         for (let n = 0; n < 200; n++) { a.currentTime = (n * 53.7) % a.duration; e.highlight(); }
@@ -166,7 +172,8 @@ def run(browser, address: str, tries: int, transcript) -> dict:
         "mounted_ms": round(median("mounted")),
         "cold_open_ms": round(cold["shown"]), "cold_whole_ms": round(cold["drawn"]),
         "seek_highlight_ms": summary(seeks), "typing_ms": summary(typing),
-        "split_ms": summary(splits), "highlight_update_ms": round(highlight, 2),
+        "split_ms": summary(splits), "speaker_ms": summary(speakers),
+        "highlight_update_ms": round(highlight, 2),
         "search_ms": round(search[0]), "search_matches": search[1],
     }
 
@@ -188,6 +195,8 @@ def table(result: dict) -> str:
         ("F2 (seek 3 s) to the highlight painted", fmt(result["seek_highlight_ms"])),
         ("a character typed to the next frame", fmt(result["typing_ms"])),
         ("Enter (split, document redrawn) to the next frame", fmt(result["split_ms"])),
+        ("F8 (a sentence's speaker, its turn split) to the next frame",
+         fmt(result["speaker_ms"])),
         ("highlight update on timeupdate (JS)", f"{result['highlight_update_ms']} ms"),
         (f"search, {result['search_matches']} matches highlighted", f"{result['search_ms']} ms"),
     ]

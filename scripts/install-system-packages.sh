@@ -3,14 +3,17 @@
 #   install-system-packages.sh run    what serving the app needs: ffmpeg
 #   install-system-packages.sh [test] also what the tests need: espeak-ng and sox synthesise
 #                                     test speech; chromium and its driver run the web app's
-#                                     end-to-end test; shellcheck; fonts for screenshots.
+#                                     end-to-end test; node and npm install axe-core, which
+#                                     the browser tests run in the page; shellcheck; fonts
+#                                     for screenshots.
 set -euo pipefail
 purpose=${1:-test}
 
 declare -A package_of=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg)
 if [ "$purpose" != run ]; then
   package_of+=([espeak-ng]=espeak-ng [sox]=sox [chromium]=chromium
-               [chromedriver]=chromium-driver [shellcheck]=shellcheck)
+               [chromedriver]=chromium-driver [shellcheck]=shellcheck
+               [node]=nodejs [npm]=npm)
 fi
 missing=()
 for tool in "${!package_of[@]}"; do

@@ -153,3 +153,19 @@ def test_punctuation_alone_takes_no_time():
     bound_segments([seg], {None: [(0.5, 1.4)]})
     assert (seg.words[1].start, seg.words[1].end) == (1.3, 1.3)
     assert seg.end == 1.3
+
+
+def test_the_bound_reaches_past_speech_by_its_padding(tmp_path):
+    """Words are clipped to regions wider than Silero's speech by PAD on each side, never
+    narrower: a word's first and last sounds are not cut."""
+    from transcribe.bound import MIN_SILENCE, PAD, speech_for_bound
+    from transcribe.vad import detect_speech
+
+    voice = load_audio(synthesise("I grew up in a small town.", tmp_path / "s.wav")).mono
+    silence = np.zeros(SAMPLE_RATE, np.float32)
+    samples = np.concatenate([silence, voice, silence])
+    bare = detect_speech(samples, pad=0.0, min_silence=MIN_SILENCE)
+    padded = speech_for_bound(samples)
+    assert len(bare) == len(padded) >= 1
+    assert padded[0][0] == pytest.approx(bare[0][0] - PAD, abs=1e-3)
+    assert padded[-1][1] == pytest.approx(bare[-1][1] + PAD, abs=1e-3)

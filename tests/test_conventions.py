@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from transcribe.conventions import Conventions, build_turns, uncertain_mark
+from transcribe.conventions import (
+    Conventions,
+    Pseudonymiser,
+    Token,
+    Turn,
+    build_turns,
+    pause_token,
+    pseudonymise_tokens,
+    pseudonymise_transcript,
+    token_text,
+    uncertain_mark,
+)
 from transcribe.transcript import Segment, Speaker, Transcript, Word
 
 
@@ -64,3 +75,203 @@ def test_subtitles_keep_one_turn_per_segment_with_its_own_mark():
     turns = build_turns(conversation(), merge_speaker_turns=False)
     assert [t.text for t in turns] == ["I grew up there.", "//Yes yes.//", "Then I left.",
                                        "Why?"]
+
+
+def test_pseudonyms_replace_a_name_whatever_its_case():
+    transcript = Transcript(language="fr", duration=3.0, segments=[
+        Segment(0.0, 3.0, "MARIE et marie, pas Mariette.", "A", [
+            w(0.0, 0.5, "MARIE"), w(0.5, 1.0, "et"), w(1.0, 1.5, "marie,"),
+            w(1.5, 2.0, "pas"), w(2.0, 3.0, "Mariette.")])],
+        speakers={"A": Speaker("A", "marie")})
+    [turn] = build_turns(transcript, Conventions(pseudonyms={"Marie": "Anne"}))
+    assert turn.text == "Anne et Anne, pas Mariette." and turn.speaker == "Anne"
+
+
+def test_a_word_exactly_at_the_uncertainty_threshold_is_not_flagged():
+    """"Below the threshold" is flagged: a word at it is not, one just under it is."""
+    transcript = Transcript(language="en", duration=2.0, segments=[
+        Segment(0.0, 2.0, "at under over", "A", [
+            w(0.0, 0.5, "at", 0.5), w(0.5, 1.0, "under", 0.4999), w(1.0, 2.0, "over", 0.51)])])
+    [turn] = build_turns(transcript, Conventions(flag_uncertain=True,
+                                                 uncertainty_threshold=0.5))
+    assert turn.text == "at [under?] over"
+
+
+def test_pauses_are_marked_from_the_minimum_and_written_out_past_three_seconds():
+    assert [pause_token(s).text for s in (0.2, 1.0, 2.0, 3.0, 3.4, 3.5, 12.4)] == [
+        "(.)", "(.)", "(..)", "(...)", "(...)", "(4 s)", "(12 s)"]
+    assert pause_token(5).pause
+    transcript = Transcript(language="fr", duration=20.0, segments=[
+        Segment(0.0, 4.0, "un deux trois", "A", [
+            w(0.0, 0.5, "un"), w(1.5, 2.0, "deux"), w(2.9, 3.5, "trois")]),
+        Segment(4.99, 6.0, "quatre", "A", [w(4.99, 6.0, "quatre")]),
+        Segment(16.0, 17.0, "cinq", "A", [w(16.0, 17.0, "cinq")])])
+    [turn] = build_turns(transcript, Conventions(mark_pauses=True, min_pause=1.0))
+    # 1.0 s between "un" and "deux" is a pause; 0.9 s is not; between segments too.
+    assert turn.text == "un (.) deux trois quatre (10 s) cinq"
+    assert [t.pause for t in turn.tokens] == [False, True, False, False, False, True, False]
+    assert (turn.start, turn.end) == (0.0, 17.0)
+    [plain] = build_turns(transcript)
+    assert plain.text == "un deux trois quatre cinq"
+
+
+def test_fillers_go_whatever_their_case_and_punctuation_in_the_language_spoken():
+    transcript = Transcript(language="fr-FR", duration=4.0, segments=[
+        Segment(0.0, 2.0, "Euh, ben oui hum.", "A", [
+            w(0.0, 0.5, "Euh,"), w(0.5, 1.0, "ben"), w(1.0, 1.5, "oui"), w(1.5, 2.0, "hum.")]),
+        Segment(2.0, 4.0, "Heu... bah non", "B")])  # corrected by hand: no word times
+    turns = build_turns(transcript, Conventions(remove_fillers=True))
+    assert [t.text for t in turns] == ["oui", "non"]
+    assert [t.text for t in build_turns(transcript)] == ["Euh, ben oui hum.", "Heu... bah non"]
+    english = Transcript(language="en", duration=1.0, segments=[
+        Segment(0.0, 1.0, "um ben", "A", [w(0.0, 0.5, "um"), w(0.5, 1.0, "ben")])])
+    assert build_turns(english, Conventions(remove_fillers=True))[0].text == "ben"
+    unknown = Transcript(language=None, duration=1.0, segments=[Segment(0.0, 1.0, "euh", "A")])
+    assert build_turns(unknown, Conventions(remove_fillers=True))[0].text == "euh"
+    only_fillers = Transcript(language="fr", duration=1.0, segments=[
+        Segment(0.0, 1.0, "euh", "A", [w(0.0, 1.0, "euh")]), Segment(1.0, 1.5, "  ", "B")])
+    assert build_turns(only_fillers, Conventions(remove_fillers=True)) == []
+
+
+def test_glued_words_and_untimed_words_keep_their_spacing_and_times():
+    transcript = Transcript(language="fr", duration=3.0, segments=[
+        Segment(0.0, 3.0, "Je viens d'avoir fini", "A", [
+            Word(0.0, 0.5, "Je", 0.9), Word(0.5, 1.0, " viens", 0.9),
+            Word(1.0, 1.2, " d'", 0.9), Word(1.2, 1.6, "avoir", 0.9),
+            Word(None, None, " fini", 0.9), Word(2.0, 2.5, " ", 0.9)])])
+    [turn] = build_turns(transcript, Conventions(mark_pauses=True, min_pause=0.3))
+    assert turn.text == "Je viens d'avoir fini"
+    assert [t.space_before for t in turn.tokens] == [True, True, True, False, True]
+    assert (turn.tokens[3].start, turn.tokens[3].end) == (1.2, 1.6)
+    assert turn.tokens[4].start is None and (turn.speaker_id, turn.speaker) == ("A", "A")
+
+
+def test_turns_follow_time_and_speakers():
+    transcript = Transcript(language="en", duration=6.0, segments=[
+        Segment(3.0, 4.0, "Third.", "A"), Segment(0.0, 1.0, "First.", "A"),
+        Segment(1.0, 2.5, "Second.", "B", overlap=True), Segment(2.6, 2.9, "Also.", "B")],
+        speakers={"A": Speaker("A", "Alice")})
+    turns = build_turns(transcript)
+    assert [(t.speaker, t.speaker_id, t.text) for t in turns] == [
+        ("Alice", "A", "First."), ("B", "B", "//Second.// Also."), ("Alice", "A", "Third.")]
+    assert (turns[1].start, turns[1].end) == (1.0, 2.9)
+    assert turns[1].overlap and not turns[0].overlap
+    # The later segment of a merged turn may end before the first one.
+    transcript.segments[3].end = 2.0
+    assert build_turns(transcript)[1].end == 2.5
+
+
+def test_uncertain_marks_and_overlap_marks_around_one_token():
+    token = Token("ok.", uncertain=True, overlap_open=True, overlap_close=True)
+    assert token_text(token) == "//[ok?].//"
+    assert uncertain_mark("?!") == "[?!?]" and uncertain_mark("") == "[?]"
+    assert Turn(0.0, 1.0, None, None, [Token("a"), Token("b", space_before=False),
+                                       Token("c")]).text == "ab c"
+
+
+def test_longer_names_win_and_empty_names_are_ignored():
+    pseudonymise = Pseudonymiser({"Marie": "Anne", "Marie Dupont": "Mme A.", "  ": "X",
+                                  "Dupont": "D."})
+    assert pseudonymise("Marie Dupont et Marie, puis Dupont !") == "Mme A. et Anne, puis D. !"
+    assert Pseudonymiser({})("Marie") == "Marie" and Pseudonymiser({" ": "x"})("a b") == "a b"
+    assert Pseudonymiser({"Marie": "Anne"})("Mariette, MARIE") == "Mariette, Anne"
+
+
+def test_a_name_spanning_tokens_becomes_one_token_with_their_times():
+    tokens = [Token("Bonjour", start=0.0, end=0.5), Token("Marie", uncertain=True, start=0.6,
+                                                         end=1.0),
+              Token("Dupont,", start=1.1, end=1.5, space_before=False),
+              Token("(..)", pause=True), Token("voilà", start=3.0, end=3.5)]
+    result = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
+    assert [t.text for t in result] == ["Bonjour", "Mme A.,", "(..)", "voilà"]
+    merged = result[1]
+    assert (merged.start, merged.end, merged.uncertain, merged.pause) == (0.6, 1.5, True, False)
+    assert merged.space_before and result[2].pause and not result[0].uncertain
+    assert pseudonymise_tokens(tokens, Pseudonymiser({"Paul": "P."})) is tokens
+
+
+def test_an_exported_copy_carries_the_pseudonyms_everywhere_and_the_original_none():
+    transcript = Transcript(
+        language="fr", duration=3.0, source="entretien Marie.wav",
+        segments=[Segment(0.0, 3.0, "Bonjour Marie Dupont.", "A", [
+            Word(0.0, 0.5, " Bonjour", 0.9, "A"), Word(0.6, 1.0, " Marie", 0.4, "A"),
+            Word(1.1, 1.5, " Dupont.", None, "A")])],
+        speakers={"A": Speaker("A", "Marie Dupont")},
+        options={"asr": {"initial_prompt": "Marie Dupont"}, "names": ["Marie", 3],
+                 "Marie": {"n": 1}})
+    copy = pseudonymise_transcript(transcript, {"Marie Dupont": "Mme A.", "Marie": "Anne"})
+    segment = copy.segments[0]
+    assert segment.text == "Bonjour Mme A.."
+    assert [(w.word, w.start, w.end, w.probability, w.speaker) for w in segment.words] == [
+        (" Bonjour", 0.0, 0.5, 0.9, "A"), (" Mme A..", 0.6, 1.5, 0.4, "A")]
+    assert copy.speakers["A"].name == "Mme A." and copy.source == "entretien Anne.wav"
+    assert copy.options == {"asr": {"initial_prompt": "Mme A."}, "names": ["Anne", 3],
+                            "Anne": {"n": 1}}
+    assert transcript.segments[0].text == "Bonjour Marie Dupont."  # the stored one unchanged
+    assert transcript.speakers["A"].name == "Marie Dupont"
+    assert pseudonymise_transcript(transcript, {}) is transcript
+    untouched = Transcript(language="fr", duration=1.0, source=None, segments=[
+        Segment(0.0, 1.0, "Rien.", "A", [Word(0.0, 1.0, "Rien.", None, "A")])])
+    copy = pseudonymise_transcript(untouched, {"Marie": "Anne"})
+    assert copy.source is None and copy.segments[0].words[0].word == "Rien."
+    unsure = Transcript(language="fr", duration=1.0, segments=[
+        Segment(0.0, 1.0, "Marie Dupont", "A", [Word(0.0, 0.5, "Marie", None),
+                                                Word(0.5, 1.0, " Dupont", None)])])
+    [word] = pseudonymise_transcript(unsure, {"Marie Dupont": "X"}).segments[0].words
+    assert (word.word, word.probability) == ("X", None)
+
+
+def test_what_is_skipped_does_not_stop_what_follows():
+    transcript = Transcript(language="fr", duration=9.0, segments=[
+        Segment(0.0, 1.0, "  ", "A"),  # blank
+        Segment(1.0, 2.0, "euh", "A", [w(1.0, 2.0, "euh")]),  # fillers only
+        Segment(2.0, 5.5, "oui alors donc voilà", "B", [
+            w(2.0, 2.5, "oui"), Word(2.5, 2.6, " ", 0.9), w(2.6, 3.0, "alors"),
+            Word(3.0, None, " donc", 0.9), w(5.0, 5.5, "voilà")]),
+        Segment(6.5, 7.0, "fin", "B", [w(6.5, 7.0, "fin")]),
+        Segment(8.0, 9.0, "merci", None, [w(8.0, 9.0, "merci")])])
+    turns = build_turns(transcript, Conventions(remove_fillers=True, mark_pauses=True,
+                                                min_pause=1.0, pseudonyms={"Paul": "P."}))
+    # The untimed end of "donc" leaves the pause measured from "alors"; the gap between
+    # segments of one speaker, exactly the minimum, is a pause too.
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("B", "oui alors donc (..) voilà (.) fin"), (None, "merci")]
+
+
+def test_one_overlap_mark_around_two_long_overlapped_segments():
+    transcript = Transcript(language="en", duration=6.0, segments=[
+        Segment(0.0, 2.0, "So we moved there", "A",
+                [w(0.0, 0.5, "So"), w(0.5, 1.0, "we"), w(1.0, 1.5, "moved"),
+                 w(1.5, 2.0, "there")], overlap=True),
+        Segment(2.0, 4.0, "in the spring", "A",
+                [w(2.0, 2.5, "in"), w(2.5, 3.0, "the"), w(3.0, 4.0, "spring")],
+                overlap=True)])
+    [turn] = build_turns(transcript)
+    assert turn.text == "//So we moved there in the spring//"
+
+
+def test_the_longest_name_wins_whatever_its_case():
+    pseudonymise = Pseudonymiser({"marie": "Anne", "Marie Dupont": "Mme A."})
+    assert pseudonymise("Marie Dupont et marie") == "Mme A. et Anne"  # not "Anne Dupont"
+
+
+def test_a_name_glued_to_the_word_before_stays_glued():
+    tokens = [Token("l'", start=0.0, end=0.2), Token("Marie", start=0.2, end=0.6,
+                                                     space_before=False),
+              Token("Dupont", start=0.6, end=1.0)]
+    [first, name] = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
+    assert (first.text, name.text, name.space_before) == ("l'", "Mme A.", False)
+
+
+def test_words_after_a_name_keep_their_own_times_and_odd_keys_are_kept():
+    transcript = Transcript(language="fr", duration=5.0, segments=[
+        Segment(0.0, 5.0, "Marie Dupont est venue hier", "A", [
+            Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, " Dupont", 0.9),
+            Word(1.0, 1.5, " est", 0.8), Word(2.0, 2.5, " venue", 0.7),
+            Word(3.0, 3.5, " hier", 0.6)])],
+        options={1: "Marie", "names": {2: ["Marie"]}})
+    copy = pseudonymise_transcript(transcript, {"Marie Dupont": "X"})
+    assert [(w.word, w.start, w.end, w.probability) for w in copy.segments[0].words] == [
+        (" X", 0.0, 1.0, 0.9), (" est", 1.0, 1.5, 0.8), (" venue", 2.0, 2.5, 0.7),
+        (" hier", 3.0, 3.5, 0.6)]
+    assert copy.options == {1: "Marie", "names": {2: ["Marie"]}}  # no whole name in them

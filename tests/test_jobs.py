@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import logging
 import subprocess
@@ -344,7 +345,12 @@ def test_stored_files_say_which_job_each_belongs_to(store):
     assert (source.size, source.job_id) == (3, job.id)
     assert files[f"jobs/{job.id}/job.json"].job_id == job.id
     assert files["stray.txt"].job_id is None
-    assert sum(f.size for f in files.values()) == sum(
+    (store.root / "stray").write_text("x")
+    (store.data_dir / "uploads" / "x").mkdir(parents=True)
+    (store.data_dir / "uploads" / "x" / "y").write_text("y")
+    files = {str(f.relative): f.job_id for f in store.stored_files()}
+    assert files["jobs/stray"] is None and files["uploads/x/y"] is None
+    assert sum(f.size for f in store.stored_files()) == sum(
         p.stat().st_size for p in store.data_dir.rglob("*") if p.is_file())
 
 
@@ -686,3 +692,105 @@ def test_a_real_full_disk_on_a_small_tmpfs(tmp_path):
     assert result["during"] == RUNNING and result["tmp"] == []
     assert result["status"] == FAILED and result["error"]["key"] == "job.no_space"
     assert not result["transcript"]
+
+
+def test_a_record_names_only_what_it_may(tmp_path, monkeypatch):
+    from transcribe.jobs.record import (
+        conventions_from_dict,
+        default_data_dir,
+        new_job,
+        new_job_id,
+        safe_extension,
+    )
+
+    assert new_job_id(0).startswith("19700101-000000-") and valid_job_id(new_job_id())
+    for bad in (None, "20260101-000000-0123ABCD", "20260101-000000-0123abcd\n",
+                "x20260101-000000-0123abcd", "20260101-000000-0123abcd0"):
+        assert not valid_job_id(bad), bad
+    assert [safe_extension(n) for n in ("a.WAV", "b.tar.gz", "c.m<4a", "d", ".wav",
+                                        "e.abcdefghij", "f.abcdefghijk")] == [
+        ".wav", ".gz", "", "", "", ".abcdefghij", ""]
+    job = new_job("/x/../entretien.M4A", {"engine": "whisperx"}, None)
+    assert (job.name, job.media, job.stem) == ("entretien.M4A", "source.m4a", "entretien")
+    assert job.options == {"engine": "whisperx"}
+    assert conventions_from_dict(job.conventions) == Conventions()
+    assert new_job("", {}, Conventions(mark_pauses=True)).name == "recording"
+    assert new_job("a", {}, Conventions(mark_pauses=True)).conventions["mark_pauses"]
+    assert Job("i", "", "m", 0.0).stem == "transcript"
+    loaded = conventions_from_dict({"pseudonyms": {"Marie": 1}, "unknown": True})
+    assert loaded.pseudonyms == {"Marie": "1"} and conventions_from_dict(None) == Conventions()
+    monkeypatch.setenv("TRANSCRIBE_DATA_DIR", str(tmp_path / "d"))
+    assert default_data_dir() == (tmp_path / "d").resolve()
+    monkeypatch.delenv("TRANSCRIBE_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    assert default_data_dir() == tmp_path.resolve() / "data"
+    statuses = {status: Job("i", "a", "m", 0.0, status=status).active
+                for status in ("uploading", QUEUED, RUNNING, DONE, FAILED, CANCELLED)}
+    assert statuses == {"uploading": True, QUEUED: True, RUNNING: True, DONE: False,
+                        FAILED: False, CANCELLED: False}
+
+
+def test_deleting_a_job_removes_its_folder_and_says_so_by_id_only(store, caplog):
+    caplog.set_level(logging.INFO, logger="transcribe.jobs")
+    keep = store.create("garde.wav", b"k", options())
+    gone = store.create("entretien secret.wav", b"g", options())
+    (store.folder(gone.id) / "listening.mp3").write_bytes(b"mp3")
+    assert store.delete(gone.id) is True
+    assert not store.folder(gone.id).exists() and store.get(keep.id) is not None
+    assert store.delete(gone.id) is False  # already gone
+    assert store.delete("20260101-000000-0000000z") is False  # not an id of ours
+    assert store.save(gone) is False and store.update(gone.id, status=DONE) is None
+    assert not store.save_transcript(gone, fake_transcript(Path("x.wav")))
+    assert not store.folder(gone.id).exists()  # nothing came back
+    assert f"job {gone.id}: deleted" in caplog.messages
+    store.delete_all()
+    assert not store.root.exists() and store.data_dir.is_dir()
+    assert "all jobs deleted" in caplog.messages
+    store.delete_all()  # nothing left: harmless
+    assert store.list() == [] and store.stored_files() == []
+    assert not any("secret" in message or "garde" in message for message in caplog.messages)
+
+
+def test_a_recording_is_copied_whole_from_any_source(store, tmp_path):
+    spooled = tmp_path / "uploads" / "0123"
+    spooled.parent.mkdir()
+    spooled.write_bytes(b"spooled upload")
+    linked = store.create("a.wav", spooled, options())
+    media = store.media_path(linked)
+    assert media.read_bytes() == b"spooled upload" and linked.size == 14
+    assert media.stat().st_ino == spooled.stat().st_ino  # a second name, no copy
+    big = io.BytesIO(b"0123456789" * 900_000)  # more than one chunk
+    big.seek(500)  # read from the start whatever the position
+    copied = store.create("b.wav", big, options())
+    assert store.media_path(copied).read_bytes() == big.getvalue()
+    assert copied.size == 9_000_000 == store.get(copied.id).size
+    with pytest.raises(FileNotFoundError):
+        store.create("c.wav", tmp_path / "missing.wav", options())
+    assert [j.id for j in store.list()] == [linked.id, copied.id]  # nothing half made
+    assert store.has_media(linked)
+
+
+def test_the_queue_order_and_unreadable_records(store, caplog):
+    first = store.create("1.wav", b"1", options())
+    second = store.create("2.wav", b"2", options())
+    third = store.create("3.wav", b"3", options())
+    store.update(first.id, status=RUNNING)
+    assert store.next_queued().id == second.id
+    assert [store.queue_position(j.id) for j in (first, second, third)] == [None, 1, 2]
+    # Created in the same second: the time, then the id, orders them.
+    store.update(third.id, created=first.created - 1)
+    assert [j.id for j in store.list()] == [third.id, first.id, second.id]
+    store.folder(second.id).joinpath("job.json").write_text("{broken")
+    caplog.set_level(logging.WARNING, logger="transcribe.jobs")
+    assert store.get(second.id) is None
+    assert caplog.messages == [f"job {second.id}: unreadable record, ignored"]
+    (store.root / "20260101-000000-0000000f").write_text("a file, not a folder")
+    assert store.get("20260101-000000-0000000f") is None
+    refused = store.record_refused("gros.wav", options(), Conventions(mark_pauses=True),
+                                   {"key": "upload.no_space", "params": {}}, size=5)
+    assert store.conventions(refused).mark_pauses
+    assert store.record_refused("b.wav", options(), None, {"key": "x", "params": {}}).size == 0
+    assert (refused.status, refused.size, refused.finished) == (FAILED, 5, refused.created)
+    assert not store.has_media(refused) and store.get(refused.id).error["key"] == (
+        "upload.no_space")
+    assert JobStore(store.root / "nowhere").list() == []

@@ -36,18 +36,9 @@ JOB = {
 }
 
 
-def _load_module():
-    """Load app/transcribe/self_delete.py by path: no dependency on the app package."""
-    spec = importlib.util.spec_from_file_location(
-        "transcribe_self_delete_under_test", MODULE_PATH
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sd = _load_module()
+# The package's module (what mutation testing changes); that the file also runs on its own,
+# standard library only, is shown by test_console_entry_point_output.
+sd = importlib.import_module("transcribe.self_delete")
 
 
 # --------------------------------------------------------------------------- the double
@@ -626,3 +617,153 @@ def test_chart_plan_removes_every_object_the_chart_creates(
     # Every request the program made is allowed by the chart's Role, by name.
     for method, path in api.requests():
         assert _allowed(role, method, path), (method, path)
+
+
+def test_the_in_cluster_url_takes_the_services_port():
+    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}) == "https://10.0.0.1:443"
+    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1",
+                               "KUBERNETES_SERVICE_PORT": "6443"}) == "https://10.0.0.1:6443"
+
+
+def test_without_job_identity_a_refused_object_is_reported_and_retried(
+    api, token_file, monkeypatch, caplog
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    role = sd.object_path(NS, plan["ownByJob"][2])
+    api.forbidden.add(role)
+    env = make_env(
+        api, token_file, plan, PAST, SELF_DELETE_JOB_NAME="", SELF_DELETE_JOB_UID=""
+    )
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, env) == 1  # the job runs again
+    assert api.objects == {role}  # every other object went
+    assert (
+        "Job identity unknown: deleting the deletion job's own objects directly"
+        in caplog.text
+    )
+
+
+def client_for(api: FakeKubeApi, token_file: Path, **settings: Any):
+    """A KubeClient whose waits are recorded, not slept."""
+    env = make_env(api, token_file, sample_plan(), PAST, **settings)
+    slept: list[float] = []
+    return sd.KubeClient(sd.Settings.from_env(env), sleep=slept.append), slept
+
+
+def test_retries_wait_longer_each_time_or_as_the_server_asks(api, token_file, caplog):
+    path = "/api/v1/namespaces/user-jdoe/secrets/x"
+    api.objects.add(path)
+    client, slept = client_for(api, token_file, SELF_DELETE_RETRY_BASE_SECONDS="1",
+                               SELF_DELETE_RETRIES="4")
+    api.script[("DELETE", path)] = [503, 503, 503]
+    with caplog.at_level(logging.WARNING):
+        assert client.request("DELETE", path) == 200
+    assert slept == [1.0, 2.0, 4.0]
+    assert caplog.messages[0] == (
+        f"DELETE {path} failed (503 InternalError: try again), retry 1/3 in 1.0 s")
+    api.objects.add(path)
+    api.script[("DELETE", path)] = [429]  # Retry-After: 0
+    slept.clear()
+    assert client.request("DELETE", path) == 200 and slept == [0.0]
+    one, slept = client_for(api, token_file, SELF_DELETE_RETRIES="1")
+    api.script[("DELETE", path)] = [503, 503]
+    with pytest.raises(sd.ApiError) as failed:
+        one.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 503 InternalError: try again"
+    assert failed.value.status == 503 and slept == []  # one attempt, no wait
+
+
+def test_an_unreachable_server_is_no_answer(token_file):
+    with FakeKubeApi() as gone:
+        pass  # nothing listens there any more
+    client, slept = client_for(gone, token_file, SELF_DELETE_RETRIES="2")
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("GET", "/api/v1/namespaces/ns/pods/p")
+    assert str(failed.value) == "GET /api/v1/namespaces/ns/pods/p: no answer URLError"
+    assert failed.value.status == 0 and len(slept) == 1
+
+
+def test_a_permanent_refusal_is_logged_with_the_servers_reason(api, token_file, monkeypatch,
+                                                                caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    secret = plan["delete"][6]
+    path = sd.object_path(NS, secret)
+    api.forbidden.add(path)
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert (f"Could not delete secrets/whisper-transcription-42: DELETE {path}: 403 "
+            f"Forbidden: cannot DELETE {path}") in caplog.messages
+
+
+def test_a_pod_still_terminating_is_waited_for_a_while_then_left(api, token_file, caplog):
+    plan = sample_plan()
+    plan["delete"] = [plan["delete"][1]]  # the pod, awaited
+    api.add(*everything(plan))
+    pod = sd.object_path(NS, plan["delete"][0])
+    api.terminating_polls[pod] = 100  # it never goes, within this test
+    clock = {"t": 0.0}
+
+    def sleep(seconds: float) -> None:
+        clock["t"] += seconds
+
+    settings = sd.Settings.from_env(make_env(api, token_file, plan, PAST,
+                                             SELF_DELETE_WAIT_SECONDS="5",
+                                             SELF_DELETE_POLL_SECONDS="2.5"))
+    deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=sleep,
+                             monotonic=lambda: clock["t"])
+    with caplog.at_level(logging.INFO):
+        assert deleter.run() == 0
+    assert api.requests("GET") == [("GET", pod)] * 3  # at 0, 2.5 and 5 s: then it goes on
+    assert "pods/whisper-transcription-42-0 still terminating after 5 s; going on" in \
+        caplog.messages
+    api.terminating_polls[pod] = 0
+    api.add(plan["delete"][0])
+    with caplog.at_level(logging.INFO):
+        assert deleter.run() == 0
+    assert "Gone: pods/whisper-transcription-42-0" in caplog.messages
+    api.add(plan["delete"][0])
+    api.forbidden.add(pod)
+    api.script[("DELETE", pod)] = [200]
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        deleter.run()
+    assert any(m.startswith("Cannot check pods/whisper-transcription-42-0: GET ")
+               for m in caplog.messages)
+
+
+def test_a_refused_hand_over_is_logged_and_the_job_retried(api, token_file, monkeypatch,
+                                                            caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    role = sd.object_path(NS, plan["ownByJob"][2])
+    api.forbidden.add(role)
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert sd.object_path(NS, plan["last"]) in api.objects  # the CronJob stays: it retries
+    assert f"Handed over to job {JOB['name']}: serviceaccounts/whisper-transcription-42-" \
+        "self-delete" in caplog.messages
+    assert any(m.startswith("Could not hand over roles/whisper-transcription-42-self-delete: "
+                            f"PATCH {role}: 403") for m in caplog.messages)
+
+
+def test_each_deletion_says_what_it_is_and_a_half_known_job_is_no_job(
+    api, token_file, monkeypatch
+):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_JOB_UID="")
+    assert run_main(monkeypatch, env) == 0
+    for call in api.requests("DELETE"):
+        body = next(c["body"] for c in api.calls if (c["method"], c["path"]) == call)
+        assert (body["apiVersion"], body["kind"]) == ("v1", "DeleteOptions")
+    # A job name without its uid cannot own anything: the objects are deleted directly.
+    assert not api.requests("PATCH") and api.objects == set()
+
+
+def test_a_cronjob_that_cannot_be_deleted_fails_the_run(api, token_file, monkeypatch):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    api.forbidden.add(sd.object_path(NS, plan["last"]))
+    assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1

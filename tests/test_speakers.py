@@ -250,3 +250,13 @@ def test_presets():
     assert SpeakerOptions(min_speakers=2, max_speakers=4).counts() == (None, 2, 4)
     with pytest.raises(ValueError):
         parse_names("Camille")
+
+
+def test_a_word_across_two_turns_goes_to_the_one_covering_most_of_it():
+    segment = segment_of("oui alors")  # "oui" 0.0-0.35, "alors" 0.4-0.75
+    # "oui": 0.25 s of A, 0.1 s of B; "alors": 0.05 s of A, 0.3 s of B (overlapping turns,
+    # as pyannote gives them, A's split in two).
+    turns = [SpeakerTurn(0.0, 0.1, "A"), SpeakerTurn(0.1, 0.25, "A"),
+             SpeakerTurn(0.25, 0.7, "B"), SpeakerTurn(0.4, 0.45, "A")]
+    assign_words([segment], turns)
+    assert [w.speaker for w in segment.words] == ["A", "B"]

@@ -46,3 +46,17 @@ def test_disk_full_errors():
     assert storage.disk_full(OSError(errno.EDQUOT, "quota"))
     assert not storage.disk_full(OSError(errno.EACCES, "denied"))
     assert not storage.disk_full(ValueError())
+
+
+def test_what_the_folder_holds_is_counted_exactly_in_blocks(tmp_path):
+    import os
+
+    assert storage.used_bytes(tmp_path) == 0
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one").write_bytes(b"x" * 70_000)
+    (tmp_path / "two").write_bytes(b"y")
+    blocks = sum(os.lstat(p).st_blocks * 512 for p in tmp_path.rglob("*") if p.is_file())
+    assert storage.used_bytes(tmp_path) == blocks
+    nested = tmp_path / "not" / "yet"
+    assert storage.free_bytes(nested) > 0 and nested.is_dir()  # made, parents too
+    assert storage.data_limit({"TRANSCRIBE_DATA_LIMIT_MB": "0.5"}) == MB // 2

@@ -16,10 +16,17 @@ Operations (JSON objects; `seg` is the segment's position when the browser made 
                                                          split before token `at`
     {"op": "merge", "seg", "start", "prev"}              join a segment to the one before
                                                          (`prev`: that one's start)
-    {"op": "speaker", "seg", "start", "speaker"}         who speaks in the segment
+    {"op": "speaker", "seg", "start", "speaker", "from"?}
+                                                         who speaks in the segment (`from`:
+                                                         who did when the browser made it)
     {"op": "rename", "speaker", "name"}                  a speaker's name (new id: added)
     {"op": "swap", "a", "b"}                             exchange two speakers' names, roles
     {"op": "pseudonym", "real", "pseudonym"}             set (or, with null, remove) a row
+
+A speaker change made on a stale copy is merged like the rest, unless someone else gave
+that segment another speaker meanwhile (its `from` no longer holds): then it is refused.
+Each refusal names the operation's place in the batch, so that the browser can give the
+person back what they typed.
 
 Each is checked before it touches anything: positions are whole numbers, times finite and
 inside the recording, speakers ones the transcript knows (a rename may add one), texts and
@@ -78,7 +85,7 @@ class Outcome:
     stale: bool = False
 
 
-def apply(store: JobStore, job_id: str, base: int | None, ops: list[dict[str, Any]]) -> Outcome:
+def apply(store: JobStore, job_id: str, base: int | None, ops: list[Any]) -> Outcome:
     """Apply a browser's operations to the stored transcript and pseudonym table."""
     with job_lock(store, job_id):
         job = store.get(job_id)
@@ -90,18 +97,20 @@ def apply(store: JobStore, job_id: str, base: int | None, ops: list[dict[str, An
                           and base != transcript.version)
         if len(ops) > MAX_OPS:  # refused whole: nothing of it is looked at
             outcome.conflicts.append({"op": {"op": "batch", "count": len(ops)},
-                                      "reason": "invalid"})
+                                      "reason": "invalid", "index": None})
             return outcome
         table_changed = False
-        for op in ops:
+        for index, op in enumerate(ops):
             try:
+                _invalid(not isinstance(op, dict))
                 if op.get("op") == "pseudonym":
                     table_changed |= _pseudonym(conventions.pseudonyms, op)
                 else:
                     _apply_one(transcript, op)
                 outcome.applied += 1
             except Conflict as conflict:
-                outcome.conflicts.append({"op": op, "reason": conflict.reason})
+                outcome.conflicts.append({"op": op, "reason": conflict.reason,
+                                          "index": index})
         if outcome.applied:
             transcript.version += 1
             if table_changed:
@@ -218,7 +227,14 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
         speaker = op.get("speaker")
         if speaker is not None:
             _known_speaker(transcript, speaker)
-        set_speaker(transcript, locate(transcript, op, text=False), speaker)
+        index = locate(transcript, op, text=False)
+        if "from" in op:
+            before = op["from"]
+            _invalid(before is not None and not isinstance(before, str))
+            now = transcript.segments[index].speaker
+            if now not in (before, speaker):  # someone else chose another speaker
+                raise Conflict("changed")
+        set_speaker(transcript, index, speaker)
     elif kind == "swap":
         swap_speakers(transcript, _known_speaker(transcript, op.get("a")),
                       _known_speaker(transcript, op.get("b")))
@@ -236,8 +252,8 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
 
 
 def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
-    """What the browser editor needs, compact: per segment its start, end, speaker and
-    tokens as [text, start, end, uncertain]."""
+    """What the browser editor needs, compact: the language spoken; per segment its start,
+    end, speaker and tokens as [text, start, end, uncertain]."""
     segments = []
     for segment in transcript.segments:
         pieces = tokens(segment)
@@ -248,4 +264,4 @@ def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
     speakers = [[speaker_id, transcript.speaker_name(speaker_id)]
                 for speaker_id in transcript.speaker_ids()]
     return {"version": transcript.version, "duration": transcript.duration,
-            "speakers": speakers, "segments": segments}
+            "language": transcript.language, "speakers": speakers, "segments": segments}

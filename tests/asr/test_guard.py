@@ -101,3 +101,13 @@ def test_hot_low_confidence_guesses_are_removed(speech_then_silence):
         SegmentStats(avg_logprob=-1.4, temperature=1.0)])
     apply_guard(result, samples)
     assert [s.text for s in result.segments] == ["Thank you for coming today", "let us begin"]
+
+
+def test_a_loop_of_exactly_the_minimum_length_is_collapsed():
+    # Four repetitions of two words: exactly MIN_REPEATS times, exactly MIN_LOOP_WORDS words.
+    segment = words_segment("alors " + "c'est important " * 4 + "voilà")
+    assert remove_loops(segment) == 6
+    assert segment.text == "alors c'est important voilà"
+    # One repetition fewer is a human's: kept.
+    human = words_segment("alors " + "c'est important " * 3 + "voilà")
+    assert remove_loops(human) == 0

@@ -166,3 +166,20 @@ def test_notes_mention_the_button_only_when_granted(render, gpu):
 
 
 INGRESS_ONLY = {"ingress": {"enabled": True, "hostname": HOST}}
+
+
+def test_the_grant_is_read_from_the_environment_and_a_broken_plan_deletes_nothing(
+        monkeypatch, caplog):
+    granted = {"SELF_DELETE_PLAN": "{}", "SELF_DELETE_JOB_UID": "u",
+               "SELF_DELETE_OWNER_KIND": "Pod"}
+    assert release.can_delete_release(granted)
+    assert not release.can_delete_release({**granted, "SELF_DELETE_OWNER_KIND": "Job"})
+    for name, value in granted.items():
+        monkeypatch.setenv(name, value)
+    assert release.can_delete_release()
+    monkeypatch.delenv("SELF_DELETE_JOB_UID")
+    assert not release.can_delete_release()
+    caplog.set_level("ERROR", logger="transcribe.web")
+    assert release.delete_release({"SELF_DELETE_PLAN": "not json"}) is False
+    assert [r.getMessage().startswith("Cannot delete the release: ") for r in caplog.records
+            ] == [True]

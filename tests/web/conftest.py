@@ -1,5 +1,7 @@
 """Fixtures for the web app's tests: a data folder and environment per test, the app's
-worker running a stand-in for the pipeline (or no worker at all)."""
+worker running a stand-in for the pipeline (or no worker at all); for the correction
+editor's browser tests, one real server for them all, a fresh finished job per test and a
+headless Chromium."""
 
 from __future__ import annotations
 
@@ -48,3 +50,40 @@ def idle_worker(monkeypatch, runner):
 @pytest.fixture
 def store(data_dir) -> JobStore:
     return JobStore(data_dir)
+
+
+# -- the correction editor in a browser (test_correction*.py) ------------------------------
+
+@pytest.fixture(scope="session")
+def editor_app(tmp_path_factory):
+    """A real `transcribe-web` (English) and a spoken recording with its transcript."""
+    from editor_support import spoken_interview
+    from test_browser import serve
+
+    folder = tmp_path_factory.mktemp("editor")
+    recording, transcript = spoken_interview(folder)
+    with serve(folder, "editor", TRANSCRIBE_UI_LANGUAGE="en") as (url, data, _):
+        yield url, data, recording, transcript
+
+
+@pytest.fixture
+def job(editor_app):
+    """A fresh finished job per test, in the running app's data folder."""
+    from editor_support import seed_job
+
+    url, data, recording, transcript = editor_app
+    job_id = seed_job(data, recording, transcript, "interview.wav")
+    return url, data, job_id
+
+
+@pytest.fixture
+def browser():
+    from editor_browser import ARGS, ARTIFACTS
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

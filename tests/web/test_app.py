@@ -343,7 +343,7 @@ def test_review_gives_the_editor_the_transcript_and_its_audio(runner, store):
         s.text for s in interview().segments]
     assert [w[0] for s in doc["segments"] for w in s[3] if w[3]] == ["Marie,", "Lyon."]
     assert doc["speakers"] == [["SPEAKER_00", "Enquêteur·rice"], ["SPEAKER_01", "Enquêté·e"]]
-    assert data["lang"] == "fr" and data["strings"]["saved"] == "Enregistré"
+    assert data["lang"] == "fr" and data["strings"]["saved"] == "Sauvegardé"
     # The player reads the recording from the app's own route (no listening copy yet: the
     # upload itself), never from Streamlit's media store.
     assert data["audio"] == documents.audio_path("", job_id)
@@ -439,6 +439,20 @@ def test_export_conventions_are_saved_with_the_job(runner, store):
 def test_review_without_finished_jobs(runner, store):
     at = start("review")
     assert "Aucune transcription terminée pour l'instant." in texts(at)
+
+
+def test_review_of_a_transcript_deleted_meanwhile_says_so_and_shows_no_other(runner, store):
+    """The editor saw its transcript go and ran the page again (or an old link): the page
+    says so and lets the person choose another, without showing one of its own accord."""
+    other = seed_done(store)
+    gone = seed_done(store, name="entretien_Durand.wav")
+    at = start("review", job=gone.id)
+    store.delete(gone.id)
+    at.run()
+    assert "Cette transcription n'existe plus" in texts(at)
+    assert not at.get("bidi_component") and "Bonjour" not in texts(at)
+    at.selectbox(key="review-after-gone").select(other.id).run()
+    assert at.query_params["job"] == other.id and len(at.get("bidi_component")) == 1
 
 
 # -- privacy and deadline ------------------------------------------------------------------

@@ -6,9 +6,11 @@ clock."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +27,11 @@ from test_gate import (
     session_id_of,
     websocket,
 )
-from web_support import interview, live_server, tone_wav
+from web_support import interview, live_server, seed_done, tone_wav
 
 from transcribe.jobs import JobStore
-from transcribe.pipeline import PipelineOptions
+from transcribe.pipeline import Cancelled, PipelineOptions
+from transcribe.web import documents
 from transcribe.web.deadline import Deadline
 
 SPEECH = ("Good morning and thank you for coming today. Can you tell me about your work at "
@@ -64,6 +67,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
+@pytest.mark.live
 def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_path):
     data = tmp_path / "data"
     options = PipelineOptions()
@@ -107,6 +111,7 @@ def test_at_the_deadline_the_job_stops_the_data_goes_and_the_page_says_so(tmp_pa
     assert ": done after" not in text.split("deadline reached")[0]
 
 
+@pytest.mark.live
 def test_a_deadline_that_cannot_be_read_stops_the_start(tmp_path):
     """Fails closed: a service that cannot tell when to delete the data does not serve it
     (an administrator's typo, in the European order)."""
@@ -123,6 +128,7 @@ def test_a_deadline_that_cannot_be_read_stops_the_start(tmp_path):
     assert status_of(data) == "queued"  # nothing was touched either
 
 
+@pytest.mark.live
 def test_a_deadline_already_passed_at_start_deletes_before_serving(tmp_path):
     data = tmp_path / "data"
     JobStore(data).create("entretien.wav", b"RIFF....", PipelineOptions())
@@ -145,3 +151,156 @@ def test_purge_empties_the_folder_but_keeps_it(tmp_path):
     assert deadline.purge() == 0
     assert tmp_path.is_dir() and not any(tmp_path.iterdir())
     assert not Deadline(None, tmp_path).passed()
+
+
+def test_the_purge_takes_uploads_in_progress_too(tmp_path):
+    """An upload being written (the spool's folder) is data like any other."""
+    deadline = Deadline(datetime.fromtimestamp(0, UTC), tmp_path)
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "0123abcd").write_bytes(b"RIFF half an interview")
+    (tmp_path / "jobs").mkdir()
+    assert deadline.purge() == 0 and not any(tmp_path.iterdir())
+
+
+def test_enforcing_the_deadline_forgets_the_transcripts_held_in_memory(tmp_path):
+    store = JobStore(tmp_path / "data")
+    job = seed_done(store)
+    transcript = store.load_transcript(job)
+    documents.prepare(store, job, transcript, store.transcript_path(job).stat().st_mtime_ns)
+    assert job.id in documents.kept_jobs()
+    Deadline(datetime.fromtimestamp(0, UTC), store.data_dir).enforce()
+    assert not any(store.data_dir.iterdir())
+    assert documents.kept_jobs() == set()  # nothing of the interview left in memory
+
+
+def test_enforcing_cancels_the_running_job_stops_the_queue_and_empties_the_folder(
+        data_dir, monkeypatch, caplog):
+    from transcribe.web import state
+
+    started, seen = threading.Event(), []
+
+    def runner(path, options, progress, cancelled):
+        started.set()
+        while not cancelled():  # a long transcription, checking for a cancel
+            time.sleep(0.01)
+        seen.append("cancelled")
+        raise Cancelled()
+
+    monkeypatch.setattr(state, "make_runner", lambda: runner)
+    state.stop_queues()
+    try:
+        queue = state.job_queue(str(data_dir))
+        queue.submit("entretien.wav", b"RIFF....", PipelineOptions())
+        assert started.wait(30)
+        caplog.set_level("INFO", logger="transcribe.web.deadline")
+        Deadline(datetime.fromtimestamp(0, UTC), data_dir).enforce()
+        assert seen == ["cancelled"] and not queue.alive
+        assert data_dir.is_dir() and not any(data_dir.iterdir())
+        messages = [r.getMessage() for r in caplog.records]
+        assert "deadline reached: stopping the work and deleting every file" in messages
+        assert "deadline: the data folder is empty" in messages
+    finally:
+        state.stop_queues()
+
+
+def test_the_purge_removes_links_not_what_they_point_to(tmp_path):
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    (elsewhere / "inside").mkdir(parents=True)
+    (elsewhere / "inside" / "keep.txt").write_text("not ours")
+    data.mkdir()
+    (data / "folder-link").symlink_to(elsewhere / "inside")
+    (data / "file-link").symlink_to(elsewhere / "inside" / "keep.txt")
+    (data / "dangling").symlink_to(tmp_path / "nothing")
+    assert Deadline(None, data).purge() == 0
+    assert not any(data.iterdir())
+    assert (elsewhere / "inside" / "keep.txt").read_text() == "not ours"
+    assert Deadline(None, tmp_path / "missing").purge() == 0  # no folder: nothing to do
+
+
+def test_the_watch_waits_for_the_deadline_then_enforces_it(tmp_path):
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "x").write_text("interview")
+    soon = datetime.now(UTC) + timedelta(seconds=0.3)
+    deadline = Deadline(soon, tmp_path)
+
+    async def watch_a_while() -> None:
+        watching = asyncio.create_task(deadline.watch())
+        await asyncio.sleep(0.1)
+        assert (tmp_path / "jobs" / "x").exists()  # not yet
+        while any(tmp_path.iterdir()):
+            assert not watching.done()
+            await asyncio.sleep(0.05)
+        watching.cancel()
+
+    asyncio.run(asyncio.wait_for(watch_a_while(), 30))
+    assert datetime.now(UTC) >= soon
+    # Without a deadline there is nothing to watch.
+    asyncio.run(asyncio.wait_for(Deadline(None, tmp_path).watch(), 5))
+    assert Deadline(None, tmp_path).seconds_left() is None
+
+
+def test_after_the_deadline_the_folder_is_emptied_again_and_again(tmp_path, monkeypatch):
+    from transcribe.web import deadline as module
+
+    monkeypatch.setattr(module, "RECHECK", 0.05)
+    deadline = Deadline(datetime.fromtimestamp(0, UTC), tmp_path)
+
+    async def watch_a_while() -> None:
+        watching = asyncio.create_task(deadline.watch())
+        for round_ in range(3):  # a stopping job writes one last file, more than once
+            await asyncio.sleep(0.1)
+            (tmp_path / f"late-{round_}.json").write_text("{}")
+            while any(tmp_path.iterdir()):
+                assert not watching.done()
+                await asyncio.sleep(0.02)
+        watching.cancel()
+
+    asyncio.run(asyncio.wait_for(watch_a_while(), 30))
+
+
+def test_a_job_that_does_not_stop_does_not_hold_the_purge_back(data_dir, monkeypatch):
+    from transcribe.web import deadline as module
+    from transcribe.web import state
+
+    monkeypatch.setattr(module, "STOP_TIMEOUT", 0.2)
+    started, release = threading.Event(), threading.Event()
+
+    def deaf(path, options, progress, cancelled):  # a long decoding step: no cancel check
+        started.set()
+        release.wait(30)
+        raise Cancelled()
+
+    monkeypatch.setattr(state, "make_runner", lambda: deaf)
+    state.stop_queues()
+    try:
+        state.job_queue(str(data_dir)).submit("entretien.wav", b"RIFF....", PipelineOptions())
+        assert started.wait(30)
+        enforcing = threading.Thread(
+            target=Deadline(datetime.fromtimestamp(0, UTC), data_dir).enforce)
+        enforcing.start()
+        enforcing.join(10)
+        assert not enforcing.is_alive()  # it gave up waiting for the job
+        assert not any(data_dir.iterdir())
+    finally:
+        release.set()
+        state.stop_queues()
+
+
+def test_an_entry_that_cannot_be_deleted_is_counted_logged_and_tried_again(tmp_path, caplog):
+    stuck = tmp_path / "stuck.json"
+    stuck.write_text("{}")
+    (tmp_path / "other").write_text("x")
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(stuck)],
+                                                     capture_output=True).returncode:
+        pytest.skip("no immutable files here (chattr)")
+    caplog.set_level("INFO", logger="transcribe.web.deadline")
+    deadline = Deadline(None, tmp_path)
+    try:
+        assert deadline.purge() == 1
+        assert [p.name for p in tmp_path.iterdir()] == ["stuck.json"]
+        assert caplog.messages == [
+            "deadline: an entry of the data folder could not be deleted (PermissionError)"]
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
+    assert deadline.purge() == 0 and not any(tmp_path.iterdir())
+    assert caplog.messages[-1] == "deadline: the data folder is empty"

@@ -19,8 +19,9 @@ from transcribe.web import documents
 from transcribe.web.settings import load_settings
 
 
-def get(app, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """One GET straight through the ASGI app: (status, headers, body)."""
+def get(app, path: str, headers: dict[str, str],
+        method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """One GET (or `method`) straight through the ASGI app: (status, headers, body)."""
     sent: list[dict] = []
 
     async def receive():
@@ -29,7 +30,7 @@ def get(app, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], b
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
              "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
              "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
@@ -112,3 +113,27 @@ def test_a_document_that_cannot_be_built_is_an_error_not_a_crash(tmp_path, monke
     status, _, body = get(app, documents.document_path("", job.id), {})
     assert status == 500 and b"Bonjour" not in body
     assert "could not be built (TypeError)" in caplog.text and "Bonjour" not in caplog.text
+
+
+def test_a_head_answers_the_stored_version_alone_until_the_job_is_gone(tmp_path, monkeypatch):
+    """What an open editor polls: the version in a header, no body, the file read again
+    only once it changed (a save from another tab); 404 once the job is deleted."""
+    monkeypatch.setenv("TRANSCRIBE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRANSCRIBE_BASE_PATH", "/")
+    store = JobStore(tmp_path)
+    job = seed_done(store)
+    app = Starlette(routes=documents.routes(load_settings()))
+    path = documents.document_path("", job.id)
+
+    def head() -> tuple[int, str | None, bytes]:
+        status, headers, body = get(app, path, {}, method="HEAD")
+        return status, headers.get("x-transcript-version"), body
+
+    assert head() == (200, "0", b"")
+    segment = store.load_transcript(job).segments[0]
+    changes.apply(store, job.id, 0, [{"op": "text", "seg": 0, "start": segment.start,
+                                      "old": segment.text, "text": "Bonjour."}])
+    assert head() == (200, "1", b"")
+    store.delete(job.id)
+    assert head()[0] == 404
+    assert documents.version(store, "../../etc/passwd") is None

@@ -2,11 +2,14 @@
 websocket): what a client that never logged in gets, what a session id alone gets, logout,
 the cookie's attributes and its parser, same origin only (websocket, forms, framing, and no
 connection out of the server), login limits that slow guessing and never lock the owner
-out; then the login in a real Chromium."""
+out; then the login in a real Chromium. Then the gate alone in front of a stand-in for
+Streamlit (real uvicorn in this process): every rule it enforces, each shown by a request
+that would get through without it."""
 
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import http.server
 import os
@@ -16,17 +19,21 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from web_support import live_server, seed_done
+from web_support import BEHIND, gate_server, live_server, seed_done
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from transcribe.jobs import JobStore
-from transcribe.web.gate import COOKIE
+from transcribe.web import strings
+from transcribe.web.deadline import Deadline
+from transcribe.web.gate import COOKIE, FAILURE_DELAY
+from transcribe.web.sessions import RateLimit
 
 PASSWORD = "Gate-test-pass-42"
 CHROMIUM = "/usr/bin/chromium"
@@ -212,6 +219,7 @@ def proxied(tmp_path_factory):
         yield running
 
 
+@pytest.mark.live
 def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     url, _, _ = server
     assert request(url, "/_stcore/health")[0] == 200  # the kubelet's probe
@@ -234,8 +242,13 @@ def test_a_client_that_never_logged_in_gets_nothing_but_health(server):
     assert status == 200 and 'http-equiv="refresh"' in page
     status, _, page = request(url, "/login")  # the login page itself is open
     assert status == 200 and 'type="password"' in page and "Connexion" in page
+    # In the language this browser chose in the app (its cookie), declared to screen readers.
+    _, _, page = request(url, "/login",
+                         headers={"Cookie": "prefs={x}; transcribe_ui_language=en"})
+    assert '<html lang="en">' in page and "Log in" in page
 
 
+@pytest.mark.live
 def test_the_worker_routes_are_on_their_own_port_and_the_cookie_opens_none(server):
     """Workers talk to their own listener (workers/api.py), never to the user's port; the
     user's session cookie (or password) opens nothing there."""
@@ -257,6 +270,7 @@ def test_the_worker_routes_are_on_their_own_port_and_the_cookie_opens_none(serve
         assert '"job"' not in body
 
 
+@pytest.mark.live
 def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
     url, _, _ = server
     status, cookie, _ = login(url)
@@ -270,6 +284,7 @@ def test_an_upload_without_a_cookie_is_refused_before_its_body(server):
         assert upload_answer(url, cookie, session_id, xsrf, wait=2) == b""
 
 
+@pytest.mark.live
 def test_the_owners_session_id_alone_gets_nothing(server):
     url, _, _ = server
     _, cookie, _ = login(url)
@@ -282,6 +297,7 @@ def test_the_owners_session_id_alone_gets_nothing(server):
         assert status == 401
 
 
+@pytest.mark.live
 def test_logout_is_a_post_from_the_page_and_ends_the_session_at_once(server):
     url, _, _ = server
     _, cookie, _ = login(url)
@@ -311,6 +327,7 @@ def test_logout_is_a_post_from_the_page_and_ends_the_session_at_once(server):
     assert refused_websocket(url, cookie) == 403
 
 
+@pytest.mark.live
 def test_other_cookies_even_malformed_never_hide_ours(server):
     """On an Onyxia instance every service lives under one parent domain: the others may
     set cookies for it, in any shape, even one of our name."""
@@ -335,6 +352,7 @@ def test_other_cookies_even_malformed_never_hide_ours(server):
         assert request(url, "/", headers={"Cookie": header})[0] == 303, header
 
 
+@pytest.mark.live
 def test_only_the_pages_own_origin_gets_a_websocket_or_changes_anything(server):
     url, _, _ = server
     _, cookie, _ = login(url)
@@ -357,6 +375,7 @@ def test_only_the_pages_own_origin_gets_a_websocket_or_changes_anything(server):
         assert session_id_of(own)
 
 
+@pytest.mark.live
 def test_a_refused_origin_opens_no_connection_out_of_the_server(server):
     """Streamlit looks the machine's public address up over the network when an Origin
     is not its own (net_util): none of that, with or without the gate in front."""
@@ -370,6 +389,7 @@ def test_a_refused_origin_opens_no_connection_out_of_the_server(server):
     assert connections_out(server)[before:] == []
 
 
+@pytest.mark.live
 def test_no_page_can_be_framed(server):
     url, data, _ = server
     _, cookie, _ = login(url)
@@ -382,6 +402,7 @@ def test_no_page_can_be_framed(server):
         assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), path
 
 
+@pytest.mark.live
 def test_the_cookie_is_the_servers_signed_and_short_lived(server):
     url, _, _ = server
     status, cookie, raw = login(url)
@@ -399,6 +420,7 @@ def test_the_cookie_is_the_servers_signed_and_short_lived(server):
     assert status == 401 and none is None
 
 
+@pytest.mark.live
 def test_a_forwarded_address_is_not_believed_without_a_declared_proxy(server):
     """The server reached directly: X-Forwarded-For is whatever the client wrote. Five
     failures from one address block its sixth attempt, whatever the header says."""
@@ -415,6 +437,7 @@ def test_a_forwarded_address_is_not_believed_without_a_declared_proxy(server):
     assert f"login failed (from {outsider})" in Path(log).read_text()
 
 
+@pytest.mark.live
 def test_the_owner_logs_in_while_an_outsider_guesses_from_rotating_addresses(proxied):
     """Behind the ingress, every guess from a new address (a botnet, an IPv6 range): the
     guesses are slowed to one a second in all, the owner's login waits its turn and gets
@@ -461,6 +484,7 @@ def test_the_owner_logs_in_while_an_outsider_guesses_from_rotating_addresses(pro
 
 
 @pytest.mark.browser
+@pytest.mark.live
 def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
@@ -530,3 +554,427 @@ def test_login_in_the_browser_survives_a_reload_and_logs_out(server):
         page.goto(url + "/")
         expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
         browser.close()
+
+
+# -- the gate alone, in this process ---------------------------------------------------------
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory):
+    """The gate behind a declared proxy (X-Forwarded-For names the client), a wrong password
+    holding the turn 0.05 s instead of a second (the delay itself: the limit's own test)."""
+    from transcribe.web import gate
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gate, "FAILURE_DELAY", 0.05)
+        with gate_server(tmp_path_factory.mktemp("gated"), {
+                "TRANSCRIBE_PASSWORD": PASSWORD, "TRANSCRIBE_BEHIND_PROXY": "true"}
+                         ) as running:
+            yield running
+
+
+def logout(url: str, cookie: str | None = None, path: str = "/logout", **headers: str
+           ) -> tuple[int, dict[str, str], str]:
+    """The page's logout button: a POST."""
+    return request(url, path, "POST", cookie=cookie, body=b"", headers=headers)
+
+
+def plain_socket(url: str, cookie: str | None = None, path: str = "/_stcore/stream"):
+    return connect(url.replace("http", "ws") + path, open_timeout=10,
+                   additional_headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
+
+
+def refused_socket(url: str, cookie: str | None = None, path: str = "/_stcore/stream") -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        plain_socket(url, cookie, path).close()
+    return refused.value.response.status_code
+
+
+def test_static_files_and_every_other_non_page_need_a_login(gated):
+    url = gated.url
+    for path in ("/app/static/logo.png", "/static/js/index.js", "/_stcore/metrics",
+                 "/_stcore/upload_file/s/f", "/media/0123abcd.mp3", "/component/x/index.html",
+                 "/_transcribe/document/20260101-000000-0123abcd"):
+        for method in ("GET", "HEAD"):
+            status, headers, _ = request(url, path, method)
+            assert status == 401, (method, path)
+            assert headers["connection"] == "close"
+        assert request(url, path)[2] == "Login required"
+    _, cookie, _ = login(url)
+    for path in ("/app/static/logo.png", "/_stcore/metrics"):
+        assert reached(url, path, cookie) == (200, f"{BEHIND}: GET {path}")
+
+
+def reached(url: str, path: str, cookie: str | None = None) -> tuple[int, str]:
+    status, _, body = request(url, path, cookie=cookie)
+    return status, body
+
+
+def test_pages_without_a_login_go_to_the_login_page(gated):
+    url = gated.url
+    for method in ("GET", "HEAD"):
+        for page in ("/", "/review", "/privacy"):
+            status, headers, _ = request(url, page, method)
+            assert (status, headers["location"], headers["connection"]) == (
+                303, "/login", "close"), (method, page)
+    # Another method on a page is not a page visit: refused, not redirected.
+    for method in ("POST", "PUT", "DELETE"):
+        assert request(url, "/", method, body=b"x")[0] == 401, method
+    # Only the health probe gets through without a login; its neighbours do not.
+    assert reached(url, "/_stcore/health") == (200, f"{BEHIND}: GET /_stcore/health")
+    assert request(url, "/_stcore/health/x")[0] == 401
+    assert request(url, "/_stcore/healthz")[0] == 401
+
+
+def test_a_link_from_another_site_reloads_once_then_asks_for_the_password(gated):
+    url = gated.url
+    status, headers, page = request(url, "/review", headers={"Sec-Fetch-Site": "cross-site"})
+    assert status == 200 and page == '<!doctype html><meta http-equiv="refresh" content="0">'
+    assert headers["content-security-policy"] == CSP and headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY" and headers["connection"] == "close"
+    for site in ("same-origin", "same-site", "none"):
+        assert request(url, "/review", headers={"Sec-Fetch-Site": site})[0] == 303, site
+    # A request that is not a page is refused even from another site.
+    assert request(url, "/_stcore/metrics", headers={"Sec-Fetch-Site": "cross-site"}
+                   )[0] == 401
+
+
+def test_a_cookie_is_accepted_only_as_the_server_signed_it(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    session_id, expires, signature = cookie.split(".")
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
+    assert request(url, "/x", cookie=cookie)[0] == 200
+    for forged in (f"{session_id}.{expires}.{flipped}", f"{session_id}.{int(expires) - 1}."
+                   f"{signature}", f"{session_id}x.{expires}.{signature}", "abc.1999999999.00"):
+        assert request(url, "/x", cookie=forged)[0] == 303, forged
+        assert request(url, "/_stcore/metrics", cookie=forged)[0] == 401, forged
+        assert refused_socket(url, forged) == 403
+    # Among other cookies, and only under its own name.
+    assert request(url, "/x", headers={"Cookie": f"a=b; {COOKIE}={cookie}; c=d"})[0] == 200
+    assert request(url, "/x", headers={"Cookie": f"other={cookie}"})[0] == 303
+    assert request(url, "/x", headers={"Cookie": '"unbalanced; =;'})[0] == 303
+
+
+def test_the_login_form(gated):
+    url = gated.url
+    status, headers, page = request(url, "/login")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert headers["content-security-policy"] == CSP and headers["cache-control"] == "no-store"
+    assert headers["x-frame-options"] == "DENY"
+    assert '<html lang="fr">' in page and 'action="/login"' in page
+
+    def text(key: str, language: str = "fr") -> str:
+        return html.escape(strings.text(key, language))
+
+    assert f"<title>{text('login.title')} · {text('app.title')}</title>" in page
+    assert f"<h1>{text('login.title')}</h1>" in page
+    assert f'<label for="password">{text("login.password")}</label>' in page
+    assert f'<button type="submit">{text("login.submit")}</button>' in page
+    assert '<input type="hidden" name="lang" value="fr">' in page
+    assert '<a href="/login?lang=en" hreflang="en" lang="en">English</a>' in page
+    # No error yet: nothing between the introduction and the form.
+    assert re.search(rf"<p>{re.escape(text('login.intro'))}</p>\s*<form", page)
+    status, _, page = request(url, "/login?lang=en")
+    assert status == 200 and '<html lang="en">' in page and "Log in" in page
+    assert 'href="/login?lang=fr"' in page and ">Français<" in page
+    assert '<html lang="fr">' in request(url, "/login?lang=de")[2]  # unknown: the default
+    # A wrong password: 401, the form again with the reason, in the form's language (or
+    # the address's, when the form names none). Each waits a second: side by side.
+    # A form of exactly the largest size is read (and is wrong).
+    tries = [("/login", urlencode({"password": "wrong", "lang": "en"}).encode(), "en"),
+             ("/login", urlencode({"password": "wrong", "lang": "fr"}).encode(), "fr"),
+             ("/login?lang=en", urlencode({"password": "wrong"}).encode(), "en"),
+             ("/login?lang=en", urlencode({"password": "wrong", "lang": "fr"}).encode(), "fr"),
+             ("/login", b"lang=en&password=" + b"p" * 4079, "en"),
+             ("/login", b"lang=en&password=caf\xe9", "en")]  # not UTF-8: wrong, not an error
+
+    def attempt(number: int) -> tuple[int, dict[str, str], str]:  # one client each
+        path, body, _ = tries[number]
+        return request(url, path, "POST", body=body,
+                       headers={"X-Forwarded-For": f"10.1.0.{number}"})
+
+    with ThreadPoolExecutor(len(tries)) as pool:
+        answers = list(pool.map(attempt, range(len(tries))))
+    for (_, _, language), (status, headers, page) in zip(tries, answers, strict=True):
+        reason = strings.text("login.wrong", language)
+        assert status == 401 and "set-cookie" not in headers
+        assert f'<p class="error" role="alert">{reason}</p>' in page
+        assert f'<html lang="{language}">' in page
+    # A form too large, or of no announced length, is not read.
+    big = urlencode({"password": "x" * 5000}).encode()
+    assert request(url, "/login", "POST", body=big)[::2] == (400, "Bad request")
+    assert upload_answer_to(url, "POST /login HTTP/1.1", "Transfer-Encoding: chunked"
+                            ).startswith(b"HTTP/1.1 400")
+
+
+def upload_answer_to(url: str, request_line: str, *headers: str) -> bytes:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        lines = [request_line, f"Host: {parts.netloc}", *headers]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return sock.recv(4096)
+
+
+def test_login_sets_the_servers_cookie_and_logout_ends_the_session(gated):
+    url = gated.url
+    gated.clear()
+    status, headers, _ = request(url, "/login", "POST", body=urlencode(
+        {"password": PASSWORD, "lang": "en"}).encode())
+    assert (status, headers["location"]) == (303, "/")
+    jar: SimpleCookie = SimpleCookie()
+    jar.load(headers["set-cookie"])
+    morsel = jar[COOKIE]
+    assert morsel["httponly"] and morsel["samesite"] == "strict" and morsel["path"] == "/"
+    assert morsel["max-age"] == "43200" and not morsel["secure"]
+    cookie = morsel.value
+    # Logged in, the login page sends the browser on to the app.
+    for method in ("GET", "POST"):
+        status, headers, _ = request(url, "/login", method, cookie=cookie, body=b"")
+        assert (status, headers["location"]) == (303, "/"), method
+    with plain_socket(url, cookie) as tab:
+        tab.send("hello")
+        assert tab.recv(timeout=10) == "hello"
+        # A GET (a link, an image from elsewhere) logs nobody out.
+        status, headers, _ = request(url, "/logout?lang=en", cookie=cookie)
+        assert (status, headers["location"]) == (303, "/") and "set-cookie" not in headers
+        assert request(url, "/x", cookie=cookie)[0] == 200
+        status, headers, _ = logout(url, cookie, "/logout?lang=en")
+        assert (status, headers["location"]) == (303, "/login?lang=en")
+        jar = SimpleCookie()
+        jar.load(headers["set-cookie"])
+        gone = jar[COOKIE]
+        assert gone.value == "" and gone["max-age"] == "0" and gone["path"] == "/"
+        assert gone["httponly"] and gone["samesite"] == "strict"
+        with pytest.raises(ConnectionClosed) as closed:  # the tab's socket closes at once
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+    # Streamlit learns that its client left.
+    assert gated.wait_for_endings(1) == ["receive: disconnect 1008"]
+    assert gated.received == ["hello"]
+    assert request(url, "/x", cookie=cookie)[0] == 303
+    assert refused_socket(url, cookie) == 403
+    status, headers, _ = logout(url, cookie)  # again: harmless
+    assert (status, headers["location"]) == (303, "/login?lang=fr")
+
+
+def test_a_socket_is_closed_when_the_server_speaks_after_logout(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    gated.clear()
+    with plain_socket(url, cookie) as tab:
+        tab.send("later")  # the stand-in answers once released
+        logout(url, cookie)
+        gated.release.set()
+        with pytest.raises(ConnectionClosed) as closed:
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+    assert "send: disconnect 1008" in gated.wait_for_endings(2)
+
+
+def test_a_socket_closed_on_both_sides_is_closed_once(gated):
+    """Logout closes the socket; Streamlit then speaking into it is told the client left,
+    as the first time (a second close would be an error)."""
+    url = gated.url
+    _, cookie, _ = login(url)
+    gated.clear()
+    with plain_socket(url, cookie) as tab:
+        tab.send("later")
+        logout(url, cookie)
+        with pytest.raises(ConnectionClosed) as closed:
+            tab.recv(timeout=10)
+        assert closed.value.rcvd.code == 1008
+        assert gated.wait_for_endings(1) == ["receive: disconnect 1008"]
+        gated.release.set()
+        assert gated.wait_for_endings(2) == ["receive: disconnect 1008",
+                                             "send: disconnect 1008"]
+    assert gated.received == ["later"]
+
+
+def test_behind_https_the_cookie_is_secure(gated):
+    url = gated.url
+    for proto in ("https", "HTTPS", "https, http"):
+        assert "secure" in login(url, **{"X-Forwarded-Proto": proto})[2].lower(), proto
+    for proto in ("http", "http, https"):
+        assert "secure" not in login(url, **{"X-Forwarded-Proto": proto})[2].lower(), proto
+    headers = logout(url, **{"X-Forwarded-Proto": "https"})[1]
+    assert "secure" in headers["set-cookie"].lower()
+
+
+def test_under_a_base_path(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                "TRANSCRIBE_BASE_PATH": "/user/svc/"}) as running:
+        url, base = running.url, "/user/svc"
+        assert request(url, f"{base}/_stcore/health")[0] == 200
+        status, headers, _ = request(url, f"{base}/review")
+        assert (status, headers["location"]) == (303, f"{base}/login")
+        assert request(url, f"{base}/app/static/x.png")[0] == 401
+        page = request(url, f"{base}/login")[2]
+        assert f'action="{base}/login"' in page and f'href="{base}/login?lang=en"' in page
+        status, headers, _ = request(url, f"{base}/login", "POST",
+                                     body=f"password={PASSWORD}".encode())
+        assert (status, headers["location"]) == (303, f"{base}/")
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(headers["set-cookie"])
+        assert jar[COOKIE]["path"] == base
+        cookie = jar[COOKIE].value
+        assert request(url, f"{base}/x", cookie=cookie)[0] == 200
+        status, headers, _ = logout(url, cookie, f"{base}/logout?lang=en")
+        assert (status, headers["location"]) == (303, f"{base}/login?lang=en")
+        assert f"Path={base}" in headers["set-cookie"]
+        assert request(url, f"{base}/x", cookie=cookie)[0] == 303
+
+
+def test_without_a_password_nothing_is_asked(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_UI_LANGUAGE": "en"}) as running:
+        url = running.url
+        assert request(url, "/_stcore/metrics")[0] == 200
+        assert request(url, "/")[0] == 200
+        status, headers, _ = request(url, "/login")
+        assert (status, headers["location"]) == (303, "/")
+        with plain_socket(url) as tab:
+            tab.send("hello")
+            assert tab.recv(timeout=10) == "hello"
+        status, headers, _ = logout(url)
+        assert (status, headers["location"]) == (303, "/login?lang=en")  # the default
+
+
+def test_the_deadline_comes_from_the_settings(tmp_path):
+    with gate_server(tmp_path, {"TRANSCRIBE_DELETE_AT": "2020-01-01T00:00:00Z"}) as running:
+        assert request(running.url, "/")[0] == 410
+        assert request(running.url, "/_stcore/health")[0] == 200
+
+
+def test_at_the_deadline_everything_but_health_says_deleted(tmp_path):
+    now = [1000.0]
+    deadline = Deadline(datetime.fromtimestamp(2000.0, UTC), tmp_path, clock=lambda: now[0])
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}, deadline=deadline
+                     ) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        running.release.clear()
+        with plain_socket(url, cookie) as reading, plain_socket(url, cookie) as waiting:
+            reading.send("before")
+            assert reading.recv(timeout=10) == "before"
+            waiting.send("later")
+            now[0] = 2000.0  # the deadline
+            for who, path, method in ((cookie, "/", "GET"), (None, "/", "GET"),
+                                      (cookie, "/_stcore/metrics", "GET"),
+                                      (None, "/login", "GET"), (None, "/login", "POST"),
+                                      (cookie, "/logout", "POST"), (cookie, "/x", "PUT")):
+                status, headers, page = request(url, path, method, cookie=who, body=b"")
+                assert status == 410, (path, method)
+                assert "Ce service a été supprimé" in page
+                assert "This service has been deleted" in page
+                assert headers["connection"] == "close"
+                assert headers["content-security-policy"] == CSP
+            assert request(url, "/_stcore/health")[0] == 200
+            assert refused_socket(url, cookie) == 403
+            reading.send("after")  # open sockets close at their next message
+            with pytest.raises(ConnectionClosed) as closed:
+                reading.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+            running.release.set()  # and when the server speaks
+            with pytest.raises(ConnectionClosed) as closed:
+                waiting.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+
+
+def test_wrong_passwords_are_slowed_one_at_a_time_and_limited_per_client(tmp_path, caplog,
+                                                                          monkeypatch):
+    from transcribe.web import gate
+
+    monkeypatch.setattr(gate, "FAILURE_DELAY", FAILURE_DELAY)  # the real one, here
+    caplog.set_level("INFO", logger="transcribe.web.gate")
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                "TRANSCRIBE_BEHIND_PROXY": "true"},
+                     limit=RateLimit(per_client=2)) as running:
+        url = running.url
+
+        def attempt(client: str, password: str = "guess-123") -> tuple[int, dict, str]:
+            return request(url, "/login", "POST", headers={"X-Forwarded-For": client},
+                           body=urlencode({"password": password, "lang": "en"}).encode())
+
+        # The last hop is the client (what the ingress saw); earlier ones are made up.
+        # Two wrong passwords side by side wait their turn: a second each, one after the other.
+        started = time.monotonic()
+        with ThreadPoolExecutor(2) as pool:
+            assert [r[0] for r in pool.map(attempt, ["1.1.1.1, 10.0.0.1", "10.0.0.1"])
+                    ] == [401, 401]
+        assert time.monotonic() - started >= 2 * FAILURE_DELAY
+        status, headers, page = attempt("10.0.0.1", PASSWORD)
+        assert status == 429 and "set-cookie" not in headers  # even the right password
+        assert 1 <= int(headers["retry-after"]) <= 301
+        assert strings.text("login.too_many", "en", minutes=5) in page
+        assert attempt("10.0.0.1, 10.0.0.2", PASSWORD)[0] == 303  # another client may
+        assert request(url, "/login", "POST", body=b"password=x")[0] == 401  # no header
+    logged = [r.getMessage() for r in caplog.records if r.name == "transcribe.web.gate"]
+    assert logged.count("login failed (from 10.0.0.1)") == 2
+    assert "login refused: too many failed attempts (from 10.0.0.1)" in logged
+    assert "login (from 10.0.0.2)" in logged
+    # Without a proxy's header, the connection's own address.
+    assert "login failed (from 127.0.0.1)" in logged
+    assert not any("guess" in line or PASSWORD in line for line in logged)
+
+
+class Waiting(RateLimit):
+    """A limit that says how long to wait, whatever the clock."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def wait(self, client: str, now: float | None = None) -> float:
+        return self.seconds
+
+
+@pytest.mark.parametrize(("seconds", "retry_after", "minutes"),
+                         [(0.5, "1", 1), (90.0, "91", 2), (299.5, "300", 5)])
+def test_a_refusal_says_when_to_try_again(tmp_path, seconds, retry_after, minutes):
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD},
+                     limit=Waiting(seconds)) as running:
+        status, headers, page = request(running.url, "/login", "POST", body=urlencode(
+            {"password": PASSWORD, "lang": "en"}).encode())
+    assert (status, headers["retry-after"]) == (429, retry_after)
+    assert '<html lang="en">' in page and "set-cookie" not in headers
+    assert strings.text("login.too_many", "en", minutes=minutes) in page
+
+
+def test_another_sites_page_gets_nothing_not_even_a_login(gated):
+    url = gated.url
+    _, cookie, _ = login(url)
+    elsewhere = {"Origin": "https://other.example.org"}
+    for method, path in (("GET", "/"), ("POST", "/login"), ("POST", "/logout"),
+                         ("GET", "/_stcore/health"), ("PUT", "/_stcore/upload_file/s/f")):
+        status, headers, body = request(url, path, method, cookie=cookie, body=b"",
+                                        headers=elsewhere)
+        assert (status, body) == (403, "Cross-origin request refused"), (method, path)
+        assert headers["connection"] == "close" and headers["x-frame-options"] == "DENY"
+    assert refused_socket_from(url, cookie, "https://other.example.org") == 403
+    # The page's own origin is welcome, and the session survived the attempts.
+    assert request(url, "/x", cookie=cookie, headers={"Origin": url})[0] == 200
+    with plain_socket(url, cookie) as tab:
+        tab.send("still here")
+        assert tab.recv(timeout=10) == "still here"
+
+
+def refused_socket_from(url: str, cookie: str, origin: str) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url.replace("http", "ws") + "/_stcore/stream", open_timeout=10, origin=origin,
+                additional_headers={"Cookie": f"{COOKIE}={cookie}"}).close()
+    return refused.value.response.status_code
+
+
+def test_logging_out_closes_that_sessions_sockets_only(gated):
+    url = gated.url
+    _, mine, _ = login(url)
+    _, theirs, _ = login(url)
+    with plain_socket(url, mine) as my_tab, plain_socket(url, theirs) as their_tab:
+        logout(url, mine)
+        with pytest.raises(ConnectionClosed):
+            my_tab.recv(timeout=10)
+        their_tab.send("still here")
+        assert their_tab.recv(timeout=10) == "still here"

@@ -32,7 +32,7 @@ FINISHED = (DONE, FAILED, CANCELLED)
 # it may be what stops the server (out of memory, for instance).
 MAX_ATTEMPTS = 3
 
-_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
+_JOB_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{8}")  # whole ids only: fullmatch
 
 
 @dataclass
@@ -98,7 +98,7 @@ def new_job_id(now: float | None = None) -> str:
 
 def valid_job_id(job_id: str) -> bool:
     """Ids come back from URLs: only ours may name a folder."""
-    return bool(_JOB_ID.match(job_id or ""))
+    return bool(_JOB_ID.fullmatch(job_id or ""))
 
 
 def default_data_dir() -> Path:

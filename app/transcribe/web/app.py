@@ -11,7 +11,7 @@ import streamlit as st
 import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 from transcribe.languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
 from transcribe.logs import quiet_libraries
-from transcribe.web import auth, display, language_choice, page_locale, state
+from transcribe.web import accessibility, auth, display, language_choice, page_locale, state
 from transcribe.web.state import t
 
 VIEWS = Path(__file__).with_name("views")
@@ -50,8 +50,10 @@ with st.sidebar:
         st.html(language_choice.remember_script(st.session_state[state.LANGUAGE_KEY],
                                                 settings.base_path),
                 unsafe_allow_javascript=True)
-# Streamlit's own hints under text boxes ("Press Enter to apply") exist in English only.
-st.html("<style>[data-testid='InputInstructions'] {display: none;}</style>")
+# Contrast and focus rings Streamlit's styling lacks, the focus kept across its redraws;
+# the page's language for screen readers.
+st.html(accessibility.PAGE_STYLE)
+st.html(accessibility.FOCUS_KEEPER, unsafe_allow_javascript=True)
 st.html(page_locale.locale_script(st.session_state[state.LANGUAGE_KEY]),
         unsafe_allow_javascript=True)
 
@@ -70,4 +72,7 @@ pages = [
     st.Page(VIEWS / "privacy.py", title=t("nav.privacy"), icon=":material/shield_lock:",
             url_path="privacy"),
 ]
-st.navigation(pages, position="sidebar").run()
+current = st.navigation(pages, position="sidebar")
+with st.sidebar:  # RGAA: every page says how accessible the service is, and links to why
+    st.page_link(pages[2], label=t("app.accessibility"), icon=":material/accessibility_new:")
+current.run()

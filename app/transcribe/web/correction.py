@@ -11,6 +11,12 @@ page, its stored version; the browser fetches it when it has none or an older on
 after an answer saying someone else saved meanwhile.
 The recording comes from the app's own route too (`documents.py`: read from the job's
 folder at each request, never held in Streamlit's media store, gone with the job).
+An open editor asks that route for the stored version every few seconds (a HEAD, no body):
+a change saved from another tab is fetched and shown; a transcript deleted meanwhile is
+taken off the screen at once, and the page runs again without it.
+
+The editor's script is a few plain files by concern (`JS_FILES`), joined in this order into
+the one module the component runs: no build step.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from ..jobs import Job, JobStore
 from . import documents, state, strings
 
 ASSETS = Path(__file__).with_name("assets")
+# Helpers first, then what the editor's class takes in (search, speakers, saving), then the
+# class itself and the component's entry point.
+JS_FILES = ("editor-text.js", "editor-search.js", "editor-speakers.js", "editor-saving.js",
+            "editor.js")
 logger = logging.getLogger(__name__)
 
 
@@ -34,11 +44,14 @@ logger = logging.getLogger(__name__)
 def _component():
     return st.components.v2.component(
         "transcribe_editor", css=(ASSETS / "editor.css").read_text(encoding="utf-8"),
-        js=(ASSETS / "editor.js").read_text(encoding="utf-8"), isolate_styles=False)
+        js="\n".join((ASSETS / name).read_text(encoding="utf-8") for name in JS_FILES),
+        isolate_styles=False)
 
 
 def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | None:
-    """Apply a batch from the browser once (a batch sent again gets the same answer)."""
+    """Apply a batch from the browser once (a batch sent again gets the same answer). The
+    answer names the refused operations by their place in the batch (`refused`), so that
+    the editor can show the person what they typed."""
     if not isinstance(batch, dict) or not isinstance(batch.get("ops"), list):
         return None
     answered = st.session_state.get(f"editor-ack-{job_id}")
@@ -47,13 +60,15 @@ def handle_batch(store: JobStore, job_id: str, batch: Any) -> dict[str, Any] | N
     base = batch.get("base")
     try:
         outcome = changes.apply(store, job_id, base if isinstance(base, int) else None,
-                                [op for op in batch["ops"] if isinstance(op, dict)])
+                                batch["ops"])
     except KeyError:
-        return {"id": batch.get("id"), "error": "gone", "conflicts": [], "stale": True}
+        return {"id": batch.get("id"), "error": "gone", "conflicts": [], "refused": [],
+                "stale": True}
     if outcome.conflicts:
-        logger.info("job %s: %d edit(s) refused as stale", job_id, len(outcome.conflicts))
+        logger.info("job %s: %d edit(s) refused", job_id, len(outcome.conflicts))
     return {"id": batch.get("id"), "version": outcome.version, "stale": outcome.stale,
-            "conflicts": [c["reason"] for c in outcome.conflicts]}
+            "conflicts": [c["reason"] for c in outcome.conflicts],
+            "refused": [c["index"] for c in outcome.conflicts]}
 
 
 def show(store: JobStore, job: Job, language: str, base_path: str, playable: bool,
@@ -75,4 +90,7 @@ def show(store: JobStore, job: Job, language: str, base_path: str, playable: boo
     data = {"lang": language, "strings": strings.editor_texts(language), "doc": doc,
             "ack": st.session_state.get(ack_key),
             "audio": documents.audio_path(base_path, job.id) if playable else None}
-    _component()(key=key, data=data, on_changes_change=on_changes)
+    # "gone": the editor found the transcript deleted and took it off the screen; this
+    # fragment runs again and the page's check (`review.py`) draws the page without it.
+    _component()(key=key, data=data, on_changes_change=on_changes,
+                 on_gone_change=lambda: None)

@@ -15,6 +15,10 @@ cookie, no transcript. The browser never caches it (personal data); it is never 
 the few answers kept in memory are served only for a job still there, at the same
 version, and dropped as soon as their job is gone.
 
+An open editor asks for the document's version alone every few seconds: a HEAD on the same
+URL answers it in a header (`X-Transcript-Version`), with no body, from the file's
+metadata (the file is read again only when it changed); 404 once the job is gone.
+
 The recording is read from the job's folder at each request (the listening copy, else the
 upload itself), in the ranges the player asks for when it seeks, never cached by the
 browser and never kept in memory: once the job is deleted (by its owner, by "delete
@@ -118,6 +122,12 @@ def forget(job_id: str | None = None) -> None:
             del _prepared[old]
 
 
+def kept_jobs() -> set[str]:
+    """The jobs whose answer is held in memory (none once the deadline has passed)."""
+    with _lock:
+        return {key[0] for key in _prepared}
+
+
 def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] | None:
     """The editor's document (JSON, gzipped JSON) as a future, or None for a job that is
     not (or no longer) a finished one."""
@@ -138,6 +148,41 @@ def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] 
     return done
 
 
+# job id -> (the transcript file's mtime, inode and size, its version): a file written
+# again (atomically: a new inode) is read again.
+_versions: dict[str, tuple[tuple[int, int, int], int]] = {}
+
+
+def version(store: JobStore, job_id: str) -> int | None:
+    """The stored transcript's version, or None for a job that is not (or no longer) a
+    finished one."""
+    job = store.get(job_id)  # None for a made-up id too
+    if job is None or job.status != DONE:
+        with _lock:
+            _versions.pop(job_id, None)
+        forget(job_id)
+        return None
+    path = store.transcript_path(job)
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    stamp = (info.st_mtime_ns, info.st_ino, info.st_size)
+    with _lock:
+        known = _versions.get(job_id)
+    if known and known[0] == stamp:
+        return known[1]
+    try:
+        found = int(json.loads(path.read_bytes()).get("version", 0))
+    except (OSError, ValueError, AttributeError):
+        return None
+    with _lock:
+        for gone in [k for k in _versions if not store.folder(k).is_dir()]:
+            del _versions[gone]
+        _versions[job_id] = (stamp, found)
+    return found
+
+
 def playable(store: JobStore, job_id: str) -> Path | None:
     """The recording of a finished job still there; None for any other id."""
     job = store.get(job_id)  # None for a made-up id too
@@ -149,6 +194,12 @@ def routes(settings: Settings) -> list[Route]:
     base = settings.url_prefix
 
     async def document(request: Request) -> Response:
+        if request.method == "HEAD":  # the version alone: what an open editor polls
+            stored = await run_in_threadpool(version, store, request.path_params["job_id"])
+            if stored is None:
+                return Response(status_code=404, headers=HEADERS)
+            return Response(status_code=200, media_type="application/json",
+                            headers={**HEADERS, "X-Transcript-Version": str(stored)})
         found = await run_in_threadpool(document_bytes, store, request.path_params["job_id"])
         if found is None:
             return Response("Not found", status_code=404, media_type="text/plain",
@@ -175,5 +226,5 @@ def routes(settings: Settings) -> list[Route]:
         # while its file is sent ends that answer only, and the next gets 404.
         return FileResponse(path, media_type=media_type(path), headers=HEADERS)
 
-    return [Route(base + PREFIX + "{job_id}", document, methods=["GET"]),
+    return [Route(base + PREFIX + "{job_id}", document, methods=["GET", "HEAD"]),
             Route(base + AUDIO_PREFIX + "{job_id}", audio, methods=["GET", "HEAD"])]

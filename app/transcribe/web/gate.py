@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
 from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
-from . import strings
+from . import accessibility, language_choice, strings
 from .client import client_address, cookie_values, header, is_https, limit_key, same_origin
 from .deadline import Deadline
 from .sessions import RateLimit, Sessions, check_password
@@ -79,7 +79,8 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
         submit=text("login.submit"), action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
-        other_href=html.escape(f"{base}{LOGIN}?lang={other}"))
+        other_href=html.escape(f"{base}{LOGIN}?lang={other}"),
+        primary=accessibility.FOCUS_COLOUR)
 
 
 def deleted_page() -> str:
@@ -114,8 +115,15 @@ class Gate:
                 Route(self.base + LOGOUT, self.logout, methods=["GET", "POST"])]
 
     def _language(self, request: Request, form: dict[str, list[str]] | None = None) -> str:
+        """The language asked for, else the one this browser chose in the app, else the
+        service's."""
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        return chosen if chosen in UI_LANGUAGES else self.language
+        if chosen in UI_LANGUAGES:
+            return chosen
+        remembered = [value for value in cookie_values(header(request.scope, b"cookie"),
+                                                       language_choice.COOKIE)
+                      if value in UI_LANGUAGES]
+        return remembered[0] if remembered else self.language
 
     def _session(self, scope: Scope) -> tuple[str, str] | None:
         """(cookie, session id) of the request's valid session cookie, if any: the first of

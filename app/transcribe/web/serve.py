@@ -25,7 +25,7 @@ import transcribe  # noqa: F401 - offline and telemetry-free environment, first
 
 from .. import storage
 from ..logs import quiet_libraries
-from . import documents
+from . import accessibility, documents
 from .deadline import Deadline
 from .gate import Gate
 from .settings import Settings, SettingsError, load_settings
@@ -58,6 +58,7 @@ def streamlit_options(settings: Settings) -> dict[str, Any]:
         # checkip.amazonaws.com): an offline service makes no such request. Our own line
         # says where the app is.
         "logger.hideWelcomeMessage": True,
+        "theme.base": str(accessibility.THEME),  # its colours' contrast: see the file
     }
     if settings.address:
         options["server.address"] = settings.address

@@ -42,7 +42,7 @@ log = logging.getLogger("transcribe.web")
 SPOOL_FOLDER = "uploads"
 MARKER = b"transcribe-spooled-upload/1\n"
 _UPLOAD = re.compile(r"/_stcore/upload_file/(?P<session>[^/]+)/(?P<file>[^/]+)$")
-_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_TOKEN = re.compile(r"[0-9a-f]{32}")  # whole tokens only: fullmatch
 WRITE_CHUNK = 1 << 20  # written to disk in pieces of about this size, off the event loop
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 
@@ -70,7 +70,7 @@ class Spooled:
                           token=fields.get("token"), refused=fields.get("refused"))
         except (ValueError, KeyError, TypeError):
             return None
-        if spooled.token is not None and not _TOKEN.match(str(spooled.token)):
+        if spooled.token is not None and not _TOKEN.fullmatch(str(spooled.token)):
             return None
         return spooled
 

@@ -64,6 +64,8 @@ STRINGS: dict[str, dict[str, str]] = {
               "{limit} MB at most per file.",
     },
     "upload.browse": {"fr": "Choisir des fichiers", "en": "Choose files"},
+    "upload.remove": {"fr": "Retirer {name}", "en": "Remove {name}"},
+    "upload.add": {"fr": "Ajouter des fichiers", "en": "Add files"},
     "upload.dropzone": {"fr": "ou glissez-les ici · {limit} Mo au plus par fichier",
                         "en": "or drop them here · {limit} MB at most per file"},
     "upload.start": {"fr": "Transcrire ({count} fichier(s))",
@@ -256,7 +258,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "review.none": {"fr": "Aucune transcription terminée pour l'instant.",
                     "en": "No finished transcript yet."},
     "review.job": {"fr": "Enregistrement", "en": "Recording"},
-    "review.segments": {"fr": "{count} segments", "en": "{count} segments"},
+    "review.gone": {
+        "fr": "Cette transcription n'existe plus : elle a été supprimée (ici ou dans un autre "
+              "onglet). Choisissez-en une autre.",
+        "en": "This transcript no longer exists: it was deleted (here or in another tab). "
+              "Choose another one.",
+    },
     "review.stale": {
         "fr": "La transcription a changé ailleurs (un autre onglet ?) : elle a été "
               "rechargée, refaites la dernière modification.",
@@ -299,6 +306,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.add_button": {"fr": "Ajouter", "en": "Add"},
     "speakers.timeline": {"fr": "Qui parle quand", "en": "Who speaks when"},
     "speakers.shares": {"fr": "Part du temps de parole", "en": "Share of talk time"},
+    # What a screen reader says of the charts (the text says the same: the transcript who
+    # speaks when, each name its share of talk time).
+    "speakers.timeline_chart": {
+        "fr": "Frise des tours de parole de chaque locuteur ; la transcription donne les "
+              "mêmes tours, avec leurs heures.",
+        "en": "Timeline of each speaker's turns; the transcript gives the same turns, with "
+              "their times.",
+    },
+    "speakers.shares_chart": {
+        "fr": "Barres de la part du temps de parole de chaque locuteur, aussi écrite à côté "
+              "de son nom.",
+        "en": "Bars of each speaker's share of talk time, also written beside their name.",
+    },
     "speakers.speaker": {"fr": "Locuteur", "en": "Speaker"},
     "speakers.seconds": {"fr": "secondes", "en": "seconds"},
     "speakers.minutes": {"fr": "minutes", "en": "minutes"},
@@ -392,6 +412,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "privacy.deleted": {"fr": "Tous les fichiers ont été supprimés.",
                         "en": "All files were deleted."},
     "privacy.guarantees_title": {"fr": "Garanties", "en": "Guarantees"},
+    "privacy.accessibility_title": {"fr": "Déclaration d'accessibilité",
+                                    "en": "Accessibility statement"},
+    "app.accessibility": {"fr": "Accessibilité : non conforme",
+                          "en": "Accessibility: not conformant"},
     "privacy.guarantees": {
         "fr": "- Les modèles sont installés sur le serveur : aucun téléchargement, aucune "
               "télémétrie.\n"
@@ -575,9 +599,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "editor.keys": {"fr": "Raccourcis clavier", "en": "Keyboard shortcuts"},
     "editor.keys_note": {
         "fr": "Cliquez dans le texte pour le corriger : chaque modification est enregistrée "
-              "toute seule, quelques instants après.",
+              "toute seule, quelques instants après. Plusieurs phrases se sélectionnent en "
+              "glissant de l'une à l'autre (ou Maj+clic). L'historique d'annulation dure "
+              "tant que la page n'est ni rechargée ni quittée.",
         "en": "Click in the text to correct it: every change is saved on its own, a moment "
-              "later.",
+              "later. Select several sentences by dragging from one to another (or Shift+click). "
+              "Undo history lasts until the page is reloaded or left.",
     },
     "editor.find": {"fr": "Rechercher et remplacer", "en": "Find and replace"},
     "editor.search": {"fr": "Rechercher dans la transcription", "en": "Search the transcript"},
@@ -591,12 +618,49 @@ STRINGS: dict[str, dict[str, str]] = {
                         "en": "{count} replaced (Ctrl+Z to undo)."},
     "editor.document": {"fr": "Transcription, modifiable", "en": "Transcript, editable"},
     "editor.play_from": {"fr": "Écouter à partir de {time}", "en": "Play from {time}"},
-    "editor.speaker_key": {"fr": "Changer de locuteur (F8)", "en": "Change speaker (F8)"},
+    "editor.speaker_key": {
+        "fr": "Locuteur de tout le tour : clic ou Ctrl+F8 (F8 : la phrase au curseur seule)",
+        "en": "Speaker of the whole turn: click or Ctrl+F8 (F8: the sentence at the cursor "
+              "alone)",
+    },
+    "editor.segments": {"fr": "{count} segments", "en": "{count} segments"},
+    "editor.turn_start": {
+        "fr": "Un tour de parole commence déjà ici : F8 change le locuteur de la phrase, "
+              "Ctrl+F8 celui de tout le tour.",
+        "en": "A turn already starts here: F8 changes the sentence's speaker, Ctrl+F8 the "
+              "whole turn's.",
+    },
+    "editor.new_turn": {
+        "fr": "Nouveau tour de parole, donné à {name} (Ctrl+F8 : un autre locuteur ; "
+              "Ctrl+Z : annuler).",
+        "en": "New turn, given to {name} (Ctrl+F8: another speaker; Ctrl+Z: undo).",
+    },
     "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
     "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
                      "en": "This transcript has no text."},
-    "editor.saving": {"fr": "Enregistrement…", "en": "Saving…"},
-    "editor.saved": {"fr": "Enregistré", "en": "Saved"},
+    # "Sauvegarde", never "Enregistrement": that is the recording (its chooser's label).
+    "editor.saving": {"fr": "Sauvegarde…", "en": "Saving…"},
+    "editor.saved": {"fr": "Sauvegardé", "en": "Saved"},
+    "editor.not_all_saved": {"fr": "Pas tout sauvegardé", "en": "Not all saved"},
+    "editor.not_saved": {"fr": "Non sauvegardé", "en": "Not saved"},
+    "editor.dismiss": {"fr": "Fermer ce message", "en": "Close this message"},
+    "editor.refused_text": {"fr": "Votre texte, non enregistré (à recopier si besoin) :",
+                            "en": "Your text, not saved (to copy back if needed):"},
+    "editor.copy": {"fr": "Copier", "en": "Copy"},
+    "editor.copied": {"fr": "Copié", "en": "Copied"},
+    "editor.changed_elsewhere": {
+        "fr": "La transcription a été modifiée ailleurs (un autre onglet) : la version "
+              "enregistrée est affichée.",
+        "en": "The transcript was changed elsewhere (another tab): the saved version is shown.",
+    },
+    "editor.undo_reset": {"fr": "L'historique d'annulation repart de cette version.",
+                          "en": "Undo history starts again from this version."},
+    "editor.undo_lost": {
+        "fr": "L'historique d'annulation se perd quand on recharge ou quitte la page : vos "
+              "corrections sont enregistrées, mais Ctrl+Z repart d'ici.",
+        "en": "Undo history does not survive reloading or leaving the page: your corrections "
+              "are saved, but Ctrl+Z starts from here.",
+    },
     "editor.conflict": {
         "fr": "{count} modification(s) n'ont pas pu être enregistrées : ce passage a été "
               "modifié entre-temps (dans un autre onglet ?). La version enregistrée est "
@@ -619,8 +683,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The transcript was changed elsewhere (another tab): your corrections were "
               "added to it and the saved version is shown.",
     },
-    "editor.gone": {"fr": "Cette transcription n'existe plus : rien n'a été enregistré.",
-                    "en": "This transcript no longer exists: nothing was saved."},
+    "editor.gone": {
+        "fr": "Cette transcription n'existe plus (elle a été supprimée) : elle n'est plus "
+              "affichée, et rien de plus n'a été enregistré.",
+        "en": "This transcript no longer exists (it was deleted): it is no longer shown, and "
+              "nothing more was saved.",
+    },
+    "editor.logged_out": {
+        "fr": "Vous êtes déconnecté·e : la transcription n'est plus affichée. Rechargez la "
+              "page pour vous reconnecter.",
+        "en": "You are logged out: the transcript is no longer shown. Reload the page to log "
+              "in again.",
+    },
     "editor.load_failed": {"fr": "La transcription n'a pas pu être chargée : rechargez la page.",
                            "en": "The transcript could not be loaded: reload the page."},
 }
@@ -635,8 +709,13 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
         ("Ctrl+Entrée", "écouter à partir du mot où est le curseur"),
         ("F4  /  Maj+F4", "mot incertain suivant / précédent"),
         ("Entrée", "couper le segment au curseur"),
+        ("Entrée en début de phrase",
+         "nouveau tour de parole à partir de cette phrase, donné au locuteur suivant"),
         ("Retour arrière en début de segment", "fusionner avec le segment précédent"),
-        ("F8  /  Maj+F8", "changer le locuteur du tour (suivant / précédent)"),
+        ("F8  /  Maj+F8", "changer le locuteur de la phrase au curseur, ou des phrases "
+                          "sélectionnées (suivant / précédent)"),
+        ("Ctrl+F8  /  Ctrl+Maj+F8",
+         "changer le locuteur de tout le tour (clic sur son nom : idem)"),
         ("Ctrl+Z  /  Ctrl+Y", "annuler / rétablir"),
         ("Entrée  /  Maj+Entrée dans la recherche", "résultat suivant / précédent"),
         ("Ctrl+/", "afficher ou masquer cette aide"),
@@ -649,8 +728,13 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
         ("Ctrl+Enter", "play from the word at the cursor"),
         ("F4  /  Shift+F4", "next / previous uncertain word"),
         ("Enter", "split the segment at the cursor"),
+        ("Enter at the start of a sentence",
+         "a new turn from that sentence, given to the next speaker"),
         ("Backspace at the start of a segment", "merge with the previous segment"),
-        ("F8  /  Shift+F8", "change the turn's speaker (next / previous)"),
+        ("F8  /  Shift+F8", "change the speaker of the sentence at the cursor, or of the "
+                            "selected sentences (next / previous)"),
+        ("Ctrl+F8  /  Ctrl+Shift+F8",
+         "change the whole turn's speaker (clicking its name does the same)"),
         ("Ctrl+Z  /  Ctrl+Y", "undo / redo"),
         ("Enter  /  Shift+Enter in the search box", "next / previous match"),
         ("Ctrl+/", "show or hide this help"),

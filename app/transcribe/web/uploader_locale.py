@@ -1,60 +1,120 @@
-"""Streamlit's file uploader in the page's language: its own words (button, drop zone, the
-reason a file is refused) are English whatever the language, so CSS writes ours over them.
-No Streamlit here: the upload page puts these into the page with st.html."""
+"""Streamlit's file uploader in the page's language: its own words (button, drop zone,
+hidden input, "Remove <file>", "Add files", the reason a file is refused) are English
+whatever the language. A small script writes ours in their place, in the page itself, so
+that screen readers read them too (CSS could only paint over them), again whenever
+Streamlit redraws; it also keeps the keyboard's focus on a visible button of the uploader
+when Streamlit redraws it (after files are chosen or removed).
+No Streamlit here: the upload page puts this into the page with st.html."""
 
 from __future__ import annotations
 
-
-def css_string(value: str) -> str:
-    """A CSS string literal (for `content:`), whatever the text holds."""
-    return '"' + "".join(c if c.isalnum() or c in " .,·:;()-'" else f"\\{ord(c):x} "
-                         for c in value) + '"'
+import json
+from dataclasses import asdict, dataclass
 
 
-def uploader_style(browse: str, dropzone: str, too_large: str, failed: str) -> str:
-    """CSS that puts the page's language into Streamlit's file uploader, whose own words
-    are English whatever the language: its button, its drop zone, and the chip of a file
-    it refuses before sending (beyond server.maxUploadSize, which is our limit). That
-    chip's reason is normally only in a hover tooltip, in English: it is written out in the
-    chip instead, and the tooltip hidden. `too_large` is the default reason (the only one
-    the browser itself can give here); UPLOAD_CHIP_SCRIPT marks chips that failed
-    otherwise (the network) so that they get `failed`."""
-    chip = '[data-testid="stFileChip"][aria-invalid="true"]'
-    return f"""<style>
-[data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzone"] button p::after {{
-  content: {css_string(browse)}; font-size: 0.875rem; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {{
-  content: {css_string(dropzone)}; font-size: 0.875rem; }}
-{chip} {{ flex-wrap: wrap; }}
-{chip} [role="alert"] {{
+@dataclass(frozen=True)
+class UploaderWords:
+    browse: str  # the button (and the hidden input)
+    dropzone: str  # the line beside it: "or drop them here, N MB at most per file"
+    remove: str  # a chip's remove button, with {name}
+    add: str  # the "+" button once files are chosen
+    too_large: str  # the reason the browser refuses a file (beyond server.maxUploadSize)
+    failed: str  # the reason for an upload that failed on the way (the network)
+
+
+def uploader_script(words: UploaderWords) -> str:
+    """The style and the script that put `words` into Streamlit's file uploader. The
+    reason of a refused file is normally only in a hover tooltip, in English: it is
+    written out in its chip instead, and the tooltip hidden. Streamlit words that reason
+    in English only; the script tells "too large" (the usual case) from an upload that
+    failed on the way by its English text, before replacing it."""
+    # As data, never as markup: a "<" could otherwise close the script.
+    data = json.dumps(asdict(words)).replace("<", "\\u003c")
+    return _STYLE + _SCRIPT.replace("__WORDS__", data)
+
+
+_CHIP = '[data-testid="stFileChip"][aria-invalid="true"]'
+_STYLE = f"""<style>
+{_CHIP} {{ flex-wrap: wrap; }}
+{_CHIP} [role="alert"] {{
   position: static; width: 100%; height: auto; margin: 0; padding: 0 0.25rem 0.2rem;
-  clip: auto; overflow: visible; white-space: normal; font-size: 0; }}
-{chip} [role="alert"]::after {{
-  content: {css_string(too_large)}; font-size: 0.8rem; line-height: 1.3; }}
-{chip}[data-reason="failed"] [role="alert"]::after {{ content: {css_string(failed)}; }}
+  clip: auto; overflow: visible; white-space: normal; font-size: 0.8rem; line-height: 1.3; }}
 [data-testid="stTooltipErrorContent"] {{ display: none; }}
 </style>"""
 
-
-# Streamlit words the reason of a refused file in English only; this tells the "too large"
-# chips (the usual case) from uploads that failed on the way, for uploader_style.
-UPLOAD_CHIP_SCRIPT = """<script>
+_SCRIPT = """<script>
 (() => {
-  if (window.transcribeChipWatch) return;
+  const words = __WORDS__;
   const tooLarge = /File must be .* or smaller/;
-  const mark = () => {
-    for (const chip of document.querySelectorAll(
-        '[data-testid="stFileChip"][aria-invalid="true"]')) {
-      const alert = chip.querySelector('[role="alert"]');
-      const reason = tooLarge.test(alert ? alert.textContent : '') ? 'too-large' : 'failed';
+  const text = (element, wanted) => {
+    if (element && element.textContent !== wanted) element.textContent = wanted;
+  };
+  const name = (element, wanted) => {
+    if (element && element.getAttribute('aria-label') !== wanted)
+      element.setAttribute('aria-label', wanted);
+  };
+  const zones = '[data-testid="stFileUploaderDropzone"]';
+  const visibleButton = () => document.querySelector(
+    `${zones} [data-testid="stBaseButton-borderlessIcon"], ${zones} > span button`);
+  const apply = () => {
+    // The button a person pressed (to choose files, or remove one) is gone once the
+    // uploader redraws, and the focus with it: it goes to the button now in its place.
+    const left = window.transcribeUploaderLeft;
+    if (left && !left.isConnected && (document.activeElement === document.body ||
+                                      !document.activeElement)) {
+      window.transcribeUploaderLeft = null;
+      const button = visibleButton();
+      if (button) button.focus();
+    }
+    for (const zone of document.querySelectorAll(zones)) {
+      // The input is Streamlit's means, out of sight and of the Tab order: the button
+      // beside it does what it does, under the same name. One control for screen readers.
+      const input = zone.querySelector('[data-testid="stFileUploaderDropzoneInput"]');
+      name(input, words.browse);
+      if (input && input.getAttribute('aria-hidden') !== 'true')
+        input.setAttribute('aria-hidden', 'true');
+      text(zone.querySelector(':scope > span button [data-testid="stMarkdownContainer"] p'),
+           words.browse);
+      text(zone.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'),
+           words.dropzone);
+      name(zone.querySelector('[data-testid="stBaseButton-borderlessIcon"]'), words.add);
+    }
+    for (const chip of document.querySelectorAll('[data-testid="stFileChip"]')) {
+      const file = chip.querySelector('[data-testid="stFileChipName"]');
+      name(chip.querySelector('[data-testid="stFileChipDeleteBtn"] button'),
+           words.remove.replace('{name}', file ? file.textContent : ''));
+      const alert = chip.getAttribute('aria-invalid') === 'true'
+        && chip.querySelector('[role="alert"]');
+      if (!alert) continue;
+      const said = alert.textContent;
+      const reason = tooLarge.test(said) || said === words.too_large ? 'too-large'
+        : said === words.failed || !chip.dataset.reason ? 'failed' : chip.dataset.reason;
       if (chip.dataset.reason !== reason) chip.dataset.reason = reason;
+      text(alert, reason === 'too-large' ? words.too_large : words.failed);
     }
   };
-  window.transcribeChipWatch = new MutationObserver(mark);
-  window.transcribeChipWatch.observe(document.body, {childList: true, subtree: true,
-                                                     characterData: true});
-  mark();
+  // The invisible input can get the focus (the Tab key after the uploader redrew): it
+  // goes to the visible button next to it.
+  const visible = (event) => {
+    const target = event.target;
+    const inside = target.closest && target.closest(zones);
+    window.transcribeUploaderLeft = inside ? target : null;  // elsewhere: none of its own
+    if (!inside) return;
+    if (!target.matches('[data-testid="stFileUploaderDropzoneInput"]')) return;
+    requestAnimationFrame(() => {
+      const button = target.closest(zones).querySelector('button');
+      if (button && document.activeElement === target) button.focus();
+    });
+  };
+  if (window.transcribeUploaderLocale) {
+    window.transcribeUploaderLocale.disconnect();
+    document.removeEventListener('focusin', window.transcribeUploaderFocus, true);
+  }
+  window.transcribeUploaderLocale = new MutationObserver(apply);
+  window.transcribeUploaderLocale.observe(document.body, {childList: true, subtree: true,
+                                                          characterData: true});
+  window.transcribeUploaderFocus = visible;
+  document.addEventListener('focusin', visible, true);
+  apply();
 })();
 </script>"""

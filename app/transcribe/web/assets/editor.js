@@ -3,6 +3,10 @@
 // editor is built once per mount and keeps its own state, so typing, highlighting and
 // seeking never wait for the server. Changes go to the server in the background as
 // operations with the version they were made on (see transcribe/changes.py).
+// Plain files by concern, joined in order into this one module (web/correction.py):
+// editor-text.js (helpers on text), editor-search.js (search and replace),
+// editor-speakers.js (who speaks), editor-saving.js (saving, the stored version,
+// messages), and this one (the page, drawing, the caret, editing, keys).
 
 const INSTANCES = new WeakMap();
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
@@ -12,61 +16,7 @@ const FIRST_TURNS = 40; // drawn at once (a screenful and more); the rest right 
 const SAVE_AFTER = 800; // ms of quiet typing before a text change is sent
 const RESEND_AFTER = 15000; // ms without an answer: the batch is sent again
 const PREFS = "transcribe.editor.prefs";
-
-const escapeHtml = (text) => String(text).replace(/[&<>"]/g,
-  (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-
-function clock(seconds) {
-  const s = Math.max(0, Math.floor(seconds || 0));
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
-}
-
-const words = (text) => text.split(/\s+/).filter(Boolean);
-const segText = (seg) => seg.toks.map((t) => t[0]).join(" ");
-
-// New tokens for edited text: unchanged words keep their times, changed ones share the
-// gap their neighbours leave (the server does the same with difflib).
-function retime(old, texts, start, end) {
-  let head = 0;
-  while (head < old.length && head < texts.length && old[head][0] === texts[head]) head++;
-  let tail = 0;
-  while (tail < old.length - head && tail < texts.length - head
-    && old[old.length - 1 - tail][0] === texts[texts.length - 1 - tail]) tail++;
-  const a = old.slice(head, old.length - tail);
-  const b = texts.slice(head, texts.length - tail);
-  const lcs = Array.from({ length: a.length + 1 }, () => new Int32Array(b.length + 1));
-  for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) {
-      lcs[i][j] = a[i][0] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-    }
-  }
-  const middle = [];
-  let i = 0;
-  let j = 0;
-  while (j < b.length) {
-    if (i < a.length && a[i][0] === b[j]) { middle.push(a[i].slice()); i++; j++; }
-    else if (i < a.length && lcs[i + 1][j] >= lcs[i][j + 1]) i++;
-    else { middle.push([b[j], null, null, 0]); j++; }
-  }
-  const result = [...old.slice(0, head).map((t) => t.slice()), ...middle,
-    ...old.slice(old.length - tail).map((t) => t.slice())];
-  for (let k = 0; k < result.length;) {
-    if (result[k][1] !== null && result[k][2] !== null) { k++; continue; }
-    let g = k;
-    while (g < result.length && (result[g][1] === null || result[g][2] === null)) g++;
-    const left = k > 0 && result[k - 1][2] !== null ? result[k - 1][2] : start;
-    let right = g < result.length && result[g][1] !== null ? result[g][1] : end;
-    right = Math.max(left, right);
-    const step = (right - left) / (g - k);
-    for (let p = k; p < g; p++) {
-      result[p][1] = +(left + step * (p - k)).toFixed(3);
-      result[p][2] = +(left + step * (p - k + 1)).toFixed(3);
-    }
-    k = g;
-  }
-  return result;
-}
+const STATES = ["saving", "saved", "not_all_saved", "not_saved"]; // the saving status
 
 class Editor {
   constructor(root) {
@@ -84,6 +34,9 @@ class Editor {
     this.matches = [];
     this.current = -1;
     this.lastTyping = 0;
+    this.refused = []; // what the person typed in edits the server refused
+    this.speakerRun = null; // the last presses of a speaker key (editor-speakers.js)
+    this.isGone = false;
     this.prefs = { rate: 1, follow: true, font: 17 };
     try { Object.assign(this.prefs, JSON.parse(localStorage.getItem(PREFS) || "{}")); } catch (e) { /* none */ }
     this.build();
@@ -104,27 +57,34 @@ class Editor {
         </span>
         <label class="te-group"><input type="checkbox" class="te-follow"> <span class="te-follow-label"></span></label>
         <span class="te-group">
-          <button type="button" class="te-smaller">A−</button>
-          <button type="button" class="te-larger">A+</button>
+          <button type="button" class="te-smaller"></button>
+          <button type="button" class="te-larger"></button>
         </span>
         <span class="te-group">
           <button type="button" class="te-undo"></button>
           <button type="button" class="te-redo"></button>
         </span>
-        <span class="te-status" role="status" aria-live="polite"></span>
+        <output class="te-segments"></output>
+        <span class="te-status-box">
+          <span class="te-status" role="status" aria-live="polite"></span>
+          <span class="te-status-sizer" aria-hidden="true"></span>
+        </span>
         <button type="button" class="te-help-button" aria-expanded="false"></button>
       </div>
       <div class="te-bar te-find" role="search">
         <input type="search" class="te-search">
         <output class="te-count" aria-live="polite"></output>
-        <button type="button" class="te-prev">↑</button>
-        <button type="button" class="te-next">↓</button>
+        <button type="button" class="te-prev"></button>
+        <button type="button" class="te-next"></button>
         <input type="text" class="te-with">
         <button type="button" class="te-replace"></button>
         <button type="button" class="te-replace-all"></button>
       </div>
       <div class="te-help" role="dialog" hidden><h3></h3><table><tbody></tbody></table><p class="te-help-note"></p></div>
-      <div class="te-message" role="alert" hidden></div>
+      <div class="te-message" role="alert" hidden>
+        <div class="te-message-body"><p class="te-message-text"></p><div class="te-refused" hidden></div></div>
+        <button type="button" class="te-dismiss">×</button>
+      </div>
       <div class="te-doc" role="document" tabindex="-1"></div>`;
     this.root.appendChild(box);
     const $ = (selector) => box.querySelector(selector);
@@ -132,7 +92,9 @@ class Editor {
       box, audio: $(".te-audio"), rateOut: $(".te-rate"), follow: $(".te-follow"),
       status: $(".te-status"), help: $(".te-help"), helpButton: $(".te-help-button"),
       message: $(".te-message"), doc: $(".te-doc"), search: $(".te-search"),
-      count: $(".te-count"), replaceWith: $(".te-with"),
+      count: $(".te-count"), replaceWith: $(".te-with"), segCount: $(".te-segments"),
+      messageText: $(".te-message-text"), messageRefused: $(".te-refused"),
+      dismissButton: $(".te-dismiss"), undoButton: $(".te-undo"), redoButton: $(".te-redo"),
     });
     this.follow.checked = !!this.prefs.follow;
     this.applyFont();
@@ -162,6 +124,7 @@ class Editor {
     this.doc.addEventListener("input", (e) => this.onInput(e));
     this.doc.addEventListener("focusout", (e) => this.onBlur(e));
     this.doc.addEventListener("click", (e) => this.onClick(e));
+    this.watchSelecting();
     this.doc.addEventListener("paste", (e) => {
       // Plain text only: formatting or line breaks would not survive the save anyway.
       e.preventDefault();
@@ -169,9 +132,15 @@ class Editor {
     });
     this.onKey = (e) => this.keydown(e);
     document.addEventListener("keydown", this.onKey, true);
-    this.resend = setInterval(() => {
-      if (this.inflight && Date.now() - this.inflight.sent > RESEND_AFTER) this.send(this.inflight);
-    }, 2000);
+    // A click anywhere in the editor but on the message is the next action: a passing
+    // message goes (before what the click does, which may say something new).
+    box.addEventListener("click", (e) => { if (!this.message.contains(e.target)) this.passing(); }, true);
+    this.dismissButton.onclick = () => this.dismiss();
+    this.messageRefused.addEventListener("click", (e) => {
+      const copy = e.target.closest(".te-copy");
+      if (copy) this.copyRefused(copy);
+    });
+    this.startWatching();
   }
 
   label(key) { return (this.strings && this.strings[key]) || key; }
@@ -182,26 +151,35 @@ class Editor {
       if (attribute) element.setAttribute(attribute, this.label(key));
       else element.textContent = this.label(key);
     };
+    // A button drawn as a symbol is named by the symbol and what it does: a name holds
+    // what is shown (WCAG 2.5.3), so "A minus" said to speech control finds it too.
+    const glyph = (selector, shown, key) => {
+      const element = this.box.querySelector(selector);
+      element.textContent = shown;
+      element.setAttribute("aria-label", `${shown} ${this.label(key)}`);
+      element.setAttribute("title", this.label(key));
+    };
     this.box.setAttribute("lang", this.lang);
     s(".te-bar", "toolbar", "aria-label");
     s(".te-audio", "player", "aria-label");
-    s(".te-slower", "slower", "aria-label"); this.box.querySelector(".te-slower").textContent = "−";
-    s(".te-faster", "faster", "aria-label"); this.box.querySelector(".te-faster").textContent = "+";
-    s(".te-slower", "slower", "title"); s(".te-faster", "faster", "title");
+    glyph(".te-slower", "−", "slower"); glyph(".te-faster", "+", "faster");
     s(".te-follow-label", "follow");
-    s(".te-smaller", "smaller", "aria-label"); s(".te-larger", "larger", "aria-label");
-    s(".te-smaller", "smaller", "title"); s(".te-larger", "larger", "title");
+    glyph(".te-smaller", "A−", "smaller"); glyph(".te-larger", "A+", "larger");
     s(".te-undo", "undo"); s(".te-redo", "redo");
     s(".te-undo", "undo_key", "title"); s(".te-redo", "redo_key", "title");
     s(".te-help-button", "keys");
     s(".te-find", "find", "aria-label");
     s(".te-search", "search", "aria-label"); s(".te-search", "search", "placeholder");
-    s(".te-prev", "previous", "aria-label"); s(".te-next", "next", "aria-label");
+    glyph(".te-prev", "↑", "previous"); glyph(".te-next", "↓", "next");
     s(".te-with", "with", "aria-label"); s(".te-with", "with", "placeholder");
     s(".te-replace", "replace"); s(".te-replace-all", "replace_all");
     s(".te-doc", "document", "aria-label");
     s(".te-help h3", "keys");
     s(".te-help-note", "keys_note");
+    s(".te-dismiss", "dismiss", "aria-label"); s(".te-dismiss", "dismiss", "title");
+    // Every status the same width: the toolbar never moves when it changes.
+    this.box.querySelector(".te-status-sizer").innerHTML = STATES.map((state) => `<span>${escapeHtml(this.label(state))}</span>`).join("");
+    this.status.dataset.state = "";
     this.help.setAttribute("aria-label", this.label("keys"));
     this.help.querySelector("tbody").innerHTML = (this.strings.key_rows || []).map(
       ([keys, what]) => `<tr><th scope="row"><kbd>${escapeHtml(keys)}</kbd></th><td>${escapeHtml(what)}</td></tr>`).join("");
@@ -213,6 +191,7 @@ class Editor {
 
   update(data, trigger) {
     this.trigger = trigger;
+    if (this.isGone) return; // deleted: nothing of it drawn again
     if (data.strings && (data.lang !== this.lang || !this.strings)) {
       this.strings = data.strings;
       this.lang = data.lang;
@@ -238,31 +217,58 @@ class Editor {
     let doc;
     try {
       const response = await fetch(this.docUrl, { credentials: "same-origin", cache: "no-store" });
-      if (!response.ok) throw new Error(response.status === 404 ? "gone" : "load_failed");
+      if (!response.ok) throw new Error(response.status === 404 || response.status === 410 ? "gone" : "load_failed");
       doc = await response.json();
     } catch (error) {
-      if (ticket === this.fetches) this.say(this.label(error.message === "gone" ? "gone" : "load_failed"));
+      if (ticket !== this.fetches) return;
+      if (error.message === "gone") this.gone("gone");
+      else this.say(this.label("load_failed"), "error");
       return;
     }
-    if (ticket !== this.fetches) return; // a later request answers instead
-    if (!this.segs) this.load(doc);
+    if (ticket !== this.fetches || this.isGone) return; // a later request answers instead
+    if (!this.segs) { this.load(doc); this.sayUndoLost(); }
     else if (doc.version !== this.version) this.pendingDoc = doc;
     this.reloadIfQuiet();
   }
 
   load(doc, keepView) {
     const anchor = keepView ? this.anchor() : null;
+    // The transcript is read out in the language spoken, not the interface's.
+    if (doc.language) this.doc.setAttribute("lang", doc.language);
+    else this.doc.removeAttribute("lang");
     this.version = doc.version;
     this.duration = doc.duration;
     this.speakers = doc.speakers;
     this.segs = doc.segments.map(([start, end, spk, toks]) => ({ u: ++this.uid, start, end, spk, toks }));
     this.pendingDoc = null;
+    // Another copy: the undo steps name segments of the old one, they start anew (said).
+    const undone = keepView && (this.undoStack.length || this.redoStack.length);
     this.undoStack = [];
     this.redoStack = [];
+    this.speakerRun = null;
     this.render();
     if (anchor) this.restore(anchor);
     if (this.search.value) this.find();
+    if (this.changedElsewhere && keepView) this.say(this.label("changed_elsewhere"), "info");
+    this.changedElsewhere = false;
+    if (undone) this.addNote(this.label("undo_reset"));
+    this.showStatus();
+    if (!this.opened) this.focusText();
     window.transcribeEditorReady = performance.now();
+  }
+
+  // Opening a transcript is to read or correct it: the focus goes to its text (from the
+  // link that opened it, the page's body once that link is gone, or the navigation's),
+  // unless the person has already gone elsewhere on the page meanwhile.
+  focusText() {
+    this.opened = true;
+    const active = document.activeElement;
+    const first = this.segs.length && this.elements.get(this.segs[0].u);
+    const elsewhere = active && active !== document.body && !this.box.contains(active)
+      && !active.closest('[data-testid="stSidebarNav"]');
+    if (!first || elsewhere) return;
+    this.placeCaret(first, 0);
+    first.scrollIntoView({ block: "nearest" });
   }
 
   reloadIfQuiet() {
@@ -270,27 +276,6 @@ class Editor {
     if (this.pendingDoc && this.pendingDoc.version === this.version) this.pendingDoc = null;
     if (!this.pendingDoc || this.outbox.length || this.inflight || this.dirty.size) return;
     this.load(this.pendingDoc, true);
-  }
-
-  acknowledged(ack) {
-    this.inflight = null;
-    if (!ack.stale && !ack.error) this.version = ack.version;
-    const conflicts = ack.conflicts && ack.conflicts.length;
-    if (!ack.error && (ack.stale || conflicts)) this.fetchDoc(); // the saved version, merged
-    if (ack.error) this.say(this.label("gone"));
-    else if (conflicts) {
-      // Refused as not fitting the transcript (checked by the server), or as stale.
-      const invalid = ack.conflicts.filter((reason) => reason === "invalid").length;
-      this.say(this.label(invalid ? "invalid" : "conflict").replace("{count}", invalid || conflicts));
-    }
-    else if (ack.stale) this.say(this.label("reloaded"));
-    this.flush();
-    this.showStatus();
-  }
-
-  say(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
   }
 
   // -- rendering ----------------------------------------------------------------------
@@ -335,7 +320,7 @@ class Editor {
     const name = escapeHtml(this.speakerName(segs[a].spk));
     const body = [];
     for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]));
-    return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head">`
+    return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head" lang="${escapeHtml(this.lang)}">`
       + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
       + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
       + `</div><p class="te-text">${body.join(" ")}</p></section>`;
@@ -349,6 +334,7 @@ class Editor {
     this.lit = null;
     this.rest = null;
     this.drawings++;
+    this.countSegs();
     if (!turns.length) {
       this.doc.innerHTML = `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
       return;
@@ -408,6 +394,13 @@ class Editor {
     this.signatures = signatures;
     this.index = null;
     if (this.lit && !this.lit.isConnected) this.lit = null;
+    this.countSegs();
+  }
+
+  // How many segments, following splits and merges (the page's caption is drawn once).
+  countSegs() {
+    const text = this.label("segments").replace("{count}", this.segs.length);
+    if (this.segCount.textContent !== text) this.segCount.textContent = text;
   }
 
   rerenderSeg(i) {
@@ -604,7 +597,7 @@ class Editor {
 
   onBlur(e) {
     const element = e.target.closest && e.target.closest(".te-seg");
-    if (!element) return;
+    if (!element || !this.segs) return;  // a transcript gone with the focus in its text
     this.commitText();
     const i = this.segIndexOf(element);
     if (i >= 0 && !element.contains(document.activeElement)) {
@@ -697,7 +690,7 @@ class Editor {
       case "speaker": {
         if (!seg) return null;
         const old = seg.spk;
-        wire("speaker", { speaker: intent.speaker });
+        wire("speaker", { speaker: intent.speaker, from: old });
         seg.spk = intent.speaker;
         return [{ op: "speaker", u: seg.u, speaker: old }];
       }
@@ -737,7 +730,8 @@ class Editor {
     // at the nearer end.
     const { k, start, end } = this.tokenAtOffset(seg, offset);
     const at = offset <= start ? k : offset >= end ? k + 1 : (offset - start) * 2 >= end - start ? k + 1 : k;
-    if (at <= 0 || at >= seg.toks.length) return;
+    // At the sentence's start or end: a new turn there (editor-speakers.js).
+    if (at <= 0 || at >= seg.toks.length) { this.newTurn(element, at > 0); return; }
     this.perform([{ op: "split", u: seg.u, at }]);
     this.placeCaret(this.elements.get(this.segs[i + 1].u), 0);
   }
@@ -750,27 +744,6 @@ class Editor {
     const offset = segText(previous).length + 1;
     this.perform([{ op: "merge", u: this.segs[i].u }]);
     this.placeCaret(this.elements.get(previous.u), offset);
-  }
-
-  // F8: the next speaker for every segment of the turn the caret (or the button) is in.
-  cycleSpeaker(element, step) {
-    this.commitText();
-    const i = this.segIndexOf(element);
-    if (i < 0 || !this.speakers.length) return;
-    const ids = this.speakers.map(([id]) => id);
-    const spk = this.segs[i].spk;
-    let a = i;
-    while (a > 0 && this.segs[a - 1].spk === spk) a--;
-    let b = i;
-    while (b + 1 < this.segs.length && this.segs[b + 1].spk === spk) b++;
-    const at = ids.indexOf(spk);
-    const next = ids[((at < 0 ? -1 : at) + step + ids.length) % ids.length];
-    const intents = [];
-    for (let j = a; j <= b; j++) intents.push({ op: "speaker", u: this.segs[j].u, speaker: next });
-    const caret = this.focusedSeg() === element ? this.caret() : null;
-    this.perform(intents);
-    const again = this.elements.get(this.segs[i].u);
-    if (caret !== null) this.placeCaret(again, caret); else again.focus({ preventScroll: true });
   }
 
   nextUncertain(step) {
@@ -809,8 +782,9 @@ class Editor {
     if (time) { this.playFrom(+time.dataset.t); return; }
     const speaker = e.target.closest(".te-spk");
     if (speaker) {
+      // The name heads the turn: a click changes the whole turn's speaker, as Ctrl+F8.
       const element = this.elements.get(+speaker.dataset.u);
-      if (element) this.cycleSpeaker(element, 1);
+      if (element) this.changeSpeaker(element, 1, true);
       return;
     }
     const word = e.target.closest(".te-w");
@@ -841,6 +815,7 @@ class Editor {
     const seg = e.target.closest && e.target.closest(".te-seg");
     const key = e.key;
     const ctrl = e.ctrlKey || e.metaKey;
+    if (!["Control", "Shift", "Alt", "Meta"].includes(key)) this.passing();
     let done = true;
     if (key === "Escape" && !this.help.hidden) this.toggleHelp(false);
     else if (key === "Escape" || (ctrl && key === " ")) this.togglePlay();
@@ -849,7 +824,7 @@ class Editor {
     else if (e.altKey && key === "ArrowDown") this.changeRate(-1);
     else if (e.altKey && key === "ArrowUp") this.changeRate(1);
     else if (key === "F4") this.nextUncertain(e.shiftKey ? -1 : 1);
-    else if (key === "F8" && (seg || this.lastSeg())) this.cycleSpeaker(seg || this.lastSeg(), e.shiftKey ? -1 : 1);
+    else if (key === "F8") this.changeSpeaker(seg || this.lastSeg(), e.shiftKey ? -1 : 1, ctrl);
     else if (ctrl && !e.altKey && (key === "z" || key === "Z") && !e.shiftKey) this.undo();
     else if (ctrl && !e.altKey && (key === "y" || key === "Y" || ((key === "z" || key === "Z") && e.shiftKey))) this.redo();
     else if (ctrl && (key === "/" || e.code === "Slash")) this.toggleHelp();
@@ -886,117 +861,9 @@ class Editor {
     this.helpButton.setAttribute("aria-expanded", String(open));
     if (!open) this.helpButton.focus();
   }
-
-  // -- search and replace --------------------------------------------------------------
-
-  find(keep) {
-    this.whole();
-    const needle = this.search.value.trim().toLocaleLowerCase();
-    this.matches = [];
-    if (needle) {
-      this.segs.forEach((seg, i) => {
-        const text = segText(seg).toLocaleLowerCase();
-        for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
-          this.matches.push({ i, at, length: needle.length });
-        }
-      });
-    }
-    if (!keep || this.current >= this.matches.length) this.current = this.matches.length ? 0 : -1;
-    this.paintMatches();
-  }
-
-  rangeOf(match) {
-    const element = this.elements.get(this.segs[match.i].u);
-    if (!element) return null;
-    const range = document.createRange();
-    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-    let position = 0;
-    let node = walker.nextNode();
-    let started = false;
-    while (node) {
-      const next = position + node.length;
-      if (!started && match.at < next) { range.setStart(node, match.at - position); started = true; }
-      if (started && match.at + match.length <= next) { range.setEnd(node, match.at + match.length - position); return range; }
-      position = next;
-      node = walker.nextNode();
-    }
-    return null;
-  }
-
-  paintMatches() {
-    const total = this.matches.length;
-    this.count.textContent = this.search.value.trim()
-      ? this.label("matches").replace("{current}", total ? this.current + 1 : 0).replace("{count}", total) : "";
-    if (typeof CSS === "undefined" || !CSS.highlights) return;
-    const all = [];
-    for (const match of this.matches.slice(0, 5000)) {
-      const range = this.rangeOf(match);
-      if (range) all.push(range);
-    }
-    CSS.highlights.set("te-match", new Highlight(...all));
-    const current = this.current >= 0 ? this.rangeOf(this.matches[this.current]) : null;
-    if (current) CSS.highlights.set("te-current", new Highlight(current));
-    else CSS.highlights.delete("te-current");
-  }
-
-  jumpMatch(step) {
-    if (!this.matches.length) return;
-    this.current = (this.current + step + this.matches.length) % this.matches.length;
-    this.paintMatches();
-    const range = this.rangeOf(this.matches[this.current]);
-    if (range) {
-      const view = this.doc.getBoundingClientRect();
-      const box = range.getBoundingClientRect();
-      if (box.top < view.top || box.bottom > view.bottom) this.doc.scrollTop += box.top - view.top - view.height / 3;
-    }
-  }
-
-  replace(all) {
-    this.commitText();
-    if (!this.matches.length) return;
-    const chosen = all ? this.matches : [this.matches[Math.max(0, this.current)]];
-    const bySeg = new Map();
-    for (const match of chosen) {
-      if (!bySeg.has(match.i)) bySeg.set(match.i, []);
-      bySeg.get(match.i).push(match);
-    }
-    const intents = [];
-    for (const [i, found] of bySeg) {
-      let text = segText(this.segs[i]);
-      for (const match of found.sort((x, y) => y.at - x.at)) {
-        text = text.slice(0, match.at) + this.replaceWith.value + text.slice(match.at + match.length);
-      }
-      intents.push({ op: "text", u: this.segs[i].u, text: words(text).join(" ") });
-    }
-    this.perform(intents, false); // each changed segment drawn again by its "text" step
-    this.find(true);
-    this.say(this.label("replaced").replace("{count}", chosen.length));
-  }
-
-  // -- saving --------------------------------------------------------------------------
-
-  flush() {
-    if (this.inflight || !this.outbox.length || !this.trigger) { this.showStatus(); return; }
-    const batch = { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, base: this.version, ops: this.outbox.splice(0) };
-    this.send(batch);
-  }
-
-  send(batch) {
-    batch.sent = Date.now();
-    this.inflight = batch;
-    this.trigger("changes", { id: batch.id, base: batch.base, ops: batch.ops });
-    this.showStatus();
-  }
-
-  showStatus() {
-    if (!this.strings) return;
-    const busy = this.inflight || this.outbox.length || this.dirty.size;
-    this.status.textContent = this.label(busy ? "saving" : "saved");
-    this.status.dataset.state = busy ? "saving" : "saved";
-    this.box.querySelector(".te-undo").disabled = !this.undoStack.length && !this.dirty.size;
-    this.box.querySelector(".te-redo").disabled = !this.redoStack.length;
-  }
 }
+
+Object.assign(Editor.prototype, SearchMethods, SpeakerMethods, SavingMethods);
 
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
@@ -1010,7 +877,7 @@ export default function (component) {
   editor.update(data || {}, setTriggerValue);
   return () => {
     document.removeEventListener("keydown", editor.onKey, true);
-    clearInterval(editor.resend);
+    editor.stopWatching();
     editor.audio.pause();
     INSTANCES.delete(parentElement);
   };

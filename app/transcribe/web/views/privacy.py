@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from transcribe.web import display, platform, release, spool, state
+from transcribe.web import display, platform, release, spool, state, statement
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -84,3 +84,6 @@ st.markdown("\n".join(line for line in (
     t("privacy.guarantees"), display.access_text(settings, language),
     platform.project_warning(hosting, language), display.lifetime_text(settings, language))
     if line))
+
+st.subheader(t("privacy.accessibility_title"), anchor="accessibility")
+st.markdown(statement.statement(language))

@@ -36,12 +36,23 @@ def choose_job() -> None:
 
 # The URL names the job (links from the queue, a refresh): it wins over the last choice.
 wanted = st.query_params.get("job")
+if wanted and wanted not in ids and store.get(wanted) is None:
+    # Deleted while this page showed it (its editor saw it go and ran the page again), or
+    # an old link: said, and nothing else chosen for the person.
+    st.warning(t("review.gone"), icon=":material/delete:")
+    other = st.selectbox(t("review.job"), ids, index=None, key="review-after-gone",
+                         format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
+    if other is None:
+        st.stop()
+    st.session_state[state.REVIEW_JOB] = other
+    st.query_params["job"] = other
+    st.rerun()
 if wanted in ids:
     st.session_state[state.REVIEW_JOB] = wanted
 elif st.session_state.get(state.REVIEW_JOB) not in ids:
     st.session_state[state.REVIEW_JOB] = ids[0]
 job_id = st.selectbox(t("review.job"), ids, key=state.REVIEW_JOB, on_change=choose_job,
-                      format_func=lambda i: names.get(i, i))
+                      format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
 st.query_params["job"] = job_id
 job = store.get(job_id)
 if job is None or job.status != DONE:
@@ -92,11 +103,11 @@ def speaker_label(speaker_id: str | None) -> str:
     return transcript.speaker_name(speaker_id) or unknown if speaker_id else unknown
 
 
+# (The number of segments is the editor's: it follows splits and merges.)
 st.caption(" · ".join(x for x in (
     format_duration(transcript.duration),
     display.language_label(transcript.language or "auto", language),
-    " / ".join(x for x in (transcript.engine, transcript.model) if x),
-    t("review.segments", count=len(transcript.segments))) if x))
+    " / ".join(x for x in (transcript.engine, transcript.model) if x)) if x))
 for warning in display.warning_texts(job.warnings, language):
     st.warning(warning, icon=":material/warning:")
 flash = st.session_state.pop(state.REVIEW_FLASH, None)
@@ -119,6 +130,8 @@ tab_text, tab_speakers, tab_pseudonyms, tab_export = st.tabs([
 def correction_editor() -> None:
     # Saving a batch of corrections reruns this fragment only: the charts and tables
     # around it are not redrawn while someone types.
+    if store.get(job.id) is None:  # deleted meanwhile: the whole page, without it
+        st.rerun()
     playable = documents.recording(store, job) is not None
     if not playable:
         st.caption(t("player.unavailable"))
@@ -175,9 +188,9 @@ def speakers_tab() -> None:
         swap_labels = display.distinct_labels({i: speaker_label(i) for i in known})
         first, second, go = st.columns([2, 2, 1], vertical_alignment="bottom")
         first.selectbox(t("speakers.swap_first"), known, index=0, format_func=swap_labels.get,
-                        key=f"swap-a-{revision}")
+                        key=f"swap-a-{revision}", placeholder=t("opt.choose"))
         second.selectbox(t("speakers.swap_second"), known, index=1, format_func=swap_labels.get,
-                         key=f"swap-b-{revision}")
+                         key=f"swap-b-{revision}", placeholder=t("opt.choose"))
         go.button(t("speakers.swap"), icon=":material/swap_horiz:", key="swap",
                   on_click=swap, args=(f"swap-a-{revision}", f"swap-b-{revision}"))
     new, add = st.columns([4, 1], vertical_alignment="bottom")
@@ -189,10 +202,14 @@ def speakers_tab() -> None:
         st.subheader(t("speakers.timeline"))
         unit = 60.0 if transcript.duration > 600 else 1.0  # minutes for long recordings
         timeline = pd.DataFrame(reviewing.timeline_rows(transcript, unknown, unit))
-        chart = alt.Chart(timeline).mark_bar().encode(
-            x=alt.X("start:Q", title=t("speakers.minutes" if unit == 60 else "speakers.seconds")),
+        # Described in the page's language as a whole: Vega's own description of each bar
+        # and axis is English and repeats what the text says.
+        chart = alt.Chart(timeline, description=t("speakers.timeline_chart")).mark_bar(
+            aria=False).encode(
+            x=alt.X("start:Q", title=t("speakers.minutes" if unit == 60 else "speakers.seconds"),
+                    axis=alt.Axis(aria=False)),
             x2="end:Q",
-            y=alt.Y("speaker:N", title=None),
+            y=alt.Y("speaker:N", title=None, axis=alt.Axis(aria=False)),
             color=alt.Color("speaker:N", legend=None),
             tooltip=[alt.Tooltip("speaker:N", title=t("speakers.speaker")),
                      alt.Tooltip("start:Q", title=t("speakers.from")),
@@ -200,10 +217,11 @@ def speakers_tab() -> None:
         st.altair_chart(chart, width="stretch")
         st.subheader(t("speakers.shares"))
         talk = pd.DataFrame(reviewing.talk_time_rows(transcript))
-        bars = alt.Chart(talk).mark_bar().encode(
-            x=alt.X("share:Q", axis=alt.Axis(format="%"), title=None,
+        bars = alt.Chart(talk, description=t("speakers.shares_chart")).mark_bar(
+            aria=False).encode(
+            x=alt.X("share:Q", axis=alt.Axis(format="%", aria=False), title=None,
                     scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("speaker:N", sort="-x", title=None),
+            y=alt.Y("speaker:N", sort="-x", title=None, axis=alt.Axis(aria=False)),
             color=alt.Color("speaker:N", legend=None),
             tooltip=[alt.Tooltip("speaker:N", title=t("speakers.speaker")),
                      alt.Tooltip("share:Q", format=".0%", title=t("speakers.share")),

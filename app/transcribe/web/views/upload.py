@@ -9,7 +9,16 @@ from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING,
 from transcribe.languages import LANGUAGE_CHOICES
 from transcribe.models import OPENAI_WHISPER
 from transcribe.speakers import PRESETS
-from transcribe.web import display, documents, platform, state, strings, submission, uploader_locale
+from transcribe.web import (
+    accessibility,
+    display,
+    documents,
+    platform,
+    state,
+    strings,
+    submission,
+    uploader_locale,
+)
 from transcribe.web.state import t
 
 settings = state.settings()
@@ -20,9 +29,6 @@ hosting = platform.load_platform()
 
 st.title(t("upload.title"))
 st.write(t("upload.intro"))
-
-for kind, text in st.session_state.pop("upload_flash", []):
-    (st.success if kind == "success" else st.error)(text)
 
 
 def kept(name: str, default: object) -> str:
@@ -47,11 +53,11 @@ if notice := platform.notice_html(hosting, language):
     st.html(notice, unsafe_allow_javascript=True)
 
 # The uploader's own words are English whatever the language: replace them in place.
-st.html(uploader_locale.uploader_style(
+st.html(uploader_locale.uploader_script(uploader_locale.UploaderWords(
     browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
+    remove=t("upload.remove", name="{name}"), add=t("upload.add"),
     too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
-    failed=t("upload.chip_failed")))
-st.html(uploader_locale.UPLOAD_CHIP_SCRIPT, unsafe_allow_javascript=True)
+    failed=t("upload.chip_failed"))), unsafe_allow_javascript=True)
 
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
@@ -165,6 +171,8 @@ if start and files and model:
     flash += [("error", display.error_text(outcome.error, language))
               for outcome in outcomes if outcome.error]
     st.session_state["upload_flash"] = flash
+    # The person's attention goes to their jobs, below the form: the focus goes there too.
+    st.session_state["upload_focus"] = [outcome.job.id for outcome in outcomes if outcome.job]
     st.session_state["uploader_generation"] = generation + 1  # empties the uploader
     st.rerun()
 
@@ -264,7 +272,12 @@ def live_job_list() -> None:
         st.rerun()  # all finished: back to a still page
 
 
-st.header(t("jobs.title"))
+st.header(t("jobs.title"), anchor="jobs")
+for kind, text in st.session_state.pop("upload_flash", []):
+    (st.success if kind == "success" else st.error)(text)
+if new_jobs := st.session_state.pop("upload_focus", None):
+    st.html(accessibility.focus_script(", ".join(f".st-key-job-{job_id}" for job_id in new_jobs),
+                                       view="#jobs"), unsafe_allow_javascript=True)
 if any(job.active for job in queue.store.list()):
     live_job_list()
 else:
