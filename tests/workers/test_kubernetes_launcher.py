@@ -82,7 +82,9 @@ def cluster(tmp_path):
 def test_the_job_waiting_for_a_gpu_its_body_and_the_cpu_fallback(cluster, clips):
     run = cluster(limit=1.0)  # a 1 s time limit: Pending time must not count
     run.fake.plan = "unschedulable"
-    job = run.queue.submit("entretien.wav", clips["short"], tiny(), duration=3.0)
+    # Minutes of speech: no CPU transcribes them within the limit (the short clip once did,
+    # in 0.84 s on a fast machine).
+    job = run.queue.submit("entretien.wav", clips["long"], tiny(), duration=180.0)
     [body] = wait_until(lambda: run.fake.created())
 
     # The Job: valid, from the template, with this launch's parts.
@@ -136,7 +138,9 @@ def test_the_job_waiting_for_a_gpu_its_body_and_the_cpu_fallback(cluster, clips)
 def test_a_quota_refusal_is_shown_and_a_cancel_deletes_the_job(cluster, clips):
     run = cluster()
     run.fake.plan = "quota"
-    job = run.queue.submit("entretien.wav", clips["short"], tiny(), duration=3.0)
+    # Minutes of speech: no CPU transcribes them within the limit (the short clip once did,
+    # in 0.84 s on a fast machine).
+    job = run.queue.submit("entretien.wav", clips["long"], tiny(), duration=180.0)
     waiting = wait_until(lambda: run.queue.dispatcher.waiting())
     assert waiting.reason == REFUSED
     for language, words in (("fr", "quota"), ("en", "quota")):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -214,7 +215,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
             log.info("job %s: claimed", job["id"])
             outcome = run_job(client, job, store)
             log.info("job %s: %s", job["id"], outcome)
-            idle_since = time.monotonic()
+            # After a cancel, an empty queue means the person stopped the batch: exit at
+            # once rather than hold a GPU for the idle time.
+            idle_since = -math.inf if outcome == "cancelled" else time.monotonic()
     except WebAppGone as gone:
         log.warning("worker: %s; exiting", gone)
         return 3
