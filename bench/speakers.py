@@ -13,6 +13,7 @@ collar, overlaps scored) on the dev AMI clips and synthetic two-voice interviews
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -87,7 +88,8 @@ def measure(device: str = "cpu", repeats: int = 2, results: Path = RESULTS) -> l
             order = list(pipelines) if repeat % 2 == 0 else list(pipelines)[::-1]
             for label in order:
                 started = time.perf_counter()
-                output = pipelines[label](audio, **counts)
+                with contextlib.redirect_stdout(sys.stderr):  # pyannote prints its notes
+                    output = pipelines[label](audio, **counts)
                 seconds[label].append(time.perf_counter() - started)
                 annotation = output.speaker_diarization
                 ders[label] = DiarizationErrorRate()(reference, annotation, uem=uem)
