@@ -7,8 +7,8 @@ engine (pieces side by side, seeded sampling) and by faster-whisper's own
 temperature fallback on (0.0 to 1.0, the default) and off (0.0). Both run in this one
 process, interleaved (ours then the library's, then the other way round) and repeated, so
 that other work on the machine weighs on both alike; the table gives the median of each
-and the ratio of medians (below 1.0: the project is faster). The load average is printed
-with it.
+and the ratio of medians (below 1.0: the project is faster), with the CPU time each
+used. The load average is printed with it.
 """
 
 from __future__ import annotations
@@ -61,15 +61,17 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
     rows = []
     for fallback, temperatures in FALLBACK.items():
         seconds: dict[str, list[float]] = {name: [] for name in decoders}
+        cpu: dict[str, list[float]] = {name: [] for name in decoders}
         texts: dict[str, dict[str, str]] = {name: {} for name in decoders}
         loads = []
         for repeat in range(repeats):
             order = list(decoders) if repeat % 2 == 0 else list(decoders)[::-1]
             for name in order:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 for language, (samples, _) in sessions.items():
                     texts[name][language] = decoders[name](samples, language, temperatures)
                 seconds[name].append(time.perf_counter() - started)
+                cpu[name].append(time.process_time() - started_cpu)
             loads.append(os.getloadavg()[0])
         audio = sum(len(samples) for samples, _ in sessions.values()) / 16000
         medians = {name: statistics.median(values) for name, values in seconds.items()}
@@ -79,6 +81,10 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
                         for name, values in seconds.items()},
             "median": {name: round(value, 1) for name, value in medians.items()},
             "ratio": round(medians["project"] / medians["faster-whisper"], 2),
+            # CPU time, all threads: the work each did, whatever else the machine ran (on a
+            # busy machine, pieces side by side gain nothing from the second core).
+            "cpu_seconds": {name: round(statistics.median(values), 1)
+                            for name, values in cpu.items()},
             "wer": {name: {language: round(wer([reference], [texts[name][language]],
                                                 language), 3)
                            for language, (_, reference) in sessions.items()}
@@ -90,14 +96,16 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     lines = ["| fallback | audio | project: seconds (median of runs) | plain faster-whisper: "
-             "seconds | ratio | WER fr / en, project | WER fr / en, faster-whisper | "
-             "load average |", "|---|---|---|---|---|---|---|---|"]
+             "seconds | ratio | CPU seconds, project / faster-whisper | WER fr / en, "
+             "project | WER fr / en, faster-whisper | load average |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ours, theirs = r["seconds"]["project"], r["seconds"]["faster-whisper"]
         lines.append(
             f"| {r['fallback']} | {r['audio_seconds']:.0f} s | {r['median']['project']:.1f} "
             f"({', '.join(f'{v:.1f}' for v in ours)}) | {r['median']['faster-whisper']:.1f} "
             f"({', '.join(f'{v:.1f}' for v in theirs)}) | {r['ratio']:.2f} | "
+            f"{r['cpu_seconds']['project']:.1f} / {r['cpu_seconds']['faster-whisper']:.1f} | "
             + " / ".join(f"{100 * r['wer']['project'][k]:.1f} %" for k in ("fr", "en"))
             + " | "
             + " / ".join(f"{100 * r['wer']['faster-whisper'][k]:.1f} %" for k in ("fr", "en"))
