@@ -113,8 +113,9 @@ def _measure_set(set_name, items, fallback, temperatures, decoders, repeats) -> 
         "seconds": {name: [round(v, 1) for v in values] for name, values in seconds.items()},
         "median": {name: round(value, 1) for name, value in medians.items()},
         "ratio": round(medians["project"] / medians["faster-whisper"], 2),
-        # CPU time, all threads: the work each did, whatever else the machine ran (on a
-        # busy machine, pieces side by side gain nothing from the second core).
+        # CPU time, all threads: less moved by other work than wall time (threads spinning
+        # while they wait inflate it on a busy machine, where pieces side by side also gain
+        # nothing from a second core that is never free).
         "cpu_seconds": {name: round(statistics.median(values), 1)
                         for name, values in cpu.items()},
         "sampled_segments": sampled,

@@ -6,9 +6,10 @@ runs (diarize.load_pipeline: windows sliding by a fifth of their length on a CPU
 speakers not embedded, CAM++ with its batch norms folded, clustering on a bounded
 sample). Both are loaded once, as a worker does, and run in turn on each recording,
 repeated, so that other work on the machine weighs on both alike: seconds per minute of
-audio (median), and CPU seconds (all threads: the work done, whatever else runs), DER of
-the diarization (no collar, overlaps scored) on the dev AMI clips and synthetic two-voice
-interviews, the 10-minute one included (`--short` leaves it out).
+audio (median) and CPU seconds (all threads: less moved by other work than wall time,
+though threads spinning while they wait for each other inflate it on a busy machine);
+DER of the diarization (no collar, overlaps scored) on the dev AMI clips and synthetic
+two-voice interviews, the 10-minute one included (`--short` leaves it out).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def measure(device: str = "cpu", repeats: int = 2, results: Path = RESULTS,
                      "seconds": {k: [round(v, 1) for v in values]
                                  for k, values in seconds.items()},
                      "speed_up": round(per_minute["before"] / per_minute["after"], 2),
-                     # CPU time (all threads): the work done, whatever else the machine ran
+                     # CPU time, all threads (less moved by other work than wall time)
                      "cpu_seconds_per_minute": {
                          k: round(statistics.median(values) / minutes, 2)
                          for k, values in cpu.items()},
