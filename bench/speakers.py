@@ -74,10 +74,12 @@ def measure(device: str = "cpu", repeats: int = 2, results: Path = RESULTS,
     from pyannote.audio import Pipeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
+    from transcribe.asr import resolve_device
     from transcribe.audio import SAMPLE_RATE
     from transcribe.diarize import load_pipeline
     from transcribe.models import ModelStore
 
+    device = resolve_device(device)  # make bench passes "auto"
     folder = ModelStore().diarization_path()
     started = time.perf_counter()
     before = Pipeline.from_pretrained(folder).to(torch.device(device))
@@ -146,7 +148,7 @@ def table(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--short", action="store_true",
                         help="leave out the 10-minute interview (its 'before' alone takes "
