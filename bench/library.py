@@ -66,7 +66,7 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
         result = ours.transcribe(samples, AsrOptions(language=language,
                                                      temperatures=temperatures))
         return (" ".join(s.text for s in result.segments),
-                sum(stats.temperature > 0 for stats in result.stats))
+                sum(bool(s.decoder and s.decoder.temperature > 0) for s in result.segments))
 
     def decode_library(samples, language, temperatures) -> tuple[str, int]:
         segments, _ = library.transcribe(

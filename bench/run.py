@@ -24,6 +24,9 @@ Table 3, the correction editor on a 3-hour transcript, timed in Chromium (`bench
 Table 4, word timing before and after the bound (bench/timing.py): word time errors on
 the synthetic interviews, words outside speech, DER of the final transcript.
 
+Table 5, speech with no text (bench/gaps.py): per dev clip, the stretches of speech no
+word covers and the gaps reported past the threshold.
+
 Results are printed and written to bench/results/ (markdown and JSON).
 """
 
@@ -169,7 +172,7 @@ def _dialogue_rows(store, device: str) -> list[dict]:
                      "swer": round(_speaker_attributed_wer(references, transcript, language), 3),
                      "found": len(transcript.speakers),
                      "roles": {s.name: s.role_confidence for s in transcript.speakers.values()},
-                     "timings": transcript.timings})
+                     "timings": transcript.run.timings})
     return rows
 
 
@@ -194,10 +197,10 @@ def _stereo_rows(store, device: str) -> list[dict]:
         transcript = run(clip, options, store)
         rows.append({"recording": f"stereo_overlap ({transcript.duration:.0f} s, 2 voices "
                                   "at once, one per channel)",
-                     "setting": f"{label}: {transcript.options['diarization']}",
+                     "setting": f"{label}: {transcript.run.diarization}",
                      "der": None, "der_of": None,
                      "swer": round(_speaker_attributed_wer(references, transcript, "en"), 3),
-                     "found": len(transcript.speakers), "timings": transcript.timings})
+                     "found": len(transcript.speakers), "timings": transcript.run.timings})
     return rows
 
 
@@ -296,6 +299,7 @@ def main() -> int:
     parser.add_argument("--skip-editor", action="store_true")
     parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-gaps", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-library", action="store_true")
     parser.add_argument("--skip-length", action="store_true")
@@ -359,6 +363,13 @@ def main() -> int:
         print("measuring word timing...", file=sys.stderr, flush=True)
         timing = measure_timing(args.device, RESULTS)
         report += ["", timing_table(timing)]
+    gap_rows: list[dict] = []
+    if not args.skip_gaps:
+        from gaps import gaps_table, measure_gaps
+
+        print("measuring speech with no text...", file=sys.stderr, flush=True)
+        gap_rows = measure_gaps(args.model, args.device)
+        report += ["", gaps_table(gap_rows)]
     editing: dict = {}
     if not args.skip_editor:  # the correction editor on a 3-hour transcript, in Chromium
         print("measuring the editor...", file=sys.stderr, flush=True)
@@ -394,7 +405,7 @@ def main() -> int:
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
         {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing,
-         "timing": timing, **children},
+         "timing": timing, "gaps": gap_rows, **children},
         indent=2),
         encoding="utf-8")
     if failed:

@@ -116,7 +116,7 @@ def _row(recording: str, bound: bool, transcript, speech: dict[str | None, Regio
     return {"recording": recording, "bound": bound, "words": len(outside),
             "outside": sum(o > OUTSIDE for o in outside),
             "most_outside": round(max(outside, default=0.0), 2),
-            "clipped": (transcript.options.get("bound") or {}).get("words_clipped", 0)}
+            "clipped": transcript.run.bound.words_clipped if transcript.run.bound else 0}
 
 
 def word_errors(reference: list[tuple[str, str, float, float]], transcript) -> dict:

@@ -111,7 +111,7 @@ def check_cpu_variant() -> str:
 
 
 def check_models(verify: bool) -> str:
-    from transcribe.models import ModelStore
+    from transcribe.models import WHISPER, ModelStore
 
     store = ModelStore()
     entries = store.read_manifest()
@@ -121,7 +121,7 @@ def check_models(verify: bool) -> str:
     unlisted = [f"{e.kind}/{e.name}" for e in entries if (e.kind, e.name) not in listed]
     if unlisted:
         raise AssertionError(f"in the manifest but not usable: {', '.join(unlisted)}")
-    if store.default_whisper_model() is None:
+    if store.default_model(WHISPER) is None:
         raise AssertionError("no Whisper model")
     if verify and (problems := store.verify()):
         raise AssertionError("; ".join(problems))

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from transcribe.align import align_segments, alignment_available, fill_missing_times
+from transcribe.align import align_segments, fill_missing_times, find_aligner
 from transcribe.audio import load_audio
 from transcribe.models import ModelStore
 from transcribe.transcript import Segment, Word
@@ -63,8 +63,10 @@ def store_with_an_alignment_model(tmp_path_factory):
 
 
 def test_alignment_model_is_found_per_language(store_with_an_alignment_model):
-    assert alignment_available(store_with_an_alignment_model, "en")
-    assert not alignment_available(store_with_an_alignment_model, "fr")
+    found = find_aligner(store_with_an_alignment_model, "en")
+    assert found and found.path == store_with_an_alignment_model.alignment_path("en")
+    assert find_aligner(store_with_an_alignment_model, "fr") is None
+    assert find_aligner(store_with_an_alignment_model, None) is None
     assert store_with_an_alignment_model.alignment_languages() == ["en"]
 
 
@@ -74,7 +76,8 @@ def test_wav2vec2_alignment_keeps_every_word(store_with_an_alignment_model, tmp_
     text = "In 1998 we paid 40 euros, that is 50% more."
     words = [Word(None, None, " " + w, 0.9) for w in text.split()]
     segment = Segment(0.0, len(samples) / 16000, text, "SPEAKER_00", words)
-    aligned = align_segments([segment], samples, store_with_an_alignment_model, "en")
+    aligned = align_segments([segment], samples,
+                             find_aligner(store_with_an_alignment_model, "en"))
     assert len(aligned) == 1
     result = aligned[0]
     assert result.text == text
@@ -89,4 +92,5 @@ def test_wav2vec2_alignment_keeps_every_word(store_with_an_alignment_model, tmp_
 
 def test_without_a_model_the_segments_are_unchanged(store):
     segment = Segment(0.0, 1.0, "bonjour", words=[Word(0.1, 0.5, " bonjour", 0.9)])
-    assert align_segments([segment], np.zeros(16000, np.float32), store, "fr") == [segment]
+    assert align_segments([segment], np.zeros(16000, np.float32),
+                          find_aligner(store, "fr")) == [segment]

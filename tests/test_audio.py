@@ -149,7 +149,7 @@ def test_truncated_recording_keeps_what_is_there_and_warns(tmp_path, speech_wav)
     cut.write_bytes(data[: len(data) // 2])
     audio = load_audio(cut)
     assert 0.3 < audio.duration / load_audio(full).duration < 0.7
-    assert [w.key for w in audio.warnings] == ["audio.truncated"]
+    assert [w.key for w in audio.notices] == ["audio.truncated"]
 
 
 def test_damaged_middle_keeps_the_rest_and_warns(tmp_path, speech_wav):
@@ -160,8 +160,8 @@ def test_damaged_middle_keeps_the_rest_and_warns(tmp_path, speech_wav):
     damaged.write_bytes(data[:middle] + bytes(range(256)) * 2 + data[middle + 512:])
     audio = load_audio(damaged)
     assert audio.duration > 0.8 * load_audio(tmp_path / "full.mp3").duration
-    assert [w.key for w in audio.warnings] == ["audio.damaged"]
-    assert load_audio(tmp_path / "full.mp3").warnings == []
+    assert [w.key for w in audio.notices] == ["audio.damaged"]
+    assert load_audio(tmp_path / "full.mp3").notices == []
 
 
 def test_zero_length_audio(tmp_path):

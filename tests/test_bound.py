@@ -121,11 +121,11 @@ def test_words_lie_within_speech_in_a_turn_with_a_long_pause(store, paused_turn,
         engine="faster-whisper", asr=AsrOptions(language="en"), diarize=True,
         speakers=SpeakerOptions(preset="interview", stereo=stereo), ui_language="en"),
         store)
-    assert transcript.options["diarization"] == ("channels" if stereo == "auto"
+    assert transcript.run.diarization == ("channels" if stereo == "auto"
                                                  else "pyannote")
     # Whisper starts the words after each silence up to 0.75 s early on this recording
     # (measured): the bound moved them.
-    assert transcript.options["bound"]["words_clipped"] >= 1
+    assert transcript.run.bound.words_clipped >= 1
     everyone = paused_turn.speech["A"] + paused_turn.speech["B"]
     words = [w for s in transcript.segments for w in s.words]
     assert len(words) >= 15

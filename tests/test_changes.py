@@ -19,7 +19,7 @@ from transcribe.changes import (
 )
 from transcribe.jobs import JobStore
 from transcribe.pipeline import PipelineOptions
-from transcribe.transcript import Segment
+from transcribe.transcript import Gap, Segment
 
 
 @pytest.fixture
@@ -397,3 +397,42 @@ def test_speakers_are_named_and_added_within_bounds(job):
     again = apply(store, record.id, None, [
         {"op": "rename", "speaker": "S0", "name": "Paul"}])
     assert again.applied == 1 and not again.conflicts
+
+
+def test_a_gap_mark_is_taken_away_and_put_back_as_changes(job):
+    store, record = job
+    transcript = store.load_transcript(store.get(record.id))
+    transcript.gaps = [Gap(1.0, 2.5, "guard", "SPEAKER_01"), Gap(4.0, 6.0, "no_text")]
+    store.save_transcript(store.get(record.id), transcript)
+    assert document(transcript, 0.5)["gaps"] == [[1.0, 2.5, "SPEAKER_01", "guard"],
+                                                 [4.0, 6.0, None, "no_text"]]
+    away = {"op": "gap", "start": 1.0, "end": 2.5, "keep": False}
+    back = {**away, "keep": True, "speaker": "SPEAKER_01", "reason": "guard"}
+    outcome = apply(store, record.id, 0, [away, away])  # twice: the same as once
+    assert outcome.applied == 2 and not outcome.conflicts
+    stored = store.load_transcript(store.get(record.id))
+    assert [(g.start, g.end) for g in stored.gaps] == [(4.0, 6.0)]
+    apply(store, record.id, 1, [back])
+    assert store.load_transcript(store.get(record.id)).gaps == transcript.gaps
+    bad = [{**away, "keep": "no"}, {**away, "end": 0.5}, {**back, "reason": "other"},
+           {**back, "speaker": "SPEAKER_99"}, {**away, "start": float("nan")},
+           {**away, "text": 5}]
+    refused = apply(store, record.id, 2, bad)
+    assert [c["reason"] for c in refused.conflicts] == ["invalid"] * len(bad)
+
+    # The words typed for it: a segment of its own in its place, timed over the stretch;
+    # undone, the segment goes and the mark comes back. Text for a gap gone is refused.
+    fill = {**away, "text": "Yes  indeed.", "speaker": "SPEAKER_01"}
+    assert apply(store, record.id, 2, [fill]).applied == 1
+    stored = store.load_transcript(store.get(record.id))
+    made = next(s for s in stored.segments if s.start == 1.0)
+    assert (made.text, made.end, made.speaker) == ("Yes indeed.", 2.5, "SPEAKER_01")
+    assert [(w.word, w.start, w.end) for w in made.words] == [
+        (" Yes", 1.0, 1.75), (" indeed.", 1.75, 2.5)]
+    assert [s.start for s in stored.segments] == sorted(s.start for s in stored.segments)
+    assert [(g.start, g.end) for g in stored.gaps] == [(4.0, 6.0)]
+    assert [c["reason"] for c in apply(store, record.id, 3, [fill]).conflicts] == ["changed"]
+    assert apply(store, record.id, 3, [{**back, "old": "Yes indeed."}]).applied == 1
+    assert store.load_transcript(store.get(record.id)).to_dict()["segments"] == \
+        transcript.to_dict()["segments"]
+    assert store.load_transcript(store.get(record.id)).gaps == transcript.gaps

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,6 +27,8 @@ SCHEMA = Path(__file__).resolve().parents[1] / "app" / "transcribe" / "transcrip
 
 def run_cli(*args, env_language="en", command=CLI):
     env = {"PATH": "/usr/bin:/bin", "TRANSCRIBE_UI_LANGUAGE": env_language, "HOME": "/tmp"}
+    if "PYTHONPATH" in os.environ:  # a git worktree runs its own package, not the install's
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=600)
 
@@ -62,6 +65,19 @@ def test_writes_all_seven_formats(tmp_path):
 
     assert re.search(r"\d+%\|.*\[\d\d:\d\d<\d\d:\d\d\]", result.stderr)  # bar, elapsed<ETA
     assert "7 file(s) written" in result.stdout
+
+
+@pytest.mark.slow
+def test_each_file_of_a_batch_in_its_own_spoken_language(tmp_path):
+    english = synthesise("Good morning, thank you for coming.", tmp_path / "english.wav")
+    french = synthesise("Bonjour, merci d'être venue.", tmp_path / "french.wav",
+                        voice="fr")
+    result = run_cli(english, french, "--out", tmp_path, "--format", "json",
+                     "--language", "en,fr", "--no-align")
+    assert result.returncode == 0, result.stderr
+    languages = {name: json.loads((tmp_path / f"{name}.json").read_text())["language"]
+                 for name in ("english", "french")}
+    assert languages == {"english": "en", "french": "fr"}
 
 
 @pytest.mark.slow
@@ -122,3 +138,40 @@ def test_models_lists_what_is_on_disk():
     assert result.returncode == 0
     assert "whisper" in result.stdout and "base" in result.stdout
     assert "openai-whisper" in result.stdout
+
+
+def options_for(*args):
+    from transcribe.cli import build_parser, pipeline_options
+    from transcribe.models import ModelStore
+
+    return pipeline_options(build_parser().parse_args(["x.wav", *args]), ModelStore(), "en")
+
+
+def test_single_means_one_speaker_and_no_diarization_as_in_the_web_app():
+    """--preset single: no diarization, as the upload form's "one person" (both ask
+    SpeakerOptions); speaker options that cannot apply to one person are refused."""
+    from transcribe.i18n import UserFacingError
+    from transcribe.web.submission import FormChoices, pipeline_options
+
+    single = options_for("--preset", "single")
+    assert not single.diarize and single.speakers.preset == "single"
+    assert single.diarize == pipeline_options(FormChoices(preset="single")).diarize
+    assert options_for("--preset", "group").diarize and options_for("--names", "A=B").diarize
+    for extra in (["--diarize"], ["--names", "Interviewer=Camille"], ["--stereo", "on"]):
+        with pytest.raises(UserFacingError) as refused:
+            options_for("--speakers", "1", *extra)
+        assert refused.value.key == "speakers.one_speaker"
+
+
+def test_an_unknown_spoken_language_is_refused_before_any_work(tmp_path):
+    result = run_cli("x.wav", "--language", "xx", "--out", tmp_path)
+    assert result.returncode == 2 and "Unknown spoken language 'xx'" in result.stderr
+    # One language per file of a batch: each checked, the count too, before any work.
+    result = run_cli("a.wav", "b.wav", "--language", "fr,xx", "--out", tmp_path)
+    assert result.returncode == 2 and "Unknown spoken language 'xx'" in result.stderr
+    result = run_cli("a.wav", "b.wav", "--language", "fr,en,de", "--out", tmp_path,
+                     env_language="fr")
+    assert result.returncode == 2 and "--language : 3 langues pour 2 fichiers" in result.stderr
+    assert not list(tmp_path.iterdir())
+    assert options_for("--language", "auto").asr.language is None
+    assert options_for("--language", "FR").asr.language == "fr"

@@ -16,6 +16,7 @@ from transcribe.conventions import (
     token_text,
     uncertain_mark,
 )
+from transcribe.options import AsrOptions, PipelineOptions, SpeakerOptions
 from transcribe.transcript import Segment, Speaker, Transcript, Word
 
 
@@ -180,7 +181,7 @@ def test_longer_names_win_and_empty_names_are_ignored():
 def test_a_name_spanning_tokens_becomes_one_token_with_their_times():
     tokens = [Token("Bonjour", start=0.0, end=0.5), Token("Marie", uncertain=True, start=0.6,
                                                          end=1.0),
-              Token("Dupont,", start=1.1, end=1.5, space_before=False),
+              Token("Dupont,", start=1.1, end=1.5),
               Token("(..)", pause=True), Token("voilà", start=3.0, end=3.5)]
     result = pseudonymise_tokens(tokens, Pseudonymiser({"Marie Dupont": "Mme A."}))
     assert [t.text for t in result] == ["Bonjour", "Mme A.,", "(..)", "voilà"]
@@ -197,16 +198,18 @@ def test_an_exported_copy_carries_the_pseudonyms_everywhere_and_the_original_non
             Word(0.0, 0.5, " Bonjour", 0.9, "A"), Word(0.6, 1.0, " Marie", 0.4, "A"),
             Word(1.1, 1.5, " Dupont.", None, "A")])],
         speakers={"A": Speaker("A", "Marie Dupont")},
-        options={"asr": {"initial_prompt": "Marie Dupont"}, "names": ["Marie", 3],
-                 "Marie": {"n": 1}})
+        options=PipelineOptions(asr=AsrOptions(initial_prompt="Marie Dupont", beam_size=3),
+                                speakers=SpeakerOptions(names={"Marie": "Marie Dupont",
+                                                               "interviewee": "Marie"})))
     copy = pseudonymise_transcript(transcript, {"Marie Dupont": "Mme A.", "Marie": "Anne"})
     segment = copy.segments[0]
     assert segment.text == "Bonjour Mme A.."
     assert [(w.word, w.start, w.end, w.probability, w.speaker) for w in segment.words] == [
         (" Bonjour", 0.0, 0.5, 0.9, "A"), (" Mme A..", 0.6, 1.5, 0.4, "A")]
     assert copy.speakers["A"].name == "Mme A." and copy.source == "entretien Anne.wav"
-    assert copy.options == {"asr": {"initial_prompt": "Mme A."}, "names": ["Anne", 3],
-                            "Anne": {"n": 1}}
+    assert copy.options.asr.initial_prompt == "Mme A." and copy.options.asr.beam_size == 3
+    assert copy.options.speakers.names == {"Anne": "Mme A.", "interviewee": "Anne"}
+    assert transcript.options.asr.initial_prompt == "Marie Dupont"
     assert transcript.segments[0].text == "Bonjour Marie Dupont."  # the stored one unchanged
     assert transcript.speakers["A"].name == "Marie Dupont"
     assert pseudonymise_transcript(transcript, {}) is transcript
@@ -263,15 +266,59 @@ def test_a_name_glued_to_the_word_before_stays_glued():
     assert (first.text, name.text, name.space_before) == ("l'", "Mme A.", False)
 
 
-def test_words_after_a_name_keep_their_own_times_and_odd_keys_are_kept():
+def test_words_after_a_name_keep_their_own_times_and_part_of_a_name_is_kept():
     transcript = Transcript(language="fr", duration=5.0, segments=[
         Segment(0.0, 5.0, "Marie Dupont est venue hier", "A", [
             Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, " Dupont", 0.9),
             Word(1.0, 1.5, " est", 0.8), Word(2.0, 2.5, " venue", 0.7),
             Word(3.0, 3.5, " hier", 0.6)])],
-        options={1: "Marie", "names": {2: ["Marie"]}})
+        options=PipelineOptions(asr=AsrOptions(initial_prompt="Marie"),
+                                speakers=SpeakerOptions(names={"2": "Marie"})))
     copy = pseudonymise_transcript(transcript, {"Marie Dupont": "X"})
     assert [(w.word, w.start, w.end, w.probability) for w in copy.segments[0].words] == [
         (" X", 0.0, 1.0, 0.9), (" est", 1.0, 1.5, 0.8), (" venue", 2.0, 2.5, 0.7),
         (" hier", 3.0, 3.5, 0.6)]
-    assert copy.options == {1: "Marie", "names": {2: ["Marie"]}}  # no whole name in them
+    assert copy.options.asr.initial_prompt == "Marie"  # no whole name in them
+    assert copy.options.speakers.names == {"2": "Marie"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A longer name joined by a hyphen is another name; apostrophes and underscores part.
+    ("Marie-Claire et Marie-", "Marie-Claire et Anne-"),
+    ("Jean-Marie, l'Isère, d'Isère", "Jean-Marie, l'[lieu], d'[lieu]"),
+    ("Marie's car, MARIE_2", "Anne's car, Anne_2"),
+    ("Mariette, Marie2, Saint-Denis, Denis !", "Mariette, Marie2, Saint-Denis, D. !"),
+])
+def test_in_text_a_name_is_a_whole_word_a_hyphen_joins_and_apostrophes_part(text, expected):
+    pseudonymise = Pseudonymiser({"Marie": "Anne", "Isère": "[lieu]", "Denis": "D."})
+    assert pseudonymise(text) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("entretien_Durand_Montreuil.ogg", "entretien_[NOM]_[VILLE].ogg"),
+    ("entretien-durand-Montreuil2 (1).m4a", "entretien-[NOM]-[VILLE]2 (1).m4a"),
+    ("entretienDurand.wav", "entretien[NOM].wav"),
+    ("Durandal_Montreuilloise.wav", "Durandal_Montreuilloise.wav"),  # other words
+])
+def test_in_a_file_name_every_separator_parts_names(name, expected):
+    pseudonymise = Pseudonymiser({"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    assert pseudonymise.file_name(name) == expected
+    assert Pseudonymiser({"Durand": "a/b: c"}).file_name("x_Durand.wav") == "x_a_b_ c.wav"
+    assert Pseudonymiser({}).file_name(name) == name
+
+
+def test_tokens_glued_together_read_as_one_word_for_the_names_boundaries():
+    """Words Whisper glued ("l'" + "Isère", "Marie" + "-Claire") are matched as the text
+    reads them, in the turns and in the JSON's words alike."""
+    pseudonymise = Pseudonymiser({"Isère": "[lieu]", "Marie": "Anne"})
+    tokens = [Token("l'"), Token("Isère", space_before=False), Token("Marie"),
+              Token("-Claire", space_before=False), Token("et"), Token("Marie")]
+    assert [t.text for t in pseudonymise_tokens(tokens, pseudonymise)] == [
+        "l'", "[lieu]", "Marie", "-Claire", "et", "Anne"]
+    transcript = Transcript(language="fr", duration=2.0, segments=[
+        Segment(0.0, 2.0, "Marie-Claire et Marie", "A", [
+            Word(0.0, 0.5, " Marie", 0.9), Word(0.5, 1.0, "-Claire", 0.9),
+            Word(1.0, 1.5, " et", 0.9), Word(1.5, 2.0, " Marie", 0.9)])])
+    copy = pseudonymise_transcript(transcript, {"Marie": "Anne"})
+    assert copy.segments[0].text == "Marie-Claire et Anne"
+    assert "".join(w.word for w in copy.segments[0].words) == " Marie-Claire et Anne"

@@ -248,7 +248,7 @@ def test_a_single_speaker_stays_one(store):
 
 def test_interview_turns_roles_and_words(interview_fr, interview_transcript):
     transcript = interview_transcript
-    assert transcript.options["diarization"] == "pyannote"
+    assert transcript.run.diarization == "pyannote"
     names = {s.id: s.name for s in transcript.speakers.values()}
     assert sorted(names.values()) == ["Enquêteur·rice", "Enquêté·e"]
     interviewer = next(s for s in transcript.speakers.values() if s.role == "interviewer")
@@ -267,7 +267,7 @@ def test_interview_turns_roles_and_words(interview_fr, interview_transcript):
     right = [reference_speaker(s) == ("A" if s.speaker == interviewer.id else "B")
              for s in transcript.segments]
     assert sum(right) >= 0.9 * len(right)
-    assert set(transcript.timings) >= {"decode", "asr", "align", "diarize", "assign"}
+    assert set(transcript.run.timings) >= {"decode", "asr", "align", "diarize", "assign"}
 
 
 def test_stereo_recordings_are_recognised():
@@ -284,7 +284,7 @@ def test_stereo_dev_clip_in_channel_mode(store, stereo):
     options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
                               speakers=SpeakerOptions(stereo=stereo), ui_language="en")
     transcript = run(clip, options, store)
-    assert transcript.options["diarization"] == "channels"
+    assert transcript.run.diarization == "channels"
     assert transcript.notices == []
     by_speaker = {sid: " ".join(s.text for s in transcript.segments if s.speaker == sid)
                   for sid in transcript.speakers}
@@ -304,7 +304,7 @@ def test_stereo_off_diarizes_the_mix(store):
     options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
                               speakers=SpeakerOptions(stereo="off"), ui_language="en")
     transcript = run(clip, options, store)
-    assert transcript.options["diarization"] == "pyannote"
+    assert transcript.run.diarization == "pyannote"
     assert transcript.segments and 1 <= len(transcript.speakers) <= 2
 
 
@@ -314,7 +314,7 @@ def test_stereo_on_a_mono_file_says_it_cannot_apply(store, tmp_path):
                               speakers=SpeakerOptions(preset="single", stereo="on"),
                               ui_language="en")
     transcript = run(clip, options, store)
-    assert transcript.options["diarization"] == "single"
+    assert transcript.run.diarization == "single"
     assert transcript.notices == [Notice("speakers.stereo_unavailable",
                                          {"name": "mono.wav", "channels": 1})]
 
@@ -323,7 +323,7 @@ def test_stereo_with_crosstalk_keeps_each_voice_once(store, tmp_path):
     dialogue = make_dialogue(tmp_path, language="en", stereo=True, crosstalk_db=15)
     options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True, ui_language="en")
     transcript = run(dialogue.path, options, store)
-    assert transcript.options["diarization"] == "channels"
+    assert transcript.run.diarization == "channels"
     text = " ".join(s.text for s in transcript.segments).lower()
     assert text.count("public service") == 1  # not heard again on the other microphone
     names = {s.role for s in transcript.speakers.values()}

@@ -34,7 +34,6 @@ from transcribe.jobs import (
     JobQueue,
     JobStore,
     estimate_remaining,
-    pipeline_options_from_dict,
     valid_job_id,
 )
 from transcribe.models import ModelNotFoundError
@@ -127,7 +126,7 @@ def test_jobs_and_results_survive_a_new_store_instance(store):
     assert again.load_transcript(loaded).text == "bonjour"
     assert again.conventions(loaded).pseudonyms == {"Marie": "Anne"}
     assert again.conventions(loaded).flag_uncertain is True
-    assert pipeline_options_from_dict(loaded.options) == options()
+    assert PipelineOptions.from_dict(loaded.options) == options()
 
 
 def run_after_a_restart(store: JobStore, runner, finished: int) -> None:
@@ -151,7 +150,7 @@ def test_a_restart_queues_running_jobs_again(store):
     assert runner.order == ["a"]
     assert store.get(job.id).status == DONE and store.get(job.id).attempts == 2
     failed = store.get(stuck.id)
-    assert failed.status == FAILED and failed.error["key"] == "job.interrupted"
+    assert failed.status == FAILED and failed.error.key == "job.interrupted"
 
 
 def test_cancel_a_queued_job_and_a_running_one(store):
@@ -198,10 +197,9 @@ def test_a_failing_job_does_not_stop_the_next_and_keeps_no_text(store, caplog):
             wait_for(all_finished(store, 3))
         finally:
             queue.stop()
-    assert store.get(crash.id).error == {"key": "job.failed_unexpected",
-                                         "params": {"error": "RuntimeError"}}
-    assert store.get(bad.id).error == {"key": "audio.unreadable",
-                                       "params": {"name": "bad.mp3"}}
+    assert store.get(crash.id).error == Notice("job.failed_unexpected",
+                                               {"error": "RuntimeError"})
+    assert store.get(bad.id).error == Notice("audio.unreadable", {"name": "bad.mp3"})
     assert store.load_transcript(store.get(good.id)).source == "good.wav"
     assert store.get(good.id).status == DONE
     record = (store.folder(crash.id) / "job.json").read_text()
@@ -227,11 +225,11 @@ def test_notices_and_a_missing_model_name_the_upload_as_the_user_named_it(store,
     finally:
         queue.stop()
     job = store.get(damaged.id)
-    assert job.warnings == [{"key": "audio.damaged", "params": {"name": "entretien.mp3"}}]
+    assert job.notices == [Notice("audio.damaged", {"name": "entretien.mp3"})]
     assert store.load_transcript(job).notices == [Notice("audio.damaged",
                                                          {"name": "entretien.mp3"})]
-    assert store.get(missing.id).error == {"key": "model.not_found", "params": {
-        "kind": "whisper", "name": "large-v3", "available": "base"}}
+    assert store.get(missing.id).error == Notice("model.not_found", {
+        "kind": "whisper", "name": "large-v3", "available": "base"})
 
 
 def test_retry_queues_a_failed_job_again(store):
@@ -312,7 +310,7 @@ def test_a_delete_all_during_the_check_is_reported_as_such(store):
 
 
 def test_a_refused_file_is_recorded_without_its_content_and_cannot_be_retried(store):
-    error = {"key": "audio.unreadable", "params": {"name": "broken.mp3"}}
+    error = Notice("audio.unreadable", {"name": "broken.mp3"})
     job = store.record_refused("broken.mp3", options(), Conventions(), error, size=1600)
     assert [p.name for p in store.folder(job.id).iterdir()] == ["job.json"]
     loaded = store.get(job.id)
@@ -390,6 +388,7 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         for stage in ("decode", "asr"):
             progress(stage, 0.0)
             time.sleep(0.3)
+        progress("asr", 0.01)  # the first words: this machine's pace shows
         release.wait(5)
         for stage in ("align", "diarize", "assign"):
             progress(stage, 0.0)
@@ -401,6 +400,12 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
     try:
         job = queue.submit("long.wav", b"a", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(job.id).stage == "asr")
+        # The first job here: planned on the defaults, "estimating" until its pace shows
+        # (a busy machine runs many times slower than they say).
+        loading = store.get(job.id)
+        assert loading.expected_defaults and loading.stage_work_from is None
+        assert estimate_remaining(loading, loading.stage_started + 0.1) is None
+        wait_for(lambda: store.get(job.id).stage_work_from is not None)
         running = store.get(job.id)
         assert list(running.expected) == ["decode", "asr", "align", "diarize", "assign"]
         assert running.stage_seconds["decode"] >= 0.3
@@ -419,6 +424,65 @@ def test_the_estimate_covers_the_stages_to_come_and_later_jobs_learn(store):
         second = queue.submit("next.wav", b"b", with_speakers, duration=3600.0)
         wait_for(lambda: store.get(second.id).status == DONE)
         assert store.get(second.id).expected["diarize"] < running.expected["diarize"] / 10
+        assert not store.get(second.id).expected_defaults
+    finally:
+        queue.stop()
+
+
+def test_the_bar_never_goes_backwards_across_stages_and_reports(store, monkeypatch):
+    """Reports that would move the bar back (a window decoded again, an earlier stage's
+    report arriving late, a clock made again from the record as after a restart) leave
+    it where it was; the first report with progress marks where the stage's work began."""
+    from transcribe.jobs import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "PROGRESS_INTERVAL", 0.0)
+    seen: list[tuple[str, float]] = []
+
+    def runner(path, options, progress, cancelled):
+        job_id = store.list()[0].id
+        for stage, fraction in (("decode", 1.0), ("asr", 0.0), ("asr", 0.9), ("asr", 0.5),
+                                ("align", 0.2), ("diarize", 0.3), ("align", 1.0),
+                                ("diarize", 0.1)):
+            progress(stage, fraction)
+            record = store.get(job_id)
+            seen.append((record.stage, record.fraction))
+        again = queue_module.StageClock(queue, store.get(job_id))  # from the record
+        again.report("diarize", 0.05)
+        record = store.get(job_id)
+        seen.append((record.stage, record.fraction))
+        return fake_transcript(path)
+
+    with_speakers = PipelineOptions(model=ModelSettings("base"), diarize=True)
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", with_speakers, duration=60.0)
+        wait_for(lambda: store.get(job.id).status == DONE)
+    finally:
+        queue.stop()
+    fractions = [fraction for _, fraction in seen]
+    assert fractions == sorted(fractions) and fractions[-1] > fractions[2] > 0
+    assert [stage for stage, _ in seen][-3:] == ["diarize"] * 3
+
+
+def test_a_stage_records_where_its_work_began(store):
+    release = threading.Event()
+
+    def runner(path, options, progress, cancelled):
+        progress("decode", 1.0)
+        progress("asr", 0.0)  # loading the model: no progress yet
+        time.sleep(0.3)
+        progress("asr", 0.2)
+        release.wait(5)
+        return fake_transcript(path)
+
+    queue = JobQueue(store, runner, listening_copies=False).start()
+    try:
+        job = queue.submit("a.wav", b"a", options(), duration=60.0)
+        wait_for(lambda: store.get(job.id).stage_work_from is not None)
+        since, fraction = store.get(job.id).stage_work_from
+        assert since >= 0.3 and fraction == 0.2
+        release.set()
+        wait_for(lambda: store.get(job.id).status == DONE)
     finally:
         queue.stop()
 
@@ -457,18 +521,40 @@ def test_options_round_trip_through_the_record():
                                model=ModelSettings("small", device="cpu"), guard=False,
                                asr=AsrOptions(language=None, initial_prompt="Montreuil"))
     data = json.loads(json.dumps(original.to_dict()))
-    assert pipeline_options_from_dict(data) == original
-    assert pipeline_options_from_dict({**data, "from_the_future": 1}) == original
+    assert PipelineOptions.from_dict(data) == original
+    assert PipelineOptions.from_dict({**data, "from_the_future": 1}) == original
     # A record written before load-time and decoding settings were apart still runs.
     older = {**data, "asr": {**data["asr"], "model": "small", "device": "cpu", "guard": False}}
     del older["model"], older["guard"]
-    assert pipeline_options_from_dict(older) == original
+    assert PipelineOptions.from_dict(older) == original
 
 
 def test_job_record_ignores_unknown_fields():
     job = Job.from_dict({"id": "x", "name": "a.wav", "media": "source.wav", "created": 1.0,
                          "added_later": True})
     assert job.status == QUEUED and job.stem == "a"
+
+
+def test_a_record_of_an_older_version_loads_with_typed_notices(store):
+    """job.json as versions before the one message type wrote it: warnings and error as
+    plain dicts. They load as Notices (warnings become the notices) and are written
+    back in the same {"key", "params"} shape."""
+    old = {"id": "20261201-100000-0123abcd", "name": "a.wav", "media": "source.wav",
+           "created": 1.0, "status": "done",
+           "options": {"asr": {"language": "fr"}, "model": {"name": "base"}},
+           "error": {"key": "job.interrupted", "params": {}},
+           "warnings": [{"key": "audio.damaged", "params": {"name": "a.wav"}}]}
+    folder = store.root / old["id"]
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text(json.dumps(old))
+    job = store.get(old["id"])
+    assert job.notices == [Notice("audio.damaged", {"name": "a.wav"})]
+    assert job.error == Notice("job.interrupted")
+    assert job.pipeline_options.asr.language == "fr"
+    store.update(job.id, fraction=1.0)
+    saved = json.loads((folder / "job.json").read_text())
+    assert saved["notices"] == old["warnings"] and saved["error"] == old["error"]
+    assert "warnings" not in saved
 
 
 def test_listening_copy_is_a_small_mp3(store, tmp_path):
@@ -574,7 +660,7 @@ def test_a_full_disk_fails_the_job_once_space_is_back_and_starts_nothing_meanwhi
         disk.full = False
         wait_for(all_finished(store, 2))
     failed = store.get(job.id)
-    assert failed.status == FAILED and failed.error == {"key": "job.no_space", "params": {}}
+    assert failed.status == FAILED and failed.error == Notice("job.no_space")
     assert not store.transcript_path(failed).exists() and not leftovers(store)
     assert store.get(later.id).status == DONE  # started once there was room
     assert store.has_media(failed)  # it can be run again
@@ -606,7 +692,7 @@ def test_a_finished_transcript_is_never_transcribed_again_after_a_restart(store)
     assert runner.order == []
     done = store.get(job.id)
     assert done.status == DONE and done.fraction == 1.0
-    assert done.warnings == [{"key": "audio.damaged", "params": {"name": "a.wav"}}]
+    assert done.notices == [Notice("audio.damaged", {"name": "a.wav"})]
 
 
 def test_a_restart_on_a_full_disk_writes_the_records_once_there_is_room(store, monkeypatch):
@@ -623,7 +709,7 @@ def test_a_restart_on_a_full_disk_writes_the_records_once_there_is_room(store, m
         wait_for(all_finished(store, 1))
     finally:
         queue.stop()
-    assert store.get(job.id).error["key"] == "job.interrupted"
+    assert store.get(job.id).error.key == "job.interrupted"
 
 
 FULL_TMPFS_SCRIPT = '''
@@ -663,7 +749,8 @@ while store.get(job.id).status == "running" and time.monotonic() < deadline:
     time.sleep(0.05)
 after = store.get(job.id)
 queue.stop()
-print(json.dumps({"during": during, "tmp": tmp, "status": after.status, "error": after.error,
+print(json.dumps({"during": during, "tmp": tmp, "status": after.status,
+                  "error": after.error and after.error.to_dict(),
                   "transcript": store.transcript_path(after).exists()}))
 '''
 
@@ -791,6 +878,6 @@ def test_the_queue_order_and_unreadable_records(store, caplog):
     assert store.conventions(refused).mark_pauses
     assert store.record_refused("b.wav", options(), None, {"key": "x", "params": {}}).size == 0
     assert (refused.status, refused.size, refused.finished) == (FAILED, 5, refused.created)
-    assert not store.has_media(refused) and store.get(refused.id).error["key"] == (
+    assert not store.has_media(refused) and store.get(refused.id).error.key == (
         "upload.no_space")
     assert JobStore(store.root / "nowhere").list() == []

@@ -11,6 +11,7 @@ from transcribe.languages import (
     SPOKEN_LANGUAGES,
     UI_LANGUAGE_NAMES,
     UI_LANGUAGES,
+    ui_language,
 )
 from transcribe.web import display, strings
 from transcribe.web.settings import load_settings
@@ -44,3 +45,10 @@ def test_both_kinds_of_text_fall_back_to_the_default_language(monkeypatch):
 @pytest.mark.parametrize("language", UI_LANGUAGES)
 def test_settings_accept_every_interface_language(language):
     assert load_settings({"TRANSCRIBE_UI_LANGUAGE": language}).ui_language == language
+
+
+def test_one_rule_reads_an_interface_language_from_outside():
+    assert [ui_language(v) for v in ("en", " EN ", "en_GB.UTF-8", "en-US", "fr")] == \
+        ["en"] * 4 + ["fr"]
+    assert ui_language("de") == ui_language(None) == ui_language("") == DEFAULT_LANGUAGE
+    assert ui_language("de", "en") == "en"  # the caller's default: a setting, a cookie

@@ -4,14 +4,20 @@ import shutil
 
 import pytest
 
-from transcribe.models import MODELS_DIR_ENV, ModelNotFoundError, ModelStore, default_models_dir
+from transcribe.models import (
+    MODELS_DIR_ENV,
+    WHISPER,
+    ModelNotFoundError,
+    ModelStore,
+    default_models_dir,
+)
 
 
 def test_embedded_models_are_on_disk(store):
     assert "base" in store.whisper_models()
     assert "tiny.en" in store.whisper_models()
     assert "base" in store.openai_whisper_models()
-    assert store.default_whisper_model() == "base"  # best of those present
+    assert store.default_model(WHISPER) == "base"  # best of those present
     assert (store.whisper_path("base") / "model.bin").stat().st_size > 100_000_000
 
 

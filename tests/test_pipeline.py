@@ -9,9 +9,9 @@ from transcribe.asr import AsrOptions, ModelSettings
 from transcribe.pipeline import (
     Cancelled,
     PipelineOptions,
-    count_warnings,
     overall_fraction,
     run,
+    speaker_count_notice,
 )
 from transcribe.speakers import SpeakerOptions
 from transcribe.transcript import Notice
@@ -34,10 +34,11 @@ def test_run_reports_stages_and_times_them(store, tmp_path):
                                            asr=AsrOptions(language="en")),
                      store, lambda stage, fraction: seen.append((stage, fraction)))
     assert next(s for s, _ in seen) == "decode" and ("asr", 1.0) in seen
-    assert set(transcript.timings) >= {"decode", "asr"}
+    assert set(transcript.run.timings) >= {"decode", "asr", "gaps"}
+    assert transcript.gaps == []  # every word of it recognised: no speech left without text
     assert transcript.source == "a.wav" and transcript.engine == "faster-whisper"
     assert "recording the second" in transcript.text.lower()
-    assert transcript.options["asr"]["language"] == "en"
+    assert transcript.options.asr.language == "en"
 
 
 @pytest.mark.slow
@@ -47,7 +48,7 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
     options = PipelineOptions(asr=AsrOptions(language="en"), diarize=True,
                               speakers=SpeakerOptions(preset="single"), ui_language="en")
     transcript = run(clip, options, store)
-    assert transcript.options["diarization"] == "single"  # pyannote never ran
+    assert transcript.run.diarization == "single"  # pyannote never ran
     assert {s.speaker for s in transcript.segments} == {"SPEAKER_00"}
     assert [s.name for s in transcript.speakers.values()] == ["Speaker 1"]
     assert transcript.speakers["SPEAKER_00"].role is None  # no roles for one person
@@ -63,10 +64,10 @@ def test_single_preset_gives_one_speaker_without_diarization(store, tmp_path):
     (3, (None, 1, 6), None),
 ])
 def test_a_speaker_count_other_than_asked_is_a_warning(found, counts, asked):
-    warnings = count_warnings(found, *counts, "a.wav")
-    expected = [] if asked is None else [Notice("speakers.count_mismatch", {
-        "name": "a.wav", "found": found, "asked": asked})]
-    assert warnings == expected
+    notice = speaker_count_notice(found, *counts, "a.wav")
+    expected = None if asked is None else Notice("speakers.count_mismatch", {
+        "name": "a.wav", "found": found, "asked": asked})
+    assert notice == expected
 
 
 def test_cancel_stops_the_run(store, tmp_path):
@@ -117,7 +118,7 @@ def test_three_runs_give_the_same_transcript(store, tmp_path, monkeypatch):
     outputs, seeds = [], []
     for _ in range(3):
         data = run(clip, options, store).to_dict()
-        data.pop("timings")
+        data["run"].pop("timings")
         outputs.append(json.dumps(data, sort_keys=True, ensure_ascii=False))
         seeds.append(sorted(seeded))
         seeded.clear()

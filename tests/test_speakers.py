@@ -260,3 +260,22 @@ def test_a_word_across_two_turns_goes_to_the_one_covering_most_of_it():
              SpeakerTurn(0.25, 0.7, "B"), SpeakerTurn(0.4, 0.45, "A")]
     assign_words([segment], turns)
     assert [w.speaker for w in segment.words] == ["A", "B"]
+
+
+def test_default_labels_show_in_the_readers_language_and_given_names_never_change(interview):
+    from transcribe.speakers.labels import in_language, shown_name
+
+    apply_roles(interview, guess_roles(interview), "fr")
+    assert [shown_name(name, "en") for name in (
+        "Enquêteur·rice", "Enquêté·e 2", "Locuteur·rice 3", "Camille", "Enquêté·e x")] == [
+        "Interviewer", "Interviewee 2", "Speaker 3", "Camille", "Enquêté·e x"]
+    assert shown_name("Interviewee", "fr") == "Enquêté·e"
+    english = in_language(interview, "en")
+    assert [s.name for s in english.speakers.values()] == ["Interviewer", "Interviewee"]
+    assert interview.speakers["S1"].name == "Enquêteur·rice"  # the stored one keeps its own
+    assert in_language(interview, "fr") is interview
+    text = render(interview, "txt", ui_language="en").decode()
+    assert "Interviewer: " in text and "Enquêt" not in text
+    rename_speaker(interview, "S2", "Enquêtée principale")
+    assert "Enquêtée principale" in render(interview, "txt", ui_language="en").decode()
+    assert "Enquêteur·rice" in render(interview, "txt").decode()  # the job's own language

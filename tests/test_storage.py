@@ -60,3 +60,22 @@ def test_what_the_folder_holds_is_counted_exactly_in_blocks(tmp_path):
     nested = tmp_path / "not" / "yet"
     assert storage.free_bytes(nested) > 0 and nested.is_dir()  # made, parents too
     assert storage.data_limit({"TRANSCRIBE_DATA_LIMIT_MB": "0.5"}) == MB // 2
+
+
+def test_a_write_is_whole_or_absent_and_leaves_no_temporary_file(tmp_path):
+    """The one atomic write (records, transcripts, exports, checkpoints): a failure
+    midway keeps the previous file and removes its temporary file."""
+    path = tmp_path / "record.json"
+    storage.write_atomically(path, "first")
+    storage.write_atomically(path, b"second")
+    assert path.read_text() == "second"
+
+    def fails_midway(temporary):
+        temporary.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    try:
+        storage.write_atomically(path, fails_midway)
+    except OSError:
+        pass
+    assert path.read_text() == "second" and sorted(tmp_path.iterdir()) == [path]

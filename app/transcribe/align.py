@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -26,8 +27,19 @@ _PUNKT_LANGUAGES = {"fr": "french", "en": "english", "de": "german", "es": "span
                     "it": "italian", "pt": "portuguese", "nl": "dutch"}
 
 
-def alignment_available(store: ModelStore, language: str | None) -> bool:
-    return bool(language) and store.alignment_path(language) is not None
+@dataclass(frozen=True)
+class Aligner:
+    """The wav2vec2 model of one language, found once per run (`find_aligner`)."""
+
+    path: Path
+    language: str
+    models_root: Path  # where a baked NLTK data folder may be
+
+
+def find_aligner(store: ModelStore, language: str | None) -> Aligner | None:
+    """The alignment model for `language`, or None: Whisper's own word times stay."""
+    path = store.alignment_path(language) if language else None
+    return Aligner(path, language, store.root) if path and language else None
 
 
 @lru_cache(maxsize=2)
@@ -41,17 +53,16 @@ def load_alignment_model(path: Path, language: str, device: str):
                                      model_cache_only=True)
 
 
-def align_segments(segments: list[Segment], samples: np.ndarray, store: ModelStore,
-                   language: str, device: str = "cpu") -> list[Segment]:
-    """Segments with wav2vec2 word times (same texts, same order). Falls back to the
-    segments as they are when no model exists for the language."""
-    path = store.alignment_path(language)
-    if path is None or not segments:
+def align_segments(segments: list[Segment], samples: np.ndarray, aligner: Aligner | None,
+                   device: str = "cpu") -> list[Segment]:
+    """Segments with wav2vec2 word times (same texts, same order); the segments as they
+    are without an aligner (no model for the language)."""
+    if aligner is None or not segments:
         return segments
     import whisperx
 
-    _ensure_sentence_splitter(language, store)
-    model, metadata = load_alignment_model(path, language, device)
+    _ensure_sentence_splitter(aligner)
+    model, metadata = load_alignment_model(aligner.path, aligner.language, device)
     aligned: list[Segment] = []
     for segment in segments:
         result = whisperx.align([{"start": segment.start, "end": segment.end,
@@ -75,7 +86,7 @@ def _with_words(segment: Segment, aligned_words: list[Word]) -> Segment:
         word.probability = previous.get(index, None)
     fill_missing_times(aligned_words, segment.start, segment.end)
     return Segment(segment.start, segment.end, segment.text, segment.speaker, aligned_words,
-                   segment.overlap)
+                   segment.overlap, segment.decoder)
 
 
 class Timed(Protocol):
@@ -117,14 +128,14 @@ def fill_missing_times(words: list[Word], start: float, end: float) -> None:
     interpolate_times(words, start, end, lambda word: len(word.word.strip()) or 1)
 
 
-def _ensure_sentence_splitter(language: str, store: ModelStore) -> None:
+def _ensure_sentence_splitter(aligner: Aligner) -> None:
     """WhisperX splits segments into sentences with NLTK's Punkt data, which it would
     download on first use; use the models folder's copy, else empty parameters (rule-based
     splitting) written under the temporary folder. Never the network."""
     import nltk
 
-    name = _PUNKT_LANGUAGES.get(language, "english")
-    baked = store.root / "nltk_data"
+    name = _PUNKT_LANGUAGES.get(aligner.language, "english")
+    baked = aligner.models_root / "nltk_data"
     if baked.is_dir() and str(baked) not in nltk.data.path:
         nltk.data.path.insert(0, str(baked))
     try:

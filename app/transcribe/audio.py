@@ -21,8 +21,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .i18n import UserFacingError, format_duration
-from .transcript import Notice
+from .i18n import Notice, UserFacingError, format_duration
 
 SAMPLE_RATE = 16000
 # Channels kept for stereo handling (one speaker per channel); more are mixed down to two.
@@ -64,7 +63,7 @@ class Audio:
     channels: np.ndarray
     sample_rate: int = SAMPLE_RATE
     gain: float = 1.0
-    warnings: list[Notice] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # read with the transcript
     # The mono samples on the 16-bit grid, as the libraries decode them (set_level): a mono
     # recording's at once, a stereo one's when mixed down (its channels stay as decoded).
     sixteen_bits: bool = False
@@ -168,13 +167,13 @@ def load_audio(path: str | Path, normalize: bool = True) -> Audio:
     audio = Audio(channels=samples[:, :count])
     del samples
     if info.duration and audio.duration < TRUNCATION_TOLERANCE * info.duration:
-        audio.warnings.append(Notice("audio.truncated", {
+        audio.notices.append(Notice("audio.truncated", {
             "name": path.name, "decoded": format_duration(audio.duration),
             "declared": format_duration(info.duration)}))
     elif returncode != 0 or errors.text.strip():
         # ffmpeg skipped frames it could not decode (a damaged download, a bad sector):
         # what it read is kept, and the user is told where to look twice.
-        audio.warnings.append(Notice("audio.damaged", {"name": path.name}))
+        audio.notices.append(Notice("audio.damaged", {"name": path.name}))
     if normalize:
         set_level(audio)
     return audio

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
 
-from .transcript import Segment, Word
+from .transcript import BoundReport, Segment, Word
 from .vad import detect_speech
 
 Regions = list[tuple[float, float]]
@@ -29,13 +28,6 @@ _SPOKEN = re.compile(r"\w")
 # a word), and a silence of 0.3 s or more ends a region (the guard's VAD needs 2 s).
 PAD = 0.1
 MIN_SILENCE = 0.3
-
-
-@dataclass
-class BoundReport:
-    words_clipped: int = 0
-    seconds_removed: float = 0.0
-    words_outside: int = 0  # no speech under them: left as they are
 
 
 def speech_for_bound(samples: np.ndarray) -> Regions:

@@ -22,6 +22,13 @@ Operations (JSON objects; `seg` is the segment's position when the browser made 
     {"op": "rename", "speaker", "name"}                  a speaker's name (new id: added)
     {"op": "swap", "a", "b"}                             exchange two speakers' names, roles
     {"op": "pseudonym", "real", "pseudonym"}             set (or, with null, remove) a row
+    {"op": "gap", "start", "end", "keep", "text"?, "speaker"?, "reason"?, "old"?}
+                                                         take away (`keep` false) the mark of
+                                                         a stretch of speech with no text,
+                                                         with `text`: a new segment there,
+                                                         of `speaker`; or put it back (undo;
+                                                         `old`: the text of the segment made
+                                                         from it, taken away)
 
 A speaker change made on a stale copy is merged like the rest, unless someone else gave
 that segment another speaker meanwhile (its `from` no longer holds): then it is refused.
@@ -38,6 +45,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +54,7 @@ from .conventions import Conventions
 from .editing import edit_text, merge_with_next, set_speaker, split_at_token, tokens
 from .jobs import DONE, JobStore
 from .speakers import rename_speaker, swap_speakers
-from .transcript import Transcript
+from .transcript import GAP_REASONS, Gap, Segment, Transcript
 
 TOLERANCE = 1e-3  # seconds: starts travel as JSON floats, a round trip is exact enough
 # Bounds on what a browser may send (far above what the editor sends).
@@ -235,6 +243,8 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
             if now not in (before, speaker):  # someone else chose another speaker
                 raise Conflict("changed")
         set_speaker(transcript, index, speaker)
+    elif kind == "gap":
+        _gap(transcript, op)
     elif kind == "swap":
         swap_speakers(transcript, _known_speaker(transcript, op.get("a")),
                       _known_speaker(transcript, op.get("b")))
@@ -251,9 +261,42 @@ def _apply_one(transcript: Transcript, op: dict[str, Any]) -> None:
         raise Conflict("invalid")
 
 
+def _gap(transcript: Transcript, op: dict[str, Any]) -> None:
+    """A gap's mark taken away (with the text typed for it: a segment in its place), or
+    put back (and the segment made from it taken away). Taking away or putting back a
+    mark twice is the same as once (another tab may have done it already); text for a
+    gap that is gone is refused (someone else wrote it meanwhile)."""
+    start, end = _time(op.get("start"), transcript), _time(op.get("end"), transcript)
+    keep = op.get("keep")
+    _invalid(not isinstance(keep, bool) or end <= start)
+    text = " ".join((_text(op.get("text"), MAX_TEXT, optional=True) or "").split())
+    speaker = op.get("speaker")
+    if speaker is not None:
+        _known_speaker(transcript, speaker)
+    found = [g for g in transcript.gaps if abs(g.start - start) <= TOLERANCE
+             and abs(g.end - end) <= TOLERANCE]
+    if not keep:
+        if text and not found:
+            raise Conflict("changed")
+        for gap in found:
+            transcript.gaps.remove(gap)
+        if text:
+            at = bisect_right([s.start for s in transcript.segments], start)
+            transcript.segments.insert(at, Segment(start, end, "", speaker))
+            edit_text(transcript, at, text)  # words timed evenly over the stretch
+        return
+    _invalid(op.get("reason") not in GAP_REASONS)
+    if op.get("old") is not None:  # undoing the text typed for it: that segment goes
+        del transcript.segments[locate(transcript, op)]
+    if not found:
+        transcript.gaps.append(Gap(start, end, op["reason"], speaker))
+        transcript.gaps.sort(key=lambda g: (g.start, g.end))
+
+
 def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
     """What the browser editor needs, compact: the language spoken; per segment its start,
-    end, speaker and tokens as [text, start, end, uncertain]."""
+    end, speaker and tokens as [text, start, end, uncertain]; per gap (speech with no
+    text) its start, end, speaker and reason."""
     segments = []
     for segment in transcript.segments:
         pieces = tokens(segment)
@@ -264,4 +307,5 @@ def document(transcript: Transcript, threshold: float) -> dict[str, Any]:
     speakers = [[speaker_id, transcript.speaker_name(speaker_id)]
                 for speaker_id in transcript.speaker_ids()]
     return {"version": transcript.version, "duration": transcript.duration,
-            "language": transcript.language, "speakers": speakers, "segments": segments}
+            "language": transcript.language, "speakers": speakers, "segments": segments,
+            "gaps": [[g.start, g.end, g.speaker, g.reason] for g in transcript.gaps]}

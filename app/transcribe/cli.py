@@ -11,13 +11,23 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, AsrOptions, ModelSettings
+from .asr import DEFAULT_ENGINE, ENGINE_CHOICES, model_kind
 from .conventions import Conventions
 from .export import FORMATS, parse_formats, write_exports
 from .i18n import UserFacingError, message, normalise_language
 from .models import ModelStore
-from .pipeline import PipelineOptions, check_options, overall_fraction, run, stages_for
-from .speakers import PRESETS, SpeakerOptions, parse_names
+from .options import (
+    AUTO,
+    DEVICES,
+    PRESETS,
+    AsrOptions,
+    ModelSettings,
+    PipelineOptions,
+    SpeakerOptions,
+    parse_names,
+    spoken_language,
+)
+from .pipeline import check_options, overall_fraction, run, stages_for
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,13 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("."), help="output folder")
     parser.add_argument("--format", default="txt,docx,srt,vtt,json,csv,qda",
                         help=f"comma-separated, among: {','.join(FORMATS)}")
-    parser.add_argument("--language", default="auto", help="language code (fr, en...) or auto")
+    parser.add_argument("--language", default=AUTO,
+                        help="spoken language code (fr, en...) or auto; one per file in "
+                             "order, comma-separated, for a batch of several (fr,en)")
     parser.add_argument("--model", default=None, help="Whisper model (default: best on disk)")
     parser.add_argument("--engine", default=DEFAULT_ENGINE, choices=ENGINE_CHOICES,
                         help="auto (default): whisperx on a GPU, faster-whisper on a CPU")
     parser.add_argument("--prompt", default=None,
                         help="vocabulary hint: names, places and jargon the recording contains")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default=AUTO, choices=DEVICES)
     parser.add_argument("--beam-size", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--condition-on-previous-text", action="store_true",
@@ -53,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     speakers.add_argument("--preset", choices=tuple(PRESETS),
                           default=None,
                           help="interview (default): 2 speakers; group: 2 to 6; "
-                               "single: one speaker")
+                               "single: one speaker, no diarization")
     speakers.add_argument("--speakers", type=int, default=None, metavar="N",
                           help="exact number of speakers")
     speakers.add_argument("--min-speakers", type=int, default=None)
@@ -109,6 +121,55 @@ def _speaker_options_given(args: argparse.Namespace) -> bool:
         args.names))
 
 
+def file_languages(value: str, count: int) -> list[str]:
+    """`--language`: one spoken language for every file, or one per file in order
+    ("fr,en"), as the web form lets each file of a batch have its own. Each code is
+    checked with the other options (`spoken_language`)."""
+    codes = [code.strip() for code in value.split(",")]
+    if len(codes) == 1:
+        return codes * count
+    if len(codes) != count:
+        raise UserFacingError("cli.language_count", given=len(codes), files=count)
+    return codes
+
+
+def pipeline_options(args: argparse.Namespace, store: ModelStore, ui: str,
+                     language: str | None = None) -> PipelineOptions:
+    """The options the command line means (`language`: this file's, else --language);
+    UserFacingError for what cannot be run (no model on disk, an unknown spoken language,
+    speaker options for one person)."""
+    model = args.model or store.default_model(model_kind(args.engine))
+    if model is None:
+        raise UserFacingError("model.not_found", kind=model_kind(args.engine), name="(any)",
+                              available="-")
+    names = parse_names(args.names)
+    speakers = SpeakerOptions(
+        preset=args.preset or "interview", num_speakers=args.speakers,
+        min_speakers=args.min_speakers, max_speakers=args.max_speakers,
+        stereo=args.stereo or AUTO, names=names)
+    if not speakers.diarize and (args.diarize or args.stereo or names):
+        # One person: nothing to tell apart, and nothing silently ignored.
+        raise UserFacingError("speakers.one_speaker")
+    return PipelineOptions(
+        engine=args.engine,
+        model=ModelSettings(name=model, device=args.device),
+        asr=AsrOptions(
+            language=spoken_language(args.language if language is None else language),
+            initial_prompt=args.prompt,
+            beam_size=args.beam_size,
+            batch_size=args.batch_size,
+            condition_on_previous_text=args.condition_on_previous_text,
+            **({"temperatures": args.temperature} if args.temperature else {}),
+        ),
+        guard=not args.no_guard,
+        align=args.align,
+        # A speaker option means the user wants speakers; one person has none to find.
+        diarize=(args.diarize or _speaker_options_given(args)) and speakers.diarize,
+        speakers=speakers,
+        ui_language=ui,
+    )
+
+
 def list_models(store: ModelStore) -> int:
     infos = store.list()
     if not infos:
@@ -138,35 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     try:
-        names = parse_names(args.names)
-    except ValueError as error:
+        # Every file's options checked before any work (one file's language may be wrong).
+        per_file = [pipeline_options(args, store, ui, code)
+                    for code in file_languages(args.language, len(args.files))]
+        for options in {options.asr.language: options for options in per_file}.values():
+            check_options(options, store)
+    except ValueError as error:  # a --names item without "="
         print(error, file=sys.stderr)
         return 2
-    model = args.model or store.default_whisper_model()
-    if model is None:
-        print(message("model.not_found", ui, kind="whisper", name="(any)", available="-"),
-              file=sys.stderr)
+    except UserFacingError as error:
+        print(error.message(ui), file=sys.stderr)
         return 2
-    options = PipelineOptions(
-        engine=args.engine,
-        model=ModelSettings(name=model, device=args.device),
-        asr=AsrOptions(
-            language=None if args.language == "auto" else args.language,
-            initial_prompt=args.prompt,
-            beam_size=args.beam_size,
-            batch_size=args.batch_size,
-            condition_on_previous_text=args.condition_on_previous_text,
-            **({"temperatures": args.temperature} if args.temperature else {}),
-        ),
-        guard=not args.no_guard,
-        align=args.align,
-        diarize=args.diarize or _speaker_options_given(args),
-        speakers=SpeakerOptions(
-            preset=args.preset or "interview", num_speakers=args.speakers,
-            min_speakers=args.min_speakers, max_speakers=args.max_speakers,
-            stereo=args.stereo or "auto", names=names),
-        ui_language=ui,
-    )
     conventions = Conventions(
         mark_pauses=args.mark_pauses,
         flag_uncertain=args.flag_uncertain is not None,
@@ -175,15 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         timestamps=args.timestamps,
         speaker_names=not args.no_speaker_names,
     )
-    try:
-        check_options(options, store)
-    except UserFacingError as error:
-        print(error.message(ui), file=sys.stderr)
-        return 2
 
     failed: list[str] = []
     paths = [Path(name) for name in args.files]
-    for index, (path, stem) in enumerate(zip(paths, output_stems(paths), strict=True), start=1):
+    for index, (path, stem, options) in enumerate(
+            zip(paths, output_stems(paths), per_file, strict=True), start=1):
         label = f"[{index}/{len(paths)}] {path.name}"
         try:
             transcript = _transcribe_with_bar(path, options, store, label)
@@ -199,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             continue
         for notice in transcript.notices:
-            print(f"  ! {message(notice.key, ui, **notice.params)}", file=sys.stderr)
+            print(f"  ! {notice.text(ui) or notice.key}", file=sys.stderr)
         print(message("cli.written", ui, name=path.name, count=len(written), folder=args.out,
                       stem=stem))
     if failed:

@@ -3,7 +3,8 @@
 Turns the transcript into `Turn`s: who speaks, when, and the tokens of what they say,
 with pauses marked by length, overlapping speech between // //, words the model was
 unsure of flagged for review, filler words optionally removed, and a pseudonym table
-applied to text and speaker names alike.
+applied to text and speaker names alike. Speech that has no text (`Transcript.gaps`) gets
+a mark at its place in time: `[inaudible 00:07-00:14]`.
 
 A segment's `text` is the truth for its content: once a user corrects it, its words
 (kept for timing) may no longer match, and the corrected text is exported as is.
@@ -11,16 +12,24 @@ A segment's `text` is the truth for its content: once a user corrects it, its wo
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .transcript import Segment, Transcript, Word
+from .i18n import Notice
+from .languages import ui_language
+from .options import PipelineOptions
+from .transcript import Gap, Segment, Transcript, Word
 
 FILLERS = {
     "fr": ("euh", "heu", "hum", "hm", "mmh", "bah", "ben"),
     "en": ("uh", "um", "erm", "hmm", "mm", "er"),
 }
 LONG_PAUSE = 3.0  # beyond this, a pause is written out: (12 s)
+# Speech with no text, in the document's language, as transcription conventions write an
+# inaudible passage (French conventions write it the same way: "inaudible").
+GAP_WORD = {"fr": "inaudible", "en": "inaudible"}
 
 
 @dataclass
@@ -51,6 +60,8 @@ class Token:
     # Overlapping speech starts before / ends after this token: //...//
     overlap_open: bool = False
     overlap_close: bool = False
+    # The mark of a stretch of speech with no text (`gap_token`).
+    gap: bool = False
 
 
 @dataclass
@@ -91,14 +102,19 @@ def token_text(token: Token) -> str:
 
 
 def build_turns(transcript: Transcript, conventions: Conventions | None = None,
-                merge_speaker_turns: bool = True) -> list[Turn]:
+                merge_speaker_turns: bool = True, language: str | None = None) -> list[Turn]:
     """Turns in time order. With `merge_speaker_turns`, consecutive segments of the same
     speaker form one turn (txt, docx, QDA); without, one turn per segment (srt, vtt, csv).
+    Each gap is a mark among them, in `language` (by default the job's interface's).
     """
     conventions = conventions or Conventions()
     pseudonymise = Pseudonymiser(conventions.pseudonyms)
+    language = ui_language(language, ui_language(transcript.options.ui_language))
     turns: list[Turn] = []
-    for segment in sorted(transcript.segments, key=lambda s: s.start):
+    for segment in sorted([*transcript.segments, *transcript.gaps], key=lambda s: s.start):
+        if isinstance(segment, Gap):
+            add_gap(turns, segment, transcript, pseudonymise, language, merge_speaker_turns)
+            continue
         if not segment.text.strip():
             continue
         tokens = segment_tokens(segment, conventions, transcript.language)
@@ -123,6 +139,35 @@ def build_turns(transcript: Transcript, conventions: Conventions | None = None,
         else:
             turns.append(Turn(segment.start, segment.end, name, segment.speaker, tokens))
     return turns
+
+
+def add_gap(turns: list[Turn], gap: Gap, transcript: Transcript,
+            pseudonymise: Pseudonymiser, language: str, merge_speaker_turns: bool) -> None:
+    """The gap's mark in the turn of its speaker when that turn is the last one (among its
+    words, by time), else a turn of its own."""
+    token = gap_token(gap, language)
+    previous = turns[-1] if turns else None
+    if merge_speaker_turns and previous is not None and previous.speaker_id == gap.speaker:
+        place = next((i for i, t in enumerate(previous.tokens)
+                      if t.start is not None and t.start >= gap.start), len(previous.tokens))
+        previous.tokens.insert(place, token)
+        previous.end = max(previous.end, gap.end)
+        return
+    name = transcript.speaker_name(gap.speaker)
+    turns.append(Turn(gap.start, gap.end, pseudonymise(name) if name else None, gap.speaker,
+                      [token]))
+
+
+def gap_token(gap: Gap, language: str) -> Token:
+    """`[inaudible 00:07-00:14]` (h:mm:ss past an hour): the whole stretch, in seconds."""
+    return Token(f"[{GAP_WORD[language]} {_clock(math.floor(gap.start))}-"
+                 f"{_clock(math.ceil(gap.end))}]", start=gap.start, end=gap.end, gap=True)
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def segment_tokens(segment: Segment, conventions: Conventions,
@@ -162,33 +207,61 @@ def pause_token(seconds: float) -> Token:
     return Token(f"({whole} s)", pause=True)
 
 
+# Where a name from the pseudonym table starts and ends (see README, "Pseudonyms").
+# In text, a name is a whole word: no letter or digit touches it, nor a hyphen that joins
+# it to another word ("Marie" is not replaced in "Marie-Claire" nor "Saint-Denis" by
+# "Denis"); apostrophes, underscores and other punctuation separate ("l'Isère", "Marie's").
+_TEXT_BEFORE = r"(?<![^\W_])(?<![^\W_]-)"
+_TEXT_AFTER = r"(?![^\W_])(?!-[^\W_])"
+# In a file name, pieces are joined by underscores, hyphens, dots, spaces or digits, or
+# glued with a capital ("entretienDurand"): only a letter of the same word joins a name.
+_CAPITAL_NEXT = r"(?-i:(?<=[a-zß-öø-ÿ])(?=[A-ZÀ-ÖØ-Þ]))"
+_FILE_BEFORE = rf"(?:(?<![^\W\d_])|{_CAPITAL_NEXT})"
+_FILE_AFTER = rf"(?:(?![^\W\d_])|{_CAPITAL_NEXT})"
+# What a pseudonym cannot bring into a file name: path separators, what Windows refuses.
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
 class Pseudonymiser:
-    """Replace each real name by its pseudonym, whole words only, case-insensitively;
-    longest names first so that "Marie Dupont" wins over "Marie"."""
+    """Replace each real name by its pseudonym, whole names only (the boundaries above),
+    case-insensitively; longest names first so that "Marie Dupont" wins over "Marie"."""
 
     def __init__(self, table: dict[str, str]):
         items = sorted(((real.strip(), fake) for real, fake in table.items() if real.strip()),
                        key=lambda item: len(item[0]), reverse=True)
         self.lookup = {real.lower(): fake for real, fake in items}
-        self.pattern = re.compile(
-            "|".join(rf"(?<!\w){re.escape(real)}(?!\w)" for real, _ in items) or r"(?!x)x",
-            re.IGNORECASE)
+        names = [re.escape(real) for real, _ in items]
+        self.pattern = self._pattern(names, _TEXT_BEFORE, _TEXT_AFTER)
+        self.file_pattern = self._pattern(names, _FILE_BEFORE, _FILE_AFTER)
+
+    @staticmethod
+    def _pattern(names: list[str], before: str, after: str) -> re.Pattern[str]:
+        return re.compile("|".join(f"{before}{name}{after}" for name in names) or r"(?!x)x",
+                          re.IGNORECASE)
 
     def __call__(self, text: str) -> str:
         if not self.lookup:
             return text
         return self.pattern.sub(lambda match: self.lookup[match.group(0).lower()], text)
 
+    def file_name(self, name: str) -> str:
+        """A file name with its names replaced ("entretien_Durand.ogg" ->
+        "entretien_[NOM].ogg"); a pseudonym's "/" or ":" become "_"."""
+        if not self.lookup:
+            return name
+        return self.file_pattern.sub(
+            lambda match: _UNSAFE_IN_FILE_NAMES.sub("_", self.lookup[match.group(0).lower()]),
+            name)
+
 
 def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> list[Token]:
     """Apply the pseudonym table across token boundaries ("Marie" + "Dupont,"): tokens a
     replacement spans are merged into one, keeping the first start and the last end."""
-    joined = " ".join(t.text for t in tokens)
-    replaced = pseudonymise(joined)
-    if replaced == joined:
+    joined, _ = _joined(tokens)
+    if pseudonymise(joined) == joined:
         return tokens
     result: list[Token] = []
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         result.append(Token(text, uncertain=any(t.uncertain for t in group),
                             pause=all(t.pause for t in group),
                             start=group[0].start, end=group[-1].end,
@@ -196,14 +269,27 @@ def pseudonymise_tokens(tokens: list[Token], pseudonymise: Pseudonymiser) -> lis
     return result
 
 
-def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
-    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
-    tokens that one matched name covers."""
+def _joined(tokens: list[Token]) -> tuple[str, list[tuple[int, int]]]:
+    """The tokens' text as it reads, a space before each but those glued to the one
+    before ("l'" + "Isère", "Marie" + "-Claire": the names' boundaries see what the text
+    shows), and where each token lies in it."""
+    parts: list[str] = []
     spans = []
     position = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if index and token.space_before:
+            parts.append(" ")
+            position += 1
         spans.append((position, position + len(token.text)))
-        position += len(token.text) + 1
+        parts.append(token.text)
+        position += len(token.text)
+    return "".join(parts), spans
+
+
+def _regroup(tokens: list[Token], pseudonymise: Pseudonymiser):
+    """Pair each run of tokens with its pseudonymised text; a run is one token, or the
+    tokens that one matched name covers."""
+    joined, spans = _joined(tokens)
     matches = [(m.start(), m.end()) for m in pseudonymise.pattern.finditer(joined)]
     index = 0
     while index < len(tokens):
@@ -222,8 +308,8 @@ def _regroup(tokens: list[Token], joined: str, pseudonymise: Pseudonymiser):
 
 
 def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Transcript:
-    """A copy for export whose text, words, speaker names, file name and recorded options
-    (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
+    """A copy for export whose text, words, speaker names, file name, notices and recorded
+    options (the vocabulary hint, the names given) carry the pseudonyms; the stored transcript
     keeps the real names so that the table can change later."""
     pseudonymise = Pseudonymiser(table)
     if not pseudonymise.lookup:
@@ -234,20 +320,26 @@ def pseudonymise_transcript(transcript: Transcript, table: dict[str, str]) -> Tr
         segment.words = _pseudonymise_words(segment.words, pseudonymise)
     for speaker in copy.speakers.values():
         speaker.name = pseudonymise(speaker.name)
-    copy.source = pseudonymise(copy.source) if copy.source else copy.source
-    copy.options = _pseudonymise_strings(copy.options, pseudonymise)
+    copy.source = pseudonymise.file_name(copy.source) if copy.source else copy.source
+    copy.options = PipelineOptions.from_dict(_pseudonymise_strings(copy.options.to_dict(),
+                                                                   pseudonymise))
+    # What a notice names is a file (the upload) or a name: replaced as in a file name.
+    copy.notices = [Notice(notice.key, _pseudonymise_strings(notice.params,
+                                                             pseudonymise.file_name))
+                    for notice in copy.notices]
     return copy
 
 
 def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[Word]:
     """Words a name spans become one word, timed from the first to the last."""
-    tokens = [Token(w.word.strip(), start=w.start, end=w.end) for w in words]
-    joined = " ".join(t.text for t in tokens)
+    tokens = [Token(w.word.strip(), start=w.start, end=w.end,
+                    space_before=w.word[:1].isspace()) for w in words]
+    joined, _ = _joined(tokens)
     if pseudonymise(joined) == joined:
         return words
     result: list[Word] = []
     position = 0
-    for group, text in _regroup(tokens, joined, pseudonymise):
+    for group, text in _regroup(tokens, pseudonymise):
         originals = words[position: position + len(group)]
         position += len(group)
         leading = " " if originals[0].word[:1].isspace() else ""
@@ -258,12 +350,12 @@ def _pseudonymise_words(words: list[Word], pseudonymise: Pseudonymiser) -> list[
     return result
 
 
-def _pseudonymise_strings(value, pseudonymise: Pseudonymiser):
+def _pseudonymise_strings(value, pseudonymise: Callable[[str], str]):
     if isinstance(value, str):
         return pseudonymise(value)
     if isinstance(value, dict):
-        return {pseudonymise(k) if isinstance(k, str) else k:
-                _pseudonymise_strings(v, pseudonymise) for k, v in value.items()}
+        return {pseudonymise(k): _pseudonymise_strings(v, pseudonymise)
+                for k, v in value.items()}  # JSON: keys are text
     if isinstance(value, list):
         return [_pseudonymise_strings(v, pseudonymise) for v in value]
     return value

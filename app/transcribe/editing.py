@@ -106,7 +106,7 @@ def split_at_token(transcript: Transcript, index: int, token: int,
     cut = min(max(float(cut), segment.start), segment.end)
     texts = [t.text for t in pieces]
     second = Segment(cut, segment.end, " ".join(texts[token:]), segment.speaker,
-                     segment.words[cut_word:], segment.overlap)
+                     segment.words[cut_word:], segment.overlap, segment.decoder)
     segment.text = " ".join(texts[:token])
     segment.end = cut if first_end is None else min(max(float(first_end), segment.start), cut)
     segment.words = segment.words[:cut_word]
@@ -161,7 +161,8 @@ def split(transcript: Transcript, index: int, position: int) -> None:
     else:
         first_words = [w for w in segment.words if (w.start or 0.0) < cut]
         second_words = segment.words[len(first_words):]
-    second = Segment(cut, segment.end, after, segment.speaker, second_words, segment.overlap)
+    second = Segment(cut, segment.end, after, segment.speaker, second_words, segment.overlap,
+                     segment.decoder)
     segment.text, segment.end, segment.words = before, cut, first_words
     transcript.segments.insert(index + 1, second)
 

@@ -7,8 +7,10 @@ parameters, and the CLI or the web app renders them with `message(key, language)
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
+from typing import Any
 
-from .languages import DEFAULT_LANGUAGE, UI_LANGUAGES
+from .languages import DEFAULT_LANGUAGE, ui_language
 
 MESSAGES: dict[str, dict[str, str]] = {
     "audio.not_found": {
@@ -61,6 +63,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Aucune parole détectée dans {name}.",
         "en": "No speech found in {name}.",
     },
+    "gaps.found": {
+        "fr": "{count} passage(s) de parole sans texte ({seconds} s) : marqués [inaudible] "
+              "dans les exports et dans l'éditeur, où un clic les fait écouter.",
+        "en": "{count} passage(s) of speech with no text ({seconds} s): marked [inaudible] "
+              "in the exports and in the editor, where a click plays them.",
+    },
     "speakers.invalid_count": {
         "fr": "Nombre de locuteurs invalide : {detail}.",
         "en": "Invalid number of speakers: {detail}.",
@@ -83,6 +91,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Noms non appliqués : aucun locuteur ne correspond à {names} (locuteurs : "
               "{speakers}).",
         "en": "Names not applied: no speaker matches {names} (speakers: {speakers}).",
+    },
+    "speakers.one_speaker": {
+        "fr": "Une seule personne (--preset single ou --speakers 1) : pas de diarisation, "
+              "donc --diarize, --stereo et --names ne s'appliquent pas.",
+        "en": "One speaker (--preset single or --speakers 1): no diarization, so "
+              "--diarize, --stereo and --names do not apply.",
+    },
+    "language.unknown": {
+        "fr": "Langue parlée inconnue « {code} ». Langues possibles : {available}.",
+        "en": "Unknown spoken language '{code}'. Possible languages: {available}.",
+    },
+    "cli.language_count": {
+        "fr": "--language : {given} langues pour {files} fichiers. Donnez-en une pour tous, "
+              "ou une par fichier, dans l'ordre des fichiers (fr,en).",
+        "en": "--language: {given} languages for {files} files. Give one for all of them, "
+              "or one per file, in the order of the files (fr,en).",
     },
     "cli.failed": {
         "fr": "Échec pour {name} : {reason}",
@@ -185,6 +209,55 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+@dataclass
+class Notice:
+    """Something a person must read: a warning with a transcript (a damaged file, no
+    speech, fewer speakers than asked) or the reason a job or an upload failed. A message
+    key and its parameters, worded in the reader's language where it is shown; as JSON,
+    `{"key": ..., "params": {...}}` (job records, transcripts, and whatever crosses the
+    wire)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, language: str | None = None) -> str | None:
+        """The message in `language`; None when this version cannot word it (a newer
+        version's key, or parameters that do not fit): left out, never a crash."""
+        if self.key not in MESSAGES:
+            return None
+        try:
+            return message(self.key, language, **self.params)
+        except (KeyError, IndexError, ValueError):
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "params": dict(self.params)}
+
+    @classmethod
+    def checked(cls, data: Any) -> Notice:
+        """A notice another program sent (a worker's failure): ValueError unless it is
+        `{"key": str, "params": {...}}`; parameters kept plain (numbers, text)."""
+        key = data.get("key") if isinstance(data, dict) else None
+        params = data.get("params") or {} if isinstance(data, dict) else None
+        if not isinstance(key, str) or not isinstance(params, dict):
+            raise ValueError("a notice is {key, params}")
+        return cls(key, {str(k): v if isinstance(v, (int, float, str)) else str(v)
+                         for k, v in params.items()})
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Notice:
+        """A notice from its JSON (a Notice passes through unchanged)."""
+        if isinstance(data, Notice):
+            return data
+        data = data if isinstance(data, dict) else {}
+        return cls(key=str(data.get("key", "")), params=dict(data.get("params") or {}))
+
+
+def notices_from(items: Any) -> list[Notice]:
+    """The notices of a stored list (records of any version: dicts or notices)."""
+    return [Notice.from_dict(item) for item in items or [] if isinstance(item, (dict, Notice))]
+
+
 class UserFacingError(Exception):
     """An error with a message key: rendered in the user's language where it is shown."""
 
@@ -196,6 +269,11 @@ class UserFacingError(Exception):
     def message(self, language: str | None = None) -> str:
         return message(self.key, language, **self.params)
 
+    @property
+    def notice(self) -> Notice:
+        """What a record keeps of it: the key and plain parameters (a path becomes text)."""
+        return Notice.checked({"key": self.key, "params": self.params})
+
 
 def message(key: str, language: str | None = None, **params: object) -> str:
     texts = MESSAGES[key]
@@ -205,10 +283,8 @@ def message(key: str, language: str | None = None, **params: object) -> str:
 
 def normalise_language(language: str | None) -> str:
     """'fr_FR.UTF-8' -> 'fr'; unknown or missing -> the environment's, else the default."""
-    if not language:
-        language = os.environ.get("TRANSCRIBE_UI_LANGUAGE") or os.environ.get("LANG", "")
-    code = language.split("_")[0].split("-")[0].split(".")[0].lower()
-    return code if code in UI_LANGUAGES else DEFAULT_LANGUAGE
+    return ui_language(language or os.environ.get("TRANSCRIBE_UI_LANGUAGE")
+                       or os.environ.get("LANG"))
 
 
 def format_duration(seconds: float) -> str:

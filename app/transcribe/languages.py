@@ -15,6 +15,14 @@ UI_LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 # languages on a default page.
 DEFAULT_LANGUAGE = "fr"
 
+
+def ui_language(value: object, default: str = DEFAULT_LANGUAGE) -> str:
+    """The interface language `value` names ("fr", "EN", "fr_FR.UTF-8", "en-GB"), when
+    the interface speaks it; else `default`. Every language that comes from outside (a
+    setting, a cookie, a form, a stored record) goes through here."""
+    code = str(value or "").strip().split("_")[0].split("-")[0].split(".")[0].lower()
+    return code if code in UI_LANGUAGES else default
+
 # Spoken languages offered for transcription: (French name, English name).
 SPOKEN_LANGUAGES: dict[str, tuple[str, str]] = {
     "fr": ("Français", "French"), "en": ("Anglais", "English"), "de": ("Allemand", "German"),

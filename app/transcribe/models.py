@@ -146,9 +146,10 @@ class ModelStore:
                     DIARIZATION: self.diarization_pipelines}
         return listings[kind]()
 
-    def default_whisper_model(self) -> str | None:
-        models = self.whisper_models()
-        return models[0] if models else None
+    def default_model(self, kind: str, configured: str | None = None) -> str | None:
+        """The model of `kind` a run uses when the person names none: `configured`
+        (TRANSCRIBE_DEFAULT_MODEL) when it is on disk, else the best on disk."""
+        return preferred_model(self.models(kind), configured)
 
     # -- where one model is -------------------------------------------------------------
 
@@ -273,6 +274,14 @@ class ModelStore:
         if path.stat().st_size != record.size or sha256_of(path) != record.sha256:
             return f"{record.path}: content differs from the manifest"
         return None
+
+
+def preferred_model(models: list[str], configured: str | None = None) -> str | None:
+    """`configured` when it is among `models`, else the best of them (WHISPER_PREFERENCE,
+    then the first), else None: the one rule for a default model."""
+    if configured and configured in models:
+        return configured
+    return _sorted_by_preference(models)[0] if models else None
 
 
 def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:

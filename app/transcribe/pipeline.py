@@ -1,5 +1,7 @@
 """Run the stages in order on one recording: decode, ASR (with VAD), guard, alignment,
-diarization, speaker assignment and roles. Reports progress per stage and times each.
+bound, diarization, speaker assignment and roles, then the speech left with no text
+(gaps). Reports progress per stage and times each; what the run measured goes into the
+transcript's `RunInfo`, apart from the options.
 
 The CLI and the web app's worker both call `run`; nothing else strings stages together.
 """
@@ -8,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from copy import deepcopy
 from pathlib import Path
-from typing import Any
 
-from .align import align_segments, alignment_available, fill_missing_times
-from .asr import DEFAULT_ENGINE, AsrOptions, ModelSettings, get_engine, model_kind
+import numpy as np
+
+from .align import align_segments, fill_missing_times, find_aligner
+from .asr import get_engine, model_kind
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
 from .bound import bound_segments, intersect, speech_for_bound
@@ -24,11 +27,11 @@ from .diarize import (
     diarize_by_channel,
     diarize_with_pyannote,
 )
+from .gaps import find_gaps, gaps_notice
 from .i18n import UserFacingError
 from .models import ModelStore
-from .plain import from_known_fields
+from .options import PipelineOptions
 from .speakers import (
-    SpeakerOptions,
     TurnIndex,
     apply_names,
     apply_roles,
@@ -36,10 +39,11 @@ from .speakers import (
     guess_roles,
     mark_overlaps,
     name_speakers,
+    name_unheard_speakers,
     smooth_speakers,
     split_by_speaker,
 )
-from .transcript import Notice, Segment, Transcript
+from .transcript import Gap, Notice, RunInfo, Segment, Transcript
 
 # Share of the total work per stage, for one overall progress figure and its ETA.
 STAGE_WEIGHTS = {"decode": 0.03, "asr": 0.72, "align": 0.05, "diarize": 0.18, "assign": 0.02}
@@ -49,49 +53,6 @@ StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage d
 
 class Cancelled(Exception):
     """The user cancelled the job."""
-
-
-@dataclass
-class PipelineOptions:
-    engine: str = DEFAULT_ENGINE
-    model: ModelSettings = field(default_factory=ModelSettings)  # loaded once per run
-    asr: AsrOptions = field(default_factory=AsrOptions)  # decoding
-    # Remove repetition loops and text written over silence.
-    guard: bool = True
-    normalize: bool = True
-    # Word alignment with wav2vec2 when a model for the language is on disk.
-    align: bool = True
-    # Who speaks when, then interviewer / interviewee roles.
-    diarize: bool = False
-    speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
-    # Language of speaker labels (Enquêteur·rice / Interviewer).
-    ui_language: str = "fr"
-    # Word times clipped to detected speech (bound.py); off only to measure it (bench).
-    bound_words: bool = True
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PipelineOptions:
-        """The inverse of to_dict(); unknown keys (from an older or newer version) are
-        ignored rather than fatal."""
-        data = dict(data or {})
-        asr_data = dict(data.pop("asr", {}) or {})
-        if "temperatures" in asr_data:
-            asr_data["temperatures"] = tuple(asr_data["temperatures"])
-        model_data = data.pop("model", None)
-        if not isinstance(model_data, dict):  # older records: all of it under "asr"
-            model_data = {**asr_data, "name": asr_data.get("model", ModelSettings.name)}
-            data.setdefault("guard", asr_data.get("guard", True))
-        speakers = from_known_fields(SpeakerOptions, dict(data.pop("speakers", {}) or {}))
-        return from_known_fields(cls, {**data, "asr": from_known_fields(AsrOptions, asr_data),
-                                       "model": from_known_fields(ModelSettings, model_data),
-                                       "speakers": speakers})
-
-
-def pipeline_options_from_dict(data: dict[str, Any]) -> PipelineOptions:
-    return PipelineOptions.from_dict(data)
 
 
 def overall_fraction(stage: str, fraction: float, stages: list[str],
@@ -120,130 +81,167 @@ def stages_for(options: PipelineOptions) -> list[str]:
 def run(path: str | Path, options: PipelineOptions | None = None,
         store: ModelStore | None = None, progress: StageProgress | None = None,
         cancelled: Callable[[], bool] | None = None) -> Transcript:
-    options = options or PipelineOptions()
-    store = store or ModelStore()
+    """One recording through every stage, in order; each is a method of `_Run` below."""
+    job = _Run(options or PipelineOptions(), store or ModelStore(), progress, cancelled)
     path = Path(path)
-    model = options.model.resolved()  # the device, worked out once for every stage
-    device = model.device
-    timings: dict[str, float] = {}
-    notes: dict[str, object] = {}
+    if job.options.diarize:
+        job.options.speakers.counts()  # bad counts fail before any work
+    with job.stage("decode"):
+        audio = job.decode(path)
+    tracks = job.tracks(audio, path.name)  # the mix, or each person's own microphone
+    with job.stage("asr"):
+        segments, language = job.recognise(tracks)
+    if job.options.align:
+        with job.stage("align"):
+            segments = job.align(segments, tracks, language)
+    for segment in segments:  # words no stage could time: between their neighbours
+        fill_missing_times(segment.words, segment.start, segment.end)
+    if job.options.bound_words:
+        with job.stage("bound", reported=False):  # part of word timing for progress
+            job.bound(segments, audio, tracks)
+    transcript = Transcript(language=language, duration=audio.duration, segments=segments,
+                            source=path.name, model=job.model.name, engine=job.engine.name,
+                            options=deepcopy(job.options), run=job.info, notices=job.notices)
+    diarization = None
+    if job.options.diarize:
+        with job.stage("diarize"):
+            diarization = job.diarize(audio)
+        with job.stage("assign"):
+            assign_speakers(transcript, diarization, job.channel_mode, job.options)
+        if transcript.segments and (notice := speaker_count_notice(
+                len(transcript.speakers), *job.options.speakers.counts(), path.name)):
+            transcript.notices.append(notice)
+    with job.stage("gaps", reported=False):  # a fraction of a second: no progress of its own
+        transcript.gaps = job.gaps(transcript.segments, tracks, diarization)
+    if transcript.speakers:
+        name_unheard_speakers(transcript, job.options.ui_language)
+    if notice := gaps_notice(transcript.gaps):
+        transcript.notices.append(notice)
+    if not transcript.segments:
+        # Not an error: the transcript is valid and empty, but the user must know why.
+        transcript.notices.append(Notice("asr.no_speech", {"name": path.name}))
+    return transcript
 
-    def report(stage: str, fraction: float) -> None:
-        if cancelled and cancelled():
+
+Track = tuple[str | None, np.ndarray]  # (the speaker whose microphone it is, or None; samples)
+
+
+class _Run:
+    """One run's state: its options and models, what it has measured so far (`info`)
+    and the notices for the reader; a method per stage."""
+
+    def __init__(self, options: PipelineOptions, store: ModelStore,
+                 progress: StageProgress | None, cancelled: Callable[[], bool] | None):
+        self.options, self.store = options, store
+        self.progress, self.cancelled = progress, cancelled
+        self.model = options.model.resolved()  # the device, worked out once for every stage
+        self.engine = get_engine(options.engine, store, self.model)
+        self.info = RunInfo(device=self.model.device)
+        self.notices: list[Notice] = []
+        self.channel_mode = False  # one speaker per channel (two microphones)
+        self.channels: Diarization | None = None  # their turns, once computed
+        # Per track (its speaker, or None for the mix): speech regions as the bound found
+        # them, and where the guard took text out.
+        self.speech: dict[str | None, list[tuple[float, float]]] | None = None
+        self.removed: dict[str | None, list[tuple[float, float]]] = {}
+
+    def report(self, stage: str, fraction: float) -> None:
+        if self.cancelled and self.cancelled():
             raise Cancelled()
-        if progress:
-            progress(stage, fraction)
+        if self.progress:
+            self.progress(stage, fraction)
 
-    def timed(stage: str):
-        return _Stage(stage, timings, report)
+    def stage(self, name: str, reported: bool = True) -> _Stage:
+        return _Stage(name, self.info.timings, self.report if reported else None)
 
-    if options.diarize:
-        exact, minimum, maximum = options.speakers.counts()  # bad counts fail before work
+    def decode(self, path: Path) -> Audio:
+        audio = load_audio(path, normalize=self.options.normalize)
+        self.info.gain = audio.gain
+        self.notices += audio.notices
+        return audio
 
-    with timed("decode"):
-        audio: Audio = load_audio(path, normalize=options.normalize)
+    def tracks(self, audio: Audio, name: str) -> list[Track]:
+        """What recognition hears: each channel on its own when each is one person's
+        microphone, else the mix (one decoded copy from here on)."""
+        speakers = self.options.speakers
+        self.channel_mode = self.options.diarize and _one_speaker_per_channel(
+            audio, speakers.stereo)
+        if self.options.diarize and speakers.stereo == "on" and audio.n_channels != 2:
+            # Asked for, but impossible: say so, and tell speakers apart by voice instead.
+            self.notices.append(Notice("speakers.stereo_unavailable",
+                                       {"name": name, "channels": audio.n_channels}))
+        if not self.channel_mode:
+            audio.mix_to_mono()
+            return [(None, audio.mono)]
+        return [(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
 
-    channel_mode = options.diarize and _one_speaker_per_channel(audio, options.speakers.stereo)
-    notices = list(audio.warnings)
-    if options.diarize and options.speakers.stereo == "on" and audio.n_channels != 2:
-        # Asked for, but impossible: say so, and tell speakers apart by voice instead.
-        notices.append(Notice("speakers.stereo_unavailable",
-                              {"name": path.name, "channels": audio.n_channels}))
-    if not channel_mode:
-        audio.mix_to_mono()  # one decoded copy from here on, not channels and a mix
-    # What each ASR pass hears: the mix, or each person's own microphone.
-    tracks = ([(f"SPEAKER_{i:02d}", audio.channels[i]) for i in range(audio.n_channels)]
-              if channel_mode else [(None, audio.mono)])
-
-    engine = get_engine(options.engine, store, model)
-    segments: list[Segment] = []
-    language = options.asr.language
-    guard_reports = []
-    with timed("asr"):
+    def recognise(self, tracks: list[Track]) -> tuple[list[Segment], str | None]:
+        """Whisper on each track, then the guard; the language asked, else detected."""
+        segments: list[Segment] = []
+        language = self.options.asr.language
         for index, (speaker, samples) in enumerate(tracks):
             def asr_progress(fraction: float, index: int = index) -> None:
-                report("asr", (index + fraction) / len(tracks))
+                self.report("asr", (index + fraction) / len(tracks))
 
-            result = engine.transcribe(samples, options.asr, asr_progress)
-            if options.guard:
-                guard_reports.append(asdict(apply_guard(result, samples)))
+            result = self.engine.transcribe(samples, self.options.asr, asr_progress)
+            if self.options.guard:
+                self.info.guard.append(apply_guard(result, samples))
+                self.removed[speaker] = result.removed
             language = language or result.language
             for segment in result.segments:
                 segment.speaker = speaker
                 for word in segment.words:
                     word.speaker = speaker
             segments += result.segments
-    segments.sort(key=lambda s: s.start)
+        return sorted(segments, key=lambda s: s.start), language
 
-    if options.align:
-        with timed("align"):
-            notes["alignment"] = "wav2vec2" if alignment_available(store, language) \
-                else "whisper"
-            aligned = []
-            for speaker, samples in tracks:
-                own = [s for s in segments if s.speaker == speaker]
-                aligned += align_segments(own, samples, store, language or "", device)
-            segments = sorted(aligned, key=lambda s: s.start)
-    for segment in segments:
-        fill_missing_times(segment.words, segment.start, segment.end)
+    def align(self, segments: list[Segment], tracks: list[Track],
+              language: str | None) -> list[Segment]:
+        """wav2vec2 word times where the language has a model (found once), else
+        Whisper's own."""
+        aligner = find_aligner(self.store, language)
+        self.info.alignment = "wav2vec2" if aligner else "whisper"
+        aligned = []
+        for speaker, samples in tracks:
+            own = [s for s in segments if s.speaker == speaker]
+            aligned += align_segments(own, samples, aligner, self.model.device)
+        return sorted(aligned, key=lambda s: s.start)
 
-    channels = None  # the channel diarization: computed once, for the bound and speakers
-    if options.bound_words:
-        # Part of word timing for progress; timed on its own.
-        with _Stage("bound", timings, lambda stage, fraction: None):
-            if channel_mode:
-                channels = diarize_by_channel(audio.channels, device)
-                # A channel's speech (tight) where its speaker's turns say it is theirs
-                # (loose edges, but no crosstalk).
-                regions = {speaker: intersect(speech_for_bound(samples),
-                                              [(t.start, t.end) for t in channels.turns
-                                               if t.speaker == speaker])
-                           for speaker, samples in tracks}
-            else:
-                regions = {None: speech_for_bound(audio.mono)}
-            notes["bound"] = asdict(bound_segments(segments, regions))
+    def bound(self, segments: list[Segment], audio: Audio, tracks: list[Track]) -> None:
+        """Word times clipped to the speech of their own track."""
+        if self.channel_mode:
+            self.channels = diarize_by_channel(audio.channels, self.model.device)
+        self.speech = own_speech(tracks, self.channels.turns if self.channels else None)
+        self.info.bound = bound_segments(segments, self.speech)
         segments.sort(key=lambda s: s.start)
 
-    transcript = Transcript(
-        language=language,
-        duration=audio.duration,
-        segments=segments,
-        source=path.name,
-        model=model.name,
-        engine=engine.name,
-        timings=timings,
-        options={
-            **options.to_dict(),
-            "guard": guard_reports,
-            "gain": audio.gain,
-        },
-        notices=notices,
-    )
+    def gaps(self, segments: list[Segment], tracks: list[Track],
+             diarization: Diarization | None) -> list[Gap]:
+        """The stretches of speech no word covers (gaps.py), on the regions the bound
+        found (else found now: the same Silero VAD, under a second for 5 minutes)."""
+        speech = self.speech
+        if speech is None:
+            speech = own_speech(tracks, diarization.turns if self.channel_mode
+                                and diarization is not None else None)
+        return find_gaps(segments, speech, self.removed,
+                         diarization.turns if diarization is not None else None)
 
-    if options.diarize:
-        with timed("diarize"):
-            if channel_mode:
-                diarization = channels or diarize_by_channel(audio.channels, device)
-            elif exact == 1:
-                diarization = Diarization([SpeakerTurn(0.0, audio.duration, "SPEAKER_00")],
-                                          "single")
-            else:
-                diarization = diarize_with_pyannote(
-                    audio.mono, store.diarization_path(), device, num_speakers=exact,
-                    min_speakers=minimum, max_speakers=maximum,
-                    progress=lambda f: report("diarize", f))
-        notes["diarization"] = diarization.method
-        with timed("assign"):
-            assign_speakers(transcript, diarization, channel_mode, options)
-        if transcript.segments:
-            transcript.notices.extend(count_warnings(
-                len(transcript.speakers), exact, minimum, maximum, path.name))
-    transcript.options.update(notes)
-
-    if not transcript.segments:
-        # Not an error: the transcript is valid and empty, but the user must know why.
-        warn(transcript, "asr.no_speech", name=path.name)
-    return transcript
+    def diarize(self, audio: Audio) -> Diarization:
+        """Who speaks when: the channels, one speaker for one person, else pyannote."""
+        if self.channel_mode:
+            diarization = self.channels or diarize_by_channel(audio.channels,
+                                                              self.model.device)
+        elif not self.options.speakers.diarize:
+            diarization = Diarization([SpeakerTurn(0.0, audio.duration, "SPEAKER_00")],
+                                      "single")
+        else:
+            exact, minimum, maximum = self.options.speakers.counts()
+            diarization = diarize_with_pyannote(
+                audio.mono, self.store.diarization_path(), self.model.device,
+                num_speakers=exact, min_speakers=minimum, max_speakers=maximum,
+                progress=lambda f: self.report("diarize", f))
+        self.info.diarization = diarization.method
+        return diarization
 
 
 def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mode: bool,
@@ -267,31 +265,27 @@ def assign_speakers(transcript: Transcript, diarization: Diarization, channel_mo
         apply_roles(transcript, guess, options.ui_language)
     unmatched = apply_names(transcript, options.speakers.names)
     if unmatched:
-        warn(transcript, "speakers.unknown_names", names=", ".join(unmatched),
-             speakers=", ".join(s.name for s in transcript.speakers.values()) or "-")
-
-
-def warn(transcript: Transcript, key: str, **params: object) -> None:
-    """A message (i18n key) the user must read with the transcript."""
-    transcript.notices.append(Notice(key, params))
+        transcript.notices.append(Notice("speakers.unknown_names", {
+            "names": ", ".join(unmatched),
+            "speakers": ", ".join(s.name for s in transcript.speakers.values()) or "-"}))
 
 
 GROUP_ROLE_CONFIDENCE = 0.6
 
 
-def count_warnings(found: int, exact: int | None, minimum: int | None,
-                   maximum: int | None, name: str) -> list[Notice]:
-    """A warning when the transcript has another number of speakers than was asked for
+def speaker_count_notice(found: int, exact: int | None, minimum: int | None,
+                         maximum: int | None, name: str) -> Notice | None:
+    """A notice when the transcript has another number of speakers than was asked for
     (pyannote cannot make a cluster of a voice heard for a second or two)."""
     if exact is not None:
         if found == exact:
-            return []
+            return None
         asked = str(exact)
     elif (minimum or 1) <= found <= (maximum or found):
-        return []
+        return None
     else:
         asked = f"{minimum or 1}-{maximum}" if maximum else f">= {minimum}"
-    return [Notice("speakers.count_mismatch", {"name": name, "found": found, "asked": asked})]
+    return Notice("speakers.count_mismatch", {"name": name, "found": found, "asked": asked})
 
 
 def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Segment]:
@@ -315,6 +309,18 @@ def drop_crosstalk(segments: list[Segment], turns: list[SpeakerTurn]) -> list[Se
     return sorted(kept, key=lambda s: s.start)
 
 
+def own_speech(tracks: list[Track],
+               turns: list[SpeakerTurn] | None) -> dict[str | None, list[tuple[float, float]]]:
+    """Each track's speech (Silero, tight: `speech_for_bound`); with one microphone per
+    person (`turns`: the channels' own), only where the track's speaker's turns say it is
+    theirs (loose edges, but no crosstalk)."""
+    regions = {speaker: speech_for_bound(samples) for speaker, samples in tracks}
+    if turns is None:
+        return regions
+    return {speaker: intersect(found, [(t.start, t.end) for t in turns if t.speaker == speaker])
+            for speaker, found in regions.items()}
+
+
 def _one_speaker_per_channel(audio: Audio, stereo: str) -> bool:
     if stereo == "off" or audio.n_channels != 2:
         return False
@@ -322,17 +328,19 @@ def _one_speaker_per_channel(audio: Audio, stereo: str) -> bool:
 
 
 class _Stage:
-    """Times a stage and reports its start and end."""
+    """Times a stage and reports its start and end (unless `report` is None)."""
 
-    def __init__(self, name: str, timings: dict[str, float], report):
-        self.name, self.timings, self.report = name, timings, report
+    def __init__(self, name: str, timings: dict[str, float],
+                 report: StageProgress | None):
+        self.name, self.timings = name, timings
+        self.report = report or (lambda stage, fraction: None)
 
-    def __enter__(self):
+    def __enter__(self) -> _Stage:
         self.report(self.name, 0.0)
         self.started = time.perf_counter()
         return self
 
-    def __exit__(self, kind, value, traceback):
+    def __exit__(self, kind, value, traceback) -> bool:
         if kind is None:
             self.timings[self.name] = round(time.perf_counter() - self.started, 3)
             self.report(self.name, 1.0)
@@ -344,10 +352,10 @@ def check_options(options: PipelineOptions, store: ModelStore) -> None:
     message is clear)."""
     store.model_path(model_kind(options.engine), options.model.name)
     if options.diarize:
-        exact, _, _ = options.speakers.counts()
-        if exact != 1 and options.speakers.stereo != "on":
+        options.speakers.counts()  # bad counts fail here
+        if options.speakers.diarize and options.speakers.stereo != "on":
             store.diarization_path()
 
 
-__all__ = ["Cancelled", "PipelineOptions", "UserFacingError", "check_options",
-           "overall_fraction", "pipeline_options_from_dict", "run", "stages_for"]
+__all__ = ["Cancelled", "PipelineOptions", "StageProgress", "UserFacingError", "check_options",
+           "overall_fraction", "run", "stages_for"]

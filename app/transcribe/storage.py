@@ -1,5 +1,5 @@
-"""How much the data folder may still take: the disk's free space, and the volume's own
-size limit.
+"""The disk under the data folder: how much it may still take (the disk's free space, and
+the volume's own size limit), and files written whole or not at all.
 
 On Onyxia the data folder is an emptyDir with a `sizeLimit`: past it the kubelet evicts
 the pod and every result is lost, although the node's disk (what `shutil.disk_usage`
@@ -13,7 +13,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 LIMIT_ENV = "TRANSCRIBE_DATA_LIMIT_MB"
@@ -64,3 +65,25 @@ def fits(folder: Path, size: int, limit: int | None = None, reserved: int = 0) -
 
 def disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in DISK_FULL
+
+
+def write_atomically(path: str | Path, content: bytes | str | Callable[[Path], object]) -> Path:
+    """Write `path` whole or not at all: into a temporary file beside it (one per process
+    and thread), renamed over it once complete. A crash or a full disk leaves the file as
+    it was (or absent), never half written, and the temporary file is removed. `content`:
+    bytes, text (written as UTF-8), or a function writing the file at the path it is given
+    (torch.save)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        if isinstance(content, bytes):
+            temporary.write_bytes(content)
+        elif isinstance(content, str):
+            temporary.write_text(content, encoding="utf-8")
+        else:
+            content(temporary)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path

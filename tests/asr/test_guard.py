@@ -63,8 +63,7 @@ def test_text_over_silence_is_removed(speech_then_silence):
     invented = words_segment("Sous-titres réalisés par la communauté d'Amara.org",
                              speech_end + 3, 0.6)
     invented_plain = words_segment("and then we went to the market", speech_end + 7, 0.5)
-    result = AsrResult([spoken, invented, invented_plain], "en",
-                       stats=[SegmentStats()] * 3)
+    result = AsrResult([spoken, invented, invented_plain], "en")
     report = apply_guard(result, samples)
     assert [s.text for s in result.segments] == ["Thank you for coming today"]
     assert report.segments_removed == 2
@@ -74,7 +73,7 @@ def test_text_over_silence_is_removed(speech_then_silence):
 def test_repeated_sentence_across_segments_is_cut(speech_then_silence):
     samples, _ = speech_then_silence
     segments = [words_segment("Thank you.", 0.2 + i * 0.6, 0.3) for i in range(5)]
-    result = AsrResult(segments, "en", stats=[SegmentStats()] * 5)
+    result = AsrResult(segments, "en")
     apply_guard(result, samples)
     assert [s.text for s in result.segments] == ["Thank you.", "Thank you."]
 
@@ -96,9 +95,9 @@ def test_hot_low_confidence_guesses_are_removed(speech_then_silence):
     spoken = words_segment("Thank you for coming today", 0.2, 0.5)
     guessed = words_segment("Bonjour.", 2.8, 0.5)  # over speech, but a hot random guess
     kept_hot = words_segment("let us begin", 2.0, 0.3)
-    result = AsrResult([spoken, kept_hot, guessed], "en", stats=[
-        SegmentStats(), SegmentStats(avg_logprob=-0.6, temperature=0.8),
-        SegmentStats(avg_logprob=-1.4, temperature=1.0)])
+    kept_hot.decoder = SegmentStats(avg_logprob=-0.6, temperature=0.8)
+    guessed.decoder = SegmentStats(avg_logprob=-1.4, temperature=1.0)
+    result = AsrResult([spoken, kept_hot, guessed], "en")
     apply_guard(result, samples)
     assert [s.text for s in result.segments] == ["Thank you for coming today", "let us begin"]
 

@@ -19,7 +19,7 @@ from transcribe.conventions import Conventions, build_turns, pause_token
 from transcribe.export import FORMATS, parse_formats, render, write_exports
 from transcribe.export.docx import to_docx
 from transcribe.export.txt import to_txt
-from transcribe.transcript import Segment, Speaker, Transcript, Word
+from transcribe.transcript import Gap, Segment, Speaker, Transcript, Word
 
 SCHEMA = json.loads(resources.files("transcribe").joinpath("transcript.schema.json")
                     .read_text(encoding="utf-8"))
@@ -269,10 +269,10 @@ def test_docx_labels_follow_the_interface_language_not_the_audio(interview):
     english = "\n".join(p.text for p in docx_of(interview, ui_language="en").paragraphs)
     assert "Duration: 1:02:05" in english and "Durée" not in english
     # The interface language the job was submitted in, when none is given.
-    interview.options["ui_language"] = "en"
+    interview.options.ui_language = "en"
     assert "Duration: " in "\n".join(p.text for p in docx_of(interview).paragraphs)
     interview.language = "en"
-    interview.options["ui_language"] = "fr"
+    interview.options.ui_language = "fr"
     assert "Durée : " in "\n".join(p.text for p in docx_of(interview).paragraphs)
     # The page's language at download time wins over the one at submission.
     switched = Document(io.BytesIO(render(interview, "docx", ui_language="en")))
@@ -317,3 +317,56 @@ def test_txt_paragraph_goes_on_around_an_overlap(interview):
         assert len(paragraphs) == 2
         assert paragraphs[1].endswith(
             "Montreuil. //Depuis longtemps ?// Depuis dix ans, avec Marie.")
+
+
+def test_the_file_name_in_the_docx_and_the_json_carries_the_pseudonyms(interview):
+    from transcribe.export import export_stem
+    from transcribe.i18n import Notice
+
+    interview.source = "entretien_Durand_Montreuil.ogg"
+    interview.notices = [Notice("audio.damaged", {"name": interview.source})]
+    conventions = Conventions(pseudonyms={"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    named = "entretien_[NOM]_[VILLE].ogg"
+    document = Document(io.BytesIO(render(interview, "docx", conventions, "en")))
+    assert document.core_properties.title == named and document.paragraphs[0].text == named
+    assert f"File: {named}" in [p.text for p in document.paragraphs[1:3]]
+    exported = json.loads(render(interview, "json", conventions))
+    assert exported["source"] == named and exported["notices"] == [
+        {"key": "audio.damaged", "params": {"name": named}}]
+    assert exported["options"] == interview.options.to_dict()  # no name in them: as they are
+    for name in FORMATS:  # no other format names the file
+        assert b"Durand" not in render(interview, name, conventions), name
+    assert export_stem("entretien_Durand_Montreuil", conventions) == "entretien_[NOM]_[VILLE]"
+    assert export_stem("Durand", Conventions(pseudonyms={"Durand": ""})) == "transcript"
+    assert interview.source == "entretien_Durand_Montreuil.ogg"  # the stored one keeps it
+
+
+def test_speech_with_no_text_is_marked_at_its_place_in_every_export(interview, tmp_path):
+    # The guard took a loop out of Enquêté's answer (5.8-8.8: between "oui," and "je"), and
+    # someone spoke with no text after the hour.
+    interview.gaps = [Gap(5.9, 8.7, "guard", "S1"), Gap(3615.2, 3621.4, "no_text", "S0")]
+    inside, late = "[inaudible 00:05-00:09]", "[inaudible 1:00:15-1:00:22]"
+    txt = text_of(render(interview, "txt")).strip().split("\n\n")
+    assert txt[1] == f"Enquêté: Euh oui, {inside} je travaille à Montreuil."
+    assert txt[-1] == f"Enquêtrice: {late}"
+    qda = text_of(render(interview, "qda"))
+    assert f"oui, {inside} je" in qda and f"[01:00:15] Enquêtrice: {late}" in qda
+    paragraphs = Document(io.BytesIO(render(interview, "docx"))).paragraphs
+    answer = next(p for p in paragraphs if inside in p.text)
+    assert answer.text.endswith(f"Enquêté: Euh oui, {inside} je travaille à Montreuil.")
+    assert [r.italic for r in answer.runs if r.text == inside] == [True]
+    assert any(late in p.text for p in paragraphs)
+    assert any("[inaudible 00:07-00:14] parole sans texte" in p.text for p in paragraphs)
+    cues = list(srt.parse(text_of(render(interview, "srt"))))
+    marked = [c for c in cues if "inaudible" in c.content]
+    assert [(c.content, c.start.total_seconds(), c.end.total_seconds()) for c in marked] == [
+        (f"Enquêté: {inside}", 5.9, 8.7), (f"Enquêtrice: {late}", 3615.2, 3621.4)]
+    assert [c.start for c in cues] == sorted(c.start for c in cues)  # in time order
+    path = tmp_path / "t.vtt"
+    path.write_bytes(render(interview, "vtt"))
+    assert [c.text for c in webvtt.read(str(path)) if "inaudible" in c.text] == [inside, late]
+    rows = list(csv.reader(io.StringIO(text_of(render(interview, "csv")))))
+    assert ["00:00:05.900", "00:00:08.700", "Enquêté", inside] in rows
+    exported = json.loads(render(interview, "json"))
+    assert [g["reason"] for g in exported["gaps"]] == ["guard", "no_text"]
+    jsonschema.validate(exported, SCHEMA)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 import re
 import shlex
 import subprocess
@@ -188,7 +189,10 @@ def container_env(models: Path, writable: Path, log: Path, **extra: str) -> dict
         "TMPDIR": str(writable / "tmp"),
         "HOME": "/nonexistent/home/onyxia",  # read-only at run time in the chart
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(NETGUARD),
+        # A git worktree's own package first, where the caller names one (the install's
+        # editable path may be another checkout's).
+        "PYTHONPATH": os.pathsep.join([str(NETGUARD), *filter(None, [
+            os.environ.get("PYTHONPATH")])]),
         "NET_GUARD_LOG": str(log),
         **extra,
     }

@@ -115,7 +115,7 @@ def seed_job(data: Path, recording: Path, transcript: Transcript, name: str,
     else:  # already an MP3 (the bench's long tone)
         shutil.copyfile(listening, store.listening_path(job))
     store.save_transcript(job, transcript)
-    store.update(job.id, status=DONE, fraction=1.0, warnings=[])
+    store.update(job.id, status=DONE, fraction=1.0, notices=[])
     (data / "jobs").mkdir(parents=True, exist_ok=True)
     store.folder(job.id).rename(data / "jobs" / job.id)
     return job.id

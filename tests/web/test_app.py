@@ -14,6 +14,7 @@ from web_support import APP, interview, seed_done, tone_wav
 
 from transcribe.conventions import Conventions
 from transcribe.export import render
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.web import documents, state
@@ -117,19 +118,28 @@ def test_upload_options_go_into_the_job_record(idle_worker, store, tmp_path):
     assert len(at.file_uploader) == 1 and not at.file_uploader[0].value  # emptied
 
 
-def test_each_file_of_a_batch_has_its_own_preset(idle_worker, store, tmp_path):
+def test_each_file_of_a_batch_has_its_own_preset_and_language(idle_worker, store, tmp_path):
     audio = tone_wav(tmp_path / "a.wav").read_bytes()
     at = start()
+    at.selectbox(key="language-fr").set_value("fr")
     at.file_uploader[0].upload("entretien.wav", audio, "audio/wav")
-    at.file_uploader[0].upload("reunion.wav", audio, "audio/wav").run()
+    at.file_uploader[0].upload("reunion.wav", audio, "audio/wav")
+    at.file_uploader[0].upload("interview.wav", audio, "audio/wav").run()
     assert at.selectbox(key="file-preset-0-0").value == "batch"
     assert at.selectbox(key="file-preset-0-1").format_func("batch") == \
         "Comme les autres : Entretien (2 personnes)"
-    at.selectbox(key="file-preset-0-1").set_value("group").run()
+    assert at.selectbox(key="file-language-0-2").value == "batch"
+    assert at.selectbox(key="file-language-0-2").format_func("batch") == \
+        "Comme les autres : Français (fr)"
+    at.selectbox(key="file-preset-0-1").set_value("group")
+    at.selectbox(key="file-language-0-2").set_value("en").run()
     at.button(key="start").click().run()
     assert not at.exception
     presets = {j.name: j.options["speakers"]["preset"] for j in store.list()}
-    assert presets == {"entretien.wav": "interview", "reunion.wav": "group"}
+    assert presets == {"entretien.wav": "interview", "reunion.wav": "group",
+                       "interview.wav": "interview"}
+    languages = {j.name: j.options["asr"]["language"] for j in store.list()}
+    assert languages == {"entretien.wav": "fr", "reunion.wav": "fr", "interview.wav": "en"}
 
 
 def test_switching_the_language_keeps_every_choice(idle_worker, store, tmp_path):
@@ -259,7 +269,7 @@ def test_job_list_shows_every_state(idle_worker, store):
     store.update(running.id, status=RUNNING, stage="asr", fraction=0.4,
                  started=time.time() - 60)
     seed_done(store, name="silence.wav",
-              warnings=[{"key": "asr.no_speech", "params": {"name": "silence.wav"}}])
+              notices=[Notice("asr.no_speech", {"name": "silence.wav"})])
     failed = store.create("broken.mp3", b"x", {})
     store.update(failed.id, status=FAILED, finished=time.time(),
                  error={"key": "audio.unreadable", "params": {"name": "broken.mp3"}})
@@ -271,7 +281,7 @@ def test_job_list_shows_every_state(idle_worker, store):
 
     page = texts(start())
     assert "En attente (position 1)" in page
-    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert re.search(r"Transcription — 40 % — il reste environ \d+ minutes", page)
     assert "Terminé en 0:30" in page and "Aucune parole détectée dans silence.wav." in page
     assert "Le fichier broken.mp3 n'est pas un fichier audio ou vidéo lisible" in page
     assert "erreur inattendue (RuntimeError)" in page
@@ -286,7 +296,7 @@ def test_a_running_job_shows_its_stages_and_the_time_left(idle_worker, store):
                  started=time.time() - 60)
     at = start()
     page = texts(at)
-    assert re.search(r"Transcription — 40 % — environ \d+ min restantes", page)
+    assert re.search(r"Transcription — 40 % — il reste environ \d+ minutes", page)
     assert ("✓ Lecture du fichier → **Transcription : 50 %** → Alignement des mots (à venir)"
             " → Reconnaissance des locuteurs (à venir) → Attribution des tours de parole "
             "(à venir)") in page

@@ -1,8 +1,9 @@
-"""The upload form in a real headless Chromium: switching the interface language keeps
-every choice and redraws every label at once; the choice survives a reload; each file of a
-batch can have its own preset; a file name with a `"` shows as the user named it; the
-French page shows no English words; names made of Markdown (an image, a link, Streamlit's
-colours) show as typed, fetch nothing and link nowhere, on every page.
+"""The upload form in a real headless Chromium: switching the interface language keeps every
+choice and redraws every label at once; the choice survives a reload; each file of a batch
+can have its own preset and spoken language (each job stores its own); a file name with a
+`"` shows as the user named it; the French page shows no English words; names made of
+Markdown (an image, a link, Streamlit's colours) show as typed, fetch nothing and link
+nowhere, on every page.
 
 `transcribe-web` runs in a subprocess (see test_browser.serve); the worker may start on the
 uploaded tones, which does not matter here. Screenshots go to test-artifacts/e2e/form-*.
@@ -20,6 +21,7 @@ from web_support import interview, seed_done, tone_wav
 from transcribe.jobs import FAILED, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Speaker
+from transcribe.web.display import size_label
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -93,14 +95,27 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
             page.reload()  # remembered by this browser
             expect(page.get_by_role("heading", name="Transcribe recordings")).to_be_visible()
 
-            # Two files, the second a group interview; the first named with quotes.
+            # Two files in French, the second a group interview in English; the first
+            # named with quotes.
+            choose(page, "Spoken language", "French")
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
                 [str(quoted), str(group)])
-            page.get_by_text("Another kind of recording for one file").click()
-            choose(page, "reunion.wav", "Group interview")
+            # The chips give sizes as the queue does (display.size_label), not Streamlit's
+            # "32.0KB".
+            size = size_label(quoted.stat().st_size, "en")
+            chip = page.get_by_test_id("stFileChip").filter(has_text="Marie")
+            expect(chip).to_contain_text(size)
+            expect(chip).to_have_attribute("aria-label", f'entretien "Marie".wav, {size}')
+            assert "KB" not in page.get_by_test_id("stFileChips").inner_text()
+            page.get_by_text("Other settings for one file").click()
+            expect(page.get_by_role("combobox", name="reunion.wav: language")) \
+                .to_have_value("Like the others: French (fr)")
+            choose(page, "reunion.wav: kind of recording", "Group interview")
+            choose(page, "reunion.wav: language", "English")
             page.get_by_role("button", name="Transcribe (2 file(s))").click()
             expect(page.get_by_text("2 file(s) added")).to_be_visible()
             expect(page.get_by_text('entretien "Marie".wav', exact=True).first).to_be_visible()
+            expect(page.get_by_text(f" · {size} · ").first).to_be_visible()  # the queue's
             assert "%22" not in page.locator("body").inner_text()
             page.screenshot(path=str(ARTIFACTS / "form-queue.png"), full_page=True)
         except Exception:
@@ -112,6 +127,9 @@ def test_language_switch_keeps_choices_and_is_remembered(tmp_path):
     presets = {r["name"]: r["options"]["speakers"]["preset"] for r in records}
     # The reload started a new session: the batch's preset is back to an interview.
     assert presets == {'entretien "Marie".wav': "interview", "reunion.wav": "group"}
+    # Each job carries its own spoken language: the batch's, or the file's own.
+    languages = {r["name"]: r["options"]["asr"]["language"] for r in records}
+    assert languages == {'entretien "Marie".wav': "fr", "reunion.wav": "en"}
 
 
 # What a file, speaker or pseudonym could be named to make every page that shows it fetch
@@ -131,7 +149,7 @@ def test_names_made_of_markdown_show_as_typed_and_fetch_nothing(tmp_path):
     store = JobStore(tmp_path / "data")  # what serve() will serve
     transcript = interview()
     transcript.speakers["SPEAKER_00"] = Speaker("SPEAKER_00", SPEAKER, "interviewer")
-    done = seed_done(store, transcript, name=IMAGE, warnings=[
+    done = seed_done(store, transcript, name=IMAGE, notices=[
         {"key": "speakers.count_mismatch", "params": {"name": IMAGE, "found": 1, "asked": 2}}])
     conventions = store.conventions(done)
     conventions.pseudonyms[PSEUDONYM] = SPEAKER
@@ -176,10 +194,11 @@ def test_names_made_of_markdown_show_as_typed_and_fetch_nothing(tmp_path):
             page.keyboard.press("Escape")
             page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
                 [str(path) for path in uploads])
-            page.get_by_text("Another kind of recording for one file").click()
-            for name in UPLOADED:  # each file's preset, labelled with its name
-                expect(page.get_by_test_id("stWidgetLabel").get_by_text(name, exact=True)
-                       ).to_be_visible()
+            page.get_by_text("Other settings for one file").click()
+            for name in UPLOADED:  # each file's own choices, labelled with its name
+                for choice in ("kind of recording", "language"):
+                    expect(page.get_by_test_id("stWidgetLabel").get_by_text(
+                        f"{name}: {choice}", exact=True)).to_be_visible()
             page.get_by_test_id("stTextArea").locator("textarea").fill(HINT)
             page.get_by_test_id("stTextArea").locator("textarea").press("Tab")
             nothing_made_of_names()

@@ -142,7 +142,7 @@ def test_each_documented_key(job, browser):
     # Ctrl+/: the help, with every key; Esc closes it.
     page.keyboard.press("Control+/")
     help_box = page.locator(".te-help")
-    assert help_box.is_visible() and help_box.locator("tr").count() == 14
+    assert help_box.is_visible() and help_box.locator("tr").count() == 15
     page.screenshot(path=str(ARTIFACTS / "editor-en-keys.png"))
     page.keyboard.press("Escape")
     assert not help_box.is_visible()

@@ -15,7 +15,7 @@ from web_support import seed_done
 
 from transcribe import changes
 from transcribe.jobs import JobStore
-from transcribe.web import documents
+from transcribe.web import documents, language_choice
 from transcribe.web.settings import load_settings
 
 
@@ -96,6 +96,10 @@ def test_the_route_answers_gzipped_json_never_cached(tmp_path, monkeypatch):
     assert json.loads(gzip.decompress(body))["segments"]
     status, headers, body = get(app, path, {})
     assert status == 200 and "content-encoding" not in headers and json.loads(body)["version"] == 0
+    # The default speaker labels in the page's language, as the browser remembers it.
+    assert [name for _, name in json.loads(body)["speakers"]] == ["Enquêteur·rice", "Enquêté·e"]
+    english = json.loads(get(app, path, {"Cookie": f"{language_choice.COOKIE}=en"})[2])
+    assert [name for _, name in english["speakers"]] == ["Interviewer", "Interviewee"]
     gone = documents.document_path("s/abc", "20260101-000000-0123abcd")
     assert get(app, gone, {})[0] == 404
 

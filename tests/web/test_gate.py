@@ -659,6 +659,22 @@ def test_a_cookie_is_accepted_only_as_the_server_signed_it(gated):
     assert request(url, "/x", headers={"Cookie": '"unbalanced; =;'})[0] == 303
 
 
+def test_only_the_charts_deployments_say_the_password_comes_from_onyxia(tmp_path):
+    """The chart always sets a deadline (TRANSCRIBE_DELETE_AT): that is how the app knows
+    it runs there; a local run with a password says where its password came from."""
+    from transcribe.web.gate import Gate, login_page
+    from transcribe.web.settings import load_settings
+
+    local = load_settings({"TRANSCRIBE_PASSWORD": "x", "TRANSCRIBE_DATA_DIR": str(tmp_path)})
+    deployed = load_settings({"TRANSCRIBE_PASSWORD": "x", "TRANSCRIBE_DATA_DIR": str(tmp_path),
+                              "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"})
+    assert Gate(deployed).deployed and not Gate(local).deployed
+    for language in ("fr", "en"):
+        assert "Onyxia" in login_page(language, "", deployed=True)
+        assert "Onyxia" not in login_page(language, "", "error", deployed=False)
+        assert "TRANSCRIBE_PASSWORD" in login_page(language, "")
+
+
 def test_the_login_form(gated):
     url = gated.url
     status, headers, page = request(url, "/login")
@@ -676,8 +692,10 @@ def test_the_login_form(gated):
     assert f'<button type="submit">{text("login.submit")}</button>' in page
     assert '<input type="hidden" name="lang" value="fr">' in page
     assert '<a href="/login?lang=en" hreflang="en" lang="en">English</a>' in page
-    # No error yet: nothing between the introduction and the form.
-    assert re.search(rf"<p>{re.escape(text('login.intro'))}</p>\s*<form", page)
+    # No error yet: nothing between the introduction and the form. Run here, without the
+    # chart's deadline: no word of Onyxia, which only the chart's deployments have.
+    assert re.search(rf"<p>{re.escape(text('login.intro_local'))}</p>\s*<form", page)
+    assert "Onyxia" not in page
     status, _, page = request(url, "/login?lang=en")
     assert status == 200 and '<html lang="en">' in page and "Log in" in page
     assert 'href="/login?lang=fr"' in page and ">Français<" in page

@@ -20,10 +20,10 @@ from web_support import interview, tone_wav
 
 from transcribe.conventions import Conventions
 from transcribe.export import FORMATS
-from transcribe.i18n import UserFacingError
+from transcribe.i18n import Notice, UserFacingError
 from transcribe.jobs import FAILED, QUEUED, RUNNING, Job, JobQueue, JobStore
-from transcribe.languages import UI_LANGUAGES
-from transcribe.models import ModelStore
+from transcribe.languages import LANGUAGE_CHOICES, UI_LANGUAGES
+from transcribe.models import ModelStore, preferred_model
 from transcribe.pipeline import PipelineOptions
 from transcribe.speakers import PRESETS
 from transcribe.web import display, reviewing, strings, submission, uploader_locale
@@ -166,18 +166,17 @@ def test_pages_hold_no_hard_coded_words():
 # -- labels ----------------------------------------------------------------------------------
 
 def test_error_records_render_in_both_languages_and_unknown_keys_fall_back():
-    record = {"key": "audio.unreadable", "params": {"name": "a.mp3"}}
+    record = Notice("audio.unreadable", {"name": "a.mp3"})
     assert display.error_text(record, "fr").startswith("Le fichier a.mp3 n'est pas")
     assert display.error_text(record, "en").startswith("The file a.mp3 is not")
-    assert display.error_text({"key": "from.the.future", "params": {}}, "en") == \
+    assert display.error_text(Notice("from.the.future"), "en") == \
         "The transcription failed."
-    assert display.error_text({"key": "audio.unreadable", "params": {}}, "fr") == \
+    assert display.error_text(Notice("audio.unreadable"), "fr") == \
         "La transcription a échoué."  # a parameter missing: still something readable
-    warnings = [{"key": "from.the.future", "params": {}},
-                {"key": "asr.no_speech", "params": {"name": "a.wav"}}]
-    assert display.warning_texts(warnings, "en") == ["No speech found in a.wav."]
-    assert display.error_text({"key": "model.not_found", "params": {
-        "kind": "whisper", "name": "large-v3", "available": "base"}}, "en") == (
+    warnings = [Notice("from.the.future"), Notice("asr.no_speech", {"name": "a.wav"})]
+    assert display.notice_texts(warnings, "en") == ["No speech found in a.wav."]
+    assert display.error_text(Notice("model.not_found", {
+        "kind": "whisper", "name": "large-v3", "available": "base"}), "en") == (
         "The whisper model 'large-v3' is not available. Models on disk: base.")
 
 
@@ -185,6 +184,27 @@ def test_labels():
     assert display.size_label(1_234_567, "fr") == "1,2 Mo"
     assert display.size_label(1_234_567, "en") == "1.2 MB"
     assert display.size_label(2_400, "en") == "2 kB"
+    assert display.size_label(960_400, "fr") == "960 ko"
+    assert display.size_label(2_147_483_648, "fr") == "2,1 Go"
+
+
+def test_an_uploaded_files_size_is_its_own_not_its_spooled_records():
+    """The uploader's chips show sizes through size_label too (the browser test checks
+    the chip): the size of the file sent, not of the few bytes that stand for it."""
+    from transcribe.web.spool import Spooled
+
+    record = Spooled(name="a.wav", size=36_000_000, token="0" * 32).encode()
+    spooled = io.BytesIO(record)
+    spooled.size = len(record)
+    assert submission.uploaded_size(spooled) == 36_000_000
+    held = io.BytesIO(b"x" * 5000)
+    held.size = 5000
+    assert submission.uploaded_size(held) == 5000
+    words = uploader_locale.UploaderWords("b", "d", "r {name}", "a", "t", "f",
+                                          sizes={'entretien "M".wav': "36,0 Mo"})
+    data = json.loads(uploader_locale.uploader_script(words)
+                      .split("const words = ", 1)[1].split(";\n", 1)[0])
+    assert data["sizes"] == {'entretien "M".wav': "36,0 Mo"}
     assert display.language_label("fr", "fr") == "Français (fr)"
     assert display.language_label("de", "en") == "German (de)"
     assert display.language_label("auto", "en") == "Detect automatically"
@@ -222,7 +242,7 @@ def test_the_uploaders_refusals_are_worded_in_the_pages_language():
     assert "</script>" not in script.split("<script>", 1)[1][:-len("</script>")]
     assert '[data-testid="stTooltipErrorContent"] { display: none; }' in script
     assert "File must be" in script  # Streamlit's words it recognises
-    assert display.error_text({"key": "upload.save_failed", "params": {"name": "a.wav"}},
+    assert display.error_text(Notice("upload.save_failed", {"name": "a.wav"}),
                               "en").startswith("a.wav could not be saved on the server.")
 
 
@@ -230,8 +250,15 @@ def test_remaining_time_and_queue_order():
     job = Job(id="j", name="a.wav", media="source.wav", created=0.0, status=RUNNING,
               started=100.0, fraction=0.25)
     assert display.remaining_label(job, "en", now=101.0) == "estimating the time left…"
-    assert display.remaining_label(job, "en", now=160.0) == "about 3 min left"
-    assert display.remaining_label(job, "fr", now=105.0) == "moins d'une minute"
+    assert display.remaining_label(job, "en", now=160.0) == "about 3 minutes left"
+    assert display.remaining_label(job, "fr", now=160.0) == "il reste environ 3 minutes"
+    assert display.remaining_label(job, "fr", now=105.0) == "il reste moins d'une minute"
+    # One minute in the singular; hours as hours (the report: "environ 1 min restantes").
+    job.fraction = 0.5
+    assert display.remaining_label(job, "fr", now=170.0) == "il reste environ 1 minute"
+    assert display.remaining_label(job, "en", now=170.0) == "about 1 minute left"
+    assert display.remaining_label(job, "en", now=100.0 + 4500) == "about 1 h 15 min left"
+    assert display.remaining_label(job, "fr", now=100.0 + 4500) == "il reste environ 1 h 15"
     done = [Job(id=f"d{i}", name="", media="", created=i, status="done", finished=10.0 + i)
             for i in range(2)]
     waiting = Job(id="q", name="", media="", created=5.0, status="queued")
@@ -271,11 +298,36 @@ def test_form_choices_become_pipeline_options_and_conventions():
     assert not single.diarize and single.asr.language is None
 
 
+def test_a_spoken_language_the_form_does_not_offer_is_refused_on_the_server(tmp_path):
+    """A forged or stale form value never reaches Whisper: the file is not queued, the
+    reason is shown in the user's language, nothing is kept."""
+    queue = JobQueue(JobStore(tmp_path), listening_copies=False)
+    wav = tone_wav(tmp_path / "t.wav").read_bytes()
+    outcome = submission.save_upload(queue, "a.wav", wav, len(wav),
+                                     submission.FormChoices(language="klingon"), 10)
+    assert not outcome.queued and not outcome.refused and queue.store.list() == []
+    assert display.error_text(outcome.error, "fr") == (
+        "Langue parlée inconnue « klingon ». Langues possibles : "
+        + ", ".join(LANGUAGE_CHOICES) + ".")
+    with pytest.raises(UserFacingError):
+        submission.pipeline_options(submission.FormChoices(language="xx"))
+    # A file's own language goes through the same check; the batch's stays the default.
+    batch = submission.FormChoices(language="fr", preset="group")
+    own = submission.save_upload(queue, "b.wav", wav, len(wav),
+                                 submission.for_file(batch, language="klingon"), 10)
+    assert not own.queued and own.error.key == "language.unknown"
+    assert own.error.params["code"] == "klingon" and queue.store.list() == []
+    english = submission.for_file(batch, language="en")
+    assert (english.language, english.preset) == ("en", "group")
+    assert submission.for_file(batch, "single") == submission.FormChoices(language="fr",
+                                                                          preset="single")
+
+
 def test_model_choice_prefers_the_configured_model_when_on_disk():
-    assert submission.preselected_model(["base", "tiny.en"], "large-v3-turbo") == "base"
-    assert submission.preselected_model(["base", "small"], "base") == "base"
-    assert submission.preselected_model(["tiny.en", "small"], None) == "small"
-    assert submission.preselected_model([], None) is None
+    assert preferred_model(["base", "tiny.en"], "large-v3-turbo") == "base"
+    assert preferred_model(["base", "small"], "base") == "base"
+    assert preferred_model(["tiny.en", "small"], None) == "small"
+    assert preferred_model([], None) is None
     store = ModelStore()
     assert submission.model_choices(store, "whisperx") == store.whisper_models()
     assert submission.model_choices(store, "openai-whisper") == store.openai_whisper_models()
@@ -315,7 +367,7 @@ def test_a_batch_goes_on_after_a_delete_all_and_a_refusal(tmp_path):
                 in (("racing.wav", DeletesEverythingWhileRead(queue), 4),
                     ("notes.pdf", b"%PDF", 4), ("good.wav", wav, len(wav)))]
     racing, notes, good = outcomes
-    assert racing.error == {"key": "upload.deleted_meanwhile", "params": {"name": "racing.wav"}}
+    assert racing.error == Notice("upload.deleted_meanwhile", {"name": "racing.wav"})
     assert display.error_text(racing.error, "fr").startswith(
         "racing.wav n'a pas été enregistré : tous les fichiers ont été supprimés")
     assert notes.refused and notes.job.status == FAILED and not notes.error
@@ -353,7 +405,8 @@ choices = submission.FormChoices()
 files = [("first.wav", wav, len(wav)), ("second.wav", FillsTheDisk(), 1 << 20),
          ("third.wav", wav, len(wav))]
 outcomes = [submission.save_upload(queue, *file, choices, 10) for file in files]
-print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error] for o in outcomes],
+print(json.dumps({"outcomes": [[o.name, o.queued, o.refused, o.error and o.error.to_dict()]
+                               for o in outcomes],
                   "jobs": sorted(j.name for j in queue.store.list()),
                   "folders": len(list((data / "jobs").iterdir()))}))
 """
@@ -395,7 +448,7 @@ def test_a_full_disk_mid_copy_is_reported_and_the_batch_goes_on(tmp_path):
                                                  "params": {"name": "third.wav"}}]
     assert report["jobs"] == ["first.wav"] and report["folders"] == 1  # no half copy left
     assert "Plus assez d'espace pour enregistrer second.wav" in display.error_text(
-        no_space, "fr")
+        Notice.from_dict(no_space), "fr")
 
 
 def test_media_files_accepted(tmp_path):
@@ -436,6 +489,29 @@ def test_export_names_and_the_zip_of_all_formats():
                                                 for f in FORMATS.values())
     txt = archive.read("entretien.txt").decode()
     assert "Anne" in txt and "Marie" not in txt
+
+
+def test_the_pseudonyms_apply_to_the_names_in_the_zips(tmp_path):
+    """The review page's zip and the privacy page's zip of everything: the files and
+    folders are named with the pseudonyms; two recordings whose names become one keep
+    one folder each; the stored job keeps its name."""
+    from web_support import seed_done
+
+    from transcribe.web import platform
+
+    conventions = Conventions(pseudonyms={"Durand": "[NOM]", "Montreuil": "[VILLE]"})
+    archive = zipfile.ZipFile(io.BytesIO(reviewing.export_zip(
+        interview(), "entretien_Durand_Montreuil", conventions)))
+    assert sorted(archive.namelist()) == sorted(f"entretien_[NOM]_[VILLE]{f.extension}"
+                                                for f in FORMATS.values())
+    store = JobStore(tmp_path / "data")
+    seed_done(store, name="entretien_Durand_Montreuil.ogg", conventions=conventions)
+    seed_done(store, name="entretien_[NOM]_[VILLE].wav")
+    names = zipfile.ZipFile(io.BytesIO(platform.everything_zip(store))).namelist()
+    assert {n.split("/")[0] for n in names} == {"entretien_[NOM]_[VILLE]",
+                                                "entretien_[NOM]_[VILLE]-2"}
+    assert not [n for n in names if "Durand" in n or "Montreuil" in n]
+    assert "entretien_Durand_Montreuil.ogg" in {job.name for job in store.list()}
 
 
 def test_media_types_for_the_player():

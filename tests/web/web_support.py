@@ -59,11 +59,11 @@ def interview() -> Transcript:
 
 def seed_done(store: JobStore, transcript: Transcript | None = None,
               name: str = "entretien.wav", conventions: Conventions | None = None,
-              warnings: list | None = None) -> Job:
+              notices: list | None = None) -> Job:
     job = store.create(name, b"RIFF....", PipelineOptions(), conventions)
     store.save_transcript(job, transcript or interview())
     return store.update(job.id, status=DONE, started=time.time() - 30, finished=time.time(),
-                        fraction=1.0, warnings=warnings or [])
+                        fraction=1.0, notices=notices or [])
 
 
 def tone_wav(path: Path, seconds: float = 1.0) -> Path:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, RUNNING, JobQueue, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.transcript import Segment, Transcript
@@ -100,8 +101,8 @@ def test_a_token_opens_only_the_jobs_its_worker_claimed_and_only_while_they_run(
                 {"error": {"key": "audio.unreadable", "params": {"name": "source.wav"}}}
                 )[0] == 200
     assert queue.store.get(third.id).status == FAILED
-    assert queue.store.get(third.id).error == {"key": "audio.unreadable",
-                                               "params": {"name": "trois.wav"}}
+    assert queue.store.get(third.id).error == Notice("audio.unreadable",
+                                                     {"name": "trois.wav"})
 
 
 def test_no_token_a_wrong_one_or_a_cookie_opens_nothing(listening):
@@ -121,3 +122,27 @@ def test_no_token_a_wrong_one_or_a_cookie_opens_nothing(listening):
     # A claim by a process worker names the file where it is (same machine).
     status, answer = call(url, "POST", "/claim", token, {})
     assert json.loads(answer)["job"]["path"].endswith(f"{job.id}/source.wav")
+
+
+def test_the_bar_never_goes_backwards_whatever_the_worker_reports(listening, monkeypatch):
+    """A worker's reports over HTTP: a stretch decoded again, a late report of an earlier
+    stage; the record's progress (what the page's bar shows) only grows."""
+    from transcribe.jobs import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "PROGRESS_INTERVAL", 0.0)
+    queue, dispatcher = listening, listening.dispatcher
+    url = dispatcher.listener.url
+    job = queue.submit("entretien.wav", b"recording", PipelineOptions(diarize=True),
+                       duration=60.0)
+    _, token = dispatcher.launches.new(MAIN, "process", False)
+    call(url, "POST", "/claim", token, {})
+    shown = []
+    for stage, fraction in (("decode", 1.0), ("asr", 0.8), ("asr", 0.4), ("diarize", 0.3),
+                            ("align", 1.0), ("asr", 0.9), ("diarize", 0.2)):
+        assert call(url, "POST", f"/jobs/{job.id}/progress", token,
+                    {"stage": stage, "fraction": fraction})[0] == 200
+        record = queue.store.get(job.id)
+        shown.append((record.stage, record.fraction))
+    fractions = [fraction for _, fraction in shown]
+    assert fractions == sorted(fractions) and fractions[1] > 0
+    assert [stage for stage, _ in shown][3:] == ["diarize"] * 4

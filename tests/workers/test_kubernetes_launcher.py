@@ -18,6 +18,7 @@ import pytest
 from fake_kube import FakeKubernetes, wait_until
 
 from transcribe.asr import AsrOptions, ModelSettings
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.web import display
@@ -131,7 +132,7 @@ def test_the_job_waiting_for_a_gpu_its_body_and_the_cpu_fallback(cluster, clips)
     [here] = [w for w in Launches(run.data).all() if w.pool == HERE]
     assert here.jobs == [job.id] and not here.gpu and here.launcher == "process"
     # Its time limit counted from the moment a worker ran it, not from the upload.
-    assert done.status == FAILED and done.error["key"] == "worker.time_limit"
+    assert done.status == FAILED and done.error.key == "worker.time_limit"
     assert 0.9 <= done.finished - done.started < 30
 
 
@@ -180,7 +181,7 @@ def test_a_pod_oomkilled_fails_its_job_with_a_reason(cluster, clips):
     os.kill(run.fake.worker_pid(name), signal.SIGKILL)
     failed = wait_until(lambda: run.store.get(job.id).status == FAILED and
                         run.store.get(job.id), 30)
-    assert failed.error == {"key": "worker.out_of_memory", "params": {}}
+    assert failed.error == Notice("worker.out_of_memory")
     assert "memory" in display.error_text(failed.error, "en")
     assert "mémoire" in display.error_text(failed.error, "fr")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from transcribe.asr import AsrOptions, ModelSettings
+from transcribe.i18n import Notice
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobQueue, JobStore
 from transcribe.pipeline import PipelineOptions
 from transcribe.web import display
@@ -99,7 +100,7 @@ def test_a_worker_killed_mid_job_fails_that_job_with_a_reason_and_the_next_runs(
         os.kill(int(launch.handle), signal.SIGKILL)  # as the OOM killer does
         wait_for(lambda: store.get(victim.id).status == FAILED, 30, "the failure")
         failed = store.get(victim.id)
-        assert failed.error == {"key": "worker.killed", "params": {}}
+        assert failed.error == Notice("worker.killed")
         assert "mémoire" in display.error_text(failed.error, "fr")
         assert "memory" in display.error_text(failed.error, "en")
         wait_for(lambda: store.get(after.id).status == DONE, what="the next job")

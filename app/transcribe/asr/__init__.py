@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..i18n import UserFacingError
 from ..models import ModelStore
+from ..options import AUTO, DEFAULT_ENGINE
 from .base import AsrOptions, AsrResult, Engine, ModelSettings, SegmentStats, resolve_device
 from .faster_whisper import FasterWhisperEngine
 from .openai_whisper import OpenAIWhisperEngine
@@ -17,9 +18,7 @@ ENGINES: dict[str, type] = {
 # "auto": WhisperX's batched decoding where it pays (a GPU); on a CPU, batches gain
 # nothing and its pyannote VAD costs 2 % of real time, so sequential faster-whisper is
 # faster (make bench).
-AUTO = "auto"
 AUTO_ENGINES = {"cuda": WhisperXEngine.name, "cpu": FasterWhisperEngine.name}
-DEFAULT_ENGINE = AUTO
 # What a user may choose, in the order the CLI and the web app show.
 ENGINE_CHOICES = (AUTO, *sorted(ENGINES))
 

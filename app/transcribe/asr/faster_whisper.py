@@ -16,14 +16,13 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from ..models import WHISPER, ModelStore
-from ..transcript import Segment, Word
+from ..transcript import Segment, SegmentStats, Word
 from ..vad import detect_speech
 from .base import (
     AsrOptions,
     AsrResult,
     ModelSettings,
     Progress,
-    SegmentStats,
     cpu_threads,
     resolve_compute_type,
 )
@@ -141,15 +140,16 @@ def cpu_layout(threads: int) -> tuple[int, int]:
     return max(1, workers), max(1, threads // max(1, workers))
 
 
-def convert_segment(segment) -> tuple[Segment, SegmentStats]:
-    """A faster-whisper segment as ours."""
+def convert_segment(segment) -> Segment:
+    """A faster-whisper segment as ours, with its decoder statistics."""
     words = [Word(start=float(w.start), end=float(w.end), word=w.word,
                   probability=float(w.probability)) for w in (segment.words or [])]
-    ours = Segment(start=float(segment.start), end=float(segment.end),
-                   text=segment.text.strip(), words=words)
-    stats = SegmentStats(float(segment.avg_logprob), float(segment.no_speech_prob),
-                         float(segment.compression_ratio), float(segment.temperature or 0.0))
-    return ours, stats
+    return Segment(start=float(segment.start), end=float(segment.end),
+                   text=segment.text.strip(), words=words,
+                   decoder=SegmentStats(float(segment.avg_logprob),
+                                        float(segment.no_speech_prob),
+                                        float(segment.compression_ratio),
+                                        float(segment.temperature or 0.0)))
 
 
 def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language: str | None,
@@ -179,11 +179,10 @@ def _decode_once(model, samples: np.ndarray, options: AsrOptions, language: str 
     result = AsrResult(segments=[], language=info.language,
                        language_probability=float(info.language_probability))
     for segment in segments:
-        ours, stats = convert_segment(segment)
+        ours = convert_segment(segment)
         if offset:
             shift(ours, offset)
         result.segments.append(ours)
-        result.stats.append(stats)
         if progress:
             progress(min(1.0, segment.end / duration))
     return result
@@ -283,7 +282,6 @@ def decode_pieces(model, samples: np.ndarray, pieces: list[tuple[float, float]],
                                              else results[0].language_probability))
     for result in results:
         joined.segments.extend(result.segments)
-        joined.stats.extend(result.stats)
     return joined
 
 

@@ -9,13 +9,12 @@ speech at all are removed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..transcript import Segment, Word
+from ..transcript import GuardReport, Segment, SegmentStats, Word
 from ..vad import detect_speech, speech_overlap
-from .base import AsrResult, SegmentStats
+from .base import AsrResult
 
 # A loop: the same n-gram repeated at least MIN_REPEATS times in a row, spanning at least
 # MIN_LOOP_WORDS words. Kept: one occurrence.
@@ -45,13 +44,6 @@ HOT_TEMPERATURE = 0.6
 LOW_LOG_PROB = -1.0
 
 
-@dataclass
-class GuardReport:
-    loops_removed: int = 0
-    words_removed: int = 0
-    segments_removed: int = 0
-
-
 def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     """Clean `result` in place; return what was removed."""
     report = GuardReport()
@@ -59,31 +51,38 @@ def apply_guard(result: AsrResult, samples: np.ndarray) -> GuardReport:
     if speech is None:  # the engine ran no VAD
         speech = detect_speech(samples)
         result.speech = speech
-    stats = result.stats or [SegmentStats() for _ in result.segments]
-    kept_segments: list[Segment] = []
-    kept_stats: list[SegmentStats] = []
+    kept: list[Segment] = []
     previous_text = None
     repeats = 0
-    for segment, stat in zip(result.segments, stats, strict=True):
-        if is_over_silence(segment, speech) or is_random_guess(stat):
+    # Where text came out (gaps.py marks the speech there that no text covers any more);
+    # text over silence is not: nothing was said there.
+    result.removed = []
+    for segment in result.segments:
+        if is_over_silence(segment, speech):
             report.segments_removed += 1
             continue
+        if is_random_guess(segment.decoder or SegmentStats()):
+            report.segments_removed += 1
+            result.removed.append((segment.start, segment.end))
+            continue
+        before = list(segment.words)
         removed = remove_loops(segment)
         if removed:
             report.loops_removed += 1
             report.words_removed += removed
+            result.removed += _stretch(before, segment.words, segment)
         # The same sentence again and again, one segment each: a loop across segments.
         normalised = _normalise(segment.text)
         repeats = repeats + 1 if normalised and normalised == previous_text else 0
         previous_text = normalised
         if repeats >= 2:
             report.segments_removed += 1
+            result.removed.append((segment.start, segment.end))
             continue
         if not segment.text.strip():
             continue
-        kept_segments.append(segment)
-        kept_stats.append(stat)
-    result.segments, result.stats = kept_segments, kept_stats
+        kept.append(segment)
+    result.segments = kept
     return report
 
 
@@ -138,6 +137,15 @@ def remove_loops(segment: Segment) -> int:
         else:
             segment.text = " ".join(t.word.strip() for t in kept)
     return removed
+
+
+def _stretch(before: list[Word], after: list[Word],
+             segment: Segment) -> list[tuple[float, float]]:
+    """Where a loop's removed words were: from the first to the last of them (their
+    times, else the segment's)."""
+    kept = {id(w) for w in after}
+    times = [t for w in before if id(w) not in kept for t in (w.start, w.end) if t is not None]
+    return [(min(times), max(times))] if times else [(segment.start, segment.end)]
 
 
 def _normalise(text: str) -> str:

@@ -16,6 +16,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..storage import write_atomically
+
 # Order of CTranslate2's DataType enum (include/ctranslate2/types.h).
 _CT2_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 _SUPPORTED_BINARY_VERSIONS = (5, 6)
@@ -97,33 +99,32 @@ def convert(ct2_dir: Path, output: Path) -> Path:
             if part != "key":
                 state[f"{target}.{part}.bias"] = bias
 
+    def block(target: str, source: str, cross_attention: bool = False) -> None:
+        """One transformer layer: self-attention, the decoder's cross-attention, the MLP."""
+        split_qkv(f"{target}.attn", f"{source}/self_attention/linear_0",
+                  ("query", "key", "value"))
+        linear(f"{target}.attn.out", f"{source}/self_attention/linear_1")
+        layer_norm(f"{target}.attn_ln", f"{source}/self_attention/layer_norm")
+        if cross_attention:
+            linear(f"{target}.cross_attn.query", f"{source}/attention/linear_0")
+            split_qkv(f"{target}.cross_attn", f"{source}/attention/linear_1", ("key", "value"))
+            linear(f"{target}.cross_attn.out", f"{source}/attention/linear_2")
+            layer_norm(f"{target}.cross_attn_ln", f"{source}/attention/layer_norm")
+        linear(f"{target}.mlp.0", f"{source}/ffn/linear_0")
+        linear(f"{target}.mlp.2", f"{source}/ffn/linear_1")
+        layer_norm(f"{target}.mlp_ln", f"{source}/ffn/layer_norm")
+
     for conv in ("conv1", "conv2"):
         linear(f"encoder.{conv}", f"encoder/{conv}")
     copy("encoder.positional_embedding", "encoder/position_encodings/encodings")
     for i in range(n_audio_layer):
-        block, layer = f"encoder.blocks.{i}", f"encoder/layer_{i}"
-        split_qkv(f"{block}.attn", f"{layer}/self_attention/linear_0", ("query", "key", "value"))
-        linear(f"{block}.attn.out", f"{layer}/self_attention/linear_1")
-        layer_norm(f"{block}.attn_ln", f"{layer}/self_attention/layer_norm")
-        linear(f"{block}.mlp.0", f"{layer}/ffn/linear_0")
-        linear(f"{block}.mlp.2", f"{layer}/ffn/linear_1")
-        layer_norm(f"{block}.mlp_ln", f"{layer}/ffn/layer_norm")
+        block(f"encoder.blocks.{i}", f"encoder/layer_{i}")
     layer_norm("encoder.ln_post", "encoder/layer_norm")
 
     copy("decoder.token_embedding.weight", "decoder/embeddings/weight")
     copy("decoder.positional_embedding", "decoder/position_encodings/encodings")
     for i in range(n_text_layer):
-        block, layer = f"decoder.blocks.{i}", f"decoder/layer_{i}"
-        split_qkv(f"{block}.attn", f"{layer}/self_attention/linear_0", ("query", "key", "value"))
-        linear(f"{block}.attn.out", f"{layer}/self_attention/linear_1")
-        layer_norm(f"{block}.attn_ln", f"{layer}/self_attention/layer_norm")
-        linear(f"{block}.cross_attn.query", f"{layer}/attention/linear_0")
-        split_qkv(f"{block}.cross_attn", f"{layer}/attention/linear_1", ("key", "value"))
-        linear(f"{block}.cross_attn.out", f"{layer}/attention/linear_2")
-        layer_norm(f"{block}.cross_attn_ln", f"{layer}/attention/layer_norm")
-        linear(f"{block}.mlp.0", f"{layer}/ffn/linear_0")
-        linear(f"{block}.mlp.2", f"{layer}/ffn/linear_1")
-        layer_norm(f"{block}.mlp_ln", f"{layer}/ffn/layer_norm")
+        block(f"decoder.blocks.{i}", f"decoder/layer_{i}", cross_attention=True)
     layer_norm("decoder.ln", "decoder/layer_norm")
 
     checkpoint = {
@@ -134,10 +135,7 @@ def convert(ct2_dir: Path, output: Path) -> Path:
     }
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(output.name + ".tmp")
-    torch.save(checkpoint, temporary)
-    temporary.replace(output)
-    return output
+    return write_atomically(output, lambda temporary: torch.save(checkpoint, temporary))
 
 
 def _count_layers(variables: dict[str, np.ndarray], side: str) -> int:

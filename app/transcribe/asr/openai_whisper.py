@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..models import OPENAI_WHISPER, ModelStore
-from ..transcript import Segment, Word
-from .base import AsrOptions, AsrResult, ModelSettings, Progress, SegmentStats, cpu_threads
+from ..transcript import Segment, SegmentStats, Word
+from .base import AsrOptions, AsrResult, ModelSettings, Progress, cpu_threads
 
 
 @lru_cache(maxsize=1)
@@ -71,13 +71,13 @@ class OpenAIWhisperEngine:
             words = [Word(start=float(w["start"]), end=float(w["end"]), word=w["word"],
                           probability=float(w["probability"]))
                      for w in segment.get("words", [])]
-            ours.segments.append(Segment(start=float(segment["start"]),
-                                         end=float(segment["end"]),
-                                         text=segment["text"].strip(), words=words))
-            ours.stats.append(SegmentStats(float(segment["avg_logprob"]),
-                                           float(segment["no_speech_prob"]),
-                                           float(segment["compression_ratio"]),
-                                           float(segment.get("temperature", 0.0))))
+            ours.segments.append(Segment(
+                start=float(segment["start"]), end=float(segment["end"]),
+                text=segment["text"].strip(), words=words,
+                decoder=SegmentStats(float(segment["avg_logprob"]),
+                                     float(segment["no_speech_prob"]),
+                                     float(segment["compression_ratio"]),
+                                     float(segment.get("temperature", 0.0)))))
         if progress:
             progress(1.0)
         return ours

@@ -18,9 +18,9 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE
 from ..models import WHISPER, ModelStore
-from ..transcript import Segment
+from ..transcript import Segment, SegmentStats
 from ..vad import Chunk, detect_chunks, speech_regions
-from .base import AsrOptions, AsrResult, ModelSettings, Progress, SegmentStats
+from .base import AsrOptions, AsrResult, ModelSettings, Progress
 from .faster_whisper import convert_segment, decode_sequential, model_for
 
 CHUNK_SIZE = 30.0
@@ -64,7 +64,7 @@ class WhisperXEngine:
             without_timestamps=False,
             vad_filter=False,
         )
-        per_chunk: list[list[tuple[Segment, SegmentStats]]] = [[] for _ in chunks]
+        per_chunk: list[list[Segment]] = [[] for _ in chunks]
         starts = np.array([c.start for c in chunks])
         done = -1
         for segment in decoded:
@@ -78,27 +78,23 @@ class WhisperXEngine:
         result = AsrResult(segments=[], language=language,
                            language_probability=float(info.language_probability),
                            speech=speech)
-        for index, (chunk, items) in enumerate(zip(chunks, per_chunk, strict=True)):
-            items = self._recover(model, samples, chunk, items, options, language)
-            for segment, stats in items:
-                result.segments.append(segment)
-                result.stats.append(stats)
+        for index, (chunk, decoded_here) in enumerate(zip(chunks, per_chunk, strict=True)):
+            result.segments += self._recover(model, samples, chunk, decoded_here, options,
+                                             language)
             if progress:
                 progress(0.8 + 0.2 * (index + 1) / len(chunks))
         return result
 
-    def _recover(self, model, samples: np.ndarray, chunk: Chunk,
-                 items: list[tuple[Segment, SegmentStats]], options: AsrOptions,
-                 language: str) -> list[tuple[Segment, SegmentStats]]:
-        if any(failed_quality(stats) for _, stats in items):
-            return _as_items(decode_sequential(
-                model, _cut(samples, chunk.start, chunk.end), options, language,
-                offset=chunk.start))
-        for start, end in uncovered_speech([s for s, _ in items], chunk.speech):
+    def _recover(self, model, samples: np.ndarray, chunk: Chunk, segments: list[Segment],
+                 options: AsrOptions, language: str) -> list[Segment]:
+        if any(failed_quality(s.decoder or SegmentStats()) for s in segments):
+            return decode_sequential(model, _cut(samples, chunk.start, chunk.end), options,
+                                     language, offset=chunk.start).segments
+        for start, end in uncovered_speech(segments, chunk.speech):
             again = decode_sequential(model, _cut(samples, start, end), options, language,
                                       offset=start)
-            items = sorted(items + _as_items(again), key=lambda item: item[0].start)
-        return items
+            segments = sorted(segments + again.segments, key=lambda s: s.start)
+        return segments
 
 
 def failed_quality(stats: SegmentStats) -> bool:
@@ -146,6 +142,3 @@ def uncovered_speech(segments: list[Segment], speech: list[tuple[float, float]],
 def _cut(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     return samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
 
-
-def _as_items(result: AsrResult) -> list[tuple[Segment, SegmentStats]]:
-    return list(zip(result.segments, result.stats, strict=True))

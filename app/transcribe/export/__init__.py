@@ -7,8 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..conventions import Conventions, pseudonymise_transcript
+from ..conventions import Conventions, Pseudonymiser, pseudonymise_transcript
+from ..speakers.labels import in_language
+from ..storage import write_atomically
 from ..transcript import Transcript
+from .common import document_language
 from .docx import to_docx
 from .qda import to_qda
 from .subtitles import to_srt, to_vtt
@@ -48,6 +51,14 @@ FORMATS: dict[str, Format] = {
 }
 
 
+def export_stem(stem: str, conventions: Conventions | None = None) -> str:
+    """The name a recording's downloads get (each file, the zip, the folders in a zip):
+    its stem with the pseudonyms applied, as in a file name (conventions.Pseudonymiser)."""
+    # Never the real name back, should a pseudonym leave nothing (a table written by hand).
+    return Pseudonymiser((conventions or Conventions()).pseudonyms).file_name(stem) \
+        or "transcript"
+
+
 def parse_formats(value: str) -> list[str]:
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
     unknown = [n for n in names if n not in FORMATS]
@@ -60,7 +71,9 @@ def parse_formats(value: str) -> list[str]:
 def render(transcript: Transcript, format_name: str,
            conventions: Conventions | None = None, ui_language: str | None = None) -> bytes:
     """`ui_language`: the interface's language for the docx's labels (the only format with
-    labels); by default the one the job was submitted in."""
+    labels) and the default speaker labels ("Enquêté·e": speakers.labels.shown_name) in
+    every format; by default the one the job was submitted in."""
+    transcript = in_language(transcript, document_language(transcript, ui_language))
     if format_name == "docx" and ui_language:
         return to_docx(transcript, conventions or Conventions(), ui_language=ui_language)
     return FORMATS[format_name].render(transcript, conventions or Conventions())
@@ -71,9 +84,6 @@ def write_exports(transcript: Transcript, formats: list[str], folder: Path, stem
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in formats:
-        path = folder / f"{stem}{FORMATS[name].extension}"
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(render(transcript, name, conventions))
-        temporary.replace(path)
-        written.append(path)
+        written.append(write_atomically(folder / f"{stem}{FORMATS[name].extension}",
+                                        render(transcript, name, conventions)))
     return written

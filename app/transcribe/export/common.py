@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..languages import DEFAULT_LANGUAGE
+from ..languages import ui_language
 from ..transcript import Transcript
 
 
@@ -30,6 +30,7 @@ LABELS = {
         "legend.pauses": "(.) pause d'une seconde par point, (12 s) pause longue",
         "legend.overlaps": "//...// paroles simultanées",
         "legend.fillers": "hésitations (euh, hum...) retirées",
+        "legend.gaps": "[inaudible 00:07-00:14] parole sans texte, à écouter à ce moment",
         "legend.pseudonyms": "noms remplacés par des pseudonymes",
     },
     "en": {
@@ -45,6 +46,7 @@ LABELS = {
         "legend.pauses": "(.) one dot per second of pause, (12 s) long pause",
         "legend.overlaps": "//...// overlapping speech",
         "legend.fillers": "hesitations (uh, um...) removed",
+        "legend.gaps": "[inaudible 00:07-00:14] speech with no text, to listen to at that time",
         "legend.pseudonyms": "names replaced by pseudonyms",
     },
 }
@@ -52,14 +54,10 @@ LABELS = {
 
 def labels(language: str | None) -> dict[str, str]:
     """A document's labels in the interface's language (never the recording's)."""
-    return LABELS.get((language or "")[:2], LABELS[DEFAULT_LANGUAGE])
+    return LABELS[ui_language(language)]
 
 
-def document_language(transcript: Transcript, ui_language: str | None = None) -> str:
+def document_language(transcript: Transcript, asked: str | None = None) -> str:
     """The interface language a document is written in: the one asked for, else the one
     the job was submitted in (stored with its options)."""
-    stored = (transcript.options or {}).get("ui_language")
-    for language in (ui_language, stored):
-        if isinstance(language, str) and language[:2] in LABELS:
-            return language[:2]
-    return DEFAULT_LANGUAGE
+    return ui_language(asked, ui_language(transcript.options.ui_language))

@@ -1,5 +1,6 @@
 """Word document (python-docx): title, metadata, then one paragraph per turn with the
-timestamp, the speaker in bold and uncertain words highlighted.
+timestamp, the speaker in bold, uncertain words highlighted and the marks of speech with
+no text (`[inaudible 00:07-00:14]`) in italics.
 
 Paragraphs start with `[hh:mm:ss]`, which NVivo reads as timestamps when importing a
 Word transcript.
@@ -14,7 +15,7 @@ from docx import Document
 from docx.enum.text import WD_COLOR_INDEX
 from docx.shared import Pt, RGBColor
 
-from ..conventions import Conventions, Turn, build_turns
+from ..conventions import Conventions, Pseudonymiser, Turn, build_turns
 from ..i18n import format_duration
 from ..transcript import Transcript
 from .common import clock, document_language, labels
@@ -29,9 +30,11 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
     conventions = conventions or Conventions()
     language = document_language(transcript, ui_language)
     text = labels(language)
-    turns = build_turns(transcript, conventions)
+    turns = build_turns(transcript, conventions, language=language)
     document = Document()
-    heading = title or transcript.source or text["transcript"]
+    # The file name as downloads name it: pseudonyms applied (heading, file line, title).
+    source = Pseudonymiser(conventions.pseudonyms).file_name(transcript.source or "")
+    heading = title or source or text["transcript"]
     properties = document.core_properties
     properties.title = heading
     properties.author = properties.last_modified_by = APP_NAME
@@ -41,7 +44,7 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
     document.add_heading(heading, level=1)
 
     metadata = [
-        (text["file"], transcript.source or ""),
+        (text["file"], source),
         (text["date"], date.today().isoformat()),
         (text["duration"], format_duration(transcript.duration)),
         (text["language"], transcript.language or ""),
@@ -73,7 +76,10 @@ def to_docx(transcript: Transcript, conventions: Conventions | None = None,
             separator = " " if index and token.space_before else ""
             opening = "//" if token.overlap_open else ""
             closing = "//" if token.overlap_close else ""
-            if token.uncertain:
+            if token.gap:
+                paragraph.add_run(separator)
+                paragraph.add_run(token.text).italic = True
+            elif token.uncertain:
                 paragraph.add_run(separator + opening)
                 run = paragraph.add_run(token.text)
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
@@ -94,6 +100,8 @@ def legend_items(conventions: Conventions, turns: list[Turn],
         items.append(text["legend.pauses"])
     if conventions.mark_overlaps and any(turn.overlap for turn in turns):
         items.append(text["legend.overlaps"])
+    if any(t.gap for turn in turns for t in turn.tokens):
+        items.append(text["legend.gaps"])
     if conventions.remove_fillers:
         items.append(text["legend.fillers"])
     if any(real.strip() for real in conventions.pseudonyms):

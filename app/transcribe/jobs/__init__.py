@@ -18,7 +18,6 @@ Logs name jobs by id only: never a file name
 (interviewees' names often are in it), never audio or transcript text.
 """
 
-from ..pipeline import pipeline_options_from_dict  # where tests and older code look
 from .eta import estimate_remaining
 from .listening import finish_listening_copy, listening_copy_command, start_listening_copy
 from .queue import JobQueue, Runner, StageProgress, describe_error, user_named
@@ -67,7 +66,6 @@ __all__ = [
     "finish_listening_copy",
     "listening_copy_command",
     "new_job_id",
-    "pipeline_options_from_dict",
     "safe_extension",
     "start_listening_copy",
     "user_named",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..i18n import Notice, format_duration
 from ..pipeline import STAGE_WEIGHTS, stages_for
 from ..transcript import Transcript
 from ..workers.api import WorkerListener
@@ -176,7 +177,7 @@ class Dispatcher:
             launch = self.launches.update(launch.id, **changes) or launch
         if status.state == ENDED:
             log.info("worker %s: ended%s", launch.id,
-                     f" ({status.reason['key']})" if status.reason else "")
+                     f" ({status.reason.key})" if status.reason else "")
             for job in self._jobs_of(launch):
                 self._end_orphan(job, status.reason)
 
@@ -184,7 +185,7 @@ class Dispatcher:
         return [j for j in self.store.list()
                 if j.status == JOB_RUNNING and j.worker == launch.id]
 
-    def _end_orphan(self, job: Any, reason: dict[str, Any] | None) -> None:
+    def _end_orphan(self, job: Any, reason: Notice | None) -> None:
         """A job whose worker ended before reporting its end."""
         if (transcript := self.store.finished_transcript(job)) is not None:
             self.queue._complete(job, transcript)
@@ -193,7 +194,7 @@ class Dispatcher:
         elif self.queue.stopping:
             self.queue._end(job, QUEUED)
         else:
-            self.queue._end(job, FAILED, reason or {"key": "worker.lost", "params": {}})
+            self.queue._end(job, FAILED, reason or Notice("worker.lost"))
             log.warning("job %s: its worker ended without finishing it", job.id)
 
     def _enforce_limits(self) -> None:
@@ -208,10 +209,8 @@ class Dispatcher:
                 continue
             launch = self.launches.get(job.worker)
             if over_time and not job.cancel_requested:
-                from ..i18n import format_duration
-
-                self.queue._end(job, FAILED, {"key": "worker.time_limit",
-                                              "params": {"limit": format_duration(limit)}})
+                self.queue._end(job, FAILED, Notice("worker.time_limit",
+                                                    {"limit": format_duration(limit)}))
             else:
                 self.queue._end(job, CANCELLED)
             if launch is not None and launch.live:
@@ -251,7 +250,7 @@ class Dispatcher:
         except Exception as error:  # noqa: BLE001 - tried again after LAUNCH_RETRY
             log.error("worker %s: could not be launched (%s)", launch.id, type(error).__name__)
             self.launches.update(launch.id, state=ENDED, ended=time.time(), held_seconds=0.0,
-                                 end_reason={"key": "worker.lost", "params": {}})
+                                 end_reason=Notice("worker.lost"))
             self._failed_at[pool] = time.monotonic()
             return False
         self.launches.update(launch.id, handle=handle)
@@ -368,11 +367,5 @@ class Dispatcher:
         if report.get("cancelled"):
             self.queue._end(job, CANCELLED)
             return True
-        error = report.get("error") or {}
-        key, params = error.get("key"), error.get("params") or {}
-        if not isinstance(key, str) or not isinstance(params, dict):
-            raise ValueError("an error is {key, params}")
-        plain = {str(k): v if isinstance(v, (int, float, str)) else str(v)
-                 for k, v in params.items()}
-        self.queue._end(job, FAILED, {"key": key, "params": plain})
+        self.queue._end(job, FAILED, Notice.checked(report.get("error") or {}))
         return True

@@ -1,12 +1,18 @@
 """How long a running job has left: every stage still to come, from the recording's length
 and this machine's speed of each stage, corrected as the job runs.
 
-A stage takes `fixed + per_second x audio seconds` (fixed: loading a model). The defaults
-were measured on a 2-core CPU (DEFAULT_SPEEDS); jobs that finished on this machine with
-the same engine, model and device replace them (their record keeps each stage's seconds),
-so a GPU or a faster CPU gets its own figures after one job. While a job runs, the running
-stage's progress and the stages already done correct the rest (a busy machine is slower
-at every stage).
+A stage takes `fixed + per_second x audio seconds`, model loading included (fixed: loading
+a model, starting a process). The defaults were measured on a 2-core CPU (DEFAULT_SPEEDS);
+jobs that finished on this machine with the same engine, model and device replace them:
+their record keeps each stage's seconds as the job saw them, loading counted, and both
+parts are fitted to them (`fit_speed`), so that a GPU, a faster CPU or a busy machine gets
+its own figures after one job. While a job runs, the stages already done and the running
+stage's progress (or its overrun) correct the rest: a busy machine is slower at every
+stage, and a stage late by minutes makes the stages to come minutes long too.
+
+The progress bar never goes backwards (`monotonic_progress`): stages run in a worker
+process whose reports may repeat a stretch (Whisper decoding a window again) or arrive
+late.
 """
 
 from __future__ import annotations
@@ -44,11 +50,21 @@ DEFAULT_SPEEDS = {
 MODEL_FACTORS = {"tiny": 0.5, "base": 1.0, "small": 2.5, "medium": 6.0, "large": 12.0,
                  "turbo": 5.0, "distil": 4.0}
 HISTORY = 10  # finished jobs whose speeds count, newest first
-PACE_LIMITS = (0.25, 4.0)  # how far the stages done may correct the stages to come
+# Lengths must differ this much (longest / shortest) before a line is fitted through the
+# jobs' stage times; else the default line is scaled to what they took.
+FIT_SPREAD = 1.5
+# How far the stages done (and a late running stage) may correct the stages to come: a
+# shared 2-core machine under heavy load ran 8 to 25 times slower than DEFAULT_SPEEDS.
+PACE_LIMITS = (0.05, 50.0)
+# A running stage past its planned time that says nothing of its progress is taken as this
+# far through: its rest, and the stages after it, stay in proportion to its overrun.
+LATE_SHARE = 0.75
 MIN_ELAPSED = 2.0  # seconds of a stage before its own progress counts
-# The pace starts at 1 as if this many seconds had gone as planned: a few seconds of
-# decoding (mostly fixed costs) do not rescale an hour of transcription.
+# The pace starts at 1 as if a share of the job (at most PACE_PRIOR seconds) had gone as
+# planned: a few seconds of decoding do not rescale an hour of transcription, yet a short
+# call whose first stages ran 8 times slow is not announced as seconds.
 PACE_PRIOR = 20.0
+PACE_PRIOR_SHARE = 0.02
 
 
 def profile(options: PipelineOptions) -> str:
@@ -62,24 +78,53 @@ def model_factor(model: str) -> float:
     return next((f for key, f in MODEL_FACTORS.items() if key in name), 1.0)
 
 
-def measured_speeds(jobs: Iterable[Job], options: PipelineOptions) -> dict[str, StageSpeed]:
-    """Each stage's speed from finished jobs of the same profile (their seconds beyond the
-    default fixed part, over their seconds of audio); defaults for stages none has run."""
+def fit_speed(seen: list[tuple[float, float]], default: StageSpeed) -> StageSpeed:
+    """A stage's speed from what it took on finished jobs, (seconds, audio seconds) each,
+    loading counted: a line `fixed + per_second x length` through them when their lengths
+    differ enough to tell the two apart, else the default line scaled to their seconds (a
+    machine twice as slow loads and works twice as slowly)."""
+    seen = [(seconds, length) for seconds, length in seen if length > 0 and seconds >= 0]
+    if not seen:
+        return default
+    lengths = [length for _, length in seen]
+    if len(seen) >= 2 and max(lengths) >= FIT_SPREAD * min(lengths):
+        count = len(seen)
+        mean_length = sum(lengths) / count
+        mean_seconds = sum(seconds for seconds, _ in seen) / count
+        spread = sum((length - mean_length) ** 2 for length in lengths)
+        slope = sum((length - mean_length) * (seconds - mean_seconds)
+                    for seconds, length in seen) / spread
+        fixed = mean_seconds - slope * mean_length
+        if slope >= 0 and fixed >= 0:
+            return StageSpeed(fixed, slope)
+        if slope < 0:  # longer took less: loading dominates, whatever the length
+            return StageSpeed(mean_seconds, 0.0)
+        # A line through the origin (no loading to speak of).
+        return StageSpeed(0.0, sum(s * n for s, n in seen) / sum(n * n for n in lengths))
+    planned = sum(default.seconds(length) for length in lengths)
+    ratio = sum(seconds for seconds, _ in seen) / planned if planned > 0 else 1.0
+    return StageSpeed(default.fixed * ratio, default.per_second * ratio)
+
+
+def history(jobs: Iterable[Job], options: PipelineOptions) -> list[Job]:
+    """The last finished jobs of the same profile, newest first: what speeds learn from."""
     key = profile(options)
-    done = sorted((j for j in jobs if j.status == DONE and j.duration and j.stage_seconds
+    return sorted((j for j in jobs if j.status == DONE and j.duration and j.stage_seconds
                    and profile(j.pipeline_options) == key),
                   key=lambda j: j.finished or 0.0, reverse=True)[:HISTORY]
+
+
+def measured_speeds(jobs: Iterable[Job], options: PipelineOptions) -> dict[str, StageSpeed]:
+    """Each stage's speed from the last finished jobs of the same profile (`fit_speed`,
+    loading counted); defaults for stages none has run."""
+    done = history(jobs, options)
     speeds = {}
     for stage, default in DEFAULT_SPEEDS.items():
         if stage == "asr":
             default = StageSpeed(default.fixed, default.per_second *
                                  model_factor(options.model.name))
-        seen = [(j.stage_seconds[stage], j.duration) for j in done if stage in j.stage_seconds]
-        audio = sum(duration for _, duration in seen)
-        if audio > 0:
-            work = sum(max(seconds - default.fixed, 0.0) for seconds, _ in seen)
-            default = StageSpeed(default.fixed, work / audio)
-        speeds[stage] = default
+        speeds[stage] = fit_speed([(j.stage_seconds[stage], j.duration) for j in done
+                                   if stage in j.stage_seconds], default)
     return speeds
 
 
@@ -101,36 +146,81 @@ def overall_progress(stage: str, fraction: float, stages: list[str],
                             expected if known else None)
 
 
+def monotonic_progress(stages: list[str], shown_stage: str | None, shown: float,
+                       stage: str, fraction: float) -> tuple[str, float] | None:
+    """What a progress report changes, never going back: the stage and its fraction, or
+    None when it would move the bar backwards (a stage before the one shown, reported
+    late). Within a stage, the fraction only grows (Whisper decoding a window again from
+    a seeded model reports that stretch again)."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    if shown_stage in stages and stage in stages:
+        if stages.index(stage) < stages.index(shown_stage):
+            return None
+        if stage == shown_stage:
+            fraction = max(fraction, shown)
+    return stage, fraction
+
+
 def remaining_seconds(stages: list[str], stage: str, stage_fraction: float,
                       stage_elapsed: float, expected: dict[str, float],
-                      done: dict[str, float]) -> float:
+                      done: dict[str, float],
+                      work_from: tuple[float, float] | None = None) -> float:
     """Seconds left: the rest of the running stage and every stage after it.
 
     `expected`: seconds per stage before the job started; `done`: seconds the finished
-    stages took. Their ratio (the pace) scales what is still to come; the running stage's
-    own progress, once it says something, projects its end.
+    stages took. Their ratio (the pace) scales what is still to come; the running stage
+    counts too: by its progress once it says something, else by its overrun (a stage
+    loading a model for minutes on a busy machine makes the stages after it slow too).
+    Its own progress, once it says something, projects its end: from `work_from`
+    (seconds into the stage, fraction) of its first report with progress, so that the
+    time it spent loading a model does not count as its rate of work.
     """
     fraction = min(max(stage_fraction, 0.0), 1.0)
     planned = sum(expected.get(s, 0.0) for s in done)
     actual = sum(done.values())
     current = expected.get(stage, 0.0)
-    if fraction >= 0.05 and stage_elapsed >= MIN_ELAPSED and current > 0:
-        planned += current * fraction
-        actual += stage_elapsed
-    pace = min(max((actual + PACE_PRIOR) / (planned + PACE_PRIOR), PACE_LIMITS[0]),
-               PACE_LIMITS[1])
+    prior = min(PACE_PRIOR, PACE_PRIOR_SHARE * sum(expected.values()))
+
+    def pace_of(actual: float, planned: float) -> float:
+        if planned + prior <= 0:
+            return 1.0
+        return min(max((actual + prior) / (planned + prior), PACE_LIMITS[0]), PACE_LIMITS[1])
+
+    pace = pace_of(actual, planned)
+    # The stage's rate of work: from its first report with progress when known (a model
+    # loaded meanwhile is no measure of its work), else from its start.
+    since, start = work_from if work_from is not None else (0.0, 0.0)
+    progressing = (current > 0 and fraction >= 0.05 and fraction - start >= 0.05
+                   and stage_elapsed - since >= MIN_ELAPSED)
+    late = not progressing and 0 < current * pace < stage_elapsed
+    if progressing:
+        pace = pace_of(actual + stage_elapsed, planned + current * fraction)
+    elif late:  # no progress to measure yet (a model still loading): LATE_SHARE done
+        pace = pace_of(actual + stage_elapsed, planned + current * LATE_SHARE)
 
     planned_left = max(current * pace - stage_elapsed, 0.0)
-    if fraction >= 0.05 and stage_elapsed >= MIN_ELAPSED:
-        projected_left = stage_elapsed * (1.0 - fraction) / fraction
+    if progressing:
+        projected_left = (stage_elapsed - since) * (1.0 - fraction) / (fraction - start)
         # Trust the stage's own progress more as it goes on.
         left = (1.0 - fraction) * planned_left + fraction * projected_left
-    elif stage_elapsed > current * pace:
-        left = 0.25 * stage_elapsed  # late, and no progress to say by how much
+    elif late:
+        left = stage_elapsed * (1.0 - LATE_SHARE) / LATE_SHARE
     else:
         left = planned_left
     following = stages[stages.index(stage) + 1:] if stage in stages else []
     return left + pace * sum(expected.get(s, 0.0) for s in following)
+
+
+def pace_known(job: Job) -> bool:
+    """Whether a job planned on the defaults alone (no finished job on this machine to
+    learn from) has shown this machine's pace yet: a stage with real work done (past
+    decoding, a few seconds of ffmpeg), or the running one's progress. Until then its
+    plan may be many times too short on a busy machine: "estimating", not "less than a
+    minute"."""
+    if not job.expected_defaults:
+        return True
+    return any(stage != "decode" for stage in job.stage_seconds) or (
+        job.stage not in (None, "decode") and job.stage_work_from is not None)
 
 
 def estimate_remaining(job: Job, now: float | None = None) -> float | None:
@@ -139,10 +229,13 @@ def estimate_remaining(job: Job, now: float | None = None) -> float | None:
         return None
     now = now if now is not None else time.time()
     if job.expected and job.stage:
+        if not pace_known(job):
+            return None
         stages = list(job.expected)
         elapsed = now - (job.stage_started or job.started)
         return remaining_seconds(stages, job.stage, job.stage_fraction, max(elapsed, 0.0),
-                                 job.expected, job.stage_seconds)
+                                 job.expected, job.stage_seconds,
+                                 tuple(job.stage_work_from) if job.stage_work_from else None)
     # The recording's length unknown: the overall pace so far.
     elapsed = now - job.started
     if job.fraction < 0.02 or elapsed < 3:

@@ -22,10 +22,16 @@ from typing import Any, BinaryIO
 from .. import storage
 from ..allocator import release_memory
 from ..conventions import Conventions
-from ..i18n import UserFacingError
-from ..pipeline import Cancelled, PipelineOptions, stages_for
-from ..transcript import Notice, Transcript
-from .eta import expected_seconds, measured_speeds, overall_progress
+from ..i18n import Notice, UserFacingError
+from ..pipeline import Cancelled, PipelineOptions, StageProgress, stages_for
+from ..transcript import Transcript
+from .eta import (
+    expected_seconds,
+    history,
+    measured_speeds,
+    monotonic_progress,
+    overall_progress,
+)
 from .listening import finish_listening_copy, start_listening_copy
 from .record import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job, JobDeleted
 from .store import JobStore, done_changes
@@ -35,36 +41,50 @@ log = logging.getLogger("transcribe.jobs")
 # Progress is written to job.json at most this often (a stage change is always written).
 PROGRESS_INTERVAL = 1.0
 
-StageProgress = Callable[[str, float], None]
 Runner = Callable[[Path, PipelineOptions, StageProgress, Callable[[], bool]], Transcript]
 
 
 class StageClock:
     """A running job's progress as the record shows it: the stage, its fraction, the
-    overall fraction weighed by the expected seconds, and each finished stage's seconds."""
+    overall fraction weighed by the expected seconds, each finished stage's seconds, and
+    where the running stage's work began (eta.py). The bar never goes backwards, whatever
+    order the reports come in (eta.monotonic_progress)."""
 
     def __init__(self, queue: JobQueue, job: Job):
         self.queue, self.job = queue, job
         self.stages = list(job.expected) or stages_for(job.pipeline_options)
         self.stage = job.stage or self.stages[0]
+        self.fraction = job.stage_fraction if job.stage else 0.0
         self.since = job.stage_started or job.started or time.time()
         self.seconds: dict[str, float] = dict(job.stage_seconds)
+        self.work_from = job.stage_work_from
         self.written = 0.0
 
     def finish_stage(self, now: float) -> None:
         self.seconds[self.stage] = round(now - self.since, 2)
 
     def report(self, stage: str, fraction: float) -> None:
+        shown = monotonic_progress(self.stages, self.stage, self.fraction, stage, fraction)
+        if shown is None:  # an earlier stage, reported late
+            return
+        stage, fraction = shown
         now = time.monotonic()
+        wall = time.time()
         changes: dict[str, Any] = {}
         if stage != self.stage:
             log.info("job %s: stage %s", self.job.id, stage)
-            wall = time.time()
             self.finish_stage(wall)
-            self.stage, self.since = stage, wall
-            changes = {"stage_started": wall, "stage_seconds": dict(self.seconds)}
-        elif now - self.written < PROGRESS_INTERVAL:
+            self.stage, self.since, self.work_from = stage, wall, None
+            changes = {"stage_started": wall, "stage_seconds": dict(self.seconds),
+                       "stage_work_from": None}
+        elif now - self.written < PROGRESS_INTERVAL and not (
+                self.work_from is None and fraction > 0):
+            self.fraction = fraction
             return
+        if self.work_from is None and fraction > 0:
+            self.work_from = [round(wall - self.since, 2), round(fraction, 4)]
+            changes["stage_work_from"] = self.work_from
+        self.fraction = fraction
         self.written = now
         try:
             self.queue.store.update(
@@ -149,7 +169,7 @@ class JobQueue:
             except UserFacingError as error:
                 if not self.store.delete(job.id):  # gone already: not the file's fault
                     raise JobDeleted(job.id) from error
-                error.params = user_named(error.params, job)
+                error.params = user_named(error.notice, job).params
                 raise
             except BaseException:
                 self.store.delete(job.id)
@@ -287,12 +307,15 @@ class JobQueue:
                 options = PipelineOptions.from_dict(extra["options"])
             stages = stages_for(options)
             started = time.time()
+            jobs = self.store.list()
             expected = expected_seconds(stages, current.duration,
-                                        measured_speeds(self.store.list(), options))
+                                        measured_speeds(jobs, options))
             job = self.store.update(job_id, status=RUNNING, started=started,
                                     stage=stages[0], stage_fraction=0.0, fraction=0.0,
                                     expected=expected, stage_started=started,
-                                    stage_seconds={}, attempts=current.attempts + 1, **extra)
+                                    expected_defaults=not history(jobs, options),
+                                    stage_seconds={}, stage_work_from=None,
+                                    attempts=current.attempts + 1, **extra)
             if job is None:
                 return None
             with self._idle:
@@ -318,8 +341,7 @@ class JobQueue:
         or the transcript could not be saved (the job is then failed)."""
         # The pipeline saw our file name (source.<ext>); the user knows theirs.
         transcript.source = job.name
-        transcript.notices = [Notice(n.key, user_named(n.params, job))
-                              for n in transcript.notices]
+        transcript.notices = [user_named(n, job) for n in transcript.notices]
         copy = self._copies.pop(job.id, None)
         finish_listening_copy(copy, self.store.listening_path(job), keep=True)
         try:
@@ -338,12 +360,12 @@ class JobQueue:
         self._end(job, DONE)
         return True
 
-    def _end(self, job: Job, outcome: str | None, error: dict[str, Any] | None = None) -> None:
+    def _end(self, job: Job, outcome: str | None, error: Notice | None = None) -> None:
         """A running job's end other than done: failed (with its error), cancelled, or
         queued again (the server is stopping). None: only forget it (already final)."""
         if outcome == FAILED:
             self._finish(job.id, status=FAILED, stage=None, finished=time.time(),
-                         error=user_named_record(error or {}, job))
+                         error=user_named(error, job) if error else None)
         elif outcome == CANCELLED:
             self._finish(job.id, status=CANCELLED, stage=None, finished=time.time())
         elif outcome == QUEUED:
@@ -397,30 +419,23 @@ class JobQueue:
             release_memory()  # an idle service keeps none of a long recording's peak
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
-    """What the job record keeps about a failure: an i18n key and its parameters. Never
-    the exception's message (it may quote the recording or the transcript)."""
+def describe_error(error: BaseException) -> Notice:
+    """What the job record keeps about a failure. Never the exception's message (it may
+    quote the recording or the transcript)."""
     if isinstance(error, UserFacingError):
-        return {"key": error.key, "params": _plain(error.params)}
+        return error.notice
     if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
-        return {"key": "job.out_of_memory", "params": {}}
+        return Notice("job.out_of_memory")
     if storage.disk_full(error):
-        return {"key": "job.no_space", "params": {}}
-    return {"key": "job.failed_unexpected", "params": {"error": type(error).__name__}}
+        return Notice("job.no_space")
+    return Notice("job.failed_unexpected", {"error": type(error).__name__})
 
 
-def user_named(params: dict[str, Any], job: Job) -> dict[str, Any]:
-    """Message parameters that name the upload as the user named it, not as it is stored
-    (the pipeline saw our file name, source.<ext>)."""
-    return {k: job.name if v == job.media else v for k, v in params.items()}
-
-
-def user_named_record(record: dict[str, Any], job: Job) -> dict[str, Any]:
-    return {**record, "params": user_named(record.get("params") or {}, job)}
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str)) else str(v) for k, v in params.items()}
+def user_named(notice: Notice, job: Job) -> Notice:
+    """The notice naming the upload as the user named it, not as it is stored (the
+    pipeline saw our file name, source.<ext>)."""
+    return Notice(notice.key, {k: job.name if v == job.media else v
+                               for k, v in notice.params.items()})
 
 
 def _where() -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..conventions import Conventions
-from ..pipeline import PipelineOptions
+from ..i18n import Notice, notices_from
+from ..options import PipelineOptions
 from ..plain import from_known_fields
 
 DATA_DIR_ENV = "TRANSCRIBE_DATA_DIR"
@@ -54,6 +55,11 @@ class Job:
     expected: dict[str, float] = field(default_factory=dict)
     stage_started: float | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # [seconds into the running stage, its fraction] at its first report with progress:
+    # its rate of work from there, the time spent loading a model left out.
+    stage_work_from: list[float] | None = None
+    # `expected` is the built-in defaults: no finished job on this machine to learn from.
+    expected_defaults: bool = False
     started: float | None = None
     finished: float | None = None
     attempts: int = 0
@@ -61,8 +67,13 @@ class Job:
     cancel_asked: float | None = None  # when: a worker that ignores it is stopped
     worker: str | None = None  # the launch (workers/launches.py) running it
     placement: str | None = None  # "here": this machine's CPU rather than a GPU worker
-    error: dict[str, Any] | None = None  # {"key": i18n key, "params": {...}}
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    error: Notice | None = None  # why it failed
+    notices: list[Notice] = field(default_factory=list)  # to read with its transcript
+
+    def __post_init__(self) -> None:
+        # Typed whatever gave them (JSON, or a caller's plain dicts).
+        self.error = Notice.from_dict(self.error) if self.error else None
+        self.notices = notices_from(self.notices)
 
     @property
     def stem(self) -> str:
@@ -83,6 +94,9 @@ class Job:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
+        data = dict(data)
+        if "notices" not in data:  # records before notices: "warnings"
+            data["notices"] = data.pop("warnings", None) or []
         return from_known_fields(cls, data)
 
 

@@ -8,12 +8,14 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..conventions import Conventions
-from ..pipeline import PipelineOptions
+from ..i18n import Notice
+from ..options import PipelineOptions
+from ..storage import write_atomically
 from ..transcript import Transcript
 from .record import (
     CANCELLED,
@@ -88,7 +90,7 @@ class JobStore:
         return self._add(job, source)
 
     def record_refused(self, name: str, options: PipelineOptions | dict,
-                       conventions: Conventions | dict | None, error: dict[str, Any],
+                       conventions: Conventions | dict | None, error: Notice,
                        size: int = 0) -> Job:
         """A failed job without its recording, for a file refused at upload: the list
         keeps saying why (in the reader's language) until the user deletes it."""
@@ -152,20 +154,12 @@ class JobStore:
             job = self.get(job_id)
             if job is None:
                 return None
-            for name, value in changes.items():
-                setattr(job, name, value)
+            job = replace(job, **changes)
             return job if self.save(job) else None
 
     def _write(self, job: Job) -> None:
-        path = self.root / job.id / JOB_FILE
-        temporary = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-        try:
-            temporary.write_text(json.dumps(job.to_dict(), ensure_ascii=False, indent=1),
-                                 encoding="utf-8")
-            temporary.replace(path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)  # a full disk leaves no half record behind
-            raise
+        write_atomically(self.root / job.id / JOB_FILE,
+                         json.dumps(job.to_dict(), ensure_ascii=False, indent=1))
 
     # -- transcripts ---------------------------------------------------------------------
 
@@ -227,7 +221,7 @@ class JobStore:
                     changes = {"status": CANCELLED, "finished": time.time(), "stage": None}
                 elif job.attempts >= MAX_ATTEMPTS:
                     changes = {"status": FAILED, "finished": time.time(), "stage": None,
-                               "error": {"key": "job.interrupted", "params": {}}}
+                               "error": Notice("job.interrupted")}
                 else:
                     changes = {"status": QUEUED, "stage": None, "fraction": 0.0,
                                "stage_fraction": 0.0, "started": None, "worker": None}
@@ -278,7 +272,7 @@ class JobStore:
 def done_changes(transcript: Transcript) -> dict[str, Any]:
     """A job record's fields once its transcript is saved."""
     return {"status": DONE, "stage": None, "fraction": 1.0, "finished": time.time(),
-            "cancel_requested": False, "warnings": [asdict(n) for n in transcript.notices]}
+            "cancel_requested": False, "notices": list(transcript.notices)}
 
 
 def copy_into(source: BinaryIO | bytes | Path, target: Path) -> int:

@@ -276,7 +276,7 @@ def split_by_speaker(segments: list[Segment]) -> list[Segment]:
             first = part[0].start if part[0].start is not None else segment.start
             last = part[-1].end if part[-1].end is not None else segment.end
             result.append(Segment(first, last, "".join(w.word for w in part).strip(),
-                                  speaker, part, segment.overlap))
+                                  speaker, part, segment.overlap, segment.decoder))
     return result
 
 

@@ -7,6 +7,8 @@ functions here, so one change shows everywhere.
 
 from __future__ import annotations
 
+import re
+
 from ..i18n import normalise_language
 from ..transcript import Speaker, Transcript
 
@@ -25,6 +27,50 @@ def default_label(index: int, language: str | None) -> str:
 
 def role_label(role: str, language: str | None) -> str:
     return ROLE_LABELS[normalise_language(language)][role]
+
+
+def _default_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """(kind, pattern) for every default label in every language: a role's label, alone or
+    numbered ("Enquêté·e 2", apply_roles), and "Speaker n" (name_speakers)."""
+    patterns = []
+    for labels in ROLE_LABELS.values():
+        for kind, label in labels.items():
+            if kind == "speaker":
+                before, after = (re.escape(part) for part in label.split("{n}"))
+                patterns.append((kind, re.compile(rf"{before}(\d+){after}")))
+            else:
+                patterns.append((kind, re.compile(rf"{re.escape(label)}(?: (\d+))?")))
+    return patterns
+
+
+_DEFAULTS = _default_patterns()
+
+
+def shown_name(name: str, language: str | None) -> str:
+    """A speaker's name as a reader of `language` sees it: a default label, in whichever
+    language it was given ("Enquêté·e 2", "Speaker 1"), in `language`'s words
+    ("Interviewee 2", "Locuteur·rice 1"); a name the person gave, as it is."""
+    for kind, pattern in _DEFAULTS:
+        if match := pattern.fullmatch(name):
+            number = match.group(1)
+            if kind == "speaker":
+                return default_label(int(number) - 1, language)
+            label = role_label(kind, language)
+            return f"{label} {number}" if number else label
+    return name
+
+
+def in_language(transcript: Transcript, language: str | None) -> Transcript:
+    """The transcript with its default speaker labels in `language` (what the pages and
+    exports show); the transcript itself when none changes. The stored one keeps its own."""
+    shown = {key: shown_name(speaker.name, language)
+             for key, speaker in transcript.speakers.items()}
+    if all(shown[key] == speaker.name for key, speaker in transcript.speakers.items()):
+        return transcript
+    copy = Transcript.from_dict(transcript.to_dict())
+    for key, name in shown.items():
+        copy.speakers[key].name = name
+    return copy
 
 
 def rename_speaker(transcript: Transcript, speaker_id: str, name: str) -> None:
@@ -82,6 +128,16 @@ def talk_times(transcript: Transcript) -> dict[str, float]:
             times[segment.speaker] = times.get(segment.speaker, 0.0) + segment.duration
     return times
 
+
+
+def name_unheard_speakers(transcript: Transcript, language: str | None) -> None:
+    """Speakers heard only where the transcript has no text (its gaps' speakers) get an
+    entry too, labelled after the others: a person none of whose words came out is
+    still someone who spoke."""
+    for gap in transcript.gaps:
+        if gap.speaker is not None and gap.speaker not in transcript.speakers:
+            transcript.speakers[gap.speaker] = Speaker(
+                gap.speaker, default_label(len(transcript.speakers), language))
 
 
 def name_speakers(transcript: Transcript, language: str | None) -> None:

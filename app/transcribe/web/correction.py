@@ -36,7 +36,7 @@ ASSETS = Path(__file__).with_name("assets")
 # Helpers first, then what the editor's class takes in (search, speakers, saving), then the
 # class itself and the component's entry point.
 JS_FILES = ("editor-text.js", "editor-search.js", "editor-speakers.js", "editor-saving.js",
-            "editor.js")
+            "editor-gaps.js", "editor.js")
 logger = logging.getLogger(__name__)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ..export import FORMATS
-from ..i18n import MESSAGES, format_duration, message
+from ..i18n import Notice, format_duration
 from ..jobs import ACTIVE, Job, estimate_remaining
 from ..jobs.dispatch import Waiting
 from ..languages import SPOKEN_LANGUAGES
@@ -46,41 +46,42 @@ def model_label(name: str, language: str) -> str:
     return f"{name} — {hint}" if hint else name
 
 
-def error_text(error: dict | None, language: str) -> str:
-    """A job's error record in the user's language; unknown keys (a newer version's) fall
-    back to the generic message."""
-    return record_text(error, language) or text("status.failed_unknown", language)
+def error_text(error: Notice | None, language: str) -> str:
+    """Why a job or an upload failed, in the user's language, for a page; an unknown key
+    (a newer version's) falls back to the generic message."""
+    return notice_text(error, language) or text("status.failed_unknown", language)
 
 
-def warning_texts(warnings: list[dict], language: str) -> list[str]:
-    """A job's warnings in the user's language; those this version cannot word are left
-    out rather than shown as a failure."""
-    return [shown for record in warnings if (shown := record_text(record, language))]
+def notice_texts(notices: list[Notice], language: str) -> list[str]:
+    """A job's notices in the user's language, for a page; those this version cannot word
+    are left out rather than shown as a failure."""
+    return [shown for notice in notices if (shown := notice_text(notice, language))]
 
 
-def record_text(record: dict | None, language: str) -> str | None:
-    """An {"key", "params"} record of i18n.MESSAGES in the user's language, for a page
-    (Markdown): its texts (file names, speaker names) escaped, shown as they are."""
-    if not record:
+def notice_text(notice: Notice | None, language: str) -> str | None:
+    """A notice in the user's language, for a page (Markdown): its texts (file names,
+    speaker names) escaped, shown as they are."""
+    if notice is None:
         return None
-    key = record.get("key", "")
-    params = {name: escape_markdown(value) if isinstance(value, str) else value
-              for name, value in dict(record.get("params") or {}).items()}
-    if key not in MESSAGES:
-        return None
-    try:
-        return message(key, language, **params)
-    except (KeyError, IndexError, ValueError):
-        return None
+    return Notice(notice.key, {name: escape_markdown(value) if isinstance(value, str)
+                               else value for name, value in notice.params.items()}
+                  ).text(language)
 
 
 def remaining_label(job: Job, language: str, now: float | None = None) -> str:
+    """The time left, worded for a person: under a minute, about N minutes, about N h MM
+    (eta.py's estimate, which counts every stage still to come)."""
     left = estimate_remaining(job, now)
     if left is None:
         return text("eta.estimating", language)
     if left < 60:
         return text("eta.seconds", language)
-    return text("eta.minutes", language, minutes=round(left / 60))
+    minutes = round(left / 60)
+    if minutes == 1:
+        return text("eta.minute", language)
+    if minutes < 60:
+        return text("eta.minutes", language, minutes=minutes)
+    return text("eta.hours", language, hours=minutes // 60, minutes=minutes % 60)
 
 
 def stage_states(job: Job) -> list[tuple[str, str, int]]:
@@ -168,10 +169,13 @@ def distinct_labels(labels: dict[str, str]) -> dict[str, str]:
 
 
 def size_label(size: int, language: str) -> str:
+    """A file's size, the one way the app writes sizes (the uploader's chips, the queue,
+    the privacy page): decimal units (as file managers), in the reader's language."""
     if size < 1_000_000:
         return text("unit.kb", language, value=max(1, round(size / 1000)) if size else 0)
-    value = f"{size / 1e6:.1f}"
-    return text("unit.mb", language, value=value.replace(".", ",") if language == "fr" else value)
+    unit, scale = ("unit.mb", 1e6) if size < 1e9 else ("unit.gb", 1e9)
+    value = f"{size / scale:.1f}"
+    return text(unit, language, value=value.replace(".", ",") if language == "fr" else value)
 
 
 def deadline_text(delete_at: datetime, language: str,

@@ -42,7 +42,10 @@ from starlette.routing import Route
 
 from .. import changes
 from ..jobs import DONE, Job, JobStore
+from ..languages import DEFAULT_LANGUAGE
+from ..speakers.labels import shown_name
 from ..transcript import Transcript
+from .language_choice import from_cookie
 from .reviewing import media_type
 from .settings import Settings, url_prefix
 
@@ -79,40 +82,47 @@ def recording(store: JobStore, job: Job) -> Path | None:
 
 KEPT = 4  # prepared answers kept (a few tabs on a few recordings)
 
-# (job id, transcript file's mtime, uncertainty threshold) -> (JSON, gzipped JSON)
-Key = tuple[str, int, float]
+# (job id, transcript file's mtime, uncertainty threshold, reader's language) ->
+# (JSON, gzipped JSON)
+Key = tuple[str, int, float, str]
 _prepared: dict[Key, Future[tuple[bytes, bytes]]] = {}
 _lock = threading.Lock()
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcribe-document")
 
 
-def _encode(transcript: Transcript, threshold: float) -> tuple[bytes, bytes]:
-    body = json.dumps(changes.document(transcript, threshold), ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+def _encode(transcript: Transcript, threshold: float, language: str) -> tuple[bytes, bytes]:
+    document = changes.document(transcript, threshold)
+    # Default labels ("Enquêté·e") in the reader's language, as the page and the exports.
+    document["speakers"] = [[key, shown_name(name, language)]
+                            for key, name in document["speakers"]]
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return body, gzip.compress(body, 5)
 
 
-def _key(store: JobStore, job: Job, stamp: int | None = None) -> Key | None:
+def _key(store: JobStore, job: Job, language: str, stamp: int | None = None) -> Key | None:
     if stamp is None:
         try:
             stamp = store.transcript_path(job).stat().st_mtime_ns
         except OSError:
             return None
-    return job.id, stamp, store.conventions(job).uncertainty_threshold
+    return job.id, stamp, store.conventions(job).uncertainty_threshold, language
 
 
-def prepare(store: JobStore, job: Job, transcript: Transcript, stamp: int) -> None:
+def prepare(store: JobStore, job: Job, transcript: Transcript, stamp: int,
+            language: str = DEFAULT_LANGUAGE) -> None:
     """Build the editor's answer aside for `transcript`, read from `job`'s file when that
-    file's mtime was `stamp` (taken before reading: a later save changes the key)."""
-    key = _key(store, job, stamp)
+    file's mtime was `stamp` (taken before reading: a later save changes the key), for a
+    reader of `language`."""
+    key = _key(store, job, language, stamp)
     with _lock:
         if key in _prepared:
             return
-        for old in [k for k in _prepared if k[0] == job.id or not store.folder(k[0]).is_dir()]:
+        for old in [k for k in _prepared if (k[0] == job.id and k[1] != stamp)
+                    or not store.folder(k[0]).is_dir()]:
             del _prepared[old]
         while len(_prepared) >= KEPT:
             del _prepared[next(iter(_prepared))]
-        _prepared[key] = _worker.submit(_encode, transcript, key[2])
+        _prepared[key] = _worker.submit(_encode, transcript, key[2], language)
 
 
 def forget(job_id: str | None = None) -> None:
@@ -128,14 +138,15 @@ def kept_jobs() -> set[str]:
         return {key[0] for key in _prepared}
 
 
-def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] | None:
-    """The editor's document (JSON, gzipped JSON) as a future, or None for a job that is
-    not (or no longer) a finished one."""
+def document_bytes(store: JobStore, job_id: str,
+                   language: str = DEFAULT_LANGUAGE) -> Future[tuple[bytes, bytes]] | None:
+    """The editor's document (JSON, gzipped JSON) for a reader of `language` as a
+    future, or None for a job that is not (or no longer) a finished one."""
     job = store.get(job_id)  # None for a made-up id too
     if job is None or job.status != DONE:
         forget(job_id)
         return None
-    key = _key(store, job)
+    key = _key(store, job, language)
     with _lock:
         prepared = _prepared.get(key) if key else None
     if prepared is not None:
@@ -144,7 +155,8 @@ def document_bytes(store: JobStore, job_id: str) -> Future[tuple[bytes, bytes]] 
     if transcript is None:
         return None
     done: Future[tuple[bytes, bytes]] = Future()
-    done.set_result(_encode(transcript, store.conventions(job).uncertainty_threshold))
+    done.set_result(_encode(transcript, store.conventions(job).uncertainty_threshold,
+                            language))
     return done
 
 
@@ -200,7 +212,10 @@ def routes(settings: Settings) -> list[Route]:
                 return Response(status_code=404, headers=HEADERS)
             return Response(status_code=200, media_type="application/json",
                             headers={**HEADERS, "X-Transcript-Version": str(stored)})
-        found = await run_in_threadpool(document_bytes, store, request.path_params["job_id"])
+        # The page's language, as the browser remembers it (language_choice.py).
+        language = from_cookie(request.cookies, settings.ui_language)
+        found = await run_in_threadpool(document_bytes, store, request.path_params["job_id"],
+                                        language)
         if found is None:
             return Response("Not found", status_code=404, media_type="text/plain",
                             headers=HEADERS)

@@ -36,7 +36,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 
-from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES
+from ..languages import UI_LANGUAGE_NAMES, UI_LANGUAGES, ui_language
 from . import accessibility, language_choice, strings
 from .client import client_address, cookie_values, header, is_https, limit_key, same_origin
 from .deadline import Deadline
@@ -61,22 +61,35 @@ NO_FRAMING = ((b"x-frame-options", b"DENY"),
 # -- pages -----------------------------------------------------------------------------------
 
 @functools.cache  # read once: the login page is drawn at every attempt
-def _template(name: str) -> Template:
-    return Template(resources.files("transcribe.web").joinpath("static", name)
-                    .read_text(encoding="utf-8"))
+def _static(name: str) -> str:
+    return resources.files("transcribe.web").joinpath("static", name).read_text(
+        encoding="utf-8")
 
 
-def login_page(language: str, base: str, error: str | None = None) -> str:
-    """The login form in `language`, with a link to the other language."""
+def _html_page(name: str, language: str, head_title: str, **values: str) -> str:
+    """`static/<name>.html` (the page's content) and `<name>.css` (its own style) in the
+    pages' one shell (`page.html`: the head, the favicon drawn locally, the common style)."""
+    return Template(_static("page.html")).substitute(
+        lang=language, title=head_title,
+        style=Template(_static(f"{name}.css")).substitute(values),
+        main=Template(_static(f"{name}.html")).substitute(lang=language, **values))
+
+
+def login_page(language: str, base: str, error: str | None = None,
+               deployed: bool = False) -> str:
+    """The login form in `language`, with a link to the other language; `deployed` (by
+    the chart, Settings.deployed): the password is the one Onyxia showed."""
     other = "en" if language == "fr" else "fr"
 
     def text(key: str) -> str:
         return html.escape(strings.text(key, language))
 
-    return _template("login.html").substitute(
-        lang=language, title=text("login.title"), app=text("app.title"),
-        intro=text("login.intro"), password=text("login.password"),
-        submit=text("login.submit"), action=html.escape(base + LOGIN),
+    return _html_page(
+        "login", language, f"{text('login.title')} · {text('app.title')}",
+        heading=text("login.title"), intro=text("login.intro" if deployed
+                                                else "login.intro_local"),
+        password=text("login.password"), submit=text("login.submit"),
+        action=html.escape(base + LOGIN),
         error=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
         other=other, other_name=html.escape(UI_LANGUAGE_NAMES[other]),
         other_href=html.escape(f"{base}{LOGIN}?lang={other}"),
@@ -84,7 +97,7 @@ def login_page(language: str, base: str, error: str | None = None) -> str:
 
 
 def deleted_page() -> str:
-    return _template("deleted.html").substitute()
+    return _html_page("deleted", "fr", "Service supprimé · Service deleted")
 
 
 # -- the middleware and the routes -----------------------------------------------------------
@@ -97,6 +110,7 @@ class Gate:
         self.password = settings.password
         self.base = settings.url_prefix
         self.language = settings.ui_language
+        self.deployed = settings.deployed
         self.behind_proxy = settings.behind_proxy
         self.deadline = deadline or Deadline(settings.delete_at, settings.data_dir)
         self.sessions = sessions or Sessions()
@@ -118,12 +132,10 @@ class Gate:
         """The language asked for, else the one this browser chose in the app, else the
         service's."""
         chosen = ((form or {}).get("lang") or [request.query_params.get("lang", "")])[0]
-        if chosen in UI_LANGUAGES:
-            return chosen
         remembered = [value for value in cookie_values(header(request.scope, b"cookie"),
                                                        language_choice.COOKIE)
                       if value in UI_LANGUAGES]
-        return remembered[0] if remembered else self.language
+        return ui_language(chosen, remembered[0] if remembered else self.language)
 
     def _session(self, scope: Scope) -> tuple[str, str] | None:
         """(cookie, session id) of the request's valid session cookie, if any: the first of
@@ -137,7 +149,8 @@ class Gate:
         if not self.password or self._session(request.scope):
             return RedirectResponse(self.base + "/", status_code=303)
         if request.method == "GET":
-            return _page(login_page(self._language(request), self.base))
+            return _page(login_page(self._language(request), self.base,
+                                    deployed=self.deployed))
         length = request.headers.get("content-length", "")
         if not length.isdigit() or int(length) > MAX_FORM_BYTES:
             return PlainTextResponse("Bad request", status_code=400)
@@ -151,7 +164,7 @@ class Gate:
             log.warning("login refused: too many failed attempts (from %s)", client)
             minutes = max(1, round(wait / 60))
             return _page(login_page(language, self.base, strings.text(
-                "login.too_many", language, minutes=minutes)), 429,
+                "login.too_many", language, minutes=minutes), self.deployed), 429,
                 headers={"Retry-After": str(int(wait) + 1)})
         right: bool | None = None  # None: never checked (the client went away meanwhile)
         self.limit.begin(key)
@@ -164,8 +177,8 @@ class Gate:
         finally:
             self.limit.end(key, failed=right is False)
         if not right:
-            return _page(login_page(language, self.base, strings.text("login.wrong", language)),
-                         401)
+            return _page(login_page(language, self.base, strings.text("login.wrong", language),
+                                    self.deployed), 401)
         response = RedirectResponse(self.base + "/", status_code=303)
         response.set_cookie(COOKIE, self.sessions.open(), max_age=self.sessions.lifetime,
                             path=self.base or "/", secure=is_https(request.scope),

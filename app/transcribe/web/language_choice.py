@@ -8,7 +8,7 @@ first render is already in the chosen language. It holds "fr" or "en", nothing e
 
 from __future__ import annotations
 
-from ..languages import UI_LANGUAGES
+from ..languages import UI_LANGUAGES, ui_language
 
 COOKIE = "transcribe_ui_language"
 LIFETIME = 365 * 24 * 3600  # seconds
@@ -20,7 +20,7 @@ def from_cookie(cookies: object, default: str) -> str:
         chosen = cookies.get(COOKIE)  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - no request context (tests): nothing remembered
         chosen = None
-    return chosen if chosen in UI_LANGUAGES else default
+    return ui_language(chosen, default)
 
 
 def remember_script(language: str, base_path: str) -> str:

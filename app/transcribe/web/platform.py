@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..export import export_stem
 from ..jobs import DONE, JobStore
 from ..languages import UI_LANGUAGES
 from . import reviewing, strings
@@ -137,9 +138,9 @@ def default_language_index(choices: tuple[str, ...], platform: Platform) -> int:
 
 
 def everything_zip(store: JobStore, ui_language: str | None = None) -> bytes:
-    """Every finished transcript in every format, pseudonyms applied: one folder per
-    recording (two recordings with one name get `name`, `name-2`); the docx labels in
-    `ui_language`, as the review page's downloads."""
+    """Every finished transcript in every format, pseudonyms applied (to the folders' and
+    files' names too): one folder per recording (two with one name get `name`, `name-2`);
+    the docx labels in `ui_language`, as the review page's downloads."""
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -147,11 +148,12 @@ def everything_zip(store: JobStore, ui_language: str | None = None) -> bytes:
             transcript = store.finished_transcript(job) if job.status == DONE else None
             if transcript is None:
                 continue
-            folder = job.stem
-            number = 2
+            conventions = store.conventions(job)
+            stem = export_stem(job.stem, conventions)  # pseudonyms applied
+            folder, number = stem, 2
             while folder in used:
-                folder, number = f"{job.stem}-{number}", number + 1
+                folder, number = f"{stem}-{number}", number + 1
             used.add(folder)
             reviewing.write_formats(archive, f"{folder}/", transcript, job.stem,
-                                    store.conventions(job), ui_language)
+                                    conventions, ui_language)
     return buffer.getvalue()

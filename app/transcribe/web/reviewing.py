@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from ..conventions import Conventions
-from ..export import FORMATS, render
+from ..export import FORMATS, export_stem, render
 from ..speakers import talk_times
 from ..transcript import Transcript
 
@@ -69,13 +69,13 @@ def media_type(path: Path) -> str:
 # -- downloads -------------------------------------------------------------------------------
 
 def export_name(stem: str, format_name: str) -> str:
-    """<stem><extension>: entretien.txt, entretien.qda.txt..."""
+    """<stem><extension>: entretien.txt, entretien.qda.txt... (`stem`: export_stem's)"""
     return f"{stem}{FORMATS[format_name].extension}"
 
 
 def export_zip(transcript: Transcript, stem: str, conventions: Conventions,
                ui_language: str | None = None) -> bytes:
-    """Every format in one zip, named like the recording."""
+    """Every format in one zip, named like the recording, pseudonyms applied."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         write_formats(archive, "", transcript, stem, conventions, ui_language)
@@ -84,7 +84,9 @@ def export_zip(transcript: Transcript, stem: str, conventions: Conventions,
 
 def write_formats(archive: zipfile.ZipFile, folder: str, transcript: Transcript, stem: str,
                   conventions: Conventions, ui_language: str | None = None) -> None:
-    """Every format of one transcript into `archive`, under `folder` ("" or "name/")."""
+    """Every format of one transcript into `archive`, under `folder` ("" or "name/"),
+    named from the recording's `stem` with the pseudonyms applied."""
+    stem = export_stem(stem, conventions)
     for name in FORMATS:
         archive.writestr(folder + export_name(stem, name),
                          render(transcript, name, conventions, ui_language))

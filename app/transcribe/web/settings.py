@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..languages import DEFAULT_LANGUAGE, UI_LANGUAGES
+from ..languages import ui_language
+from ..options import device_setting
 from ..self_delete import parse_deadline
 from ..workers.config import WorkerConfig
 
 DEFAULT_PORT = 8501
 DEFAULT_MAX_UPLOAD_MB = 2048
-DEVICES = ("auto", "cuda", "cpu")
 LOCAL_ADDRESS = "127.0.0.1"
 
 
@@ -30,7 +30,7 @@ class Settings:
     delete_at: datetime | None  # when the service deletes itself (UTC), if it does
     ui_language: str  # default interface language: fr or en
     default_model: str | None  # Whisper model to preselect, when on disk
-    device: str  # auto | cuda | cpu
+    device: str  # one of options.DEVICES
     max_upload_mb: int
     port: int
     base_path: str  # URL path the app is served under, "" for the root
@@ -44,6 +44,12 @@ class Settings:
     def url_prefix(self) -> str:
         return url_prefix(self.base_path)
 
+    @property
+    def deployed(self) -> bool:
+        """Deployed by the chart (on Onyxia), which always sets a deadline
+        (TRANSCRIBE_DELETE_AT); a local run has none."""
+        return self.delete_at is not None
+
 
 class SettingsError(ValueError):
     """A setting the app must not start with (what is wrong, for the administrator)."""
@@ -52,15 +58,13 @@ class SettingsError(ValueError):
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     password = env.get("TRANSCRIBE_PASSWORD") or None
-    language = (env.get("TRANSCRIBE_UI_LANGUAGE") or DEFAULT_LANGUAGE).strip().lower()[:2]
-    device = (env.get("TRANSCRIBE_DEVICE") or "auto").strip().lower()
     return Settings(
         data_dir=Path(env.get("TRANSCRIBE_DATA_DIR") or "data").resolve(),
         password=password,
         delete_at=deadline_setting(env.get("TRANSCRIBE_DELETE_AT")),
-        ui_language=language if language in UI_LANGUAGES else DEFAULT_LANGUAGE,
+        ui_language=ui_language(env.get("TRANSCRIBE_UI_LANGUAGE")),
         default_model=(env.get("TRANSCRIBE_DEFAULT_MODEL") or "").strip() or None,
-        device=device if device in DEVICES else "auto",
+        device=device_setting(env.get("TRANSCRIBE_DEVICE")),
         max_upload_mb=_positive_int(env.get("TRANSCRIBE_MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
         port=_positive_int(env.get("TRANSCRIBE_PORT"), DEFAULT_PORT),
         base_path=(env.get("TRANSCRIBE_BASE_PATH") or "/").strip().strip("/"),

@@ -36,6 +36,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import storage
+from ..i18n import Notice
 
 log = logging.getLogger("transcribe.web")
 
@@ -58,6 +59,10 @@ class Spooled:
 
     def encode(self) -> bytes:
         return MARKER + json.dumps(asdict(self)).encode()
+
+    def refusal(self, name: str) -> Notice | None:
+        """Why it was refused, naming the file as the user named it; None if it was kept."""
+        return Notice(self.refused, {"name": name}) if self.refused else None
 
     @classmethod
     def decode(cls, data: bytes) -> Spooled | None:

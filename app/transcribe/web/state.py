@@ -9,7 +9,7 @@ import threading
 import streamlit as st
 
 from ..jobs import JobQueue, JobStore, Runner
-from ..languages import UI_LANGUAGES
+from ..languages import ui_language
 from ..models import ModelStore
 from . import documents, strings
 from .settings import Settings, load_settings
@@ -86,8 +86,7 @@ def store() -> JobStore:
 
 
 def language() -> str:
-    chosen = st.session_state.get(LANGUAGE_KEY)
-    return chosen if chosen in UI_LANGUAGES else settings().ui_language
+    return ui_language(st.session_state.get(LANGUAGE_KEY), settings().ui_language)
 
 
 def forget_transcripts() -> None:
@@ -99,3 +98,9 @@ def forget_transcripts() -> None:
 
 def t(key: str, **params: object) -> str:
     return strings.text(key, language(), **params)
+
+
+def page_title(page: str) -> None:
+    """A page's title and its introduction (`<page>.title`, `<page>.intro`)."""
+    st.title(t(f"{page}.title"))
+    st.markdown(t(f"{page}.intro"))

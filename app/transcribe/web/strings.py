@@ -7,7 +7,7 @@ from here with `text` (through `state.t`, which knows the visitor's language).
 
 from __future__ import annotations
 
-from ..languages import DEFAULT_LANGUAGE
+from ..languages import DEFAULT_LANGUAGE, ui_language
 
 STRINGS: dict[str, dict[str, str]] = {
     # -- app and navigation ---------------------------------------------------------------
@@ -36,6 +36,12 @@ STRINGS: dict[str, dict[str, str]] = {
               "lancement du service).",
         "en": "This service is protected by a password (the one Onyxia showed when the "
               "service was launched).",
+    },
+    "login.intro_local": {  # a run on this machine: no Onyxia
+        "fr": "Ce service est protégé par un mot de passe (celui donné à son lancement, "
+              "TRANSCRIBE_PASSWORD).",
+        "en": "This service is protected by a password (the one given when it was "
+              "started, TRANSCRIBE_PASSWORD).",
     },
     "login.password": {"fr": "Mot de passe", "en": "Password"},
     "login.submit": {"fr": "Se connecter", "en": "Log in"},
@@ -101,10 +107,16 @@ STRINGS: dict[str, dict[str, str]] = {
     # -- options --------------------------------------------------------------------------
     "opt.preset": {"fr": "Type d'enregistrement", "en": "Kind of recording"},
     "opt.choose": {"fr": "Choisir", "en": "Choose"},
-    "upload.file_presets": {"fr": "Un type d'enregistrement différent pour un fichier",
-                            "en": "Another kind of recording for one file"},
+    "upload.file_options": {
+        "fr": "Un réglage différent pour un fichier (type d'enregistrement, langue parlée)",
+        "en": "Other settings for one file (kind of recording, spoken language)"},
+    "upload.file_preset": {"fr": "{name} : type d'enregistrement",
+                           "en": "{name}: kind of recording"},
+    "upload.file_language": {"fr": "{name} : langue", "en": "{name}: language"},
     "upload.preset_batch": {"fr": "Comme les autres : {preset}",
                             "en": "Like the others: {preset}"},
+    "upload.language_batch": {"fr": "Comme les autres : {spoken}",
+                              "en": "Like the others: {spoken}"},
     "preset.interview": {"fr": "Entretien (2 personnes)", "en": "Interview (2 people)"},
     "preset.interview.help": {
         "fr": "Enquêteur·rice et enquêté·e, reconnus et nommés automatiquement.",
@@ -239,8 +251,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage.state.todo": {"fr": "{stage} (à venir)", "en": "{stage} (to come)"},
     "eta.estimating": {"fr": "estimation du temps restant…",
                        "en": "estimating the time left…"},
-    "eta.seconds": {"fr": "moins d'une minute", "en": "less than a minute left"},
-    "eta.minutes": {"fr": "environ {minutes} min restantes", "en": "about {minutes} min left"},
+    # The time left: French says "il reste" first (no agreement to get wrong).
+    "eta.seconds": {"fr": "il reste moins d'une minute", "en": "less than a minute left"},
+    "eta.minute": {"fr": "il reste environ 1 minute", "en": "about 1 minute left"},
+    "eta.minutes": {"fr": "il reste environ {minutes} minutes",
+                    "en": "about {minutes} minutes left"},
+    "eta.hours": {"fr": "il reste environ {hours} h {minutes:02d}",
+                  "en": "about {hours} h {minutes:02d} min left"},
+    "unit.gb": {"fr": "{value} Go", "en": "{value} GB"},
     "unit.mb": {"fr": "{value} Mo", "en": "{value} MB"},
     "unit.kb": {"fr": "{value} ko", "en": "{value} kB"},
     "job.review": {"fr": "Relire", "en": "Review"},
@@ -327,11 +345,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "speakers.share": {"fr": "part", "en": "share"},
     "pseudonyms.help": {
         "fr": "Chaque nom réel est remplacé par son pseudonyme dans le texte et les noms des "
-              "locuteurs de tous les fichiers téléchargés, JSON compris. La transcription "
-              "affichée ici, et celle conservée sur le serveur, gardent les vrais noms.",
+              "locuteurs de tous les fichiers téléchargés, JSON compris, et dans leurs noms "
+              "de fichier (entretien_Durand.docx devient entretien_[NOM].docx). Un nom est "
+              "remplacé en mot entier : « Marie » ne touche pas « Marie-Claire » (ajoutez "
+              "ce nom composé s'il le faut). La transcription affichée ici, et celle "
+              "conservée sur le serveur, gardent les vrais noms.",
         "en": "Each real name is replaced by its pseudonym in the text and speaker names of "
-              "every downloaded file, JSON included. The transcript shown here, and the one "
-              "kept on the server, keep the real names.",
+              "every downloaded file, JSON included, and in their file names "
+              "(interview_Durand.docx becomes interview_[NAME].docx). A name is replaced as "
+              "a whole word: \"Marie\" leaves \"Marie-Claire\" alone (add that compound "
+              "name if needed). The transcript shown here, and the one kept on the server, "
+              "keep the real names.",
     },
     "pseudonyms.real": {"fr": "Nom réel", "en": "Real name"},
     "pseudonyms.add": {"fr": "Ajouter la ligne", "en": "Add the row"},
@@ -635,6 +659,24 @@ STRINGS: dict[str, dict[str, str]] = {
               "Ctrl+Z : annuler).",
         "en": "New turn, given to {name} (Ctrl+F8: another speaker; Ctrl+Z: undo).",
     },
+    "editor.gap_word": {"fr": "inaudible", "en": "inaudible"},
+    "editor.gap_play": {
+        "fr": "parole sans texte : Entrée l'écoute, taper écrit ce qui est dit, Suppr retire "
+              "la marque",
+        "en": "speech with no text: Enter plays it, typing writes what is said, Delete "
+              "removes the mark"},
+    "editor.gap_guard": {
+        "fr": "Le texte que la reconnaissance avait inventé ici (une boucle) a été retiré : "
+              "écoutez, puis tapez ce qui est dit sur la marque.",
+        "en": "Text the recogniser invented here (a loop) was removed: listen, then type what "
+              "is said on the mark.",
+    },
+    "editor.gap_no_text": {
+        "fr": "La reconnaissance n'a rien écrit pour cette parole : écoutez, puis tapez ce qui "
+              "est dit sur la marque.",
+        "en": "The recogniser wrote nothing for this speech: listen, then type what is said "
+              "on the mark.",
+    },
     "editor.unknown": {"fr": "(locuteur inconnu)", "en": "(unknown speaker)"},
     "editor.empty": {"fr": "Cette transcription ne contient aucun texte.",
                      "en": "This transcript has no text."},
@@ -716,6 +758,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                           "sélectionnées (suivant / précédent)"),
         ("Ctrl+F8  /  Ctrl+Maj+F8",
          "changer le locuteur de tout le tour (clic sur son nom : idem)"),
+        ("Tab vers une marque [inaudible …], puis Entrée",
+         "écouter ce passage de parole sans texte ; taper y écrit ce qui est dit, "
+         "Suppr retire la marque"),
         ("Ctrl+Z  /  Ctrl+Y", "annuler / rétablir"),
         ("Entrée  /  Maj+Entrée dans la recherche", "résultat suivant / précédent"),
         ("Ctrl+/", "afficher ou masquer cette aide"),
@@ -735,6 +780,9 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
                             "selected sentences (next / previous)"),
         ("Ctrl+F8  /  Ctrl+Shift+F8",
          "change the whole turn's speaker (clicking its name does the same)"),
+        ("Tab to an [inaudible …] mark, then Enter",
+         "play that stretch of speech with no text; typing there writes what is said, "
+         "Delete removes the mark"),
         ("Ctrl+Z  /  Ctrl+Y", "undo / redo"),
         ("Enter  /  Shift+Enter in the search box", "next / previous match"),
         ("Ctrl+/", "show or hide this help"),
@@ -745,7 +793,7 @@ EDITOR_KEYS: dict[str, list[tuple[str, str]]] = {
 def editor_texts(language: str) -> dict[str, object]:
     """Every text the correction editor shows, in `language`, and its keys' help rows
     (the README's "Correcting a transcript" section lists the same keys)."""
-    language = language if language in EDITOR_KEYS else DEFAULT_LANGUAGE
+    language = ui_language(language)
     texts: dict[str, object] = {key.removeprefix("editor."): value[language]
                                 for key, value in STRINGS.items() if key.startswith("editor.")}
     texts["key_rows"] = [list(row) for row in EDITOR_KEYS[language]]

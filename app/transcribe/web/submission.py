@@ -6,18 +6,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from .. import storage
-from ..asr import AsrOptions, ModelSettings, model_kind
+from ..asr import model_kind
 from ..audio import probe
 from ..conventions import Conventions
-from ..i18n import UserFacingError
+from ..i18n import Notice, UserFacingError
 from ..jobs import Job, JobDeleted, JobQueue, JobStore, describe_error
 from ..languages import DEFAULT_LANGUAGE
-from ..models import WHISPER_PREFERENCE, ModelStore
-from ..pipeline import PipelineOptions
-from ..speakers import SpeakerOptions
+from ..models import ModelStore
+from ..options import (
+    AUTO,
+    DEFAULT_ENGINE,
+    AsrOptions,
+    ModelSettings,
+    PipelineOptions,
+    SpeakerOptions,
+    spoken_language,
+)
 from .spool import Spooled, spooled_path
 
 # What people record interviews with: phones, dictaphones, video calls, messaging apps.
@@ -39,12 +46,12 @@ class FormChoices:
     """What the upload form asks, with its defaults."""
 
     preset: str = "interview"
-    language: str = "auto"
-    model: str = "base"
-    engine: str = "auto"
+    language: str = AUTO
+    model: str = ModelSettings.name
+    engine: str = DEFAULT_ENGINE
     align: bool = True
     prompt: str = ""
-    device: str = "auto"
+    device: str = AUTO
     ui_language: str = DEFAULT_LANGUAGE
     interviewer_name: str = ""
     interviewee_name: str = ""
@@ -64,7 +71,7 @@ class UploadOutcome:
     name: str
     job: Job | None = None  # queued, or (refused) a failed job that says why
     refused: bool = False
-    error: dict[str, Any] | None = None  # {"key", "params"}: to show now, nothing recorded
+    error: Notice | None = None  # to show now, nothing recorded
 
     @property
     def queued(self) -> bool:
@@ -72,24 +79,32 @@ class UploadOutcome:
 
 
 def pipeline_options(choices: FormChoices) -> PipelineOptions:
-    names = {role: name.strip() for role, name in (("interviewer", choices.interviewer_name),
-                                                   ("interviewee", choices.interviewee_name))
-             if name.strip() and choices.preset == "interview"}
+    """The options a form's choices mean. The spoken language is checked here, on the
+    server: one the form does not offer is refused (UserFacingError), never run."""
+    speakers = SpeakerOptions(preset=choices.preset)
+    speakers.names = speakers.role_names({"interviewer": choices.interviewer_name,
+                                          "interviewee": choices.interviewee_name})
     return PipelineOptions(
         engine=choices.engine,
         model=ModelSettings(name=choices.model, device=choices.device),
-        asr=AsrOptions(language=None if choices.language == "auto" else choices.language,
+        asr=AsrOptions(language=spoken_language(choices.language),
                        initial_prompt=" ".join(choices.prompt.split()) or None),
         align=choices.align,
-        diarize=choices.preset != "single",
-        speakers=SpeakerOptions(preset=choices.preset, names=names),
+        diarize=speakers.diarize,
+        speakers=speakers,
         ui_language=choices.ui_language,
     )
 
 
-def with_preset(choices: FormChoices, preset: str) -> FormChoices:
-    """One file's choices: the batch's, with that file's own preset."""
-    return replace(choices, preset=preset)
+# What a file's own choice says when it keeps the batch's.
+BATCH = "batch"
+
+
+def for_file(choices: FormChoices, preset: str = BATCH, language: str = BATCH) -> FormChoices:
+    """One file's choices: the batch's, with that file's own preset and spoken language
+    where it has one (checked with the rest, in `pipeline_options`)."""
+    return replace(choices, preset=choices.preset if preset == BATCH else preset,
+                   language=choices.language if language == BATCH else language)
 
 
 def conventions(choices: FormChoices) -> Conventions:
@@ -102,14 +117,6 @@ def conventions(choices: FormChoices) -> Conventions:
 
 def model_choices(store: ModelStore, engine: str) -> list[str]:
     return store.models(model_kind(engine))
-
-
-def preselected_model(models: list[str], configured: str | None) -> str | None:
-    """TRANSCRIBE_DEFAULT_MODEL when it is on disk, else the best one on disk."""
-    if configured and configured in models:
-        return configured
-    ranked = [m for m in WHISPER_PREFERENCE if m in models]
-    return ranked[0] if ranked else (models[0] if models else None)
 
 
 def check_file(name: str, size: int, max_upload_mb: int, data_dir: Path,
@@ -134,14 +141,6 @@ def readable_duration(path: Path) -> float | None:
     return probe(path).duration
 
 
-def queue_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
-                 choices: FormChoices, max_upload_mb: int):
-    """Check, copy and queue one uploaded file; raises UserFacingError with the reason."""
-    check_file(name, size, max_upload_mb, queue.store.data_dir, stored=isinstance(data, Path))
-    return queue.submit(name, data, pipeline_options(choices), conventions(choices),
-                        check=readable_duration)
-
-
 # Browsers escape these three in a multipart upload's file name (HTML's form-data encoding
 # rule); Streamlit passes the name on as sent.
 _BROWSER_ESCAPES = {"%22": '"', "%0A": " ", "%0D": " "}
@@ -156,27 +155,33 @@ def browser_file_name(name: str) -> str:
 
 def save_upload(queue: JobQueue, name: str, data: BinaryIO | bytes | Path, size: int,
                 choices: FormChoices, max_upload_mb: int) -> UploadOutcome:
-    """queue_upload for one file of a batch: whatever goes wrong is this file's outcome,
-    never an exception, so that the other files go on. A file refused for what it is
-    stays in the job list with its reason; a failure of the server (disk full, files
-    deleted meanwhile from another tab) is only reported."""
+    """Check, copy and queue one file of a batch: whatever goes wrong is this file's
+    outcome, never an exception, so that the other files go on. A file refused for what
+    it is stays in the job list with its reason; a choice the form does not offer, or a
+    failure of the server (disk full, files deleted meanwhile from another tab), is only
+    reported."""
     name = browser_file_name(name)
     try:
-        return UploadOutcome(name, job=queue_upload(queue, name, data, size, choices,
-                                                    max_upload_mb))
+        options = pipeline_options(choices)
     except UserFacingError as error:
-        return refusal(queue.store, name, size, choices, describe_error(error))
+        return UploadOutcome(name, error=error.notice)
+    try:
+        check_file(name, size, max_upload_mb, queue.store.data_dir,
+                   stored=isinstance(data, Path))
+        return UploadOutcome(name, job=queue.submit(name, data, options,
+                                                    conventions(choices),
+                                                    check=readable_duration))
+    except UserFacingError as error:
+        return refusal(queue.store, name, size, options, choices, describe_error(error))
     except JobDeleted:
-        return UploadOutcome(name, error={"key": "upload.deleted_meanwhile",
-                                          "params": {"name": name}})
+        return UploadOutcome(name, error=Notice("upload.deleted_meanwhile", {"name": name}))
     except OSError as error:
         log.warning("upload not saved: %s (errno %s)", type(error).__name__, error.errno)
         key = "upload.no_space" if storage.disk_full(error) else "upload.save_failed"
-        return UploadOutcome(name, error={"key": key, "params": {"name": name}})
+        return UploadOutcome(name, error=Notice(key, {"name": name}))
     except Exception as error:  # noqa: BLE001 - one file must not stop the batch
         log.error("upload not saved: unexpected %s", type(error).__name__)
-        return UploadOutcome(name, error={"key": "upload.save_failed",
-                                          "params": {"name": name}})
+        return UploadOutcome(name, error=Notice("upload.save_failed", {"name": name}))
 
 
 def spooled(upload: BinaryIO, size: int) -> Spooled | None:
@@ -185,6 +190,13 @@ def spooled(upload: BinaryIO, size: int) -> Spooled | None:
     if size > 4096 or not hasattr(upload, "getvalue"):
         return None
     return Spooled.decode(upload.getvalue())
+
+
+def uploaded_size(upload: BinaryIO) -> int:
+    """An uploaded file's size in bytes, spooled (spool.py) or held in memory."""
+    size = int(getattr(upload, "size", 0))
+    record = spooled(upload, size)
+    return record.size if record is not None else size
 
 
 def save_uploaded(queue: JobQueue, name: str, upload: BinaryIO, size: int,
@@ -196,25 +208,27 @@ def save_uploaded(queue: JobQueue, name: str, upload: BinaryIO, size: int,
     if record is None:
         return save_upload(queue, name, upload, size, choices, max_upload_mb)
     if record.refused:
-        return refusal(queue.store, name, record.size, choices,
-                       {"key": record.refused, "params": {"name": name}})
+        try:
+            options = pipeline_options(choices)
+        except UserFacingError as error:
+            return UploadOutcome(name, error=error.notice)
+        return refusal(queue.store, name, record.size, options, choices,
+                       record.refusal(name))
     path = spooled_path(queue.store.data_dir, record)
     if path is None:  # "delete all" from another tab removed it meanwhile
-        return UploadOutcome(name, error={"key": "upload.deleted_meanwhile",
-                                          "params": {"name": name}})
+        return UploadOutcome(name, error=Notice("upload.deleted_meanwhile", {"name": name}))
     try:
         return save_upload(queue, name, path, record.size, choices, max_upload_mb)
     finally:
         path.unlink(missing_ok=True)
 
 
-def refusal(store: JobStore, name: str, size: int, choices: FormChoices,
-            error: dict[str, Any]) -> UploadOutcome:
+def refusal(store: JobStore, name: str, size: int, options: PipelineOptions,
+            choices: FormChoices, error: Notice) -> UploadOutcome:
     """A refused file as a failed job in the list; when even that cannot be written (a
     full disk), the reason is only shown."""
     try:
-        job = store.record_refused(name, pipeline_options(choices), conventions(choices),
-                                   error, size)
+        job = store.record_refused(name, options, conventions(choices), error, size)
     except (OSError, JobDeleted):  # a full disk, or "delete all" racing the upload
         return UploadOutcome(name, error=error)
     return UploadOutcome(name, job=job, refused=True)

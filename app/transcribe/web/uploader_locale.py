@@ -1,15 +1,17 @@
 """Streamlit's file uploader in the page's language: its own words (button, drop zone,
 hidden input, "Remove <file>", "Add files", the reason a file is refused) are English
-whatever the language. A small script writes ours in their place, in the page itself, so
-that screen readers read them too (CSS could only paint over them), again whenever
-Streamlit redraws; it also keeps the keyboard's focus on a visible button of the uploader
-when Streamlit redraws it (after files are chosen or removed).
+whatever the language, and its chips give sizes its own way ("1.0MB", "35.6KB"). A small
+script writes ours in their place, in the page itself, so that screen readers read them
+too (CSS could only paint over them), again whenever Streamlit redraws: a chip's size is
+the one the rest of the app shows (display.size_label; hidden until the page has sent
+it). It also keeps the keyboard's focus on a visible button of the uploader when
+Streamlit redraws it (after files are chosen or removed).
 No Streamlit here: the upload page puts this into the page with st.html."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class UploaderWords:
     add: str  # the "+" button once files are chosen
     too_large: str  # the reason the browser refuses a file (beyond server.maxUploadSize)
     failed: str  # the reason for an upload that failed on the way (the network)
+    # Each uploaded file's size as the app writes it (display.size_label), by file name.
+    sizes: dict[str, str] = field(default_factory=dict)
 
 
 def uploader_script(words: UploaderWords) -> str:
@@ -40,6 +44,7 @@ _STYLE = f"""<style>
   position: static; width: 100%; height: auto; margin: 0; padding: 0 0.25rem 0.2rem;
   clip: auto; overflow: visible; white-space: normal; font-size: 0.8rem; line-height: 1.3; }}
 [data-testid="stTooltipErrorContent"] {{ display: none; }}
+[data-testid="stFileChipName"] + :not([data-size]) {{ visibility: hidden; }}
 </style>"""
 
 _SCRIPT = """<script>
@@ -83,6 +88,15 @@ _SCRIPT = """<script>
       const file = chip.querySelector('[data-testid="stFileChipName"]');
       name(chip.querySelector('[data-testid="stFileChipDeleteBtn"] button'),
            words.remove.replace('{name}', file ? file.textContent : ''));
+      // Streamlit's size beside the name, and in the chip's name for screen readers.
+      const named = file && (file.getAttribute('title') || file.textContent);
+      const size = named && Object.hasOwn(words.sizes, named) && words.sizes[named];
+      const shown = file && file.nextElementSibling;
+      if (size && shown) {
+        text(shown, size);
+        if (shown.dataset.size !== 'app') shown.dataset.size = 'app';
+        name(chip, `${named}, ${size}`);
+      }
       const alert = chip.getAttribute('aria-invalid') === 'true'
         && chip.querySelector('[role="alert"]');
       if (!alert) continue;

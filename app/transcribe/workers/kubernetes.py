@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ..i18n import Notice
 from .config import WorkerConfig
 from .launcher import LaunchStatus
 from .launches import ENDED, REFUSED, RUNNING, STARTING, WAITING, Launch
@@ -128,13 +129,13 @@ class KubernetesLauncher:
                 raise
             # Deleted (a cancel, the TTL, someone): what it held ends now at the latest.
             return LaunchStatus(ENDED, started=launch.started, ended=time.time(),
-                                reason={"key": "worker.lost", "params": {}})
+                                reason=Notice("worker.lost"))
         pods = self.core.list_namespaced_pod(
             self.namespace, label_selector=f"{LAUNCH_LABEL}={launch.id}").items
         if not pods:
             if _job_finished(job):
                 return LaunchStatus(ENDED, started=launch.started, ended=time.time(),
-                                    reason={"key": "worker.lost", "params": {}})
+                                    reason=Notice("worker.lost"))
             events = self.core.list_namespaced_event(
                 self.namespace, field_selector=f"involvedObject.name={name}").items
             if any(e.reason == "FailedCreate" for e in events):
@@ -200,15 +201,15 @@ def pod_status(pod: Any, launch: Launch) -> LaunchStatus:
         terminated, status.reason))
 
 
-def failure_reason(terminated: Any, pod_reason: str | None) -> dict[str, Any]:
+def failure_reason(terminated: Any, pod_reason: str | None) -> Notice:
     if terminated is not None and terminated.reason == "OOMKilled":
-        return {"key": "worker.out_of_memory", "params": {}}
+        return Notice("worker.out_of_memory")
     if terminated is not None and terminated.exit_code == 137:
-        return {"key": "worker.killed", "params": {}}
+        return Notice("worker.killed")
     if terminated is not None:
-        return {"key": "worker.crashed", "params": {"code": terminated.exit_code}}
-    return {"key": "worker.lost", "params": {}} if pod_reason != "OOMKilled" \
-        else {"key": "worker.out_of_memory", "params": {}}
+        return Notice("worker.crashed", {"code": terminated.exit_code})
+    return Notice("worker.lost") if pod_reason != "OOMKilled" \
+        else Notice("worker.out_of_memory")
 
 
 def holds_gpu(template: dict[str, Any]) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from ..i18n import Notice
 from .launches import Launch
 
 
@@ -14,8 +15,8 @@ class LaunchStatus:
     since: float | None = None  # when this state began, when the launcher knows
     started: float | None = None  # when the worker started (a pod: its start time)
     ended: float | None = None
-    # Ended without a clean exit: why, as a message key for the user ({"key", "params"}).
-    reason: dict[str, Any] | None = None
+    # Ended without a clean exit: why, for the user.
+    reason: Notice | None = None
 
     @property
     def held_seconds(self) -> float | None:

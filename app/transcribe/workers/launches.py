@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..i18n import Notice
 from ..plain import from_known_fields
+from ..storage import write_atomically
 
 log = logging.getLogger("transcribe.workers")
 
@@ -62,7 +64,10 @@ class Launch:
     handle: str | None = None  # the process id or the Job's name
     jobs: list[str] = field(default_factory=list)  # every job it claimed
     audio_seconds: float = 0.0  # their recordings' length
-    end_reason: dict[str, Any] | None = None  # {"key", "params"} when it did not exit cleanly
+    end_reason: Notice | None = None  # why, when it did not exit cleanly
+
+    def __post_init__(self) -> None:
+        self.end_reason = Notice.from_dict(self.end_reason) if self.end_reason else None
 
     @property
     def live(self) -> bool:
@@ -105,14 +110,7 @@ class Launches:
 
     def _write(self, launches: dict[str, Launch]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{LEDGER}.{threading.get_ident()}.tmp")
-        try:
-            temporary.write_text(json.dumps({k: v.to_dict() for k, v in launches.items()}),
-                                 encoding="utf-8")
-            temporary.replace(self.path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps({k: v.to_dict() for k, v in launches.items()}))
 
     def new(self, pool: str, launcher: str, gpu: bool) -> tuple[Launch, str]:
         """A launch record and its token (the only time the token exists in clear)."""

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..i18n import Notice
 from .launcher import LaunchStatus
 from .launches import ENDED, RUNNING, STARTING, Launch
 
@@ -67,7 +68,7 @@ class ProcessLauncher:
         if process is None or times is None:
             # Not ours: a child of a previous web app, which no longer reports to us.
             return LaunchStatus(ENDED, ended=time.time(), started=launch.started,
-                                reason={"key": "worker.lost", "params": {}})
+                                reason=Notice("worker.lost"))
         code = process.poll()
         if code is None:
             return LaunchStatus(RUNNING if times[0] else STARTING, since=times[0],
@@ -108,12 +109,12 @@ class ProcessLauncher:
         shutil.rmtree(self.scratch_root / launch_id, ignore_errors=True)
 
 
-def exit_reason(code: int) -> dict | None:
+def exit_reason(code: int) -> Notice | None:
     """A child's exit status as a reason the user can read; None for a clean exit."""
     if code == 0:
         return None
     if code == -signal.SIGKILL:  # the OOM killer's signal (or someone's kill -9)
-        return {"key": "worker.killed", "params": {}}
+        return Notice("worker.killed")
     if code < 0:
-        return {"key": "worker.crashed", "params": {"code": signal.Signals(-code).name}}
-    return {"key": "worker.crashed", "params": {"code": code}}
+        return Notice("worker.crashed", {"code": signal.Signals(-code).name})
+    return Notice("worker.crashed", {"code": code})

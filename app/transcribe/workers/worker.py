@@ -122,12 +122,13 @@ class Client:
 def run_job(client: Client, job: dict[str, Any], store: Any) -> str:
     """Transcribe one claimed job and report how it went; returns the outcome."""
     from ..jobs.queue import describe_error
+    from ..options import AUTO, device_setting
     from ..pipeline import Cancelled, PipelineOptions, check_options, run
 
     job_id = job["id"]
     options = PipelineOptions.from_dict(job["options"])
-    device = (os.environ.get("TRANSCRIBE_DEVICE") or "").strip().lower()
-    if device in ("cpu", "cuda"):  # this worker knows its hardware
+    device = device_setting(os.environ.get("TRANSCRIBE_DEVICE"))
+    if device != AUTO:  # this worker knows its hardware
         options.model.device = device
     state = {"stage": None, "sent": 0.0, "cancel": False}
 
@@ -164,7 +165,7 @@ def run_job(client: Client, job: dict[str, Any], store: Any) -> str:
     except WebAppGone:
         raise
     except Exception as error:  # noqa: BLE001 - reported, and the next job runs
-        client.failure(job_id, {"error": describe_error(error)})
+        client.failure(job_id, {"error": describe_error(error).to_dict()})
         log.warning("job %s: failed (%s)", job_id, type(error).__name__)
         return "failed"
     finally:

@@ -35,7 +35,7 @@ const SavingMethods = {
       // text the person typed in a refused edit is given back to copy.
       const invalid = ack.conflicts.filter((reason) => reason === "invalid").length;
       const typed = (ack.refused || []).map((n) => batch && batch.ops[n])
-        .filter((op) => op && op.op === "text" && op.text).map((op) => op.text);
+        .filter((op) => op && (op.op === "text" || op.op === "gap") && op.text).map((op) => op.text);
       this.refused.push(...typed);
       this.say(this.label(invalid ? "invalid" : "conflict").replace("{count}", invalid || conflicts), "warning");
     } else if (ack.stale) this.say(this.label("reloaded"), "info");

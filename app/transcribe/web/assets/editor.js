@@ -6,7 +6,8 @@
 // Plain files by concern, joined in order into this one module (web/correction.py):
 // editor-text.js (helpers on text), editor-search.js (search and replace),
 // editor-speakers.js (who speaks), editor-saving.js (saving, the stored version,
-// messages), and this one (the page, drawing, the caret, editing, keys).
+// messages), editor-gaps.js (the marks of speech with no text), and this one (the page,
+// drawing, the caret, editing, keys).
 
 const INSTANCES = new WeakMap();
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
@@ -240,6 +241,7 @@ class Editor {
     this.duration = doc.duration;
     this.speakers = doc.speakers;
     this.segs = doc.segments.map(([start, end, spk, toks]) => ({ u: ++this.uid, start, end, spk, toks }));
+    this.loadGaps(doc.gaps);
     this.pendingDoc = null;
     // Another copy: the undo steps name segments of the old one, they start anew (said).
     const undone = keepView && (this.undoStack.length || this.redoStack.length);
@@ -309,8 +311,8 @@ class Editor {
   // What a turn's drawing depends on beyond its segments' own text: who speaks, which
   // segments (a split or a merge changes these).
   signature([a, b]) {
-    let text = `${this.segs[a].spk}|`;
-    for (let i = a; i <= b; i++) text += `${this.segs[i].u},`;
+    let text = `${this.segs[a].spk}|${a ? "" : this.gapSignature(-1)}`;
+    for (let i = a; i <= b; i++) text += `${this.segs[i].u}${this.gapSignature(this.segs[i].u)},`;
     return text;
   }
 
@@ -319,7 +321,8 @@ class Editor {
     const start = clock(segs[a].start);
     const name = escapeHtml(this.speakerName(segs[a].spk));
     const body = [];
-    for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]));
+    if (a === 0) body.push(this.gapsHtml(-1, segs[a].spk)); // speech before the first words
+    for (let i = a; i <= b; i++) body.push(this.segHtml(segs[i]) + this.gapsHtml(segs[i].u, segs[a].spk));
     return `<section class="te-turn" data-u="${segs[a].u}"><div class="te-head" lang="${escapeHtml(this.lang)}">`
       + `<button type="button" tabindex="-1" class="te-spk" data-u="${segs[a].u}" title="${escapeHtml(this.label("speaker_key"))}">${name}</button>`
       + `<button type="button" tabindex="-1" class="te-time" data-t="${segs[a].start}" aria-label="${escapeHtml(this.label("play_from").replace("{time}", start))}">${start}</button>`
@@ -327,6 +330,7 @@ class Editor {
   }
 
   render() {
+    this.placeGaps();
     const turns = this.turns();
     this.signatures = turns.map((turn) => this.signature(turn));
     this.elements = new Map();
@@ -336,7 +340,7 @@ class Editor {
     this.drawings++;
     this.countSegs();
     if (!turns.length) {
-      this.doc.innerHTML = `<p class="te-empty">${escapeHtml(this.label("empty"))}</p>`;
+      this.doc.innerHTML = `<p class="te-empty">${escapeHtml(this.label("empty"))}</p><p class="te-text">${this.gapsHtml(-1)}</p>`;
       return;
     }
     // The first screenful now; the rest of a long document once that is painted (a
@@ -374,6 +378,7 @@ class Editor {
     this.whole();
     const old = this.signatures;
     if (!old || !old.length || !this.segs.length) { this.render(); return; }
+    this.placeGaps();
     const turns = this.turns();
     const signatures = turns.map((turn) => this.signature(turn));
     let head = 0;
@@ -465,6 +470,7 @@ class Editor {
   highlight() {
     this.whole();
     if (!this.segs) return;
+    this.stopAtGapEnd();
     const n = this.tokenAt(this.audio.currentTime);
     const [i, k] = n >= 0 ? this.index.where[n] : [-1, -1];
     const element = i >= 0 ? this.elements.get(this.segs[i].u)?.querySelector(`[data-k="${k}"]`) : null;
@@ -694,6 +700,12 @@ class Editor {
         seg.spk = intent.speaker;
         return [{ op: "speaker", u: seg.u, speaker: old }];
       }
+      case "gap":
+        return this.applyGap(intent);
+      case "fill":
+        return this.fillLocal(intent);
+      case "unfill":
+        return this.unfillLocal(intent);
       default:
         return null;
     }
@@ -780,6 +792,8 @@ class Editor {
     this.whole();
     const time = e.target.closest(".te-time");
     if (time) { this.playFrom(+time.dataset.t); return; }
+    const gap = e.target.closest(".te-gap");
+    if (gap) { this.playGap(gap); return; }
     const speaker = e.target.closest(".te-spk");
     if (speaker) {
       // The name heads the turn: a click changes the whole turn's speaker, as Ctrl+F8.
@@ -813,6 +827,7 @@ class Editor {
     const target = e.target instanceof Element ? e.target : document.body;
     if (!this.box.contains(target) && target.closest("input, textarea, select, button, [contenteditable], [role=combobox], [role=grid], [role=dialog]")) return;
     const seg = e.target.closest && e.target.closest(".te-seg");
+    const gap = e.target.closest && e.target.closest(".te-gap");
     const key = e.key;
     const ctrl = e.ctrlKey || e.metaKey;
     if (!["Control", "Shift", "Alt", "Meta"].includes(key)) this.passing();
@@ -834,6 +849,8 @@ class Editor {
     else if (seg && key === "Backspace" && !ctrl && !e.altKey && this.caret() === 0 && document.getSelection().isCollapsed) this.mergeWithPrevious(seg);
     else if (seg && key === "ArrowRight" && !e.shiftKey && this.caret() === seg.textContent.length) done = this.step(seg, 1);
     else if (seg && key === "ArrowLeft" && !e.shiftKey && this.caret() === 0) done = this.step(seg, -1);
+    else if (gap && (key === "Delete" || key === "Backspace")) this.dismissGap(gap);
+    else if (gap && key.length === 1 && key !== " " && !ctrl && !e.altKey) this.fillGap(gap, key);
     else done = false;
     if (done) { e.preventDefault(); e.stopPropagation(); }
     if (seg) this.lastFocused = +seg.dataset.u;
@@ -863,7 +880,7 @@ class Editor {
   }
 }
 
-Object.assign(Editor.prototype, SearchMethods, SpeakerMethods, SavingMethods);
+Object.assign(Editor.prototype, SearchMethods, SpeakerMethods, SavingMethods, GapMethods);
 
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;

@@ -12,8 +12,7 @@ queue = state.queue()
 language = state.language()
 hosting = platform.load_platform()
 
-st.title(t("privacy.title"))
-st.markdown(t("privacy.intro"))
+state.page_title("privacy")
 
 if settings.delete_at is not None:
     st.subheader(t("privacy.deadline_title"))

@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from transcribe import changes
-from transcribe.export import render
+from transcribe.export import export_stem, render
 from transcribe.i18n import format_duration
 from transcribe.jobs import DONE
+from transcribe.speakers.labels import in_language, shown_name
 from transcribe.transcript import Transcript
 from transcribe.web import correction, display, documents, reviewing, state
 from transcribe.web.state import t
@@ -20,6 +21,13 @@ zone = st.context.timezone
 
 st.title(t("review.title"))
 finished = [job for job in display.queue_order(store.list()) if job.status == DONE]
+# The URL names the job (links from the queue, a refresh): it wins over the last choice.
+wanted = st.query_params.get("job")
+# Deleted while this page showed it (its editor saw it go and ran the page again), or an
+# old link: said, even when no other transcript is left, and nothing else chosen.
+gone = bool(wanted) and wanted not in {job.id for job in finished} and store.get(wanted) is None
+if gone:
+    st.warning(t("review.gone"), icon=":material/delete:")
 if not finished:
     st.info(t("review.none"))
     st.page_link("views/upload.py", label=t("nav.upload"), icon=":material/upload_file:")
@@ -34,12 +42,7 @@ def choose_job() -> None:
     st.query_params["job"] = st.session_state[state.REVIEW_JOB]
 
 
-# The URL names the job (links from the queue, a refresh): it wins over the last choice.
-wanted = st.query_params.get("job")
-if wanted and wanted not in ids and store.get(wanted) is None:
-    # Deleted while this page showed it (its editor saw it go and ran the page again), or
-    # an old link: said, and nothing else chosen for the person.
-    st.warning(t("review.gone"), icon=":material/delete:")
+if gone:
     other = st.selectbox(t("review.job"), ids, index=None, key="review-after-gone",
                          format_func=lambda i: names.get(i, i), placeholder=t("opt.choose"))
     if other is None:
@@ -90,7 +93,7 @@ def load() -> Transcript:
         return cached[1]
     transcript = Transcript.load(path)
     st.session_state[state.TRANSCRIPT_CACHE] = (stamp, transcript)
-    documents.prepare(store, job, transcript, stamp[1])  # what the editor will fetch
+    documents.prepare(store, job, transcript, stamp[1], language)  # what the editor fetches
     return transcript
 
 
@@ -100,7 +103,10 @@ unknown = t("review.no_speaker")
 
 
 def speaker_label(speaker_id: str | None) -> str:
-    return transcript.speaker_name(speaker_id) or unknown if speaker_id else unknown
+    """A speaker's name; a default label ("Enquêté·e") in the page's language."""
+    if not speaker_id:
+        return unknown
+    return shown_name(transcript.speaker_name(speaker_id) or unknown, language)
 
 
 # (The number of segments is the editor's: it follows splits and merges.)
@@ -108,7 +114,7 @@ st.caption(" · ".join(x for x in (
     format_duration(transcript.duration),
     display.language_label(transcript.language or "auto", language),
     " / ".join(x for x in (transcript.engine, transcript.model) if x)) if x))
-for warning in display.warning_texts(job.warnings, language):
+for warning in display.notice_texts(job.notices, language):
     st.warning(warning, icon=":material/warning:")
 flash = st.session_state.pop(state.REVIEW_FLASH, None)
 if flash:
@@ -170,7 +176,8 @@ def speakers_tab() -> None:
     known = transcript.speaker_ids()
     if not known:
         st.info(t("speakers.none"))
-    shares = {row["id"]: row for row in reviewing.talk_time_rows(transcript)}
+    shown = in_language(transcript, language)  # default labels in the page's language
+    shares = {row["id"]: row for row in reviewing.talk_time_rows(shown)}
     for number, speaker_id in enumerate(known, start=1):
         name_key = f"name-{revision}-{speaker_id}"
         speaker = transcript.speakers.get(speaker_id)
@@ -201,7 +208,7 @@ def speakers_tab() -> None:
     if transcript.segments and known:
         st.subheader(t("speakers.timeline"))
         unit = 60.0 if transcript.duration > 600 else 1.0  # minutes for long recordings
-        timeline = pd.DataFrame(reviewing.timeline_rows(transcript, unknown, unit))
+        timeline = pd.DataFrame(reviewing.timeline_rows(shown, unknown, unit))
         # Described in the page's language as a whole: Vega's own description of each bar
         # and axis is English and repeats what the text says.
         chart = alt.Chart(timeline, description=t("speakers.timeline_chart")).mark_bar(
@@ -216,7 +223,7 @@ def speakers_tab() -> None:
                      alt.Tooltip("end:Q", title=t("speakers.to"))])
         st.altair_chart(chart, width="stretch")
         st.subheader(t("speakers.shares"))
-        talk = pd.DataFrame(reviewing.talk_time_rows(transcript))
+        talk = pd.DataFrame(reviewing.talk_time_rows(shown))
         bars = alt.Chart(talk, description=t("speakers.shares_chart")).mark_bar(
             aria=False).encode(
             x=alt.X("share:Q", axis=alt.Axis(format="%", aria=False), title=None,
@@ -325,6 +332,7 @@ def export_tab() -> None:
 
     st.subheader(t("export.files"))
     stem = job.stem
+    named = export_stem(stem, conventions)  # the files' names: the pseudonyms apply too
 
     def stored(job_id: str = job.id):
         """The transcript and conventions on disk when a download is clicked (the job
@@ -348,12 +356,12 @@ def export_tab() -> None:
     for position, (format_name, label) in enumerate(display.export_labels(language).items()):
         fmt = reviewing.FORMATS[format_name]
         buttons[position % 4].download_button(
-            label, data=renderer(format_name), file_name=reviewing.export_name(stem, format_name),
+            label, data=renderer(format_name), file_name=reviewing.export_name(named, format_name),
             mime=fmt.media_type, key=f"download-{format_name}", on_click="ignore",
-            icon=":material/download:", help=reviewing.export_name(stem, format_name))
+            icon=":material/download:", help=reviewing.export_name(named, format_name))
     st.download_button(t("export.zip"), type="primary", icon=":material/folder_zip:",
                        data=zipped,
-                       file_name=f"{stem}.zip", mime="application/zip", key="download-zip",
+                       file_name=f"{named}.zip", mime="application/zip", key="download-zip",
                        on_click="ignore")
 
 

@@ -7,8 +7,8 @@ import streamlit as st
 from transcribe.asr import AUTO, ENGINE_CHOICES, model_kind
 from transcribe.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UPLOADING, Job
 from transcribe.languages import LANGUAGE_CHOICES
-from transcribe.models import OPENAI_WHISPER
-from transcribe.speakers import PRESETS
+from transcribe.models import OPENAI_WHISPER, preferred_model
+from transcribe.options import PRESETS
 from transcribe.web import (
     accessibility,
     display,
@@ -27,18 +27,24 @@ language = state.language()
 models_on_disk = state.model_store()
 hosting = platform.load_platform()
 
-st.title(t("upload.title"))
-st.write(t("upload.intro"))
+state.page_title("upload")
 
 
-def kept(name: str, default: object) -> str:
-    """The key of a choice whose shown options depend on the language: one widget per
-    language (a widget keeps the labels it was drawn with), seeded with the choice made in
-    any language, so that switching languages keeps every choice."""
+def kept(name: str, default: object) -> dict[str, object]:
+    """The key (and change callback) of a choice whose shown options depend on the
+    language: one widget per language (a widget keeps the labels it was drawn with),
+    seeded with the choice made in any language, so that switching languages keeps every
+    choice."""
     key = f"{name}-{language}"
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(state.FORM_CHOICE.format(name), default)
-    return key
+    return {"key": key, "on_change": remember, "args": (name, key)}
+
+
+def remember(name: str, key: str) -> None:
+    """A choice kept as soon as it changes, before the page runs again: a language switch
+    clicked at once (which cuts that run short, before `keep`) keeps it too."""
+    st.session_state[state.FORM_CHOICE.format(name)] = st.session_state[key]
 
 
 def keep(name: str, value: object) -> object:
@@ -52,41 +58,44 @@ def keep(name: str, value: object) -> object:
 if notice := platform.notice_html(hosting, language):
     st.html(notice, unsafe_allow_javascript=True)
 
-# The uploader's own words are English whatever the language: replace them in place.
-st.html(uploader_locale.uploader_script(uploader_locale.UploaderWords(
-    browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
-    remove=t("upload.remove", name="{name}"), add=t("upload.add"),
-    too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
-    failed=t("upload.chip_failed"))), unsafe_allow_javascript=True)
-
+uploader_words = st.empty()  # filled below, once the files (and their sizes) are known
 generation = st.session_state.setdefault("uploader_generation", 0)
 files = st.file_uploader(t("upload.files"), accept_multiple_files=True,
                          key=f"uploads-{generation}",
                          help=t("upload.files_help", limit=settings.max_upload_mb))
+# The uploader's own words are English whatever the language, its sizes its own: replaced
+# in place by ours.
+uploader_words.html(uploader_locale.uploader_script(uploader_locale.UploaderWords(
+    browse=t("upload.browse"), dropzone=t("upload.dropzone", limit=settings.max_upload_mb),
+    remove=t("upload.remove", name="{name}"), add=t("upload.add"),
+    too_large=t("upload.chip_too_large", limit=settings.max_upload_mb),
+    failed=t("upload.chip_failed"),
+    sizes={submission.browser_file_name(upload.name):
+           display.size_label(submission.uploaded_size(upload), language)
+           for upload in files or []})), unsafe_allow_javascript=True)
 
 # A file the server could not keep (no space left) says so at once, not only at "Start".
 for upload in files or []:
     if (record := submission.spooled(upload, upload.size)) and record.refused:
-        named = {"name": submission.browser_file_name(upload.name)}
-        st.warning(display.error_text({"key": record.refused, "params": named}, language),
-                   icon=":material/warning:")
+        st.warning(display.error_text(
+            record.refusal(submission.browser_file_name(upload.name)), language),
+            icon=":material/warning:")
 
 left, right = st.columns(2, gap="large")
 with left:
     preset = keep("preset", st.radio(
-        t("opt.preset"), tuple(PRESETS), key=kept("preset", next(iter(PRESETS))),
+        t("opt.preset"), tuple(PRESETS), **kept("preset", next(iter(PRESETS))),
         format_func=lambda p: strings.text(f"preset.{p}", language),
         captions=[t(f"preset.{p}.help") for p in PRESETS]))
-    if preset == "interview":
+    names = {}  # by role: only presets whose people have roles ask for them
+    if roles := PRESETS[preset].roles:
         with st.expander(t("opt.names")):
             st.caption(t("opt.names_help"))
-            interviewer = st.text_input(t("opt.interviewer"), key="opt_interviewer")
-            interviewee = st.text_input(t("opt.interviewee"), key="opt_interviewee")
-    else:
-        interviewer = interviewee = ""
+            names = {role: st.text_input(t(f"opt.{role}"), key=f"opt_{role}")
+                     for role in roles}
     spoken = keep("language", st.selectbox(
         t("opt.language"), LANGUAGE_CHOICES,
-        key=kept("language", LANGUAGE_CHOICES[
+        **kept("language", LANGUAGE_CHOICES[
             platform.default_language_index(LANGUAGE_CHOICES, hosting)]),
         format_func=lambda code: display.language_label(code, language),
         help=t("opt.language_help"), placeholder=t("opt.choose")))
@@ -97,9 +106,9 @@ with right:
     engine = st.session_state.get("opt_engine", AUTO)
     models = submission.model_choices(models_on_disk, engine)
     if models:
-        chosen = submission.preselected_model(models, settings.default_model)
+        chosen = preferred_model(models, settings.default_model)
         model = keep(f"model-{engine}", st.selectbox(
-            t("opt.model"), models, key=kept(f"model-{engine}", chosen),
+            t("opt.model"), models, **kept(f"model-{engine}", chosen),
             format_func=lambda name: display.model_label(name, language),
             help=t("opt.model_help"), placeholder=t("opt.choose")))
     else:
@@ -129,29 +138,40 @@ with right:
         st.caption(t("opt.device", device=settings.device))
 
 count = len(files or [])
-# One preset per file (a group interview uploaded with two interviews): the batch's by
-# default.
+# One preset and one spoken language per file (a group interview uploaded with two
+# interviews, an English interview in a French batch): the batch's by default.
 file_presets: list[str] = []
+file_languages: list[str] = []
 if count > 1:
-    with st.expander(t("upload.file_presets")):
+    with st.expander(t("upload.file_options")):
         for number, upload in enumerate(files or []):
-            own = st.selectbox(  # a label is Markdown: the name shown as it is
-                display.escape_markdown(submission.browser_file_name(upload.name)),
-                ("batch", *PRESETS),
+            # A label is Markdown: the name shown as it is.
+            shown = display.escape_markdown(submission.browser_file_name(upload.name))
+            kind, spoken_here = st.columns(2)
+            file_presets.append(kind.selectbox(
+                t("upload.file_preset", name=shown), (submission.BATCH, *PRESETS),
                 key=f"file-preset-{generation}-{number}",
                 placeholder=t("opt.choose"),
                 format_func=lambda p: t("upload.preset_batch", preset=t(f"preset.{preset}"))
-                if p == "batch" else t(f"preset.{p}"))
-            file_presets.append(preset if own == "batch" else own)
+                if p == submission.BATCH else t(f"preset.{p}")))
+            file_languages.append(spoken_here.selectbox(
+                t("upload.file_language", name=shown), (submission.BATCH, *LANGUAGE_CHOICES),
+                key=f"file-language-{generation}-{number}",
+                placeholder=t("opt.choose"),
+                format_func=lambda code: t("upload.language_batch", spoken=display
+                                           .language_label(spoken, language))
+                if code == submission.BATCH else display.language_label(code, language)))
 start = st.button(t("upload.start", count=count), type="primary", disabled=not count or not model,
                   icon=":material/play_arrow:", key="start")
 
 if start and files and model:
     choices = submission.FormChoices(
         preset=preset, language=spoken, model=model, engine=engine, align=align, prompt=prompt,
-        device=settings.device, ui_language=language, interviewer_name=interviewer,
-        interviewee_name=interviewee, mark_pauses=mark_pauses, mark_overlaps=mark_overlaps,
-        flag_uncertain=flag_uncertain, uncertainty_threshold=threshold,
+        device=settings.device, ui_language=language,
+        interviewer_name=names.get("interviewer", ""),
+        interviewee_name=names.get("interviewee", ""), mark_pauses=mark_pauses,
+        mark_overlaps=mark_overlaps, flag_uncertain=flag_uncertain,
+        uncertainty_threshold=threshold,
         remove_fillers=remove_fillers, timestamps=timestamps, speaker_names=speaker_names)
     outcomes: list[submission.UploadOutcome] = []
     progress = st.progress(0.0)
@@ -159,8 +179,8 @@ if start and files and model:
         name = submission.browser_file_name(upload.name)
         progress.progress((number - 1) / len(files),
                           text=t("upload.saving", name=display.escape_markdown(name)))
-        own = submission.with_preset(choices, file_presets[number - 1] if file_presets
-                                     else preset)
+        own = submission.for_file(choices, file_presets[number - 1],
+                                  file_languages[number - 1]) if file_presets else choices
         outcomes.append(submission.save_uploaded(queue, upload.name, upload, upload.size, own,
                                                  settings.max_upload_mb))
     flash: list[tuple[str, str]] = []
@@ -196,7 +216,7 @@ def job_status(job: Job) -> None:
     elif job.status == DONE:
         st.success(t("status.done", took=display.elapsed_label(job)),
                    icon=":material/check_circle:")
-        for warning in display.warning_texts(job.warnings, language):
+        for warning in display.notice_texts(job.notices, language):
             st.warning(warning, icon=":material/warning:")
     elif job.status == FAILED:
         st.error(display.error_text(job.error, language), icon=":material/error:")
