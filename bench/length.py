@@ -83,7 +83,7 @@ def run_one(mode: str, path: Path) -> dict:
                                   speakers=SpeakerOptions(num_speakers=2), ui_language="fr")
         options.asr.language = "fr"
         transcript = run(path, options)
-        result.update(speakers=len(transcript.speakers), timings=transcript.timings)
+        result.update(speakers=len(transcript.speakers), timings=transcript.run.timings)
     else:
         from transcribe.audio import load_audio
         from transcribe.diarize import diarize_with_pyannote
