@@ -43,6 +43,57 @@ INTERVIEW_EN = [
 ]
 
 
+# A longer interview (make bench: speed, DER and memory by length): questions, answers in
+# two parts with a short acknowledgement between them, as interviewers do.
+QUESTIONS_FR = [
+    "Pouvez-vous me raconter une journée de travail ordinaire ?",
+    "Qu'est-ce qui vous a le plus surprise au début ?",
+    "Comment se passent les relations avec vos collègues ?",
+    "Et avec les familles des patients ?",
+    "Avez-vous pensé à changer de métier ?",
+    "Que faites-vous quand une journée s'est mal passée ?",
+    "Comment votre service a-t-il vécu la période du covid ?",
+    "Qu'aimeriez-vous que les responsables comprennent ?",
+]
+ANSWERS_FR = [
+    ("J'arrive à sept heures, je lis les transmissions de la nuit et je fais le tour des "
+     "chambres.", "Ensuite viennent les soins, les prises de sang et les pansements, "
+     "jusqu'au repas de midi."),
+    ("Le rythme, surtout. À l'école on apprend les gestes, mais pas à faire dix choses à "
+     "la fois.", "Il m'a fallu presque un an pour ne plus rentrer épuisée chaque soir."),
+    ("Plutôt bien. On se connaît depuis longtemps et on se remplace quand il le faut.",
+     "Les nouvelles arrivent souvent en intérim, alors on prend le temps de les former."),
+    ("C'est plus délicat. Les familles sont inquiètes et elles ont besoin qu'on les écoute.",
+     "Parfois on n'a que deux minutes à leur donner, et ça, c'est difficile à vivre."),
+    ("Oui, deux fois. La première après une nuit très dure aux urgences.",
+     "Mais je suis restée, parce que je ne me vois pas faire autre chose de mes journées."),
+    ("J'en parle avec mon mari, ou je vais marcher au bord du canal.",
+     "Le lendemain, on en discute en équipe, et ça aide à passer à autre chose."),
+    ("On a tout réorganisé en quelques jours. Des collègues sont tombées malades.",
+     "On a tenu grâce à la solidarité, mais beaucoup sont parties juste après."),
+    ("Qu'on ne soigne pas des chiffres. Chaque patient demande du temps.",
+     "Si on nous donnait ce temps, on garderait les infirmières qui s'en vont."),
+]
+ACKNOWLEDGEMENTS_FR = ["D'accord.", "Je vois.", "Oui.", "Hum hum.", "Ah oui ?"]
+
+
+def long_interview_script(minutes: float) -> list[tuple[str, str]]:
+    """A French interview script of about `minutes` (espeak, pauses included, says 160
+    words a minute): the question-and-answer pairs in turn, each answer split by an
+    acknowledgement."""
+    script: list[tuple[str, str]] = [("A", INTERVIEW_FR[0][1]), ("B", INTERVIEW_FR[1][1])]
+    words = sum(len(text.split()) for _, text in script)
+    index = 0
+    while words < minutes * 160:
+        question = QUESTIONS_FR[index % len(QUESTIONS_FR)]
+        first, second = ANSWERS_FR[index % len(ANSWERS_FR)]
+        acknowledgement = ACKNOWLEDGEMENTS_FR[index % len(ACKNOWLEDGEMENTS_FR)]
+        script += [("A", question), ("B", first), ("A", acknowledgement), ("B", second)]
+        words += sum(len(text.split()) for text in (question, first, acknowledgement, second))
+        index += 1
+    return script
+
+
 @dataclass
 class Dialogue:
     path: Path

@@ -41,11 +41,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 import transcribe  # noqa: F401 - offline environment first
 
-from speech import DEV, reference, wer
+from speech import DEV, reference, session, wer
 from speech import DEV_SET as CLIPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +61,6 @@ def measure_engine(engine: str, model: str, device: str) -> dict:
 
     asr = get_engine(engine, model=ModelSettings(name=model, device=device))
     result: dict = {"engine": engine, "model": model, "wer": {}, "clips": {}}
-    sessions = {}
     for language, clips in CLIPS.items():
         audios = [load_audio(DEV / clip).mono for clip in clips]
         options = AsrOptions(language=language)
@@ -78,9 +75,7 @@ def measure_engine(engine: str, model: str, device: str) -> dict:
             result["clips"][clip] = round(wer([reference(DEV / clip)], [text], language), 4)
         references = [reference(DEV / clip) for clip in clips]
         result["wer"][language] = round(wer(references, hypotheses, language), 4)
-        gap = np.zeros(SAMPLE_RATE, dtype=np.float32)
-        sessions[language] = (np.concatenate([x for a in audios for x in (a, gap)]),
-                              " ".join(references))
+    sessions = {language: session(clips) for language, clips in CLIPS.items()}
 
     # Speed on one long session per language (per-file overheads would dominate clips of a
     # few seconds; interviews are hours long).
@@ -287,6 +282,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
 
 
+def load() -> str:
+    """The load averages (1, 5, 15 minutes): other work on the machine, for the reader of
+    the timings."""
+    import os
+
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base")
@@ -298,6 +301,8 @@ def main() -> int:
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-gaps", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-library", action="store_true")
+    parser.add_argument("--skip-length", action="store_true")
     parser.add_argument("--skip-workers", action="store_true")
     parser.add_argument("--memory-gb", type=float, default=2.0,
                         help="size of the upload whose server memory is measured")
@@ -323,14 +328,34 @@ def main() -> int:
             failed.append(engine)
             continue
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
-    report = [f"Machine: {machine()}"]
+    report = [f"Machine: {machine()}; load average at the start: {load()}"]
     if results:
         report += ["", engines_table(results)]
+    children: dict[str, list] = {}
+
+    def child_bench(name: str, *options: str) -> None:
+        """bench/<name>.py in its own process: its table, then its rows as JSON."""
+        print(f"measuring {name}...", file=sys.stderr, flush=True)
+        child = subprocess.run([sys.executable, str(ROOT / "bench" / f"{name}.py"), *options],
+                               capture_output=True, text=True, check=False)
+        lines = child.stdout.strip().splitlines()
+        if lines:
+            report.extend(["", *lines[:-1]])
+            children[name] = json.loads(lines[-1])
+        if child.returncode != 0:
+            print(f"{name}: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
+            failed.append(name)
+
+    if not args.skip_library and args.device != "cuda":  # the CPU path: pieces, seeding
+        child_bench("library", "--model", args.model)
     speakers: list[dict] = []
     if not args.skip_speakers:
         print("measuring speakers...", file=sys.stderr, flush=True)
         speakers = measure_speakers(args.device)
         report += ["", speakers_table(speakers)]
+        child_bench("speakers", "--device", args.device)
+    if not args.skip_length:
+        child_bench("length")
     timing: list[dict] = []
     if not args.skip_timing:
         from timing import measure_timing, timing_table
@@ -374,12 +399,13 @@ def main() -> int:
         if child.returncode != 0:
             print(f"workers: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
             failed.append("workers")
+    report.append(f"\nLoad average at the end: {load()}")
     text = "\n".join(report)
     print(text)
     (RESULTS / "latest.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "latest.json").write_text(json.dumps(
         {"machine": machine(), "engines": results, "speakers": speakers, "editor": editing,
-         "timing": timing, "gaps": gap_rows},
+         "timing": timing, "gaps": gap_rows, **children},
         indent=2),
         encoding="utf-8")
     if failed:

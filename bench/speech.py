@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,25 @@ def dev_clips(folder: str, pattern: str) -> list[Path]:
 
 def reference(clip: Path) -> str:
     return clip.with_suffix(".txt").read_text(encoding="utf-8").strip()
+
+
+# The level each dev clip is brought to in a session: one recording has one level, where
+# the clips' own peaks range from 0.003 to 0.8 (Whisper would miss a quiet clip next to a
+# loud one in the same 30 s window).
+SESSION_PEAK = 0.5
+
+
+def session(clips: list[str]) -> tuple[np.ndarray, str]:
+    """One long recording made of dev clips (each at SESSION_PEAK, a second apart) and its
+    reference text."""
+    from transcribe.audio import SAMPLE_RATE, load_audio
+
+    gap = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    parts = []
+    for clip in clips:
+        samples = load_audio(DEV / clip).mono
+        parts += [samples * np.float32(SESSION_PEAK / max(np.abs(samples).max(), 1e-6)), gap]
+    return np.concatenate(parts), " ".join(reference(DEV / clip) for clip in clips)
 
 
 def synthesise(text: str, path: Path, voice: str = "en", speed: int = 150,

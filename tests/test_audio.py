@@ -3,7 +3,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from transcribe.audio import SAMPLE_RATE, AudioError, load_audio, probe
+from transcribe.audio import QUIET_PEAK, SAMPLE_RATE, AudioError, load_audio, probe
 
 from speech import convert, dev_clip, synthesise
 
@@ -68,15 +68,35 @@ def test_real_stereo_dev_clip_has_two_different_channels():
 
 def test_quiet_recording_is_raised(tmp_path, speech_wav):
     quiet = tmp_path / "quiet.wav"
+    # -60 dB, kept in float: 16-bit samples would leave a few levels of speech.
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(speech_wav), "-af",
-                    "volume=-42dB", str(quiet)], check=True)
+                    "volume=-60dB", "-c:a", "pcm_f32le", str(quiet)], check=True)
     raw = load_audio(quiet, normalize=False)
     normalised = load_audio(quiet)
-    assert np.abs(raw.mono).max() < 0.02
+    assert np.abs(raw.mono).max() < QUIET_PEAK
     assert 0.3 < np.abs(normalised.mono).max() <= 0.51
-    assert normalised.gain > 10
-    # A normal recording is left as it is.
+    assert normalised.gain > 100 and not normalised.sixteen_bits
+    # Not on the 16-bit grid: the float samples were raised.
+    assert not np.array_equal(np.rint(normalised.mono * 32768), normalised.mono * 32768)
+    # A normal recording is left at its level.
     assert load_audio(speech_wav).gain == 1.0
+
+
+@pytest.mark.parametrize("clip", ["fleurs_en/fleurs-en-002.ogg", "jfk/jfk.flac",
+                                  "leopard/test_fr.wav"])
+def test_samples_are_the_libraries(clip):
+    """faster-whisper (PyAV) and openai-whisper (ffmpeg) decode to 16-bit samples: ours
+    are the same, so the words are too. FLEURS en-002 is quiet (peak 0.006: rounding
+    changed 3 of its words, the level raise 3 too); the JFK file is stereo, mixed down."""
+    from faster_whisper import decode_audio
+
+    path = dev_clip(clip)
+    audio = load_audio(path)
+    library = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    assert audio.gain == 1.0 and audio.sixteen_bits
+    assert np.array_equal(audio.mono, library)
+    audio.mix_to_mono()
+    assert np.array_equal(audio.channels[0], library)
 
 
 def test_empty_file(tmp_path):

@@ -113,14 +113,18 @@ def embedded_pipeline_digest() -> str:
 
 @lru_cache(maxsize=1)
 def load_pipeline(folder: Path, device: str):
+    """The pipeline in `folder`, loaded once per process (a worker runs many jobs) and
+    tuned for speed and memory (diarize_tuning)."""
     import torch
     from pyannote.audio import Pipeline
 
+    from .diarize_tuning import tune_pipeline
     from .logs import quiet_libraries
 
     quiet_libraries()
     pipeline = Pipeline.from_pretrained(folder)
     pipeline.to(torch.device(device))
+    tune_pipeline(pipeline, device)
     return pipeline
 
 

@@ -127,6 +127,61 @@ def test_pieces_lose_no_words(store, long_interview):
 
 
 @pytest.mark.slow
+def test_sampling_pieces_are_reproducible_and_decoded_once(store, long_interview,
+                                                           monkeypatch):
+    """Every window samples (temperature 1.0 only), two pieces side by side: two runs give
+    the same words, each piece is decoded by one pass (no window decoded again) and loads
+    one sampler, seeded from the job's seed and where the piece starts."""
+    from faster_whisper import WhisperModel
+
+    passes: list[float] = []
+    windows: list[int] = []
+    seeds: list[int] = []
+    sampled: list[int] = []
+    transcribe_pass, load_sampler = WhisperModel.transcribe, faster_whisper.load_sampler
+    encode = WhisperModel.encode
+
+    def counting_encode(self, features):
+        windows.append(1)
+        return encode(self, features)
+
+    def counting_pass(self, audio, *args, **kwargs):
+        passes.append(len(audio) / SAMPLE_RATE)
+        return transcribe_pass(self, audio, *args, **kwargs)
+
+    def counting_sampler(model, seed, encoded):
+        seeds.append(seed)
+        sampler = load_sampler(model, seed, encoded)
+
+        class Counting:  # a CTranslate2 model cannot take new attributes
+            def generate(self, *args, **kwargs):
+                sampled.append(seed)
+                return sampler.generate(*args, **kwargs)
+
+        return Counting()
+
+    monkeypatch.setattr(WhisperModel, "transcribe", counting_pass)
+    monkeypatch.setattr(WhisperModel, "encode", counting_encode)
+    monkeypatch.setattr(faster_whisper, "load_sampler", counting_sampler)
+    samples = load_audio(long_interview.path).mono
+    pieces = plan_pieces(samples, detect_speech(samples), workers=2)
+    engine = get_engine("faster-whisper", store, ModelSettings(cpu_threads=2))
+
+    def decode():
+        result = engine.transcribe(samples, AsrOptions(language="en", temperatures=(1.0,)))
+        return [(w.word, w.start, w.end) for s in result.segments for w in s.words]
+
+    first = decode()
+    assert len(passes) == len(pieces) == 2  # one pass per piece: nothing decoded again
+    assert sorted(seeds) == sorted(faster_whisper.piece_seed(1234, start)
+                                   for start, _ in pieces)
+    # Each window is encoded once and sampled once, by its piece's sampler.
+    assert len(sampled) == len(windows) and set(sampled) == set(seeds)
+    assert decode() == first
+    assert len(passes) == 4
+
+
+@pytest.mark.slow
 def test_language_is_detected_once_for_all_pieces(store, long_interview, monkeypatch):
     model = model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True)
     detections: list[int] = []

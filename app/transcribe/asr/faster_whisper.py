@@ -5,8 +5,10 @@ each (see pieces.py): decoding stays sequential within each piece."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,25 +40,79 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
 
     model = WhisperModel(str(path), device=device, compute_type=compute_type,
                          cpu_threads=threads, num_workers=workers, local_files_only=True)
-    model.load_args = (path, device, compute_type, threads)  # for seeded copies
+    model.load_args = (path, device, compute_type, threads)  # for samplers (load_sampler)
     return model
 
 
-def seeded_model(model, seed: int):
-    """A new one-worker copy of `model` whose sampling starts from `seed`.
+# Held while a sampler's thread draws its first random number (load_sampler).
+_SEEDING = threading.Lock()
 
-    CTranslate2 samples with one random generator per decoding thread, seeded when that
-    thread first samples and never again (ctranslate2.set_random_seed only reaches
-    threads that have not sampled yet), and a model with several workers hands each
-    window to whichever thread is free. A new model has new threads: seeded here, its
-    sampling is the same at every run."""
+
+def load_sampler(model, seed: int, encoded):
+    """A one-worker CTranslate2 copy of `model`'s weights whose only thread samples from
+    `seed`; `encoded` is an encoder output to draw its first number with.
+
+    CTranslate2 keeps one random generator per decoding thread, seeded from the global
+    seed (ctranslate2.set_random_seed) when that thread first samples and never again, and
+    a model with several workers hands each window to whichever thread is free: sampling
+    through the shared model would differ from run to run. A new model has a new thread;
+    it samples once here, under a lock, so that its generator starts from `seed` whatever
+    other pieces set meanwhile."""
     import ctranslate2
-    from faster_whisper import WhisperModel
 
     path, device, compute_type, threads = model.load_args
-    ctranslate2.set_random_seed(seed)
-    return WhisperModel(str(path), device=device, compute_type=compute_type,
-                        cpu_threads=threads, num_workers=1, local_files_only=True)
+    sampler = ctranslate2.models.Whisper(str(path), device=device, compute_type=compute_type,
+                                         intra_threads=threads, inter_threads=1)
+    with _SEEDING:
+        ctranslate2.set_random_seed(seed)
+        start = model.hf_tokenizer.token_to_id("<|startoftranscript|>")
+        # One token sampled after the encoder output given: a decoder step, no encoding.
+        sampler.generate(encoded, [[start]], max_length=2, beam_size=1, sampling_topk=0,
+                         sampling_temperature=1.0)
+    return sampler
+
+
+class _SeededSampling:
+    """Stands for a model's CTranslate2 Whisper in one sequential decoding: greedy and beam
+    windows go to the shared model, windows that fall back to sampling go to a sampler of
+    this decoding's own (load_sampler), loaded when it first samples. Its generator then
+    sees this decoding's windows only, in order: the same draws at every run, without
+    decoding anything twice."""
+
+    def __init__(self, model, seed: int):
+        self._model, self._seed = model, seed
+        self._shared, self._sampler = model.model, None
+
+    def __getattr__(self, name: str):
+        return getattr(self._shared, name)
+
+    def generate(self, encoded, prompts, **kwargs):
+        if kwargs.get("sampling_temperature", 0.0) > 0 and kwargs.get("sampling_topk", 1) != 1:
+            if self._sampler is None:
+                self._sampler = load_sampler(self._model, self._seed, encoded)
+            return self._sampler.generate(encoded, prompts, **kwargs)
+        return self._shared.generate(encoded, prompts, **kwargs)
+
+    def close(self) -> None:
+        self._sampler = None  # its memory and thread go now, not at the next collection
+
+
+@contextmanager
+def seeded_sampling(model, seed: int):
+    """`model` as one decoding sees it: its sampling seeded with `seed` (_SeededSampling).
+    A shallow copy: weights, tokenizer and feature extractor are shared."""
+    view = copy.copy(model)
+    view.model = _SeededSampling(model, seed)
+    try:
+        yield view
+    finally:
+        view.model.close()
+
+
+def piece_seed(seed: int, offset: float) -> int:
+    """The seed of the decoding that starts `offset` seconds into the recording: the job's
+    seed for the first (a recording decoded whole), a different one for each piece."""
+    return (seed + round(offset * 1000)) % (1 << 32)
 
 
 def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
@@ -98,27 +154,12 @@ def convert_segment(segment) -> Segment:
 
 def decode_sequential(model, samples: np.ndarray, options: AsrOptions, language: str | None,
                       offset: float = 0.0, progress: Progress | None = None) -> AsrResult:
-    """One sequential faster-whisper pass over `samples` (times shifted by `offset`).
-
-    Reproducible: everything before the first window that fell back to sampling is
-    deterministic; from that window on, the recording is decoded again by a model seeded
-    with `options.seed` (seeded_model), which costs a model load and that stretch again,
-    only where the fallback sampled."""
-    result = _decode_once(model, samples, options, language, offset, progress)
-    first = next((i for i, segment in enumerate(result.segments)
-                  if segment.decoder and segment.decoder.temperature > 0), None)
-    if first is None:
-        return result
-    # The window that sampled began where the previous segment ended (Whisper's seek).
-    cut = result.segments[first - 1].end - offset if first else 0.0
-    duration = max(samples.size / SAMPLE_RATE, 1e-6)
-    fresh = seeded_model(model, options.seed)
-    again = _decode_once(fresh, samples[int(cut * SAMPLE_RATE):], options,
-                         language or result.language, offset + cut,
-                         progress and (lambda f: progress((cut + f * (duration - cut))
-                                                          / duration)))
-    result.segments[first:] = again.segments
-    return result
+    """One sequential faster-whisper pass over `samples` (times shifted by `offset`),
+    reproducible: windows that fall back to sampling draw from a generator seeded with
+    `options.seed` and `offset` (seeded_sampling). Every window is decoded once, as by
+    plain faster-whisper; the fallback costs at most one model load more."""
+    with seeded_sampling(model, piece_seed(options.seed, offset)) as view:
+        return _decode_once(view, samples, options, language, offset, progress)
 
 
 def _decode_once(model, samples: np.ndarray, options: AsrOptions, language: str | None,
