@@ -47,7 +47,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "changes.py": ("tests/test_changes.py",),
     "conventions.py": ("tests/test_conventions.py", "tests/export/test_exports.py"),
     "export/tables.py": ("tests/export/test_exports.py",),
-    "jobs/store.py": ("tests/test_jobs.py",),
+    "jobs/store.py": ("tests/test_jobs.py", "tests/test_jobs_store.py"),
     "jobs/record.py": ("tests/test_jobs.py",),
     "self_delete.py": ("tests/test_self_delete.py",),
     # The worker's token routes (i20a).

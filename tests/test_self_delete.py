@@ -12,9 +12,12 @@ import importlib.util
 import json
 import logging
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +55,8 @@ class FakeKubeApi:
         self.calls: list[dict[str, Any]] = []
         self.script: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.forbidden: set[str] = set()
+        self.raw: dict[tuple[str, str], tuple] = {}  # one answer, as given
+        self.retry_after = "0"  # what a 429 asks to wait
         # pod path -> GETs that still answer 200 (the pod is terminating)
         self.terminating_polls: dict[str, int] = {}
         self.lock = threading.Lock()
@@ -124,13 +129,23 @@ class FakeKubeApi:
                             "body": body,
                             "auth": self.headers.get("Authorization"),
                             "content_type": self.headers.get("Content-Type"),
+                            "accept": self.headers.get("Accept"),
+                            # as sent: http.server folds a leading "//" into "/"
+                            "target": self.requestline.split()[1],
+                            "length": length,
                         }
                     )
                     scripted = api.script.get((self.command, path))
                     status = scripted.pop(0) if scripted else None
+                    raw = api.raw.pop((self.command, path), None)
+                if raw is not None:  # an error answer as given: (status, body[, reason])
+                    self.send_response(raw[0], *raw[2:])
+                    self.send_header("Content-Length", str(len(raw[1])))
+                    self.end_headers()
+                    return self.wfile.write(raw[1])
                 if status == 429:
                     return self._status(
-                        429, "TooManyRequests", "slow down", {"Retry-After": "0"}
+                        429, "TooManyRequests", "slow down", {"Retry-After": api.retry_after}
                     )
                 if status is not None:
                     return self._status(status, "InternalError", "try again")
@@ -640,7 +655,7 @@ def test_without_job_identity_a_refused_object_is_reported_and_retried(
     assert api.objects == {role}  # every other object went
     assert (
         "Job identity unknown: deleting the deletion job's own objects directly"
-        in caplog.text
+        in caplog.messages
     )
 
 
@@ -767,3 +782,339 @@ def test_a_cronjob_that_cannot_be_deleted_fails_the_run(api, token_file, monkeyp
     api.add(*everything(plan))
     api.forbidden.add(sd.object_path(NS, plan["last"]))
     assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+
+
+# ------------------------------------------------------- each setting read from its variable
+
+
+def test_each_setting_is_read_from_its_own_variable(tmp_path):
+    """Every variable has a value of its own, so that one read under another name (or
+    another case) or not read at all shows."""
+    plan = sample_plan()
+    env = {
+        "SELF_DELETE_PLAN": json.dumps(plan),
+        "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z",
+        "SELF_DELETE_NAMESPACE": "ns-from-env",
+        "SELF_DELETE_TOKEN_FILE": str(tmp_path / "token"),
+        "SELF_DELETE_CA_FILE": str(tmp_path / "ca.pem"),
+        "SELF_DELETE_API_URL": "https://api.example:6443",
+        "KUBERNETES_SERVICE_HOST": "10.9.9.9",  # the explicit URL wins
+        "SELF_DELETE_JOB_NAME": "job-n",
+        "SELF_DELETE_JOB_UID": "uid-u",
+        "SELF_DELETE_OWNER_KIND": "Pod",
+        "SELF_DELETE_RETRIES": "3",
+        "SELF_DELETE_RETRY_BASE_SECONDS": "0.5",
+        "SELF_DELETE_TIMEOUT_SECONDS": "7",
+        "SELF_DELETE_WAIT_SECONDS": "11",
+        "SELF_DELETE_POLL_SECONDS": "0.25",
+        "SELF_DELETE_MAX_EARLY_SECONDS": "13",
+    }
+    assert sd.Settings.from_env(env) == sd.Settings(
+        api_url="https://api.example:6443", namespace="ns-from-env",
+        delete_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC), plan=plan,
+        token_file=str(tmp_path / "token"), ca_file=str(tmp_path / "ca.pem"),
+        job_name="job-n", job_uid="uid-u", owner_kind="Pod", retries=3,
+        retry_base_seconds=0.5, request_timeout_seconds=7.0, wait_seconds=11.0,
+        poll_seconds=0.25, max_early_seconds=13.0)
+
+
+def test_unset_settings_take_the_in_cluster_defaults(tmp_path, monkeypatch):
+    """Only the plan and the deadline set: the namespace, token and CA come from the pod's
+    service account, the API from the cluster's service variables, and each number its
+    documented default."""
+    (tmp_path / "namespace").write_text("ns-of-the-pod\n")
+    monkeypatch.setattr(sd, "SERVICE_ACCOUNT_DIR", str(tmp_path))
+    plan = sample_plan()
+    env = {"SELF_DELETE_PLAN": json.dumps(plan), "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00",
+           "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}
+    assert sd.Settings.from_env(env) == sd.Settings(
+        api_url="https://10.0.0.1:6443", namespace="ns-of-the-pod",
+        delete_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC), plan=plan,
+        token_file=f"{tmp_path}/token", ca_file=f"{tmp_path}/ca.crt", job_name="",
+        job_uid="", owner_kind="Job", retries=6, retry_base_seconds=1.0,
+        request_timeout_seconds=30.0, wait_seconds=300.0, poll_seconds=2.0,
+        max_early_seconds=300.0)
+    # Set but empty: no CA file (plain HTTP, or the system's CAs), the owner a Job, the
+    # namespace the pod's, the API the in-cluster one.
+    env |= {"SELF_DELETE_CA_FILE": "", "SELF_DELETE_OWNER_KIND": "", "SELF_DELETE_API_URL": "",
+            "SELF_DELETE_NAMESPACE": ""}
+    settings = sd.Settings.from_env(env)
+    assert (settings.ca_file, settings.owner_kind, settings.namespace, settings.api_url) == (
+        None, "Job", "ns-of-the-pod", "https://10.0.0.1:6443")
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    ("SELF_DELETE_PLAN", "SELF_DELETE_PLAN is not set"),
+    ("TRANSCRIBE_DELETE_AT", "TRANSCRIBE_DELETE_AT is not set"),
+])
+def test_a_missing_variable_is_named(missing, message):
+    env = {"SELF_DELETE_PLAN": json.dumps(sample_plan()),
+           "TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z", "SELF_DELETE_NAMESPACE": NS}
+    for value in (None, ""):
+        if value is None:
+            env.pop(missing)
+        else:
+            env[missing] = value
+        with pytest.raises(ValueError) as refused:
+            sd.Settings.from_env(env)
+        assert str(refused.value) == message
+
+
+def test_a_deadline_in_lower_case_z_and_without_zone_is_utc(monkeypatch):
+    """'z' as well as 'Z'; no zone means UTC whatever the machine's time zone."""
+    assert sd.parse_deadline("2026-11-26T10:00:00z") == datetime(2026, 11, 26, 10, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        parsed = sd.parse_deadline("2026-11-26T10:00:00")
+        assert parsed == datetime(2026, 11, 26, 10, tzinfo=UTC) and parsed.tzinfo is UTC
+        assert sd.parse_deadline("2026-11-26T11:00:00+01:00").tzinfo is UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_name_with_a_slash_stays_one_path_segment():
+    assert sd.object_path("a/b", ref("v1", "secrets", "x/y?z")) == (
+        "/api/v1/namespaces/a%2Fb/secrets/x%2Fy%3Fz")
+
+
+# ------------------------------------------------------------------- what goes over the wire
+
+
+def test_requests_say_what_they_accept_and_send(api, token_file):
+    """JSON accepted; a body only with a request that has one, with its media type; an API
+    URL that ends with a slash gives no double slash."""
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=api.url + "/")
+    assert client.request("GET", path) == 200
+    assert client.request("PATCH", path, {"a": 1}, content_type="application/x-test") == 200
+    get, patch = api.calls
+    assert (get["target"], get["accept"], get["length"], get["content_type"]) == (
+        path, "application/json", 0, None)
+    assert (patch["path"], patch["accept"], patch["body"], patch["content_type"]) == (
+        path, "application/json", {"a": 1}, "application/x-test")
+    client.request("DELETE", path, {"kind": "DeleteOptions"})
+    assert api.calls[-1]["content_type"] == "application/json"
+
+
+def test_no_proxy_of_the_environment_is_used(api, token_file, monkeypatch):
+    """The API server is reached directly, whatever proxy the pod's environment names."""
+    with FakeKubeApi() as gone:
+        pass  # a proxy that does not answer
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, gone.url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    client, _ = client_for(api, token_file, SELF_DELETE_RETRIES="1")
+    assert client.request("GET", path) == 200
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_timeout(token_file):
+    """A connection accepted but never answered: the request ends after its timeout."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        env = make_env(FakeKubeApi(), token_file, sample_plan(), PAST,
+                       SELF_DELETE_API_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                       SELF_DELETE_TIMEOUT_SECONDS="0.2", SELF_DELETE_RETRIES="1")
+        client = sd.KubeClient(sd.Settings.from_env(env))
+        started = time.monotonic()
+        with pytest.raises(sd.ApiError) as failed:
+            client.request("GET", "/api/v1/namespaces/ns/pods/p")
+        assert failed.value.status == 0 and time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+
+def test_an_error_that_is_no_status_is_logged_by_its_http_reason(api, token_file, caplog):
+    path = "/api/v1/namespaces/user-jdoe/secrets/s"
+    client, _ = client_for(api, token_file, SELF_DELETE_RETRIES="1")
+    api.raw[("DELETE", path)] = (403, b"<html>denied</html>")
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 403 Forbidden"
+    api.raw[("DELETE", path)] = (400, b'["a list"]')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 400 Bad Request"
+    api.raw[("DELETE", path)] = (409, json.dumps({"kind": "Status", "message": "m" * 300})
+                                 .encode())
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 {'m' * 200}"
+    api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "reason": "Conflict"}')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 Conflict"
+    api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "message": "quota X"}')
+    with pytest.raises(sd.ApiError) as failed:
+        client.request("DELETE", path)
+    assert str(failed.value) == f"DELETE {path}: 409 quota X"
+    for body in (b"", b"not json", b"[1]"):  # no reason phrase, no Status: the code alone
+        api.raw[("DELETE", path)] = (403, body, "")
+        with pytest.raises(sd.ApiError) as failed:
+            client.request("DELETE", path)
+        assert str(failed.value) == f"DELETE {path}: 403"
+
+
+def test_objects_handed_to_the_apps_pod_name_it_as_a_pod(api, token_file, monkeypatch):
+    """The app's "delete the service now" hands the objects to its own Pod (core v1)."""
+    plan = sample_plan()
+    api.add(*everything(plan))
+    env = make_env(api, token_file, plan, PAST, SELF_DELETE_OWNER_KIND="Pod")
+    assert run_main(monkeypatch, env) == 0
+    patches = [c["body"] for c in api.calls if c["method"] == "PATCH"]
+    assert len(patches) == len(plan["ownByJob"])
+    for body in patches:
+        assert body == {"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "Pod", **JOB}]}}
+
+
+def test_the_run_says_what_it_does(api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    api.add(*everything(plan))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 0
+    assert caplog.messages[0] == "Deleting release whisper-transcription-42 in namespace user-jdoe"
+    assert "Deleted statefulsets/whisper-transcription-42" in caplog.messages
+    assert caplog.messages[-1] == (
+        "Done: the garbage collector now removes this job, its pod and its permissions")
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST), "--dry-run") == 0
+    assert caplog.messages == [f"would touch {sd.object_path(NS, r)}"
+                               for r in everything(plan)]
+    caplog.clear()
+    api.forbidden.add(sd.object_path(NS, plan["delete"][6]))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert caplog.messages[-1] == ("1 object(s) not deleted (secrets/whisper-transcription-42);"
+                                   " stopping so that the job retries")
+    caplog.clear()
+    assert run_main(monkeypatch, {}) == 2
+    assert caplog.messages == ["Invalid configuration: SELF_DELETE_PLAN is not set"]
+
+
+def test_the_deadline_is_named_in_the_log(api, token_file, caplog):
+    deadline = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    settings = sd.Settings.from_env(make_env(api, token_file, sample_plan(), deadline))
+    for seconds_before, message in [
+            (400, "Deadline 2026-11-26T10:00:00Z not reached (400 s left): nothing to do"),
+            (120, "Deadline 2026-11-26T10:00:00Z is 120 s away: waiting")]:
+        slept: list[float] = []
+        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+                                 now=lambda s=seconds_before: deadline - timedelta(seconds=s))
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            deleter.run()
+        assert caplog.messages[0] == message
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA (openssl, made in a few ms)."""
+    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_over_https_the_cluster_ca_is_trusted_and_no_other(api, token_file, tmp_path):
+    """The API server's certificate is checked against the service account's CA file: it
+    is accepted when signed by it, refused when not (never the system's CAs alone)."""
+    cert, key = _self_signed(tmp_path, "cluster")
+    other, _ = _self_signed(tmp_path, "other")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    api.server.socket = context.wrap_socket(api.server.socket, server_side=True)
+    path = "/api/v1/namespaces/user-jdoe/pods/p"
+    api.objects.add(path)
+    https = api.url.replace("http://", "https://")
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=https,
+                           SELF_DELETE_CA_FILE=str(cert))
+    assert client.request("GET", path) == 200
+    client, _ = client_for(api, token_file, SELF_DELETE_API_URL=https,
+                           SELF_DELETE_CA_FILE=str(other), SELF_DELETE_RETRIES="1")
+    with pytest.raises(sd.ApiError) as refused:
+        client.request("GET", path)
+    assert refused.value.status == 0 and api.requests() == [("GET", path)]
+
+
+def test_the_console_script_says_what_it_does(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as ended:
+        sd.main(["--help"])
+    assert ended.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: transcribe-self-delete [-h] [--dry-run] ")
+    assert ("Delete this transcription service's Kubernetes objects once its deadline "
+            "(TRANSCRIBE_DELETE_AT) has passed. Configured by the Helm chart's CronJob.") in text
+    assert "--dry-run list what would be deleted, change nothing" in text
+
+
+def test_a_plan_without_its_three_lists_is_refused_by_name():
+    env = {"TRANSCRIBE_DELETE_AT": "2026-11-26T10:00:00Z", "SELF_DELETE_NAMESPACE": NS}
+    for key in ("delete", "ownByJob", "last"):
+        plan = sample_plan()
+        del plan[key]
+        with pytest.raises(ValueError) as refused:
+            sd.Settings.from_env(env | {"SELF_DELETE_PLAN": json.dumps(plan)})
+        assert str(refused.value) == f"SELF_DELETE_PLAN has no {key!r} entry"
+
+
+def test_the_deadline_to_the_second(api, token_file):
+    """Reached (0 s left): no wait. Half a second or exactly the most it waits: waited for,
+    then deleted. A second more: left to the next run."""
+    deadline = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    plan = sample_plan()
+    settings = sd.Settings.from_env(make_env(api, token_file, plan, deadline,
+                                             SELF_DELETE_MAX_EARLY_SECONDS="300"))
+    for before, waits, deletes in [(0, [], True), (0.5, [0.5], True), (300, [300.0], True),
+                                   (301, [], False)]:
+        api.calls.clear()
+        slept: list[float] = []
+        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+                                 now=lambda b=before: deadline - timedelta(seconds=b))
+        assert deleter.run() == 0
+        assert (slept, bool(api.calls)) == (waits, deletes), before
+
+
+def test_a_server_asking_to_wait_long_is_waited_for_at_most_30_s(api, token_file):
+    path = "/api/v1/namespaces/user-jdoe/secrets/x"
+    api.objects.add(path)
+    api.retry_after = "100"
+    api.script[("DELETE", path)] = [429]
+    client, slept = client_for(api, token_file)
+    assert client.request("DELETE", path) == 200 and slept == [30.0]
+
+
+def test_a_retry_after_no_answer_says_so(token_file, caplog):
+    with FakeKubeApi() as gone:
+        pass
+    client, _ = client_for(gone, token_file, SELF_DELETE_RETRIES="2",
+                           SELF_DELETE_RETRY_BASE_SECONDS="0.5")
+    path = "/api/v1/namespaces/ns/pods/p"
+    with caplog.at_level(logging.WARNING), pytest.raises(sd.ApiError):
+        client.request("GET", path)
+    assert caplog.messages == [f"GET {path} failed (no answer URLError), retry 1/1 in 0.5 s"]
+
+
+def test_the_run_names_every_object_it_could_not_delete_and_a_release_without_name(
+        api, token_file, monkeypatch, caplog):
+    plan = sample_plan()
+    del plan["release"]
+    api.add(*everything(plan))
+    for index in (6, 7):
+        api.forbidden.add(sd.object_path(NS, plan["delete"][index]))
+    with caplog.at_level(logging.INFO):
+        assert run_main(monkeypatch, make_env(api, token_file, plan, PAST)) == 1
+    assert caplog.messages[0] == "Deleting release ? in namespace user-jdoe"
+    assert caplog.messages[-1] == (
+        "2 object(s) not deleted (secrets/whisper-transcription-42, configmaps/"
+        "whisper-transcription-42-deadline); stopping so that the job retries")
