@@ -5,7 +5,8 @@
 #                                     test speech; chromium and its driver run the web app's
 #                                     end-to-end test; node and npm install axe-core, which
 #                                     the browser tests run in the page; shellcheck; fonts
-#                                     for screenshots.
+#                                     for screenshots; openssl makes the self-signed
+#                                     certificates of the self-deletion's HTTPS test.
 set -euo pipefail
 purpose=${1:-test}
 
@@ -13,7 +14,7 @@ declare -A package_of=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg)
 if [ "$purpose" != run ]; then
   package_of+=([espeak-ng]=espeak-ng [sox]=sox [chromium]=chromium
                [chromedriver]=chromium-driver [shellcheck]=shellcheck
-               [node]=nodejs [npm]=npm)
+               [node]=nodejs [npm]=npm [openssl]=openssl)
 fi
 missing=()
 for tool in "${!package_of[@]}"; do
