@@ -1118,3 +1118,15 @@ def test_the_run_names_every_object_it_could_not_delete_and_a_release_without_na
     assert caplog.messages[-1] == (
         "2 object(s) not deleted (secrets/whisper-transcription-42, configmaps/"
         "whisper-transcription-42-deadline); stopping so that the job retries")
+
+
+def app_env(api: FakeKubeApi, plan: dict, folder: Path, pod: dict) -> dict[str, str]:
+    """The app pod's deletion settings, as the chart sets them, against the stand-in API
+    (web/release.py's tests and the chart's)."""
+    token = folder / "token"
+    token.write_text(TOKEN)
+    return {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
+            "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
+            "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
+            "SELF_DELETE_JOB_NAME": pod["name"], "SELF_DELETE_JOB_UID": pod["uid"],
+            "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}

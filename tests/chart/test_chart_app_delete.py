@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_self_delete import NS, TOKEN, FakeKubeApi, sd
+from test_self_delete import NS, FakeKubeApi, app_env, sd
 
 from transcribe.web import release
 
@@ -25,16 +25,6 @@ def app_values(**extra):
 def rendered_plan(render) -> dict:
     return json.loads(render(app_values(), namespace=NS).app_env["SELF_DELETE_PLAN"])
 
-
-def app_env(api: FakeKubeApi, plan: dict, folder) -> dict[str, str]:
-    """The app pod's deletion settings, as the chart sets them, against the stand-in API."""
-    token = folder / "token"
-    token.write_text(TOKEN)
-    return {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
-            "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
-            "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
-            "SELF_DELETE_JOB_NAME": POD["name"], "SELF_DELETE_JOB_UID": POD["uid"],
-            "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
 
 
 @pytest.mark.parametrize("gpu", [{"mode": "whole-service"}, {"enabled": False}])
@@ -124,7 +114,7 @@ def test_the_app_deletes_its_release_with_the_rendered_plan(render, tmp_path):
     plan = rendered_plan(render)
     with FakeKubeApi() as api:
         api.add(*plan["delete"], *plan["ownByJob"], plan["last"])
-        env = app_env(api, plan, tmp_path)
+        env = app_env(api, plan, tmp_path, POD)
         assert release.can_delete_release(env)
         assert release.delete_release(env) is True
 
@@ -144,7 +134,7 @@ def test_a_failed_deletion_says_so(render, tmp_path):
     with FakeKubeApi() as api:
         api.add(*plan["delete"], *plan["ownByJob"], plan["last"])
         api.forbidden.add(sd.object_path(NS, plan["delete"][0]))
-        env = app_env(api, plan, tmp_path)
+        env = app_env(api, plan, tmp_path, POD)
         assert release.delete_release(env) is False
         # Stopped before the app's own objects and its StatefulSet: nothing half-owned.
         assert not [c for c in api.calls if c["method"] == "PATCH"]

@@ -4,31 +4,21 @@ same with the plan the chart renders)."""
 
 from __future__ import annotations
 
-import json
 import logging
 
-from test_self_delete import NS, TOKEN, FakeKubeApi, everything, sample_plan, sd
+from test_self_delete import NS, FakeKubeApi, app_env, everything, sample_plan, sd
 
 from transcribe.web import release
 
 POD = {"name": "whisper-transcription-42-0", "uid": "0b6a1f5e-2f1d-4c3e-8a5b-7d9e0f1a2b3c"}
 
 
-def app_env(api: FakeKubeApi, plan: dict, folder) -> dict[str, str]:
-    token = folder / "token"
-    token.write_text(TOKEN)
-    return {"SELF_DELETE_API_URL": api.url, "SELF_DELETE_TOKEN_FILE": str(token),
-            "SELF_DELETE_CA_FILE": "", "SELF_DELETE_NAMESPACE": NS,
-            "SELF_DELETE_PLAN": json.dumps(plan), "SELF_DELETE_OWNER_KIND": "Pod",
-            "SELF_DELETE_JOB_NAME": POD["name"], "SELF_DELETE_JOB_UID": POD["uid"],
-            "SELF_DELETE_RETRY_BASE_SECONDS": "0.01"}
-
 
 def test_the_app_deletes_its_release_now_and_hands_its_own_objects_to_its_pod(tmp_path):
     plan = sample_plan()
     with FakeKubeApi() as api:
         api.add(*everything(plan))
-        env = app_env(api, plan, tmp_path)
+        env = app_env(api, plan, tmp_path, POD)
         assert release.can_delete_release(env)
         assert release.delete_release(env) is True  # no waiting for a deadline
         deletes = [path for method, path in api.requests("DELETE")]
@@ -43,7 +33,7 @@ def test_a_failed_deletion_says_so_and_a_broken_plan_deletes_nothing(tmp_path, c
     with FakeKubeApi() as api:
         api.add(*everything(plan))
         api.forbidden.add(sd.object_path(NS, plan["delete"][0]))
-        assert release.delete_release(app_env(api, plan, tmp_path)) is False
+        assert release.delete_release(app_env(api, plan, tmp_path, POD)) is False
         assert sd.object_path(NS, plan["last"]) in api.objects
     caplog.set_level(logging.ERROR, logger="transcribe.web")
     assert release.delete_release({"SELF_DELETE_PLAN": "not json"}) is False
@@ -69,7 +59,7 @@ def test_without_an_environment_given_the_process_one_is_used(tmp_path, monkeypa
     plan = sample_plan()
     with FakeKubeApi() as api:
         api.add(*everything(plan))
-        for name, value in app_env(api, plan, tmp_path).items():
+        for name, value in app_env(api, plan, tmp_path, POD).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("TRANSCRIBE_DELETE_AT", raising=False)
         assert release.delete_release() is True
