@@ -192,18 +192,24 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
     # as it never does behind the cluster's ingress; the gate reads them.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
                                            proxy_headers=False, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="gate-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the gate's server did not start")
-        time.sleep(0.01)
+    thread = start_in_thread(server, "gate-server", 30)
     try:
         yield GateServer(f"http://127.0.0.1:{port}", gate, release, received, endings)
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def start_in_thread(server, name: str, timeout: float) -> threading.Thread:
+    """A uvicorn server run on a daemon thread of this process, returned once it listens."""
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start")
+        time.sleep(0.01)
+    return thread
 
 
 @contextlib.contextmanager
@@ -235,13 +241,7 @@ def app_server(data: Path, **settings: str) -> Iterator[str]:
         server = uvicorn.Server(uvicorn.Config(serve.build_app(options), host="127.0.0.1",
                                                port=port, lifespan="on", log_level="warning",
                                                timeout_graceful_shutdown=1))
-        thread = threading.Thread(target=server.run, name="app-server", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.02)
+        thread = start_in_thread(server, "app-server", 60)
         yield f"http://127.0.0.1:{port}"
     finally:
         if server is not None and thread is not None:
