@@ -393,7 +393,9 @@ def test_the_recording_is_served_in_ranges_until_its_job_is_deleted(editor_app, 
     # (seen once in a full run, with the earlier tests' jobs above this one).
     card.evaluate("card => card.scrollIntoView({block: 'center'})")
     card.get_by_role("button", name="Delete").click()
-    page.get_by_role("button", name="Yes, delete").click()
+    # Confirmed from the keyboard: the popover may still open partly below the window (a
+    # click then finds the button outside the viewport; seen again in a full run).
+    page.get_by_role("button", name="Yes, delete").press("Enter")
     wait_until(lambda: not (data / "jobs" / first).exists(), 20, "the job to go")
     assert fetch(url + path)[0] == 404
     assert fetch(url + path, {"Range": "bytes=0-9"})[0] == 404
