@@ -50,6 +50,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "jobs/store.py": ("tests/test_jobs.py", "tests/test_jobs_store.py"),
     "jobs/record.py": ("tests/test_jobs.py",),
     "self_delete.py": ("tests/test_self_delete.py",),
+    "kube_api.py": ("tests/test_self_delete.py",),
     # The worker's token routes (i20a).
     "workers/api.py": ("tests/workers/test_api.py",),
     # The launchers' deletion paths (and the rest of each launcher), driven directly: the
