@@ -48,11 +48,16 @@ class Backend(Protocol):
 
 
 class WorkerListener:
+    # How often the serving loop looks whether it should stop: close() waits up to this
+    # long (the tests, which start and close a listener each, shorten it).
+    poll_seconds = 0.5
+
     def __init__(self, backend: Backend, address: str = "127.0.0.1", port: int = 0):
         handler = type("Handler", (_Handler,), {"backend": backend})
         self.server = ThreadingHTTPServer((address, port), handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever,
+                                        args=(self.poll_seconds,),
                                         name="transcribe-worker-listener", daemon=True)
 
     @property
