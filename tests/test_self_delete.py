@@ -88,6 +88,10 @@ class FakeKubeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body leave in two writes: without this, the body can wait for
+            # the client's delayed acknowledgement of the headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):  # keep test output quiet
                 pass
 
