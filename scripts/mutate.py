@@ -69,9 +69,10 @@ NO_HELM = "not chart"
 # the durations mutmut measured before the mutants), a test file's tests kept together (its
 # module-scoped servers start once). mutmut stops at a mutant's first failing test, so a
 # killed mutant costs its quickest killing test, not the slow tests listed before it.
-# It also loads what the kubernetes client loads on first use (its API classes and models:
-# seconds) in mutmut's fork server, which imports the plugin once before it forks a process
-# per mutant: else each mutant's run of the launcher's tests loads them again. And at the
+# It also loads what is loaded on first use (the kubernetes client's API classes and models:
+# seconds; the parts of uvicorn that a server's start imports) in mutmut's fork server,
+# which imports the plugin once before it forks a process per mutant: else each mutant's
+# run loads them again. And at the
 # start of each run it freezes what the process holds already (gc.freeze): pytest collects
 # the garbage at its end, several times, which would go through all of it every time.
 ORDER_PLUGIN = "mutate_order"
@@ -80,11 +81,21 @@ import gc
 import json
 from pathlib import Path
 
+import importlib
+
 import kubernetes.client
 
 for name in dir(kubernetes.client):
     if name.startswith("V1") or name in ("BatchV1Api", "CoreV1Api", "AppsV1Api"):
         getattr(kubernetes.client, name)
+for name in ("uvicorn.server", "uvicorn.main", "uvicorn.lifespan.on", "uvicorn.loops.auto",
+             "uvicorn.loops.asyncio", "uvicorn.protocols.http.h11_impl",
+             "uvicorn.protocols.websockets.websockets_impl",
+             "uvicorn.protocols.websockets.websockets_sansio_impl", "starlette.applications"):
+    try:
+        importlib.import_module(name)
+    except ImportError:  # another version: loaded on first use then
+        pass
 
 STATS = Path("mutmut-stats.json")  # mutmut runs the tests in mutants/
 
