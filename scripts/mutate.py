@@ -89,8 +89,8 @@ for name in dir(kubernetes.client):
     if name.startswith("V1") or name in ("BatchV1Api", "CoreV1Api", "AppsV1Api"):
         getattr(kubernetes.client, name)
 for name in ("uvicorn.server", "uvicorn.main", "uvicorn.lifespan.on", "uvicorn.loops.auto",
-             "uvicorn.loops.asyncio", "uvicorn.protocols.http.h11_impl",
-             "uvicorn.protocols.websockets.websockets_impl",
+             "uvicorn.loops.asyncio", "uvicorn.protocols.http.auto",
+             "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.websockets.auto",
              "uvicorn.protocols.websockets.websockets_sansio_impl", "starlette.applications"):
     try:
         importlib.import_module(name)
