@@ -436,3 +436,45 @@ def test_a_gap_mark_is_taken_away_and_put_back_as_changes(job):
     assert store.load_transcript(store.get(record.id)).to_dict()["segments"] == \
         transcript.to_dict()["segments"]
     assert store.load_transcript(store.get(record.id)).gaps == transcript.gaps
+
+
+def test_a_gap_is_matched_by_both_ends_within_a_millisecond_and_has_a_length(job):
+    store, record = job
+    transcript = store.load_transcript(store.get(record.id))
+    transcript.gaps = [Gap(0.0, 0.007, "no_text"), Gap(4.0, 6.0, "no_text")]
+    store.save_transcript(store.get(record.id), transcript)
+    outcome = apply(store, record.id, None, [
+        {"op": "gap", "start": 4.0, "end": 4.0, "keep": True, "reason": "no_text"},
+        {"op": "gap", "start": 4.0, "end": 5.0, "keep": False},  # another stretch
+        # Exactly a millisecond off at both ends (0.001 - 0.0 is exact in floats).
+        {"op": "gap", "start": 0.001, "end": 0.008, "keep": False}])
+    assert [(c["index"], c["reason"]) for c in outcome.conflicts] == [(0, "invalid")]
+    stored = store.load_transcript(store.get(record.id))
+    assert [(g.start, g.end) for g in stored.gaps] == [(4.0, 6.0)]
+
+
+def test_bounds_are_inclusive_and_a_refused_batch_is_reported_whole(job):
+    store, record = job
+    full = {f"Name {n}": f"P{n}" for n in range(2_000)}
+    assert apply(store, record.id, None, [
+        {"op": "pseudonym", "real": real, "pseudonym": fake}
+        for real, fake in full.items()]).applied == 2_000
+    late = apply(store, record.id, None, [
+        {"op": "pseudonym", "real": "One more", "pseudonym": "P"},  # the table is full
+        {"op": "pseudonym", "real": "Name 7", "pseudonym": "Q" * 200}])  # a change fits
+    assert [(c["index"], c["reason"]) for c in late.conflicts] == [(0, "invalid")]
+    table = store.conventions(store.get(record.id)).pseudonyms
+    assert len(table) == 2_000 and table["Name 7"] == "Q" * 200
+    # 20,000 operations are looked at; one more and the batch is refused whole.
+    most = apply(store, record.id, None, [
+        {"op": "pseudonym", "real": "Name 1", "pseudonym": "B"}] * 20_000)
+    assert most.applied == 20_000 and not most.conflicts
+    huge = apply(store, record.id, None, [{"op": "explode"}] * 20_001)
+    assert huge.applied == 0 and huge.conflicts == [
+        {"op": {"op": "batch", "count": 20_001}, "reason": "invalid", "index": None}]
+
+
+def test_the_editor_is_told_the_language_spoken(job):
+    store, record = job
+    transcript = store.load_transcript(store.get(record.id))
+    assert document(transcript, 0.5)["language"] == transcript.language == "fr"
