@@ -17,7 +17,7 @@ from transcribe.conventions import (
     uncertain_mark,
 )
 from transcribe.options import AsrOptions, PipelineOptions, SpeakerOptions
-from transcribe.transcript import Segment, Speaker, Transcript, Word
+from transcribe.transcript import Gap, Segment, Speaker, Transcript, Word
 
 
 def w(start: float, end: float, text: str, probability: float = 0.95) -> Word:
@@ -322,3 +322,16 @@ def test_tokens_glued_together_read_as_one_word_for_the_names_boundaries():
     copy = pseudonymise_transcript(transcript, {"Marie": "Anne"})
     assert copy.segments[0].text == "Marie-Claire et Anne"
     assert "".join(w.word for w in copy.segments[0].words) == " Marie-Claire et Anne"
+
+
+def test_gap_marks_open_a_transcript_join_their_speakers_turn_and_count_minutes():
+    transcript = Transcript(language="fr", duration=131.0, segments=[
+        Segment(2.0, 3.0, "Bonjour.", "A", [w(2.0, 3.0, "Bonjour.")]),
+        Segment(4.0, 5.0, "Merci.", "A", [w(4.0, 5.0, "Merci.")])],
+        gaps=[Gap(0.0, 1.5, "no_text", "A"),  # before any words: a turn of its own
+              Gap(3.5, 3.9, "guard", "A"),  # after the last word of A's turn
+              Gap(125.2, 130.0, "no_text")])  # no speaker, past two minutes
+    turns = build_turns(transcript, Conventions(pseudonyms={"Marie": "Anne"}))
+    assert [(t.speaker_id, t.start, t.end, t.text) for t in turns] == [
+        ("A", 0.0, 5.0, "[inaudible 00:00-00:02] Bonjour. [inaudible 00:03-00:04] Merci."),
+        (None, 125.2, 130.0, "[inaudible 02:05-02:10]")]
