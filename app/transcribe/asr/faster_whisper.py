@@ -132,10 +132,12 @@ def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
 
 
 # A recording is cut in pieces from this length. Each piece ends with a window that is
-# mostly padding: on the dev sessions (71 s, two pieces of 35 s) the pieces encoded 10
-# windows where one decoding encoded 7 (16 % more CPU time), which a second core repays
-# only when it is free. From three windows a piece, the extra window is a third of one
-# piece's work or less (bench/library.py).
+# mostly padding: on the dev sessions (71 and 69 s, two pieces each) the pieces encoded
+# 10 windows where one decoding encoded 7 (15 % more CPU time than the library), which a
+# second core repays only when it is free (bench/library.py, "cut from 1 min"). From
+# three windows a piece the padded one is a quarter of the work or less (not measured).
+# Shorter recordings use a second model (one worker, every thread: 150 MB more for base,
+# about the size of the weights for the others) as the library does.
 CUT_FROM = 6 * MIN_PIECE
 
 # Workers beyond this gain little and each holds its own buffers (and shares one malloc
