@@ -996,3 +996,35 @@ def test_logging_out_closes_that_sessions_sockets_only(gated):
             my_tab.recv(timeout=10)
         their_tab.send("still here")
         assert their_tab.recv(timeout=10) == "still here"
+
+
+def test_after_the_deadline_nothing_more_reaches_the_app_or_the_tab(tmp_path):
+    """Sockets opened before the deadline: the tab's next message never reaches Streamlit
+    (the socket closes instead), and Streamlit speaking is told that its client left."""
+    now = [1000.0]
+    deadline = Deadline(datetime.fromtimestamp(2000.0, UTC), tmp_path, clock=lambda: now[0])
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}, deadline=deadline
+                     ) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        with plain_socket(url, cookie) as tab:
+            tab.send("before")
+            assert tab.recv(timeout=10) == "before"
+            now[0] = 2000.0
+            tab.send("after")
+            with pytest.raises(ConnectionClosed) as closed:
+                tab.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+        assert running.wait_for_endings(1) == ["receive: disconnect 1008"]
+        assert running.received == ["before"]
+        now[0], _ = 1000.0, running.clear()
+        with plain_socket(url, cookie) as tab:
+            tab.send("later")  # answered once released
+            while running.received != ["later"]:
+                time.sleep(0.01)
+            now[0] = 2000.0
+            running.release.set()
+            with pytest.raises(ConnectionClosed) as closed:
+                tab.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+        assert "send: disconnect 1008" in running.wait_for_endings(2)
