@@ -659,9 +659,11 @@ def test_a_cookie_is_accepted_only_as_the_server_signed_it(gated):
     assert request(url, "/x", headers={"Cookie": '"unbalanced; =;'})[0] == 303
 
 
-def test_only_the_charts_deployments_say_the_password_comes_from_onyxia(tmp_path):
+def test_only_deployments_on_onyxia_say_the_password_comes_from_there(tmp_path):
     """The chart always sets a deadline (TRANSCRIBE_DELETE_AT): that is how the app knows
-    it runs there; a local run with a password says where its password came from."""
+    it runs there; a local run with a password says where its password came from. (Not
+    "chart" in this test's name: mutation testing leaves out the tests so named.)"""
+    from transcribe.web.accessibility import FOCUS_COLOUR
     from transcribe.web.gate import Gate, login_page
     from transcribe.web.settings import load_settings
 
@@ -673,6 +675,8 @@ def test_only_the_charts_deployments_say_the_password_comes_from_onyxia(tmp_path
         assert "Onyxia" in login_page(language, "", deployed=True)
         assert "Onyxia" not in login_page(language, "", "error", deployed=False)
         assert "TRANSCRIBE_PASSWORD" in login_page(language, "")
+        assert "Onyxia" not in login_page(language, "")  # local unless told
+        assert f"outline: 2px solid {FOCUS_COLOUR};" in login_page(language, "")
 
 
 def test_the_login_form(gated):
@@ -885,6 +889,8 @@ def test_at_the_deadline_everything_but_health_says_deleted(tmp_path):
                                       (cookie, "/logout", "POST"), (cookie, "/x", "PUT")):
                 status, headers, page = request(url, path, method, cookie=who, body=b"")
                 assert status == 410, (path, method)
+                assert '<html lang="fr">' in page
+                assert "<title>Service supprimé · Service deleted</title>" in page
                 assert "Ce service a été supprimé" in page
                 assert "This service has been deleted" in page
                 assert headers["connection"] == "close"
