@@ -848,6 +848,9 @@ def test_under_a_base_path(tmp_path):
         assert (status, headers["location"]) == (303, f"{base}/login?lang=en")
         assert f"Path={base}" in headers["set-cookie"]
         assert request(url, f"{base}/x", cookie=cookie)[0] == 303
+        # A GET of the logout page (a link) logs no one out: back to the app.
+        status, headers, _ = request(url, f"{base}/logout")
+        assert (status, headers["location"]) == (303, f"{base}/")
 
 
 def test_without_a_password_nothing_is_asked(tmp_path):
