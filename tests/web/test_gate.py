@@ -1037,3 +1037,22 @@ def test_after_the_deadline_nothing_more_reaches_the_app_or_the_tab(tmp_path):
                 tab.recv(timeout=10)
             assert closed.value.rcvd.code == 1008
         assert "send: disconnect 1008" in running.wait_for_endings(2)
+
+
+def test_behind_the_proxy_the_public_origin_is_the_pages_own_and_nothing_is_framed(tmp_path):
+    """Its own server (the module's shared one is built inside one test only: mutation
+    testing would run the middleware's mutants against that test alone)."""
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                "TRANSCRIBE_BEHIND_PROXY": "true"}) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        public = {"Origin": "https://svc.example.org", "X-Forwarded-Host": "svc.example.org",
+                  "X-Forwarded-Proto": "https"}
+        status, headers, body = request(url, "/x", "POST", cookie=cookie, body=b"",
+                                        headers=public)
+        assert (status, body) == (200, f"{BEHIND}: POST /x")
+        # What the app behind answers carries the no-framing headers too.
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert request(url, "/x", "POST", cookie=cookie, body=b"", headers={
+            **public, "X-Forwarded-Host": "other.example.org"})[0] == 403
