@@ -1048,11 +1048,38 @@ def test_behind_the_proxy_the_public_origin_is_the_pages_own_and_nothing_is_fram
         _, cookie, _ = login(url)
         public = {"Origin": "https://svc.example.org", "X-Forwarded-Host": "svc.example.org",
                   "X-Forwarded-Proto": "https"}
-        status, headers, body = request(url, "/x", "POST", cookie=cookie, body=b"",
+        status, headers, body = request(url, "/x", "POST", cookie=cookie, body=b"a=b",
                                         headers=public)
-        assert (status, body) == (200, f"{BEHIND}: POST /x")
+        assert (status, body) == (200, f"{BEHIND}: POST /x (3 bytes)")  # the body read
         # What the app behind answers carries the no-framing headers too.
         assert headers["x-frame-options"] == "DENY"
         assert headers["content-security-policy"] == "frame-ancestors 'none'"
         assert request(url, "/x", "POST", cookie=cookie, body=b"", headers={
             **public, "X-Forwarded-Host": "other.example.org"})[0] == 403
+
+
+def test_logout_closes_each_socket_of_the_session_and_closed_ones_are_forgotten(tmp_path):
+    """Two tabs of one session, one closed before the logout: the other still closes at
+    once; the other session's tab stays; once every socket is closed the gate keeps no
+    trace of them (its own server: see above)."""
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}) as running:
+        url = running.url
+        _, mine, _ = login(url)
+        _, theirs, _ = login(url)
+        with plain_socket(url, theirs) as their_tab, plain_socket(url, mine) as second:
+            with plain_socket(url, mine) as first:
+                for tab in (their_tab, second, first):
+                    tab.send("hello")
+                    assert tab.recv(timeout=10) == "hello"
+            assert running.wait_for_endings(1) == ["receive: disconnect 1000"]
+            logout(url, mine)
+            with pytest.raises(ConnectionClosed) as closed:
+                second.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+            their_tab.send("still here")
+            assert their_tab.recv(timeout=10) == "still here"
+        running.wait_for_endings(3)
+        deadline = time.monotonic() + 10
+        while running.gate._sockets and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert running.gate._sockets == {}
