@@ -704,6 +704,12 @@ def test_the_login_form(gated):
     assert status == 200 and '<html lang="en">' in page and "Log in" in page
     assert 'href="/login?lang=fr"' in page and ">Français<" in page
     assert '<html lang="fr">' in request(url, "/login?lang=de")[2]  # unknown: the default
+    # None asked for: the one this browser chose in the app (its cookie; the first known).
+    from transcribe.web.language_choice import COOKIE as LANGUAGE_COOKIE
+
+    chose = {"Cookie": f"{LANGUAGE_COOKIE}=de; {LANGUAGE_COOKIE}=en; {LANGUAGE_COOKIE}=fr"}
+    assert '<html lang="en">' in request(url, "/login", headers=chose)[2]
+    assert '<html lang="fr">' in request(url, "/login?lang=fr", headers=chose)[2]
     # A wrong password: 401, the form again with the reason, in the form's language (or
     # the address's, when the form names none). Each waits a second: side by side.
     # A form of exactly the largest size is read (and is wrong).
