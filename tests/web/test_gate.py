@@ -677,6 +677,16 @@ def test_only_deployments_on_onyxia_say_the_password_comes_from_there(tmp_path):
         assert "TRANSCRIBE_PASSWORD" in login_page(language, "")
         assert "Onyxia" not in login_page(language, "")  # local unless told
         assert f"outline: 2px solid {FOCUS_COLOUR};" in login_page(language, "")
+    # A deployed gate's pages say so: the form, and the form again after a wrong password.
+    from transcribe.web import gate
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gate, "FAILURE_DELAY", 0.05)
+        with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                    "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"}) as running:
+            assert "Onyxia" in request(running.url, "/login")[2]
+            status, _, page = request(running.url, "/login", "POST", body=b"password=x")
+            assert status == 401 and "Onyxia" in page
 
 
 def test_the_login_form(gated):
@@ -967,13 +977,16 @@ class Waiting(RateLimit):
 @pytest.mark.parametrize(("seconds", "retry_after", "minutes"),
                          [(0.5, "1", 1), (90.0, "91", 2), (299.5, "300", 5)])
 def test_a_refusal_says_when_to_try_again(tmp_path, seconds, retry_after, minutes):
-    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD},
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,  # deployed (a deadline)
+                                "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"},
                      limit=Waiting(seconds)) as running:
         status, headers, page = request(running.url, "/login", "POST", body=urlencode(
             {"password": PASSWORD, "lang": "en"}).encode())
     assert (status, headers["retry-after"]) == (429, retry_after)
     assert '<html lang="en">' in page and "set-cookie" not in headers
-    assert strings.text("login.too_many", "en", minutes=minutes) in page
+    reason = html.escape(strings.text("login.too_many", "en", minutes=minutes))
+    assert f'<p class="error" role="alert">{reason}</p>' in page
+    assert 'action="/login"' in page and "Onyxia" in page  # the form again, as deployed
 
 
 def test_another_sites_page_gets_nothing_not_even_a_login(gated):
