@@ -1099,7 +1099,7 @@ def test_logout_closes_each_socket_of_the_session_and_closed_ones_are_forgotten(
             their_tab.send("still here")
             assert their_tab.recv(timeout=10) == "still here"
         running.wait_for_endings(3)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 5
         while running.gate._sockets and time.monotonic() < deadline:
             time.sleep(0.01)
         assert running.gate._sockets == {}
