@@ -152,6 +152,7 @@ def test_attempts_waiting_their_turn_hold_the_next_one_a_second():
     assert limit.wait("a", now=0) == 0
     limit.end("a", failed=False, now=0)
     assert limit.wait("a", now=0) == 0
+    assert limit._waiting == {}  # nothing kept for an address once its attempts are answered
 
 
 def test_a_failure_and_an_attempt_waiting_wait_for_the_failure_to_leave_the_window():
