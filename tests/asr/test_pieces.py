@@ -278,3 +278,16 @@ def test_a_short_recording_is_decoded_whole_with_every_thread(store, long_interv
     result = engine.transcribe(samples, AsrOptions(language="en", temperatures=(0.0,)))
     assert result.segments and result.speech is None  # no VAD run for cuts
     assert layouts == [(1, 2)]
+
+
+def test_one_copy_of_the_weights_is_kept_whatever_the_layout(store):
+    """A worker given a short recording after a long one (or the other way round) loads the
+    weights again in the other layout rather than hold two copies; the same layout asked
+    again is the same model."""
+    cuttable = model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True)
+    assert model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True) is cuttable
+    whole = model_for(store, ModelSettings(cpu_threads=2).resolved())
+    assert (cuttable.layout, whole.layout) == ((1, 2), (2, 1))
+    held = list(faster_whisper._LOADED.values())
+    assert any(model is whole for model in held)
+    assert not any(model is cuttable for model in held)

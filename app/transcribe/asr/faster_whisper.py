@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +34,33 @@ from .pieces import MIN_PIECE, plan_pieces
 PROGRESS_INTERVAL = 0.5
 
 
-@lru_cache(maxsize=2)
+# Loaded models, most recently used last: two sets of weights at most, and each set in one
+# layout (workers x threads) only: a worker given a short recording after long ones loads
+# the weights again rather than hold a second copy (large-v3 on a CPU: 1.5 GB more).
+_LOADED: OrderedDict[tuple, object] = OrderedDict()
+_LOADED_MAX = 2
+_LOADING = threading.Lock()
+
+
 def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
                        workers: int = 1):
     """`workers` decodings may run at once, each with `threads` threads."""
     from faster_whisper import WhisperModel
 
-    model = WhisperModel(str(path), device=device, compute_type=compute_type,
-                         cpu_threads=threads, num_workers=workers, local_files_only=True)
-    model.load_args = (path, device, compute_type, threads)  # for samplers (load_sampler)
-    return model
+    weights, layout = (path, device, compute_type), (threads, workers)
+    with _LOADING:
+        if (found := _LOADED.get(weights)) is not None and found.layout == layout:
+            _LOADED.move_to_end(weights)
+            return found
+        _LOADED.pop(weights, None)  # its memory goes before the new copy's comes
+        while len(_LOADED) >= _LOADED_MAX:
+            _LOADED.popitem(last=False)
+        model = WhisperModel(str(path), device=device, compute_type=compute_type,
+                             cpu_threads=threads, num_workers=workers, local_files_only=True)
+        model.load_args = (path, device, compute_type, threads)  # for load_sampler
+        model.layout = layout
+        _LOADED[weights] = model
+        return model
 
 
 # Held while a sampler's thread draws its first random number (load_sampler).
