@@ -26,12 +26,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import pytest
 from field_recording import field_recording
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
 from test_gate import made_up_xsrf_token, session_id_of, websocket
 from web_support import app_server
 
+from transcribe.i18n import Notice
 from transcribe.web.spool import MARKER, Spooled, spooled_path
 
 MB = 1024 * 1024
@@ -178,6 +180,40 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
     largest = Spooled("n" * (4096 - len(largest)), 1)
     assert len(largest.encode()) == 4096 and Spooled.decode(largest.encode()) == largest
     assert Spooled.decode(Spooled(largest.name + "n", 1).encode()) is None
+
+
+def test_a_refused_upload_says_why_naming_the_file_as_the_user_named_it():
+    refused = Spooled("a.wav", 10, refused="upload.no_space")
+    assert refused.refusal("entretien é.wav") == Notice("upload.no_space",
+                                                        {"name": "entretien é.wav"})
+    assert Spooled("a.wav", 10, token="0" * 32).refusal("a.wav") is None
+
+
+def test_a_part_read_a_byte_at_a_time_is_the_same_part(tmp_path):
+    """The multipart parser hands the writer each piece of a header as it arrives: a
+    header's name or value split between two network reads is read whole; a file name that
+    is not UTF-8 is kept readable rather than failing the upload."""
+    from python_multipart.multipart import MultipartParser
+
+    from transcribe.web.spool import _PartWriter
+
+    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+            f"hello\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"entretien.wav\"\r\nContent-Type: audio/x-wav\r\n\r\n").encode()
+    body += b"RIFF audio\r\n" + f"--{BOUNDARY}--\r\n".encode()
+    bad_name = body.replace(b"entretien", b"entr\xe9tien").replace(b"RIFF", b"riff")
+    for sent, name, audio in ((body, "entretien.wav", b"RIFF audio"),
+                              (bad_name, "entr\ufffdtien.wav", b"riff audio")):
+        writer = _PartWriter(tmp_path / name)
+        parser = MultipartParser(BOUNDARY.encode(), writer.callbacks())
+        for byte in sent:
+            parser.write(bytes([byte]))
+        parser.finalize()
+        assert anyio.run(writer.flush) is None
+        writer.close()
+        assert (writer.name, writer.content_type, writer.files, writer.size) == (
+            name, "audio/x-wav", 1, len(audio))
+        assert (tmp_path / name).read_bytes() == audio
 
 
 # -- the upload request, in this process -------------------------------------------------
