@@ -446,35 +446,59 @@ class TestOneServer:
         assert client.delete("kept") == 204 and client.delete("next") == 204
 
 
-def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="transcribe.web")
+@pytest.fixture(scope="class")
+def limited(tmp_path_factory) -> Iterator[tuple[Client, Path]]:
+    data = tmp_path_factory.mktemp("spool-limited") / "data"
     # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
-    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+    with tab(data, TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+        yield client, data
+
+
+def open_upload(client: Client, file_id: str, length: int, body: bytes = b"") -> socket.socket:
+    """An upload of `length` bytes announced, and `body` (the start of it) sent."""
+    parts = urlsplit(client.url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    sock.sendall("\r\n".join([
+        f"PUT /_stcore/upload_file/{client.session_id}/{file_id} HTTP/1.1",
+        f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
+        f"Cookie: _streamlit_xsrf={client.xsrf}",
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+        f"Content-Length: {length}", "", ""]).encode() + body)
+    return sock
+
+
+def wait_for(predicate, what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+class TestALimitedVolume:
+    """Uploads to one app whose data volume has 2 MB left for them; each test leaves the
+    spool as it found it (the class's server is shared, in any order)."""
+
+    def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(self, limited,
+                                                                              caplog):
+        caplog.set_level(logging.WARNING, logger="transcribe.web")
+        client, data = limited
         assert client.put("small", multipart(("petit.wav", b"s" * 1024)))[0] == 204
         assert client.record("small").refused is None
         assert client.put("large", multipart(("grand.wav", b"l" * 3 * 1024 * 1024)))[0] == 204
         record = client.record("large")
         assert record == Spooled("grand.wav", 3 * 1024 * 1024, None, "upload.no_space")
-        assert [p.name for p in spooled_files(tmp_path / "data")] == [
-            spooled_path(tmp_path / "data", client.record("small")).name]
-    assert "upload refused: upload.no_space (3 MB)" in caplog.messages
-    assert not any("grand" in message for message in caplog.messages)
+        assert [p.name for p in spooled_files(data)] == [
+            spooled_path(data, client.record("small")).name]
+        assert "upload refused: upload.no_space (3 MB)" in caplog.messages
+        assert not any("grand" in message for message in caplog.messages)
+        assert client.delete("small") == 204 and client.delete("large") == 204
 
-
-def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(tmp_path,
-                                                                              caplog):
-    caplog.set_level(logging.WARNING, logger="transcribe.web")
-    # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
-    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+    def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(
+            self, limited, caplog):
+        caplog.set_level(logging.WARNING, logger="transcribe.web")
+        client, data = limited
         # An upload of 1.5 MB announced, its body not sent yet, holds its room...
-        parts = urlsplit(client.url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=30) as first:
-            first.sendall("\r\n".join([
-                f"PUT /_stcore/upload_file/{client.session_id}/first HTTP/1.1",
-                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
-                f"Cookie: _streamlit_xsrf={client.xsrf}",
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-                f"Content-Length: {1536 * 1024}", "", ""]).encode())
+        with open_upload(client, "first", 1536 * 1024) as first:
             # ...so that another of 1 MB no longer fits (once the first has arrived).
             deadline = time.monotonic() + 20
             while True:
@@ -486,31 +510,34 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
             audio = os.urandom(1536 * 1024 - 400)
             body = multipart(("a.wav", audio), size=1536 * 1024)
             first.sendall(body[:1200 * 1024])
-            while not any(p.stat().st_size >= 1024 * 1024
-                          for p in spooled_files(tmp_path / "data")):
-                assert time.monotonic() < deadline, "nothing written while it arrives"
-                time.sleep(0.05)
+            wait_for(lambda: any(p.stat().st_size >= 1024 * 1024 for p in spooled_files(data)),
+                     "nothing written while it arrives")
+            # What it still holds is what has not come yet (about 340 KB), not all of it: one
+            # of 200 KB fits beside the MB already written.
+            assert client.put("beside", multipart(("s.wav", b"s" * 200 * 1024)))[0] == 204
+            assert client.record("beside").refused is None
             first.sendall(body[1200 * 1024:])
             assert first.recv(4096).startswith(b"HTTP/1.1 204")
-        assert spooled_path(tmp_path / "data", client.record("first")).read_bytes() == audio
-        assert client.delete("first") == 204 and client.delete("second") == 204
+        assert spooled_path(data, client.record("first")).read_bytes() == audio
+        for file_id in ("first", "second", "beside"):
+            assert client.delete(file_id) == 204
         # An upload whose client goes away is dropped, logged by its error's kind only, and
         # the room it held is free again.
-        with socket.create_connection((parts.hostname, parts.port), timeout=30) as gone:
-            gone.sendall("\r\n".join([
-                f"PUT /_stcore/upload_file/{client.session_id}/gone HTTP/1.1",
-                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
-                f"Cookie: _streamlit_xsrf={client.xsrf}",
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-                f"Content-Length: {1536 * 1024}", "", ""]).encode() + body[:100_000])
-            time.sleep(0.5)
-        deadline = time.monotonic() + 20
-        while "upload not received: ClientDisconnect" not in caplog.messages:
-            assert time.monotonic() < deadline, caplog.messages
-            time.sleep(0.05)
-        assert client.record("gone") is None and spooled_files(tmp_path / "data") == []
+        with open_upload(client, "gone", 1536 * 1024, body[:100_000]):
+            pass
+        wait_for(lambda: "upload not received: ClientDisconnect" in caplog.messages,
+                 caplog.messages)
+        assert client.record("gone") is None and spooled_files(data) == []
         assert client.put("fits", multipart(("f.wav", b"f" * 1024 * 1024)))[0] == 204
         assert client.record("fits").refused is None and client.delete("fits") == 204
+        # A body the multipart parser cannot read (a part header with no colon) is refused
+        # as a bad request, and nothing of it is kept.
+        garbled = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+                   f"filename=\"g.wav\"\r\nno colon here\r\n\r\nAUDIO\r\n"
+                   f"--{BOUNDARY}--\r\n").encode()
+        assert client.put("garbled", garbled)[0] == 400
+        assert "upload not received: MultipartParseError" in caplog.messages
+        assert client.record("garbled") is None and spooled_files(data) == []
         # A write that fails on the way (here: a file size limit) refuses the upload and
         # leaves nothing on disk.
         previous = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -524,9 +551,14 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
         assert status == 204
         assert client.record("third") == Spooled("c.wav", 1536 * 1024, None,
                                                  "upload.save_failed")
-        assert spooled_files(tmp_path / "data") == []
+        assert spooled_files(data) == []
         # A data folder where nothing can be written refuses the upload as not fitting.
-        (tmp_path / "data" / "uploads").rmdir()
-        (tmp_path / "data" / "uploads").write_text("not a folder")
-        assert client.put("fourth", multipart(("d.wav", b"d")))[0] == 204
-        assert client.record("fourth").refused == "upload.no_space"
+        (data / "uploads").rmdir()
+        (data / "uploads").write_text("not a folder")
+        try:
+            assert client.put("fourth", multipart(("d.wav", b"d")))[0] == 204
+            assert client.record("fourth").refused == "upload.no_space"
+        finally:
+            (data / "uploads").unlink()
+        for file_id in ("third", "fourth"):
+            assert client.delete(file_id) == 204
