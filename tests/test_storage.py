@@ -79,3 +79,24 @@ def test_a_write_is_whole_or_absent_and_leaves_no_temporary_file(tmp_path):
     except OSError:
         pass
     assert path.read_text() == "second" and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_a_file_that_cannot_be_looked_at_hides_none_of_the_others(tmp_path):
+    """A file whose status cannot be read (here: its full path is longer than the system
+    takes; in use, a file removed while the folder is walked) is skipped, and the rest of
+    its folder is still counted."""
+    import os
+
+    deep = tmp_path
+    while len(str(deep)) < 3850:  # under the system's 4096, but not with a long name
+        deep = deep / ("d" * 200)
+    deep.mkdir(parents=True)
+    folder = os.open(deep, os.O_RDONLY)
+    try:
+        for n in range(10):
+            os.close(os.open(f"{n}{'x' * 250}", os.O_CREAT | os.O_WRONLY, dir_fd=folder))
+            (deep / f"f{n}").write_bytes(b"y" * 5000)
+    finally:
+        os.close(folder)
+    blocks = sum(os.lstat(deep / f"f{n}").st_blocks * 512 for n in range(10))
+    assert blocks > 0 and storage.used_bytes(tmp_path) == blocks
