@@ -204,7 +204,9 @@ def test_a_part_read_a_byte_at_a_time_is_the_same_part(tmp_path):
     bad_name = body.replace(b"entretien", b"entr\xe9tien").replace(b"RIFF", b"riff")
     for sent, name, audio in ((body, "entretien.wav", b"RIFF audio"),
                               (bad_name, "entr\ufffdtien.wav", b"riff audio")):
-        writer = _PartWriter(tmp_path / name)
+        # The spool folder, and the data folder above it, made if a purge removed them.
+        target = tmp_path / name / "data" / "uploads" / "spooled"
+        writer = _PartWriter(target)
         parser = MultipartParser(BOUNDARY.encode(), writer.callbacks())
         for byte in sent:
             parser.write(bytes([byte]))
@@ -213,7 +215,26 @@ def test_a_part_read_a_byte_at_a_time_is_the_same_part(tmp_path):
         writer.close()
         assert (writer.name, writer.content_type, writer.files, writer.size) == (
             name, "audio/x-wav", 1, len(audio))
-        assert (tmp_path / name).read_bytes() == audio
+        assert target.read_bytes() == audio
+
+
+def test_a_disk_that_fills_up_while_written_refuses_the_rest_of_the_upload(tmp_path, caplog):
+    """/dev/full answers every write with "no space left" (ENOSPC): it stands for the
+    spooled file, opened, on a disk that has just filled up."""
+    from transcribe.web.spool import _PartWriter
+
+    caplog.set_level(logging.WARNING, logger="transcribe.web")
+    target = tmp_path / "spooled"
+    target.write_bytes(b"")
+    writer = _PartWriter(target)
+    writer.handle = open("/dev/full", "wb")  # closed by the writer
+    writer.buffer += b"x" * 65536  # past the file object's own buffer: written at once
+    assert anyio.run(writer.flush) == "upload.no_space"
+    assert (writer.target, writer.handle, writer.pending) == (None, None, 0)
+    assert not target.exists()
+    assert caplog.messages == ["upload not saved: OSError (errno 28)"]
+    writer.buffer += b"the rest"  # the rest of the body is dropped, nothing written
+    assert anyio.run(writer.flush) is None and writer.pending == 0 and not target.exists()
 
 
 # -- the upload request, in this process -------------------------------------------------
