@@ -100,3 +100,18 @@ def test_a_file_that_cannot_be_looked_at_hides_none_of_the_others(tmp_path):
         os.close(folder)
     blocks = sum(os.lstat(deep / f"f{n}").st_blocks * 512 for n in range(10))
     assert blocks > 0 and storage.used_bytes(tmp_path) == blocks
+
+
+def test_a_write_that_fails_before_its_file_exists_raises_its_own_error(tmp_path):
+    """A disk too full to make even the temporary file: the caller is told that (its
+    full-disk handling depends on it), not that there was no temporary file to remove."""
+    import errno
+
+    import pytest
+
+    def full_at_once(temporary):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as caught:
+        storage.write_atomically(tmp_path / "record.json", full_at_once)
+    assert storage.disk_full(caught.value) and list(tmp_path.iterdir()) == []
