@@ -532,7 +532,7 @@ class TestALimitedVolume:
         # An upload of 1.5 MB announced, its body not sent yet, holds its room...
         with open_upload(client, "first", 1536 * 1024) as first:
             # ...so that another of 1 MB no longer fits (once the first has arrived).
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 5  # the first one's headers read: milliseconds
             while True:
                 assert client.put("second", multipart(("b.wav", b"b" * 1024 * 1024)))[0] == 204
                 if client.record("second").refused == "upload.no_space":
