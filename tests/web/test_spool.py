@@ -499,7 +499,7 @@ def open_upload(client: Client, file_id: str, length: int, body: bytes = b"") ->
     return sock
 
 
-def wait_for(predicate, what: str, timeout: float = 20) -> None:
+def wait_for(predicate, what: str, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, what
@@ -529,6 +529,9 @@ class TestALimitedVolume:
             self, limited, caplog):
         caplog.set_level(logging.WARNING, logger="transcribe.web")
         client, data = limited
+        # Nothing held yet: 1 MB fits.
+        assert client.put("alone", multipart(("a.wav", b"a" * 1024 * 1024)))[0] == 204
+        assert client.record("alone").refused is None and client.delete("alone") == 204
         # An upload of 1.5 MB announced, its body not sent yet, holds its room...
         with open_upload(client, "first", 1536 * 1024) as first:
             # ...so that another of 1 MB no longer fits (once the first has arrived).
@@ -555,10 +558,14 @@ class TestALimitedVolume:
             assert client.delete(file_id) == 204
         # An upload whose client goes away is dropped, logged by its error's kind only, and
         # the room it held is free again.
+        def ours() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "transcribe.web"]
+
+        logged = len(ours())
         with open_upload(client, "gone", 1536 * 1024, body[:100_000]):
             pass
-        wait_for(lambda: "upload not received: ClientDisconnect" in caplog.messages,
-                 caplog.messages)
+        wait_for(lambda: len(ours()) > logged, "the upload's end not logged")
+        assert ours()[logged:] == ["upload not received: ClientDisconnect"]
         assert client.record("gone") is None and spooled_files(data) == []
         assert client.put("fits", multipart(("f.wav", b"f" * 1024 * 1024)))[0] == 204
         assert client.record("fits").refused is None and client.delete("fits") == 204
