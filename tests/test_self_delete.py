@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE_PATH = ROOT / "app" / "transcribe" / "self_delete.py"
+APP = ROOT / "app"  # the package that the console script runs
 CHART = ROOT / "charts" / "whisper-transcription"
 
 TOKEN = "tok-3b1e-DO-NOT-LOG"
@@ -39,9 +39,11 @@ JOB = {
 }
 
 
-# The package's module (what mutation testing changes); that the file also runs on its own,
-# standard library only, is shown by test_console_entry_point_output.
+# The package's modules (what mutation testing changes): the deadline and the plan, and the
+# Kubernetes API client; that they run as the real program is shown by
+# test_console_entry_point_output.
 sd = importlib.import_module("transcribe.self_delete")
+kube = importlib.import_module("transcribe.kube_api")
 
 
 # --------------------------------------------------------------------------- the double
@@ -86,6 +88,10 @@ class FakeKubeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Headers and body leave in two writes: without this, the body can wait for
+            # the client's delayed acknowledgement of the headers.
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):  # keep test output quiet
                 pass
 
@@ -415,7 +421,7 @@ def test_waits_for_a_deadline_a_few_seconds_away(api, token_file):
     settings = sd.Settings.from_env(
         make_env(api, token_file, plan, datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
     )
-    client = sd.KubeClient(settings)
+    client = kube.KubeClient(settings)
     deleter = sd.SelfDeleter(settings, client, now=lambda: clock["now"], sleep=sleep)
     assert deleter.run() == 0
     assert slept[0] == pytest.approx(2.0)
@@ -442,9 +448,9 @@ def test_console_entry_point_output(api, token_file):
         for key, value in os.environ.items()
         if not key.startswith("SELF_DELETE_")
     }
-    env.update(make_env(api, token_file, plan, PAST))
+    env.update(make_env(api, token_file, plan, PAST), PYTHONPATH=str(APP))
     done = subprocess.run(
-        [sys.executable, str(MODULE_PATH)],
+        [sys.executable, "-m", "transcribe.self_delete"],
         env=env,
         check=False,
         capture_output=True,
@@ -526,8 +532,8 @@ def test_api_paths_and_in_cluster_url():
         == "/apis/batch/v1/namespaces/ns/cronjobs/c"
     )
     env = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
-    assert sd._in_cluster_url(env) == "https://[fd00::1]:443"
-    assert sd._in_cluster_url({}) == "https://kubernetes.default.svc"
+    assert kube.in_cluster_url(env) == "https://[fd00::1]:443"
+    assert kube.in_cluster_url({}) == "https://kubernetes.default.svc"
 
 
 # --------------------------------------------------------------------------- with the chart
@@ -635,9 +641,9 @@ def test_chart_plan_removes_every_object_the_chart_creates(
 
 
 def test_the_in_cluster_url_takes_the_services_port():
-    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}) == "https://10.0.0.1:443"
-    assert sd._in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1",
-                               "KUBERNETES_SERVICE_PORT": "6443"}) == "https://10.0.0.1:6443"
+    assert kube.in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}) == "https://10.0.0.1:443"
+    assert kube.in_cluster_url({"KUBERNETES_SERVICE_HOST": "10.0.0.1",
+                                "KUBERNETES_SERVICE_PORT": "6443"}) == "https://10.0.0.1:6443"
 
 
 def test_without_job_identity_a_refused_object_is_reported_and_retried(
@@ -663,7 +669,7 @@ def client_for(api: FakeKubeApi, token_file: Path, **settings: Any):
     """A KubeClient whose waits are recorded, not slept."""
     env = make_env(api, token_file, sample_plan(), PAST, **settings)
     slept: list[float] = []
-    return sd.KubeClient(sd.Settings.from_env(env), sleep=slept.append), slept
+    return kube.KubeClient(sd.Settings.from_env(env), sleep=slept.append), slept
 
 
 def test_retries_wait_longer_each_time_or_as_the_server_asks(api, token_file, caplog):
@@ -683,7 +689,7 @@ def test_retries_wait_longer_each_time_or_as_the_server_asks(api, token_file, ca
     assert client.request("DELETE", path) == 200 and slept == [0.0]
     one, slept = client_for(api, token_file, SELF_DELETE_RETRIES="1")
     api.script[("DELETE", path)] = [503, 503]
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         one.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 503 InternalError: try again"
     assert failed.value.status == 503 and slept == []  # one attempt, no wait
@@ -693,7 +699,7 @@ def test_an_unreachable_server_is_no_answer(token_file):
     with FakeKubeApi() as gone:
         pass  # nothing listens there any more
     client, slept = client_for(gone, token_file, SELF_DELETE_RETRIES="2")
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("GET", "/api/v1/namespaces/ns/pods/p")
     assert str(failed.value) == "GET /api/v1/namespaces/ns/pods/p: no answer URLError"
     assert failed.value.status == 0 and len(slept) == 1
@@ -726,7 +732,7 @@ def test_a_pod_still_terminating_is_waited_for_a_while_then_left(api, token_file
     settings = sd.Settings.from_env(make_env(api, token_file, plan, PAST,
                                              SELF_DELETE_WAIT_SECONDS="5",
                                              SELF_DELETE_POLL_SECONDS="2.5"))
-    deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=sleep,
+    deleter = sd.SelfDeleter(settings, kube.KubeClient(settings), sleep=sleep,
                              monotonic=lambda: clock["t"])
     with caplog.at_level(logging.INFO):
         assert deleter.run() == 0
@@ -922,9 +928,9 @@ def test_a_server_that_never_answers_is_given_up_after_the_timeout(token_file):
         env = make_env(FakeKubeApi(), token_file, sample_plan(), PAST,
                        SELF_DELETE_API_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
                        SELF_DELETE_TIMEOUT_SECONDS="0.2", SELF_DELETE_RETRIES="1")
-        client = sd.KubeClient(sd.Settings.from_env(env))
+        client = kube.KubeClient(sd.Settings.from_env(env))
         started = time.monotonic()
-        with pytest.raises(sd.ApiError) as failed:
+        with pytest.raises(kube.ApiError) as failed:
             client.request("GET", "/api/v1/namespaces/ns/pods/p")
         assert failed.value.status == 0 and time.monotonic() - started < 5
     finally:
@@ -935,29 +941,29 @@ def test_an_error_that_is_no_status_is_logged_by_its_http_reason(api, token_file
     path = "/api/v1/namespaces/user-jdoe/secrets/s"
     client, _ = client_for(api, token_file, SELF_DELETE_RETRIES="1")
     api.raw[("DELETE", path)] = (403, b"<html>denied</html>")
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 403 Forbidden"
     api.raw[("DELETE", path)] = (400, b'["a list"]')
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 400 Bad Request"
     api.raw[("DELETE", path)] = (409, json.dumps({"kind": "Status", "message": "m" * 300})
                                  .encode())
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 409 {'m' * 200}"
     api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "reason": "Conflict"}')
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 409 Conflict"
     api.raw[("DELETE", path)] = (409, b'{"kind": "Status", "message": "quota X"}')
-    with pytest.raises(sd.ApiError) as failed:
+    with pytest.raises(kube.ApiError) as failed:
         client.request("DELETE", path)
     assert str(failed.value) == f"DELETE {path}: 409 quota X"
     for body in (b"", b"not json", b"[1]"):  # no reason phrase, no Status: the code alone
         api.raw[("DELETE", path)] = (403, body, "")
-        with pytest.raises(sd.ApiError) as failed:
+        with pytest.raises(kube.ApiError) as failed:
             client.request("DELETE", path)
         assert str(failed.value) == f"DELETE {path}: 403"
 
@@ -1007,7 +1013,7 @@ def test_the_deadline_is_named_in_the_log(api, token_file, caplog):
             (400, "Deadline 2026-11-26T10:00:00Z not reached (400 s left): nothing to do"),
             (120, "Deadline 2026-11-26T10:00:00Z is 120 s away: waiting")]:
         slept: list[float] = []
-        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+        deleter = sd.SelfDeleter(settings, kube.KubeClient(settings), sleep=slept.append,
                                  now=lambda s=seconds_before: deadline - timedelta(seconds=s))
         caplog.clear()
         with caplog.at_level(logging.INFO):
@@ -1041,7 +1047,7 @@ def test_over_https_the_cluster_ca_is_trusted_and_no_other(api, token_file, tmp_
     assert client.request("GET", path) == 200
     client, _ = client_for(api, token_file, SELF_DELETE_API_URL=https,
                            SELF_DELETE_CA_FILE=str(other), SELF_DELETE_RETRIES="1")
-    with pytest.raises(sd.ApiError) as refused:
+    with pytest.raises(kube.ApiError) as refused:
         client.request("GET", path)
     assert refused.value.status == 0 and api.requests() == [("GET", path)]
 
@@ -1079,7 +1085,7 @@ def test_the_deadline_to_the_second(api, token_file):
                                    (301, [], False)]:
         api.calls.clear()
         slept: list[float] = []
-        deleter = sd.SelfDeleter(settings, sd.KubeClient(settings), sleep=slept.append,
+        deleter = sd.SelfDeleter(settings, kube.KubeClient(settings), sleep=slept.append,
                                  now=lambda b=before: deadline - timedelta(seconds=b))
         assert deleter.run() == 0
         assert (slept, bool(api.calls)) == (waits, deletes), before
@@ -1100,7 +1106,7 @@ def test_a_retry_after_no_answer_says_so(token_file, caplog):
     client, _ = client_for(gone, token_file, SELF_DELETE_RETRIES="2",
                            SELF_DELETE_RETRY_BASE_SECONDS="0.5")
     path = "/api/v1/namespaces/ns/pods/p"
-    with caplog.at_level(logging.WARNING), pytest.raises(sd.ApiError):
+    with caplog.at_level(logging.WARNING), pytest.raises(kube.ApiError):
         client.request("GET", path)
     assert caplog.messages == [f"GET {path} failed (no answer URLError), retry 1/1 in 0.5 s"]
 

@@ -13,6 +13,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from transcribe.workers.config import WorkerConfig
+
 helm = pytest.importorskip("helm_python")
 
 RELEASE = "whisper-transcription-123456"  # conftest.py
@@ -98,6 +100,7 @@ def test_worker_job_follows_the_contract(render):
     assert env["TRANSCRIBE_DEVICE"] == "cuda"
     assert env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "60"
     assert "TRANSCRIBE_WORKER_TOKEN" not in env  # per launch, from the app
+    assert "TRANSCRIBE_JOB_TIME_LIMIT" not in out.app_env  # no limit unless an admin sets one
     # Offline and silent like the app.
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "PYANNOTE_METRICS_ENABLED",
                  "DO_NOT_TRACK", "XDG_CACHE_HOME"):
@@ -149,6 +152,7 @@ def test_worker_values_reach_the_job(render):
         "tolerations": [{"key": "dedicated", "operator": "Exists"}],
         "worker": {
             "maxParallel": 3, "idleSeconds": 300, "ttlSecondsAfterFinished": 120, "port": 9000,
+            "jobTimeLimitMinutes": 90,
             "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-A100"},
             "tolerations": [{"key": "gpu", "operator": "Equal", "value": "yes",
                              "effect": "NoSchedule"}],
@@ -161,6 +165,9 @@ def test_worker_values_reach_the_job(render):
     # The app passes its own value to each worker it starts: both must say the same.
     assert out.worker_env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "300"
     assert out.app_env["TRANSCRIBE_WORKER_IDLE_SECONDS"] == "300"
+    # The dispatcher (in the app) enforces it, in seconds, as WorkerConfig reads it.
+    assert out.app_env["TRANSCRIBE_JOB_TIME_LIMIT"] == "5400"
+    assert WorkerConfig.from_env(out.app_env).job_time_limit == 5400
     pod = out.worker_pod
     # On top of the region's placement, never instead of it.
     assert pod["nodeSelector"] == {"zone": "a", "nvidia.com/gpu.product": "NVIDIA-A100"}

@@ -16,6 +16,15 @@ from speech import synthesise
 SPEECH = "We are recording the interview today at the hospital in the morning."
 
 
+@pytest.fixture(autouse=True)
+def quick_listener_close(monkeypatch):
+    """Each test's worker listener closes at once, not after the serving loop's half-second
+    look (seconds over a run, more under `make mutate`)."""
+    from transcribe.workers.api import WorkerListener
+
+    monkeypatch.setattr(WorkerListener, "poll_seconds", 0.01)
+
+
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory) -> dict[str, Path]:
     """Espeak speech: a short clip, and loops of it still running when a test acts:

@@ -188,6 +188,9 @@ def matches(labels: dict[str, str], selector: str) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeKubernetes
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: without this, the body waits for the client's
+    # delayed acknowledgement of the headers (about 40 ms a request).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:
         pass

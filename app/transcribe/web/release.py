@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from .. import self_delete
+from ..kube_api import KubeClient
 
 log = logging.getLogger("transcribe.web")
 
@@ -32,4 +33,4 @@ def delete_release(env: Mapping[str, str] | None = None) -> bool:
     except (ValueError, OSError) as error:
         log.error("Cannot delete the release: %s", error)
         return False
-    return self_delete.SelfDeleter(settings, self_delete.KubeClient(settings)).run() == 0
+    return self_delete.SelfDeleter(settings, KubeClient(settings)).run() == 0

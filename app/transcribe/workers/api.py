@@ -48,11 +48,16 @@ class Backend(Protocol):
 
 
 class WorkerListener:
+    # How often the serving loop looks whether it should stop: close() waits up to this
+    # long (the tests, which start and close a listener each, shorten it).
+    poll_seconds = 0.5
+
     def __init__(self, backend: Backend, address: str = "127.0.0.1", port: int = 0):
         handler = type("Handler", (_Handler,), {"backend": backend})
         self.server = ThreadingHTTPServer((address, port), handler)
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever,
+                                        args=(self.poll_seconds,),
                                         name="transcribe-worker-listener", daemon=True)
 
     @property
@@ -78,6 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "transcribe-worker-listener"
     sys_version = ""
+    # Headers and body leave in two writes: without this, the body waits for the worker's
+    # delayed acknowledgement of the headers (about 40 ms an answer, on a kept-alive line).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # no access log: paths name jobs, and the web app logs what matters
