@@ -10,7 +10,9 @@ unseeded sampling), with the temperature fallback on (0.0 to 1.0, the default) a
 process, interleaved (ours then the library's, then the other way round) and repeated, so
 that other work on the machine weighs on both alike; the table gives the median of each
 and the ratio of medians (below 1.0: the project is faster), with the CPU time each
-used. The load average is printed with it.
+used. The load average is printed with it. A third decoder, "cut from 1 min", is the
+project with its former cutting rule (pieces from 60 s, where CUT_FROM now says 3 min):
+the change's figure, in the same run.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
 
     from transcribe.asr import AsrOptions, ModelSettings, get_engine
     from transcribe.asr.base import available_cpus
+    from transcribe.asr.faster_whisper import model_for
+    from transcribe.asr.pieces import MIN_PIECE
     from transcribe.models import ModelStore
 
     ours = get_engine("faster-whisper", model=ModelSettings(name=model, device="cpu"))
@@ -77,10 +81,21 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
         return (" ".join(s.text.strip() for s in segments),
                 sum((s.temperature or 0.0) > 0 for s in segments))
 
-    decoders = {"project": decode_ours, "faster-whisper": decode_library}
+    def decode_cut_from_a_minute(samples, language, temperatures) -> tuple[str, int]:
+        from transcribe.asr import faster_whisper
+
+        cut_from, faster_whisper.CUT_FROM = faster_whisper.CUT_FROM, 2 * MIN_PIECE
+        try:
+            return decode_ours(samples, language, temperatures)
+        finally:
+            faster_whisper.CUT_FROM = cut_from
+
+    decoders = {"project": decode_ours, "faster-whisper": decode_library,
+                "cut from 1 min": decode_cut_from_a_minute}
     warm_up = sets["dev sessions"][1][1][: 16000 * 3]
     for decode in decoders.values():  # loading is not what we compare
         decode(warm_up, "en", (0.0,))
+    model_for(ours.store, ours.model, parallel=True)  # the pieces' model (3 s: not cut)
     rows = []
     for set_name, items in sets.items():
         for fallback, temperatures in FALLBACK.items():
@@ -96,7 +111,8 @@ def _measure_set(set_name, items, fallback, temperatures, decoders, repeats) -> 
     sampled: dict[str, int] = {}
     loads = []
     for repeat in range(repeats):
-        order = list(decoders) if repeat % 2 == 0 else list(decoders)[::-1]
+        order = list(decoders)[repeat % len(decoders):] + list(decoders)[:repeat % len(decoders)]
+        order = order if repeat % 2 == 0 else order[::-1]
         for name in order:
             started, started_cpu = time.perf_counter(), time.process_time()
             outputs = [decoders[name](samples, language, temperatures)
@@ -112,7 +128,8 @@ def _measure_set(set_name, items, fallback, temperatures, decoders, repeats) -> 
         "audio_seconds": round(sum(len(samples) for _, samples, _ in items) / 16000, 1),
         "seconds": {name: [round(v, 1) for v in values] for name, values in seconds.items()},
         "median": {name: round(value, 1) for name, value in medians.items()},
-        "ratio": round(medians["project"] / medians["faster-whisper"], 2),
+        "ratio": {name: round(medians[name] / medians["faster-whisper"], 2)
+                  for name in decoders if name != "faster-whisper"},
         # CPU time, all threads: less moved by other work than wall time (threads spinning
         # while they wait inflate it on a busy machine, where pieces side by side also gain
         # nothing from a second core that is never free).
@@ -128,26 +145,31 @@ def _measure_set(set_name, items, fallback, temperatures, decoders, repeats) -> 
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| recordings | fallback | audio | project: seconds (median of runs) | plain "
-             "faster-whisper: seconds | ratio | CPU seconds, project / faster-whisper | "
-             "segments sampled, project / faster-whisper | WER, project | WER, "
-             "faster-whisper | load average |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    names = list(rows[0]["seconds"])
+    others = [name for name in names if name != "faster-whisper"]
+    lines = ["| recordings | fallback | audio | " + " | ".join(
+        f"{name}: seconds (runs)" for name in names) + " | " + " | ".join(
+        f"ratio, {name}" for name in others) + " | CPU seconds, " + " / ".join(names)
+        + " | segments sampled, " + " / ".join(names) + " | WER, " + " / ".join(names)
+        + " | load average |",
+        "|---|---|---|" + "---|" * (len(names) + len(others)) + "---|---|---|---|"]
 
     def wers(values: dict[str, float]) -> str:
-        return " / ".join(f"{language} {100 * value:.1f} %" for language, value in
-                          values.items())
+        return " ".join(f"{language} {100 * value:.1f} %" for language, value in
+                        values.items())
 
     for r in rows:
-        ours, theirs = r["seconds"]["project"], r["seconds"]["faster-whisper"]
         lines.append(
             f"| {r['recordings']} | {r['fallback']} | {r['audio_seconds']:.0f} s | "
-            f"{r['median']['project']:.1f} ({', '.join(f'{v:.1f}' for v in ours)}) | "
-            f"{r['median']['faster-whisper']:.1f} "
-            f"({', '.join(f'{v:.1f}' for v in theirs)}) | {r['ratio']:.2f} | "
-            f"{r['cpu_seconds']['project']:.1f} / {r['cpu_seconds']['faster-whisper']:.1f} | "
-            f"{r['sampled_segments']['project']} / {r['sampled_segments']['faster-whisper']}"
-            f" | {wers(r['wer']['project'])} | {wers(r['wer']['faster-whisper'])} | "
-            f"{r['load']} |")
+            + " | ".join(f"{r['median'][name]:.1f} "
+                         f"({', '.join(f'{v:.1f}' for v in r['seconds'][name])})"
+                         for name in names)
+            + " | " + " | ".join(f"**{r['ratio'][name]:.2f}**" if name == "project"
+                                 else f"{r['ratio'][name]:.2f}" for name in others)
+            + " | " + " / ".join(f"{r['cpu_seconds'][name]:.1f}" for name in names)
+            + " | " + " / ".join(str(r["sampled_segments"][name]) for name in names)
+            + " | " + " / ".join(wers(r["wer"][name]) for name in names)
+            + f" | {r['load']} |")
     return "\n".join(lines)
 
 

@@ -79,3 +79,39 @@ def test_a_write_is_whole_or_absent_and_leaves_no_temporary_file(tmp_path):
     except OSError:
         pass
     assert path.read_text() == "second" and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_a_file_that_cannot_be_looked_at_hides_none_of_the_others(tmp_path):
+    """A file whose status cannot be read (here: its full path is longer than the system
+    takes; in use, a file removed while the folder is walked) is skipped, and the rest of
+    its folder is still counted."""
+    import os
+
+    deep = tmp_path
+    while len(str(deep)) < 3850:  # under the system's 4096, but not with a long name
+        deep = deep / ("d" * 200)
+    deep.mkdir(parents=True)
+    folder = os.open(deep, os.O_RDONLY)
+    try:
+        for n in range(10):
+            os.close(os.open(f"{n}{'x' * 250}", os.O_CREAT | os.O_WRONLY, dir_fd=folder))
+            (deep / f"f{n}").write_bytes(b"y" * 5000)
+    finally:
+        os.close(folder)
+    blocks = sum(os.lstat(deep / f"f{n}").st_blocks * 512 for n in range(10))
+    assert blocks > 0 and storage.used_bytes(tmp_path) == blocks
+
+
+def test_a_write_that_fails_before_its_file_exists_raises_its_own_error(tmp_path):
+    """A disk too full to make even the temporary file: the caller is told that (its
+    full-disk handling depends on it), not that there was no temporary file to remove."""
+    import errno
+
+    import pytest
+
+    def full_at_once(temporary):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as caught:
+        storage.write_atomically(tmp_path / "record.json", full_at_once)
+    assert storage.disk_full(caught.value) and list(tmp_path.iterdir()) == []

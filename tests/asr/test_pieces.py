@@ -12,7 +12,7 @@ import pytest
 
 from transcribe.asr import AsrOptions, ModelSettings, faster_whisper, get_engine
 from transcribe.asr.base import available_cpus
-from transcribe.asr.faster_whisper import cpu_layout, model_for
+from transcribe.asr.faster_whisper import CUT_FROM, cpu_layout, model_for
 from transcribe.asr.pieces import MAX_PIECE, MIN_PIECE, plan_pieces
 from transcribe.audio import SAMPLE_RATE, load_audio
 from transcribe.vad import detect_speech
@@ -78,6 +78,13 @@ def test_cpus_are_counted_within_the_process_limits():
 
 
 # -- real weights on a long synthetic interview ----------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def cut_from_a_minute(monkeypatch):
+    """The 80 s interview stands for a long recording here: cut from two windows on, as a
+    recording of CUT_FROM or more is, for half the decoding time."""
+    monkeypatch.setattr(faster_whisper, "CUT_FROM", 2 * MIN_PIECE)
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +254,40 @@ def test_cancelling_stops_every_piece(store, long_interview, monkeypatch):
     # Each of the two pieces stops at its next segment, not at its end (about 10 each).
     assert len(after_cancel) <= 2, after_cancel
     assert not [t for t in threading.enumerate() if t.name.startswith("asr-piece")]
+
+
+@pytest.mark.slow
+def test_a_short_recording_is_decoded_whole_with_every_thread(store, long_interview,
+                                                              monkeypatch):
+    """Under CUT_FROM, one decoding by one worker with both threads, as the library decodes
+    (pieces' padded last windows would cost more than the second core gains); its sampler
+    is loaded with the same threads (load_args)."""
+    monkeypatch.setattr(faster_whisper, "CUT_FROM", CUT_FROM)
+    layouts: list[tuple[int, int]] = []
+    decode = faster_whisper._decode_once
+
+    def recording_decode(model, *args, **kwargs):
+        layouts.append((model.model.num_workers, model.load_args[3]))
+        return decode(model, *args, **kwargs)
+
+    monkeypatch.setattr(faster_whisper, "_decode_once", recording_decode)
+    samples = load_audio(long_interview.path).mono
+    assert samples.size < CUT_FROM * SAMPLE_RATE
+    assert len(plan_pieces(samples, detect_speech(samples), workers=2)) == 2  # cuttable
+    engine = get_engine("faster-whisper", store, ModelSettings(cpu_threads=2))
+    result = engine.transcribe(samples, AsrOptions(language="en", temperatures=(0.0,)))
+    assert result.segments and result.speech is None  # no VAD run for cuts
+    assert layouts == [(1, 2)]
+
+
+def test_one_copy_of_the_weights_is_kept_whatever_the_layout(store):
+    """A worker given a short recording after a long one (or the other way round) loads the
+    weights again in the other layout rather than hold two copies; the same layout asked
+    again is the same model."""
+    cuttable = model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True)
+    assert model_for(store, ModelSettings(cpu_threads=2).resolved(), parallel=True) is cuttable
+    whole = model_for(store, ModelSettings(cpu_threads=2).resolved())
+    assert (cuttable.layout, whole.layout) == ((1, 2), (2, 1))
+    held = list(faster_whisper._LOADED.values())
+    assert any(model is whole for model in held)
+    assert not any(model is cuttable for model in held)

@@ -304,3 +304,31 @@ def test_an_entry_that_cannot_be_deleted_is_counted_logged_and_tried_again(tmp_p
         subprocess.run(["chattr", "-i", str(stuck)], check=True)
     assert deadline.purge() == 0 and not any(tmp_path.iterdir())
     assert caplog.messages[-1] == "deadline: the data folder is empty"
+
+
+def test_jobs_that_cannot_all_be_deleted_do_not_stop_the_rest(data_dir, monkeypatch, caplog):
+    """The queue's own deletion fails (a file that cannot be deleted, here immutable): the
+    deadline says so and goes on: everything else goes, and no job starts again."""
+    from transcribe.web import state
+
+    monkeypatch.setattr(state, "make_runner", lambda: None)  # no job is submitted
+    state.stop_queues()
+    stuck = data_dir / "jobs" / "leftover" / "stuck.bin"
+    try:
+        queue = state.job_queue(str(data_dir))
+        stuck.parent.mkdir(parents=True)
+        stuck.write_bytes(b"x")
+        (data_dir / "uploads").mkdir()
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(stuck)],
+                                                         capture_output=True).returncode:
+            pytest.skip("no immutable files here (chattr)")
+        caplog.set_level("INFO", logger="transcribe.web.deadline")
+        Deadline(datetime.fromtimestamp(0, UTC), data_dir).enforce()
+        assert "deadline: the jobs could not all be deleted at once; going on" in caplog.messages
+        assert not queue.alive
+        assert sorted(p.relative_to(data_dir).as_posix() for p in data_dir.rglob("*")) == [
+            "jobs", "jobs/leftover", "jobs/leftover/stuck.bin"]
+    finally:
+        if stuck.exists():
+            subprocess.run(["chattr", "-i", str(stuck)], check=True)
+        state.stop_queues()

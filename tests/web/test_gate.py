@@ -659,9 +659,11 @@ def test_a_cookie_is_accepted_only_as_the_server_signed_it(gated):
     assert request(url, "/x", headers={"Cookie": '"unbalanced; =;'})[0] == 303
 
 
-def test_only_the_charts_deployments_say_the_password_comes_from_onyxia(tmp_path):
+def test_only_deployments_on_onyxia_say_the_password_comes_from_there(tmp_path):
     """The chart always sets a deadline (TRANSCRIBE_DELETE_AT): that is how the app knows
-    it runs there; a local run with a password says where its password came from."""
+    it runs there; a local run with a password says where its password came from. (Not
+    "chart" in this test's name: mutation testing leaves out the tests so named.)"""
+    from transcribe.web.accessibility import FOCUS_COLOUR
     from transcribe.web.gate import Gate, login_page
     from transcribe.web.settings import load_settings
 
@@ -673,6 +675,18 @@ def test_only_the_charts_deployments_say_the_password_comes_from_onyxia(tmp_path
         assert "Onyxia" in login_page(language, "", deployed=True)
         assert "Onyxia" not in login_page(language, "", "error", deployed=False)
         assert "TRANSCRIBE_PASSWORD" in login_page(language, "")
+        assert "Onyxia" not in login_page(language, "")  # local unless told
+        assert f"outline: 2px solid {FOCUS_COLOUR};" in login_page(language, "")
+    # A deployed gate's pages say so: the form, and the form again after a wrong password.
+    from transcribe.web import gate
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gate, "FAILURE_DELAY", 0.05)
+        with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                    "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"}) as running:
+            assert "Onyxia" in request(running.url, "/login")[2]
+            status, _, page = request(running.url, "/login", "POST", body=b"password=x")
+            assert status == 401 and "Onyxia" in page
 
 
 def test_the_login_form(gated):
@@ -700,6 +714,12 @@ def test_the_login_form(gated):
     assert status == 200 and '<html lang="en">' in page and "Log in" in page
     assert 'href="/login?lang=fr"' in page and ">Français<" in page
     assert '<html lang="fr">' in request(url, "/login?lang=de")[2]  # unknown: the default
+    # None asked for: the one this browser chose in the app (its cookie; the first known).
+    from transcribe.web.language_choice import COOKIE as LANGUAGE_COOKIE
+
+    chose = {"Cookie": f"{LANGUAGE_COOKIE}=de; {LANGUAGE_COOKIE}=en; {LANGUAGE_COOKIE}=fr"}
+    assert '<html lang="en">' in request(url, "/login", headers=chose)[2]
+    assert '<html lang="fr">' in request(url, "/login?lang=fr", headers=chose)[2]
     # A wrong password: 401, the form again with the reason, in the form's language (or
     # the address's, when the form names none). Each waits a second: side by side.
     # A form of exactly the largest size is read (and is wrong).
@@ -844,6 +864,9 @@ def test_under_a_base_path(tmp_path):
         assert (status, headers["location"]) == (303, f"{base}/login?lang=en")
         assert f"Path={base}" in headers["set-cookie"]
         assert request(url, f"{base}/x", cookie=cookie)[0] == 303
+        # A GET of the logout page (a link) logs no one out: back to the app.
+        status, headers, _ = request(url, f"{base}/logout")
+        assert (status, headers["location"]) == (303, f"{base}/")
 
 
 def test_without_a_password_nothing_is_asked(tmp_path):
@@ -885,6 +908,8 @@ def test_at_the_deadline_everything_but_health_says_deleted(tmp_path):
                                       (cookie, "/logout", "POST"), (cookie, "/x", "PUT")):
                 status, headers, page = request(url, path, method, cookie=who, body=b"")
                 assert status == 410, (path, method)
+                assert '<html lang="fr">' in page
+                assert "<title>Service supprimé · Service deleted</title>" in page
                 assert "Ce service a été supprimé" in page
                 assert "This service has been deleted" in page
                 assert headers["connection"] == "close"
@@ -917,11 +942,12 @@ def test_wrong_passwords_are_slowed_one_at_a_time_and_limited_per_client(tmp_pat
                            body=urlencode({"password": password, "lang": "en"}).encode())
 
         # The last hop is the client (what the ingress saw); earlier ones are made up.
-        # Two wrong passwords side by side wait their turn: a second each, one after the other.
+        # Two wrong passwords side by side wait their turn: a second each, one after the other;
+        # a third sent with them is refused at once (those waiting count as failures to come).
         started = time.monotonic()
-        with ThreadPoolExecutor(2) as pool:
-            assert [r[0] for r in pool.map(attempt, ["1.1.1.1, 10.0.0.1", "10.0.0.1"])
-                    ] == [401, 401]
+        with ThreadPoolExecutor(3) as pool:
+            assert sorted(r[0] for r in pool.map(
+                attempt, ["1.1.1.1, 10.0.0.1", "10.0.0.1", "10.0.0.1"])) == [401, 401, 429]
         assert time.monotonic() - started >= 2 * FAILURE_DELAY
         status, headers, page = attempt("10.0.0.1", PASSWORD)
         assert status == 429 and "set-cookie" not in headers  # even the right password
@@ -952,13 +978,16 @@ class Waiting(RateLimit):
 @pytest.mark.parametrize(("seconds", "retry_after", "minutes"),
                          [(0.5, "1", 1), (90.0, "91", 2), (299.5, "300", 5)])
 def test_a_refusal_says_when_to_try_again(tmp_path, seconds, retry_after, minutes):
-    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD},
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,  # deployed (a deadline)
+                                "TRANSCRIBE_DELETE_AT": "2099-01-01T00:00:00Z"},
                      limit=Waiting(seconds)) as running:
         status, headers, page = request(running.url, "/login", "POST", body=urlencode(
             {"password": PASSWORD, "lang": "en"}).encode())
     assert (status, headers["retry-after"]) == (429, retry_after)
     assert '<html lang="en">' in page and "set-cookie" not in headers
-    assert strings.text("login.too_many", "en", minutes=minutes) in page
+    reason = html.escape(strings.text("login.too_many", "en", minutes=minutes))
+    assert f'<p class="error" role="alert">{reason}</p>' in page
+    assert 'action="/login"' in page and "Onyxia" in page  # the form again, as deployed
 
 
 def test_another_sites_page_gets_nothing_not_even_a_login(gated):
@@ -996,3 +1025,81 @@ def test_logging_out_closes_that_sessions_sockets_only(gated):
             my_tab.recv(timeout=10)
         their_tab.send("still here")
         assert their_tab.recv(timeout=10) == "still here"
+
+
+def test_after_the_deadline_nothing_more_reaches_the_app_or_the_tab(tmp_path):
+    """Sockets opened before the deadline: the tab's next message never reaches Streamlit
+    (the socket closes instead), and Streamlit speaking is told that its client left."""
+    now = [1000.0]
+    deadline = Deadline(datetime.fromtimestamp(2000.0, UTC), tmp_path, clock=lambda: now[0])
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}, deadline=deadline
+                     ) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        with plain_socket(url, cookie) as tab:
+            tab.send("before")
+            assert tab.recv(timeout=10) == "before"
+            now[0] = 2000.0
+            tab.send("after")
+            with pytest.raises(ConnectionClosed) as closed:
+                tab.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+        assert running.wait_for_endings(1) == ["receive: disconnect 1008"]
+        assert running.received == ["before"]
+        now[0], _ = 1000.0, running.clear()
+        with plain_socket(url, cookie) as tab:
+            tab.send("later")  # answered once released
+            while running.received != ["later"]:
+                time.sleep(0.01)
+            now[0] = 2000.0
+            running.release.set()
+            with pytest.raises(ConnectionClosed) as closed:
+                tab.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+        assert "send: disconnect 1008" in running.wait_for_endings(2)
+
+
+def test_behind_the_proxy_the_public_origin_is_the_pages_own_and_nothing_is_framed(tmp_path):
+    """Its own server (the module's shared one is built inside one test only: mutation
+    testing would run the middleware's mutants against that test alone)."""
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD,
+                                "TRANSCRIBE_BEHIND_PROXY": "true"}) as running:
+        url = running.url
+        _, cookie, _ = login(url)
+        public = {"Origin": "https://svc.example.org", "X-Forwarded-Host": "svc.example.org",
+                  "X-Forwarded-Proto": "https"}
+        status, headers, body = request(url, "/x", "POST", cookie=cookie, body=b"a=b",
+                                        headers=public)
+        assert (status, body) == (200, f"{BEHIND}: POST /x (3 bytes)")  # the body read
+        # What the app behind answers carries the no-framing headers too.
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert request(url, "/x", "POST", cookie=cookie, body=b"", headers={
+            **public, "X-Forwarded-Host": "other.example.org"})[0] == 403
+
+
+def test_logout_closes_each_socket_of_the_session_and_closed_ones_are_forgotten(tmp_path):
+    """Two tabs of one session, one closed before the logout: the other still closes at
+    once; the other session's tab stays; once every socket is closed the gate keeps no
+    trace of them (its own server: see above)."""
+    with gate_server(tmp_path, {"TRANSCRIBE_PASSWORD": PASSWORD}) as running:
+        url = running.url
+        _, mine, _ = login(url)
+        _, theirs, _ = login(url)
+        with plain_socket(url, theirs) as their_tab, plain_socket(url, mine) as second:
+            with plain_socket(url, mine) as first:
+                for tab in (their_tab, second, first):
+                    tab.send("hello")
+                    assert tab.recv(timeout=10) == "hello"
+            assert running.wait_for_endings(1) == ["receive: disconnect 1000"]
+            logout(url, mine)
+            with pytest.raises(ConnectionClosed) as closed:
+                second.recv(timeout=10)
+            assert closed.value.rcvd.code == 1008
+            their_tab.send("still here")
+            assert their_tab.recv(timeout=10) == "still here"
+        running.wait_for_endings(3)
+        deadline = time.monotonic() + 5
+        while running.gate._sockets and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert running.gate._sockets == {}

@@ -138,3 +138,39 @@ def test_many_made_up_addresses_do_not_make_the_limit_forget_a_real_one():
         failed(limit, f"10.{n}", now=1)
     failed(limit, "one more", now=2)  # the table is past its size: stale entries go
     assert limit.wait("real", now=2) == pytest.approx(58)
+
+
+def test_attempts_waiting_their_turn_hold_the_next_one_a_second():
+    """Attempts of a client that still wait their turn count as failures to come: the
+    next one waits the second a wrong password holds the turn, not the window."""
+    limit = RateLimit(per_client=2, window=60)
+    limit.begin("a")
+    assert limit.wait("a", now=0) == 0  # one waiting: a second attempt may queue
+    limit.begin("a")
+    assert limit.wait("a", now=0) == 1.0
+    limit.end("a", failed=False, now=0)  # one answered, the other still waits
+    assert limit.wait("a", now=0) == 0
+    limit.end("a", failed=False, now=0)
+    assert limit.wait("a", now=0) == 0
+    assert limit._waiting == {}  # nothing kept for an address once its attempts are answered
+
+
+def test_a_failure_and_an_attempt_waiting_wait_for_the_failure_to_leave_the_window():
+    limit = RateLimit(per_client=2, window=60)
+    failed(limit, "a", now=0)
+    limit.begin("a")  # one failure and one waiting: the limit is reached
+    assert limit.wait("a", now=10) == pytest.approx(50)
+    limit.begin("a")  # and past it: the attempts waiting are answered first
+    assert limit.wait("a", now=10) == 1.0
+    limit.end("a", failed=False, now=10)
+    assert limit.wait("a", now=10) == pytest.approx(50)  # one is still waiting
+
+
+def test_addresses_whose_failures_left_the_window_are_forgotten_once_there_are_many():
+    limit = RateLimit(per_client=2, window=60)
+    for n in range(MAX_CLIENTS + 1):
+        failed(limit, f"10.{n}", now=0)
+    failed(limit, "later", now=30)  # past the size, but every failure still recent
+    assert len(limit._clients) == MAX_CLIENTS + 2
+    failed(limit, "much later", now=61)  # past the size: the stale ones go
+    assert len(limit._clients) == 2

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib
 import json
 import logging
 import os
@@ -26,13 +27,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import anyio
 import pytest
 from field_recording import field_recording
 from test_browser import CHROMIUM, CHROMIUM_ARGS, serve, wait_until
 from test_gate import made_up_xsrf_token, session_id_of, websocket
 from web_support import app_server
 
+from transcribe.i18n import Notice
 from transcribe.web.spool import MARKER, Spooled, spooled_path
+
+# What each app server imports when it starts and runs the page, imported once at
+# collection instead: mutation testing runs each mutant in a process forked from one that
+# has collected the tests (half a second saved per mutant).
+for _module in ("uvicorn", "transcribe.web.serve", "transcribe.web.state",
+                "transcribe.web.accessibility", "transcribe.web.auth", "transcribe.web.display",
+                "transcribe.web.language_choice", "transcribe.web.page_locale"):
+    importlib.import_module(_module)
 
 MB = 1024 * 1024
 # Peak growth allowed while a 200 MB file is uploaded. Held in memory (Streamlit's own
@@ -180,6 +191,61 @@ def test_only_our_own_markers_name_a_spooled_file(tmp_path):
     assert Spooled.decode(Spooled(largest.name + "n", 1).encode()) is None
 
 
+def test_a_refused_upload_says_why_naming_the_file_as_the_user_named_it():
+    refused = Spooled("a.wav", 10, refused="upload.no_space")
+    assert refused.refusal("entretien é.wav") == Notice("upload.no_space",
+                                                        {"name": "entretien é.wav"})
+    assert Spooled("a.wav", 10, token="0" * 32).refusal("a.wav") is None
+
+
+def test_a_part_read_a_byte_at_a_time_is_the_same_part(tmp_path):
+    """The multipart parser hands the writer each piece of a header as it arrives: a
+    header's name or value split between two network reads is read whole; a file name that
+    is not UTF-8 is kept readable rather than failing the upload."""
+    from python_multipart.multipart import MultipartParser
+
+    from transcribe.web.spool import _PartWriter
+
+    body = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n"
+            f"hello\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"entretien.wav\"\r\nContent-Type: audio/x-wav\r\n\r\n").encode()
+    body += b"RIFF audio\r\n" + f"--{BOUNDARY}--\r\n".encode()
+    bad_name = body.replace(b"entretien", b"entr\xe9tien").replace(b"RIFF", b"riff")
+    for sent, name, audio in ((body, "entretien.wav", b"RIFF audio"),
+                              (bad_name, "entr\ufffdtien.wav", b"riff audio")):
+        # The spool folder, and the data folder above it, made if a purge removed them.
+        target = tmp_path / name / "data" / "uploads" / "spooled"
+        writer = _PartWriter(target)
+        parser = MultipartParser(BOUNDARY.encode(), writer.callbacks())
+        for byte in sent:
+            parser.write(bytes([byte]))
+        parser.finalize()
+        assert anyio.run(writer.flush) is None
+        writer.close()
+        assert (writer.name, writer.content_type, writer.files, writer.size) == (
+            name, "audio/x-wav", 1, len(audio))
+        assert target.read_bytes() == audio
+
+
+def test_a_disk_that_fills_up_while_written_refuses_the_rest_of_the_upload(tmp_path, caplog):
+    """/dev/full answers every write with "no space left" (ENOSPC): it stands for the
+    spooled file, opened, on a disk that has just filled up."""
+    from transcribe.web.spool import _PartWriter
+
+    caplog.set_level(logging.WARNING, logger="transcribe.web")
+    target = tmp_path / "spooled"
+    target.write_bytes(b"")
+    writer = _PartWriter(target)
+    writer.handle = open("/dev/full", "wb")  # closed by the writer
+    writer.buffer += b"x" * 65536  # past the file object's own buffer: written at once
+    assert anyio.run(writer.flush) == "upload.no_space"
+    assert (writer.target, writer.handle, writer.pending) == (None, None, 0)
+    assert not target.exists()
+    assert caplog.messages == ["upload not saved: OSError (errno 28)"]
+    writer.buffer += b"the rest"  # the rest of the body is dropped, nothing written
+    assert anyio.run(writer.flush) is None and writer.pending == 0 and not target.exists()
+
+
 # -- the upload request, in this process -------------------------------------------------
 
 BOUNDARY = "spool-test-boundary"
@@ -267,7 +333,9 @@ class Client:
 @contextlib.contextmanager
 def tab(data: Path, **settings: str) -> Iterator[Client]:
     with app_server(data, **settings) as url, websocket(url) as socket_:
-        socket_.close_timeout = 1  # a server stopping need not say goodbye
+        # Its closing handshake is not waited for (the server may take a second to answer
+        # it): a tab's end needs none.
+        socket_.close_timeout = 0.1
         yield Client(url, session_id_of(socket_))
 
 
@@ -410,37 +478,64 @@ class TestOneServer:
         assert client.delete("kept") == 204 and client.delete("next") == 204
 
 
-def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="transcribe.web")
+@pytest.fixture(scope="class")
+def limited(tmp_path_factory) -> Iterator[tuple[Client, Path]]:
+    data = tmp_path_factory.mktemp("spool-limited") / "data"
     # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
-    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+    with tab(data, TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+        yield client, data
+
+
+def open_upload(client: Client, file_id: str, length: int, body: bytes = b"") -> socket.socket:
+    """An upload of `length` bytes announced, and `body` (the start of it) sent."""
+    parts = urlsplit(client.url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    sock.sendall("\r\n".join([
+        f"PUT /_stcore/upload_file/{client.session_id}/{file_id} HTTP/1.1",
+        f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
+        f"Cookie: _streamlit_xsrf={client.xsrf}",
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
+        f"Content-Length: {length}", "", ""]).encode() + body)
+    return sock
+
+
+def wait_for(predicate, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+class TestALimitedVolume:
+    """Uploads to one app whose data volume has 2 MB left for them; each test leaves the
+    spool as it found it (the class's server is shared, in any order)."""
+
+    def test_an_upload_that_does_not_fit_is_recorded_as_refused_and_not_written(self, limited,
+                                                                              caplog):
+        caplog.set_level(logging.WARNING, logger="transcribe.web")
+        client, data = limited
         assert client.put("small", multipart(("petit.wav", b"s" * 1024)))[0] == 204
         assert client.record("small").refused is None
         assert client.put("large", multipart(("grand.wav", b"l" * 3 * 1024 * 1024)))[0] == 204
         record = client.record("large")
         assert record == Spooled("grand.wav", 3 * 1024 * 1024, None, "upload.no_space")
-        assert [p.name for p in spooled_files(tmp_path / "data")] == [
-            spooled_path(tmp_path / "data", client.record("small")).name]
-    assert "upload refused: upload.no_space (3 MB)" in caplog.messages
-    assert not any("grand" in message for message in caplog.messages)
+        assert [p.name for p in spooled_files(data)] == [
+            spooled_path(data, client.record("small")).name]
+        assert "upload refused: upload.no_space (3 MB)" in caplog.messages
+        assert not any("grand" in message for message in caplog.messages)
+        assert client.delete("small") == 204 and client.delete("large") == 204
 
-
-def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(tmp_path,
-                                                                              caplog):
-    caplog.set_level(logging.WARNING, logger="transcribe.web")
-    # 66 MB of volume, 64 MB kept free for the jobs' own files: 2 MB left.
-    with tab(tmp_path / "data", TRANSCRIBE_DATA_LIMIT_MB="66") as client:
+    def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(
+            self, limited, caplog):
+        caplog.set_level(logging.WARNING, logger="transcribe.web")
+        client, data = limited
+        # Nothing held yet: 1 MB fits.
+        assert client.put("alone", multipart(("a.wav", b"a" * 1024 * 1024)))[0] == 204
+        assert client.record("alone").refused is None and client.delete("alone") == 204
         # An upload of 1.5 MB announced, its body not sent yet, holds its room...
-        parts = urlsplit(client.url)
-        with socket.create_connection((parts.hostname, parts.port), timeout=30) as first:
-            first.sendall("\r\n".join([
-                f"PUT /_stcore/upload_file/{client.session_id}/first HTTP/1.1",
-                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
-                f"Cookie: _streamlit_xsrf={client.xsrf}",
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-                f"Content-Length: {1536 * 1024}", "", ""]).encode())
+        with open_upload(client, "first", 1536 * 1024) as first:
             # ...so that another of 1 MB no longer fits (once the first has arrived).
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 5  # the first one's headers read: milliseconds
             while True:
                 assert client.put("second", multipart(("b.wav", b"b" * 1024 * 1024)))[0] == 204
                 if client.record("second").refused == "upload.no_space":
@@ -450,31 +545,38 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
             audio = os.urandom(1536 * 1024 - 400)
             body = multipart(("a.wav", audio), size=1536 * 1024)
             first.sendall(body[:1200 * 1024])
-            while not any(p.stat().st_size >= 1024 * 1024
-                          for p in spooled_files(tmp_path / "data")):
-                assert time.monotonic() < deadline, "nothing written while it arrives"
-                time.sleep(0.05)
+            wait_for(lambda: any(p.stat().st_size >= 1024 * 1024 for p in spooled_files(data)),
+                     "nothing written while it arrives")
+            # What it still holds is what has not come yet (about 340 KB), not all of it: one
+            # of 200 KB fits beside the MB already written.
+            assert client.put("beside", multipart(("s.wav", b"s" * 200 * 1024)))[0] == 204
+            assert client.record("beside").refused is None
             first.sendall(body[1200 * 1024:])
             assert first.recv(4096).startswith(b"HTTP/1.1 204")
-        assert spooled_path(tmp_path / "data", client.record("first")).read_bytes() == audio
-        assert client.delete("first") == 204 and client.delete("second") == 204
+        assert spooled_path(data, client.record("first")).read_bytes() == audio
+        for file_id in ("first", "second", "beside"):
+            assert client.delete(file_id) == 204
         # An upload whose client goes away is dropped, logged by its error's kind only, and
         # the room it held is free again.
-        with socket.create_connection((parts.hostname, parts.port), timeout=30) as gone:
-            gone.sendall("\r\n".join([
-                f"PUT /_stcore/upload_file/{client.session_id}/gone HTTP/1.1",
-                f"Host: {parts.netloc}", f"X-Xsrftoken: {client.xsrf}",
-                f"Cookie: _streamlit_xsrf={client.xsrf}",
-                f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-                f"Content-Length: {1536 * 1024}", "", ""]).encode() + body[:100_000])
-            time.sleep(0.5)
-        deadline = time.monotonic() + 20
-        while "upload not received: ClientDisconnect" not in caplog.messages:
-            assert time.monotonic() < deadline, caplog.messages
-            time.sleep(0.05)
-        assert client.record("gone") is None and spooled_files(tmp_path / "data") == []
+        def ours() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "transcribe.web"]
+
+        logged = len(ours())
+        with open_upload(client, "gone", 1536 * 1024, body[:100_000]):
+            pass
+        wait_for(lambda: len(ours()) > logged, "the upload's end not logged")
+        assert ours()[logged:] == ["upload not received: ClientDisconnect"]
+        assert client.record("gone") is None and spooled_files(data) == []
         assert client.put("fits", multipart(("f.wav", b"f" * 1024 * 1024)))[0] == 204
         assert client.record("fits").refused is None and client.delete("fits") == 204
+        # A body the multipart parser cannot read (a part header with no colon) is refused
+        # as a bad request, and nothing of it is kept.
+        garbled = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+                   f"filename=\"g.wav\"\r\nno colon here\r\n\r\nAUDIO\r\n"
+                   f"--{BOUNDARY}--\r\n").encode()
+        assert client.put("garbled", garbled)[0] == 400
+        assert "upload not received: MultipartParseError" in caplog.messages
+        assert client.record("garbled") is None and spooled_files(data) == []
         # A write that fails on the way (here: a file size limit) refuses the upload and
         # leaves nothing on disk.
         previous = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -488,9 +590,14 @@ def test_space_being_written_is_reserved_and_a_failed_write_refuses_the_upload(t
         assert status == 204
         assert client.record("third") == Spooled("c.wav", 1536 * 1024, None,
                                                  "upload.save_failed")
-        assert spooled_files(tmp_path / "data") == []
+        assert spooled_files(data) == []
         # A data folder where nothing can be written refuses the upload as not fitting.
-        (tmp_path / "data" / "uploads").rmdir()
-        (tmp_path / "data" / "uploads").write_text("not a folder")
-        assert client.put("fourth", multipart(("d.wav", b"d")))[0] == 204
-        assert client.record("fourth").refused == "upload.no_space"
+        (data / "uploads").rmdir()
+        (data / "uploads").write_text("not a folder")
+        try:
+            assert client.put("fourth", multipart(("d.wav", b"d")))[0] == 204
+            assert client.record("fourth").refused == "upload.no_space"
+        finally:
+            (data / "uploads").unlink()
+        for file_id in ("third", "fourth"):
+            assert client.delete(file_id) == 204

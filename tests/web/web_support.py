@@ -146,7 +146,9 @@ def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
     release = threading.Event()
 
     async def page(request):
-        return PlainTextResponse(f"{BEHIND}: {request.method} {request.url.path}")
+        body = await request.body()  # as an upload reads it
+        read = f" ({len(body)} bytes)" if body else ""
+        return PlainTextResponse(f"{BEHIND}: {request.method} {request.url.path}{read}")
 
     received: list[str] = []
     endings: list[str] = []

@@ -1,15 +1,17 @@
 """faster-whisper, sequential: the reference every other engine is measured against.
 
-On a CPU, a long recording is cut in silences into pieces decoded side by side, one thread
-each (see pieces.py): decoding stays sequential within each piece."""
+On a CPU, a recording of three minutes or more (CUT_FROM) is cut in silences into pieces
+decoded side by side, one thread each (see pieces.py): decoding stays sequential within
+each piece. A shorter one is decoded whole by one worker with every thread, as by the
+library."""
 
 from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +34,33 @@ from .pieces import MIN_PIECE, plan_pieces
 PROGRESS_INTERVAL = 0.5
 
 
-@lru_cache(maxsize=2)
+# Loaded models, most recently used last: two sets of weights at most, and each set in one
+# layout (workers x threads) only: a worker given a short recording after long ones loads
+# the weights again rather than hold a second copy (large-v3 on a CPU: 1.5 GB more).
+_LOADED: OrderedDict[tuple, object] = OrderedDict()
+_LOADED_MAX = 2
+_LOADING = threading.Lock()
+
+
 def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
                        workers: int = 1):
     """`workers` decodings may run at once, each with `threads` threads."""
     from faster_whisper import WhisperModel
 
-    model = WhisperModel(str(path), device=device, compute_type=compute_type,
-                         cpu_threads=threads, num_workers=workers, local_files_only=True)
-    model.load_args = (path, device, compute_type, threads)  # for samplers (load_sampler)
-    return model
+    weights, layout = (path, device, compute_type), (threads, workers)
+    with _LOADING:
+        if (found := _LOADED.get(weights)) is not None and found.layout == layout:
+            _LOADED.move_to_end(weights)
+            return found
+        _LOADED.pop(weights, None)  # its memory goes before the new copy's comes
+        while len(_LOADED) >= _LOADED_MAX:
+            _LOADED.popitem(last=False)
+        model = WhisperModel(str(path), device=device, compute_type=compute_type,
+                             cpu_threads=threads, num_workers=workers, local_files_only=True)
+        model.load_args = (path, device, compute_type, threads)  # for load_sampler
+        model.layout = layout
+        _LOADED[weights] = model
+        return model
 
 
 # Held while a sampler's thread draws its first random number (load_sampler).
@@ -49,8 +68,10 @@ _SEEDING = threading.Lock()
 
 
 def load_sampler(model, seed: int, encoded):
-    """A one-worker CTranslate2 copy of `model`'s weights whose only thread samples from
-    `seed`; `encoded` is an encoder output to draw its first number with.
+    """A one-worker CTranslate2 copy of `model`'s weights whose worker thread samples from
+    `seed`; `encoded` is an encoder output to draw its first number with. It has as many
+    threads as each of `model`'s workers (every thread for a recording decoded whole):
+    CTranslate2 draws in the worker's own thread, the others only multiply matrices.
 
     CTranslate2 keeps one random generator per decoding thread, seeded from the global
     seed (ctranslate2.set_random_seed) when that thread first samples and never again, and
@@ -126,6 +147,15 @@ def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
                               resolve_compute_type(model.device, model.compute_type),
                               threads, workers)
 
+
+# A recording is cut in pieces from this length. Each piece ends with a window that is
+# mostly padding: on the dev sessions (71 and 69 s, two pieces each) the pieces encoded
+# 10 windows where one decoding encoded 7 (15 % more CPU time than the library), which a
+# second core repays only when it is free (bench/library.py, "cut from 1 min"). From
+# three windows a piece the padded one is a quarter of the work or less (not measured).
+# Shorter recordings use a second model (one worker, every thread: 150 MB more for base,
+# about the size of the weights for the others) as the library does.
+CUT_FROM = 6 * MIN_PIECE
 
 # Workers beyond this gain little and each holds its own buffers (and shares one malloc
 # arena, allocator.py): larger machines give each worker more threads instead.
@@ -207,24 +237,23 @@ class FasterWhisperEngine:
 
     def transcribe(self, samples: np.ndarray, options: AsrOptions,
                    progress: Progress | None = None) -> AsrResult:
-        # On a CPU, one model for every recording, loaded for pieces side by side (a
-        # second one for short recordings would double the memory).
-        model = model_for(self.store, self.model, parallel=True)
-        workers = model.model.num_workers
-        pieces = [(0.0, samples.size / SAMPLE_RATE)]
-        speech = None
-        # Pieces only where they pay (a minute or more) and where nothing links Whisper's
-        # windows (conditioning on previous text would break at each cut).
-        if (workers > 1 and not options.condition_on_previous_text
-                and samples.size >= 2 * MIN_PIECE * SAMPLE_RATE):
-            # The guard needs these speech regions anyway: they cost nothing extra.
-            speech = detect_speech(samples)
-            pieces = plan_pieces(samples, speech, workers)
-            if progress:
-                progress(0.0)  # a chance to cancel before decoding starts
+        pieces, speech = [(0.0, samples.size / SAMPLE_RATE)], None
+        # Pieces only where they pay (CUT_FROM) and where nothing links Whisper's windows
+        # (conditioning on previous text would break at each cut).
+        if (not options.condition_on_previous_text
+                and samples.size >= CUT_FROM * SAMPLE_RATE):
+            model = model_for(self.store, self.model, parallel=True)
+            workers = model.model.num_workers
+            if workers > 1:
+                # The guard needs these speech regions anyway: they cost nothing extra.
+                speech = detect_speech(samples)
+                pieces = plan_pieces(samples, speech, workers)
+                if progress:
+                    progress(0.0)  # a chance to cancel before decoding starts
         if len(pieces) == 1:
-            result = decode_sequential(model, samples, options, options.language,
-                                       progress=progress)
+            # One decoding: one worker with every thread, as the library decodes.
+            result = decode_sequential(model_for(self.store, self.model), samples, options,
+                                       options.language, progress=progress)
         else:
             result = decode_pieces(model, samples, pieces, options, workers, progress)
         if speech is not None:
