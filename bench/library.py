@@ -10,9 +10,9 @@ unseeded sampling), with the temperature fallback on (0.0 to 1.0, the default) a
 process, interleaved (ours then the library's, then the other way round) and repeated, so
 that other work on the machine weighs on both alike; the table gives the median of each
 and the ratio of medians (below 1.0: the project is faster), with the CPU time each
-used. The load average is printed with it. A third decoder, "cut from 1 min", is the
-project with its former cutting rule (pieces from 60 s, where CUT_FROM now says 3 min):
-the change's figure, in the same run.
+used. The load average is printed with it. Each set's recordings are decoded by the
+project in one layout (pieces from a minute on, else one decoding with every thread), loaded
+before the set's runs: loading is not what is compared.
 """
 
 from __future__ import annotations
@@ -56,8 +56,7 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
 
     from transcribe.asr import AsrOptions, ModelSettings, get_engine
     from transcribe.asr.base import available_cpus
-    from transcribe.asr.faster_whisper import model_for
-    from transcribe.asr.pieces import MIN_PIECE
+    from transcribe.asr.faster_whisper import CUT_FROM, model_for
     from transcribe.models import ModelStore
 
     ours = get_engine("faster-whisper", model=ModelSettings(name=model, device="cpu"))
@@ -81,23 +80,15 @@ def measure(model: str = "base", repeats: int = 3) -> list[dict]:
         return (" ".join(s.text.strip() for s in segments),
                 sum((s.temperature or 0.0) > 0 for s in segments))
 
-    def decode_cut_from_a_minute(samples, language, temperatures) -> tuple[str, int]:
-        from transcribe.asr import faster_whisper
-
-        cut_from, faster_whisper.CUT_FROM = faster_whisper.CUT_FROM, 2 * MIN_PIECE
-        try:
-            return decode_ours(samples, language, temperatures)
-        finally:
-            faster_whisper.CUT_FROM = cut_from
-
-    decoders = {"project": decode_ours, "faster-whisper": decode_library,
-                "cut from 1 min": decode_cut_from_a_minute}
+    decoders = {"project": decode_ours, "faster-whisper": decode_library}
     warm_up = sets["dev sessions"][1][1][: 16000 * 3]
-    for decode in decoders.values():  # loading is not what we compare
+    for decode in decoders.values():
         decode(warm_up, "en", (0.0,))
-    model_for(ours.store, ours.model, parallel=True)  # the pieces' model (3 s: not cut)
     rows = []
     for set_name, items in sets.items():
+        # The layout the project decodes this set's recordings in (all of one kind here).
+        model_for(ours.store, ours.model,
+                  parallel=min(len(samples) for _, samples, _ in items) >= CUT_FROM * 16000)
         for fallback, temperatures in FALLBACK.items():
             rows.append(_measure_set(set_name, items, fallback, temperatures, decoders,
                                      repeats))

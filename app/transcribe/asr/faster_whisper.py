@@ -1,9 +1,9 @@
 """faster-whisper, sequential: the reference every other engine is measured against.
 
-On a CPU, a recording of three minutes or more (CUT_FROM) is cut in silences into pieces
-decoded side by side, one thread each (see pieces.py): decoding stays sequential within
-each piece. A shorter one is decoded whole by one worker with every thread, as by the
-library."""
+On a CPU, a recording of a minute or more (CUT_FROM) is cut in silences into pieces decoded
+side by side, one thread each (see pieces.py): decoding stays sequential within each piece.
+A shorter one (one piece at most) is decoded whole by one worker with every thread, as by
+the library."""
 
 from __future__ import annotations
 
@@ -148,14 +148,13 @@ def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
                               threads, workers)
 
 
-# A recording is cut in pieces from this length. Each piece ends with a window that is
-# mostly padding: on the dev sessions (71 and 69 s, two pieces each) the pieces encoded
-# 10 windows where one decoding encoded 7 (15 % more CPU time than the library), which a
-# second core repays only when it is free (bench/library.py, "cut from 1 min"). From
-# three windows a piece the padded one is a quarter of the work or less (not measured).
-# Shorter recordings use a second model (one worker, every thread: 150 MB more for base,
-# about the size of the weights for the others) as the library does.
-CUT_FROM = 6 * MIN_PIECE
+# A recording is cut in pieces from this length (two windows: every piece at least one).
+# On the 71 and 69 s dev sessions, two pieces each, decoded side by side on an otherwise
+# idle 2-core machine: 8.3 s where one decoding with both threads (ours or the library's)
+# takes 14.2 to 15.3 s, although each piece's last window, mostly padding, makes it 10
+# windows encoded for 7 (bench/library.py, README). Only a machine whose second core is
+# busy with other work makes the pieces cost more than they gain.
+CUT_FROM = 2 * MIN_PIECE
 
 # Workers beyond this gain little and each holds its own buffers (and shares one malloc
 # arena, allocator.py): larger machines give each worker more threads instead.
