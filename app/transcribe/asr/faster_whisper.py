@@ -63,6 +63,15 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
         return model
 
 
+
+def _forget_loaded() -> None:
+    with _LOADING:
+        _LOADED.clear()
+
+
+# As the other loaders' (functools.lru_cache): what the image's check calls between models.
+load_whisper_model.cache_clear = _forget_loaded
+
 # Held while a sampler's thread draws its first random number (load_sampler).
 _SEEDING = threading.Lock()
 
