@@ -271,6 +271,28 @@ def test_a_short_recording_is_decoded_whole_with_every_thread(store, long_interv
     assert layouts == [(1, 2)]
 
 
+def test_the_weights_are_loaded_once_when_the_plan_finds_no_cut(store, long_interview,
+                                                              monkeypatch):
+    """Exactly CUT_FROM long, the one cut allowed is at the middle to the sample, which a
+    silence or the quietest point almost never is: the plan is one piece. The engine plans
+    before loading, so only the whole layout is loaded (not the pieces' one, then the
+    whole, evicting the first under the one-copy rule)."""
+    requested: list[tuple[int, int]] = []
+    load = faster_whisper.load_whisper_model
+
+    def recording_load(path, device, compute_type, threads, workers=1):
+        requested.append((workers, threads))
+        return load(path, device, compute_type, threads, workers)
+
+    monkeypatch.setattr(faster_whisper, "load_whisper_model", recording_load)
+    samples = load_audio(long_interview.path).mono[: int(CUT_FROM * SAMPLE_RATE)]
+    assert plan_pieces(samples, detect_speech(samples), workers=2) == [(0.0, CUT_FROM)]
+    engine = get_engine("faster-whisper", store, ModelSettings(cpu_threads=2))
+    result = engine.transcribe(samples, AsrOptions(language="en", temperatures=(0.0,)))
+    assert result.segments and result.speech is not None  # planned with the VAD's speech
+    assert requested == [(1, 2)]
+
+
 def test_one_copy_of_the_weights_is_kept_whatever_the_layout(store):
     """A worker given a short recording after a long one (or the other way round) loads the
     weights again in the other layout rather than hold two copies; the same layout asked

@@ -145,6 +145,13 @@ def piece_seed(seed: int, offset: float) -> int:
     return (seed + round(offset * 1000)) % (1 << 32)
 
 
+def piece_workers(model: ModelSettings) -> int:
+    """How many pieces `model_for(..., parallel=True)` decodes side by side."""
+    if model.device != "cpu":
+        return 1
+    return cpu_layout(cpu_threads(model.cpu_threads))[0]
+
+
 def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
     """The model for `model` (its device resolved: cpu or cuda); with `parallel` on a CPU,
     loaded for pieces decoded side by side (cpu_layout). Its `model.num_workers` says how
@@ -247,23 +254,23 @@ class FasterWhisperEngine:
                    progress: Progress | None = None) -> AsrResult:
         pieces, speech = [(0.0, samples.size / SAMPLE_RATE)], None
         # Pieces only where they pay (CUT_FROM) and where nothing links Whisper's windows
-        # (conditioning on previous text would break at each cut).
-        if (not options.condition_on_previous_text
+        # (conditioning on previous text would break at each cut). The plan comes before
+        # any loading: the weights are loaded once, in the layout the plan needs.
+        workers = piece_workers(self.model)
+        if (workers > 1 and not options.condition_on_previous_text
                 and samples.size >= CUT_FROM * SAMPLE_RATE):
-            model = model_for(self.store, self.model, parallel=True)
-            workers = model.model.num_workers
-            if workers > 1:
-                # The guard needs these speech regions anyway: they cost nothing extra.
-                speech = detect_speech(samples)
-                pieces = plan_pieces(samples, speech, workers)
-                if progress:
-                    progress(0.0)  # a chance to cancel before decoding starts
+            # The guard needs these speech regions anyway: they cost nothing extra.
+            speech = detect_speech(samples)
+            pieces = plan_pieces(samples, speech, workers)
+            if progress:
+                progress(0.0)  # a chance to cancel before decoding starts
         if len(pieces) == 1:
             # One decoding: one worker with every thread, as the library decodes.
             result = decode_sequential(model_for(self.store, self.model), samples, options,
                                        options.language, progress=progress)
         else:
-            result = decode_pieces(model, samples, pieces, options, workers, progress)
+            result = decode_pieces(model_for(self.store, self.model, parallel=True), samples,
+                                   pieces, options, workers, progress)
         if speech is not None:
             result.speech = speech
         return result
