@@ -867,6 +867,12 @@ def test_under_a_base_path(tmp_path):
         # A GET of the logout page (a link) logs no one out: back to the app.
         status, headers, _ = request(url, f"{base}/logout")
         assert (status, headers["location"]) == (303, f"{base}/")
+        # Outside the base nothing is open: not the health check, nor the login form's
+        # path, nor a look-alike of the base.
+        assert request(url, "/_stcore/health")[0] == 401
+        for path in ("/login", "/logout", f"{base}x/_stcore/health", "/"):
+            status, headers, _ = request(url, path)
+            assert (status, headers["location"]) == (303, f"{base}/login"), path
 
 
 def test_without_a_password_nothing_is_asked(tmp_path):

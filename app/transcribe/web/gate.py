@@ -221,7 +221,7 @@ class Gate:
             if not same_origin(scope, self.behind_proxy):
                 return await self._cross_origin(scope, send)
             path = scope["path"]
-            relative = path[len(self.base):] if path.startswith(self.base) else path
+            relative = self._under_base(path)
             if relative in OPEN:
                 return await app(scope, receive, send)
             if self.deadline.passed():
@@ -230,7 +230,8 @@ class Gate:
                 return await app(scope, receive, send)
             found = self._session(scope)
             if found is None:
-                return await self._refuse(scope, relative, send)
+                return await self._refuse(scope, path if relative is None else relative,
+                                          send)
             if scope["type"] != "websocket":
                 return await app(scope, receive, send)
             ended = asyncio.Event()
@@ -245,6 +246,13 @@ class Gate:
                     self._sockets.pop(found[1], None)
 
         return gated
+
+    def _under_base(self, path: str) -> str | None:
+        """`path` relative to the base path; None outside it, where nothing is open (the
+        health check and the login form exist only under the base)."""
+        if path == self.base or path.startswith(self.base + "/"):
+            return path[len(self.base):]
+        return None
 
     def _still_valid(self, session_id: str) -> bool:
         return self.sessions.valid_id(session_id) and not self.deadline.passed()
