@@ -420,6 +420,17 @@ class TestOneServer:
             assert client.delete(file_id) == 204
         assert spooled_files(data) == []  # nothing refused is left on disk
 
+    def test_an_empty_file_is_refused_as_empty(self, uploads):
+        """0 bytes write no file: the record says the file is empty (not that it was
+        deleted meanwhile, which is what a missing spooled file would mean)."""
+        client, data = uploads
+        assert client.put("empty", multipart(("vide.wav", b"")))[0] == 204
+        record = client.record("empty")
+        assert (record.size, record.token, record.refused) == (0, None, "audio.empty_file")
+        assert record.refusal("vide.wav") == Notice("audio.empty_file", {"name": "vide.wav"})
+        assert spooled_files(data) == []
+        assert client.delete("empty") == 204
+
     def test_uploads_that_are_not_one_file_from_this_tab_are_refused(self, uploads):
         client, data = uploads
         one = multipart(("a.wav", b"RIFF"))

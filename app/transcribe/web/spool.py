@@ -168,6 +168,8 @@ class SpoolUploads:
             writer.close()
             if writer.files != 1 or (writer.size > self.max_bytes and refused is None):
                 return upload_response(400 if writer.files != 1 else 413)
+            if writer.size == 0 and refused is None:  # nothing written: say so, by name
+                refused = "audio.empty_file"
             spooled = Spooled(name=writer.name, size=writer.size,
                               token=None if refused else token, refused=refused)
             if refused:
