@@ -587,6 +587,7 @@ CHART_VARIANTS = {
 }
 
 
+@pytest.mark.helm
 @pytest.mark.parametrize("variant", sorted(CHART_VARIANTS))
 def test_chart_plan_removes_every_object_the_chart_creates(
     api, token_file, monkeypatch, variant
