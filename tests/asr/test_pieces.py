@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from itertools import pairwise
 
 import numpy as np
@@ -292,35 +291,6 @@ def test_the_weights_are_loaded_once_when_the_plan_finds_no_cut(store, long_inte
     result = engine.transcribe(samples, AsrOptions(language="en", temperatures=(0.0,)))
     assert result.segments and result.speech is not None  # planned with the VAD's speech
     assert requested == [(1, 2)]
-
-
-def test_pieces_compute_their_spectrograms_one_at_a_time(store, long_interview,
-                                                        monkeypatch):
-    """Each piece's log-Mel spectrogram peaks at about 1 MB of work arrays per second of
-    audio: two pieces starting together must not add those peaks up. Each computation is
-    held a moment here, so that two would overlap without the lock."""
-    from faster_whisper.feature_extractor import FeatureExtractor
-
-    active, most, calls, guard = [0], [0], [0], threading.Lock()
-    compute = FeatureExtractor.__call__
-
-    def held(self, *args, **kwargs):
-        with guard:
-            active[0] += 1
-            calls[0] += 1
-            most[0] = max(most[0], active[0])
-        try:
-            time.sleep(0.3)
-            return compute(self, *args, **kwargs)
-        finally:
-            with guard:
-                active[0] -= 1
-
-    monkeypatch.setattr(FeatureExtractor, "__call__", held)
-    faster_whisper.load_whisper_model.cache_clear()  # a model loaded with the patch
-    result, _ = transcribe(store, long_interview.path, cpu_threads=2, temperatures=(0.0,))
-    assert result.segments
-    assert calls[0] >= 2 and most[0] == 1
 
 
 def test_one_copy_of_the_weights_is_kept_whatever_the_layout(store):

@@ -29,6 +29,7 @@ from .base import (
     resolve_compute_type,
 )
 from .pieces import MIN_PIECE, plan_pieces
+from .spectrogram import BlockwiseFeatures
 
 # How often the main thread reports the progress of pieces decoded side by side.
 PROGRESS_INTERVAL = 0.5
@@ -59,28 +60,9 @@ def load_whisper_model(path: Path, device: str, compute_type: str, threads: int,
                              cpu_threads=threads, num_workers=workers, local_files_only=True)
         model.load_args = (path, device, compute_type, threads)  # for load_sampler
         model.layout = layout
-        if workers > 1:
-            model.feature_extractor = _OneAtATime(model.feature_extractor)
+        model.feature_extractor = BlockwiseFeatures(model.feature_extractor)
         _LOADED[weights] = model
         return model
-
-
-
-class _OneAtATime:
-    """A model's feature extractor, called by one piece at a time. Each piece starts with
-    the log-Mel spectrogram of all its audio, whose work arrays peak at about 1 MB per
-    second of audio (617 MB for a 10-minute piece, numpy 2.4): pieces starting side by side
-    would add those peaks up. The wait is the other piece's spectrogram, a second or so."""
-
-    def __init__(self, extractor):
-        self._extractor, self._lock = extractor, threading.Lock()
-
-    def __getattr__(self, name: str):
-        return getattr(self._extractor, name)
-
-    def __call__(self, *args, **kwargs):
-        with self._lock:
-            return self._extractor(*args, **kwargs)
 
 
 def _forget_loaded() -> None:
