@@ -147,20 +147,22 @@ def piece_seed(seed: int, offset: float) -> int:
     return (seed + round(offset * 1000)) % (1 << 32)
 
 
+def layout_for(model: ModelSettings, parallel: bool = False) -> tuple[int, int]:
+    """(workers, threads per worker) of `model_for(store, model, parallel)`."""
+    threads = cpu_threads(model.cpu_threads)
+    return cpu_layout(threads) if model.device == "cpu" and parallel else (1, threads)
+
+
 def piece_workers(model: ModelSettings) -> int:
     """How many pieces `model_for(..., parallel=True)` decodes side by side."""
-    if model.device != "cpu":
-        return 1
-    return cpu_layout(cpu_threads(model.cpu_threads))[0]
+    return layout_for(model, parallel=True)[0]
 
 
 def model_for(store: ModelStore, model: ModelSettings, parallel: bool = False):
     """The model for `model` (its device resolved: cpu or cuda); with `parallel` on a CPU,
     loaded for pieces decoded side by side (cpu_layout). Its `model.num_workers` says how
     many."""
-    workers, threads = 1, cpu_threads(model.cpu_threads)
-    if model.device == "cpu" and parallel:
-        workers, threads = cpu_layout(threads)
+    workers, threads = layout_for(model, parallel)
     return load_whisper_model(store.whisper_path(model.name), model.device,
                               resolve_compute_type(model.device, model.compute_type),
                               threads, workers)
