@@ -27,6 +27,8 @@ the synthetic interviews, words outside speech, DER of the final transcript.
 Table 5, speech with no text (bench/gaps.py): per dev clip, the stretches of speech no
 word covers and the gaps reported past the threshold.
 
+Last, peak memory by a recording's length, 10 minutes to 3 hours (bench/length.py).
+
 Results are printed and written to bench/results/ (markdown and JSON).
 """
 
@@ -354,8 +356,6 @@ def main() -> int:
         speakers = measure_speakers(args.device)
         report += ["", speakers_table(speakers)]
         child_bench("speakers", "--device", args.device)
-    if not args.skip_length:
-        child_bench("length")
     timing: list[dict] = []
     if not args.skip_timing:
         from timing import measure_timing, timing_table
@@ -399,6 +399,10 @@ def main() -> int:
         if child.returncode != 0:
             print(f"workers: {child.stderr[-3000:]}", file=sys.stderr, flush=True)
             failed.append("workers")
+    if not args.skip_length:
+        # Last: its figures are peak memory, which the machine's load does not change, and
+        # its 3-hour runs are most of the bench's time; the timed stages above run first.
+        child_bench("length")
     report.append(f"\nLoad average at the end: {load()}")
     text = "\n".join(report)
     print(text)
