@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,22 +89,62 @@ def test_silence_gives_an_empty_transcript_with_a_warning(store, tmp_path):
     assert transcript.notices == [Notice("asr.no_speech", {"name": "silence.wav"})]
 
 
-@pytest.mark.slow
-def test_three_runs_give_the_same_transcript(store, tmp_path, monkeypatch):
-    """The same file, options and model give the same JSON (timings aside). The AMI dev
-    clips (far-field meeting audio) make Whisper base fall back to sampling (measured:
-    temperature 0.4 on tst00's first window, 1.0 on tst01's last); joined, 60 s, they
-    are cut in two pieces decoded side by side on two workers, so both the seeding and
-    the joining of pieces are exercised."""
-    from transcribe.asr import faster_whisper
-    from transcribe.audio import load_audio
+@pytest.fixture(scope="module")
+def meeting(tmp_path_factory):
+    """The AMI dev clips tst00 and tst01, 30 s of far-field meeting audio each, with a
+    2 s pause between them: cut there in two pieces decoded side by side on two workers
+    (joined without it, no cut leaves both pieces the 30 s they need)."""
+    from transcribe.audio import SAMPLE_RATE, load_audio
 
     from dialogue import _write_wav
 
-    joined = np.concatenate([load_audio(dev_clip(f"ami_debug/{name}.wav")).mono
-                             for name in ("tst00", "tst01")])
-    clip = tmp_path / "meeting.wav"
+    first, second = (load_audio(dev_clip(f"ami_debug/{name}.wav")).mono
+                     for name in ("tst00", "tst01"))
+    joined = np.concatenate([first, np.zeros(2 * SAMPLE_RATE, np.float32), second])
+    clip = tmp_path_factory.mktemp("meeting") / "meeting.wav"
     _write_wav(clip, joined[None])
+    return clip
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pieces need two CPUs")
+def test_torch_stages_keep_to_the_pods_cpu_limit(store, meeting, monkeypatch):
+    """torch counts the node's cores, not the pod's CPU limit (cgroup cpu.max); and
+    loading CTranslate2's weights for pieces sets the OpenMP thread count torch shares to
+    one per worker. VAD and pyannote run on the pod's CPUs all the same."""
+    import torch
+
+    from transcribe.asr import base, faster_whisper
+
+    cpu_max = meeting.parent / "cpu.max"
+    cpu_max.write_text("200000 100000\n")  # two CPUs
+    monkeypatch.setattr(base, "CPU_MAX", cpu_max)
+    faster_whisper.load_whisper_model.cache_clear()  # loaded in this run, for two pieces
+    threads_seen: dict[str, list[int]] = {}
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)  # as on a node with more cores than the pod may use
+    try:
+        run(meeting, PipelineOptions(engine="faster-whisper",
+                                     model=ModelSettings(device="cpu"),
+                                     asr=AsrOptions(language="en"), diarize=True),
+            store, lambda stage, _: threads_seen.setdefault(stage, []).append(
+                torch.get_num_threads()))
+    finally:
+        torch.set_num_threads(before)
+    assert threads_seen["asr"][0] == 2  # the VAD that plans the pieces
+    assert set(threads_seen["diarize"]) == {2}
+
+
+@pytest.mark.slow
+def test_three_runs_give_the_same_transcript(store, meeting, monkeypatch):
+    """The same file, options and model give the same JSON (timings aside). The AMI dev
+    clips (far-field meeting audio) make Whisper base fall back to sampling (measured:
+    temperature 0.4 on tst00's first window, 1.0 on tst01's last); cut in two pieces
+    decoded side by side on two workers (`meeting`), so both the seeding and the joining
+    of pieces are exercised."""
+    from transcribe.asr import faster_whisper
+
+    clip = meeting
     seeded: list[int] = []
     original = faster_whisper.load_sampler
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .align import align_segments, fill_missing_times, find_aligner
 from .asr import get_engine, model_kind
+from .asr.base import limit_torch_threads
 from .asr.guard import apply_guard
 from .audio import Audio, load_audio
 from .bound import bound_segments, intersect, speech_for_bound
@@ -136,6 +137,7 @@ class _Run:
         self.progress, self.cancelled = progress, cancelled
         self.model = options.model.resolved()  # the device, worked out once for every stage
         self.engine = get_engine(options.engine, store, self.model)
+        self.torch_threads()
         self.info = RunInfo(device=self.model.device)
         self.notices: list[Notice] = []
         self.channel_mode = False  # one speaker per channel (two microphones)
@@ -150,6 +152,14 @@ class _Run:
             raise Cancelled()
         if self.progress:
             self.progress(stage, fraction)
+
+    def torch_threads(self) -> None:
+        """torch's stages (VAD, alignment, pyannote) on the CPUs this pod may use. Again
+        after recognition: loading CTranslate2's weights sets this thread's OpenMP count,
+        which torch shares, to its own per worker (one on 2 cores: pyannote 1.6 times
+        slower on the 10-minute interview)."""
+        if self.model.device == "cpu":
+            limit_torch_threads(self.model.cpu_threads)
 
     def stage(self, name: str, reported: bool = True) -> _Stage:
         return _Stage(name, self.info.timings, self.report if reported else None)
@@ -193,6 +203,7 @@ class _Run:
                 for word in segment.words:
                     word.speaker = speaker
             segments += result.segments
+        self.torch_threads()
         return sorted(segments, key=lambda s: s.start), language
 
     def align(self, segments: list[Segment], tracks: list[Track],

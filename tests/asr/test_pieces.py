@@ -10,7 +10,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from transcribe.asr import AsrOptions, ModelSettings, faster_whisper, get_engine
+from transcribe.asr import AsrOptions, ModelSettings, base, faster_whisper, get_engine
 from transcribe.asr.base import available_cpus
 from transcribe.asr.faster_whisper import CUT_FROM, cpu_layout, model_for
 from transcribe.asr.pieces import MAX_PIECE, MIN_PIECE, plan_pieces
@@ -73,8 +73,16 @@ def test_one_thread_per_worker_on_small_machines():
     assert cpu_layout(64) == (8, 8)  # workers are capped; threads are not wasted
 
 
-def test_cpus_are_counted_within_the_process_limits():
+def test_cpus_are_counted_within_the_process_limits(tmp_path, monkeypatch):
     assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))
+    pinned = len(os.sched_getaffinity(0))
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(base, "CPU_MAX", cpu_max)
+    for limit, expected in (("max 100000", pinned), ("50000 100000", 1),
+                            ("150000 100000", min(pinned, 2)),  # 1.5 CPUs: two threads
+                            ("6400000 100000", pinned)):  # a limit above the pinned cores
+        cpu_max.write_text(limit + "\n")
+        assert available_cpus() == expected, limit
 
 
 # -- real weights on a long synthetic interview ----------------------------------------------

@@ -18,7 +18,11 @@ from ..transcript import Segment, SegmentStats
 Progress = Callable[[float], None]  # fraction done, 0..1
 
 __all__ = ["AsrOptions", "AsrResult", "Engine", "ModelSettings", "Progress", "SegmentStats",
-           "available_cpus", "cpu_threads", "resolve_compute_type", "resolve_device"]
+           "available_cpus", "cpu_threads", "limit_torch_threads", "resolve_compute_type",
+           "resolve_device"]
+
+# A container's CPU limit (cgroup v2): "<quota> <period>" in microseconds, or "max <period>".
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
 @dataclass
@@ -52,6 +56,19 @@ def cpu_threads(requested: int) -> int:
     return requested or available_cpus()
 
 
+def limit_torch_threads(requested: int) -> int:
+    """torch's CPU stages (VAD, alignment, pyannote) on the CPUs this process may use.
+    torch's default counts the cores it sees: in a pod, the node's, not its CPU limit, and
+    threads beyond the quota wait their turn (8 threads on 2 cores: pyannote 1.8 times
+    slower on the 10-minute interview, README)."""
+    import torch
+
+    threads = cpu_threads(requested)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def available_cpus() -> int:
     """The CPUs this process may use: those it is pinned to, within its container's CPU
     limit (cgroup v2 cpu.max). os.cpu_count() says the node's, 64 where a pod gets 8."""
@@ -60,7 +77,7 @@ def available_cpus() -> int:
     except (AttributeError, OSError):
         count = os.cpu_count() or 1
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        quota, period = CPU_MAX.read_text().split()[:2]
         if quota != "max":
             count = min(count, max(1, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..models import OPENAI_WHISPER, ModelStore
 from ..transcript import Segment, SegmentStats, Word
-from .base import AsrOptions, AsrResult, ModelSettings, Progress, cpu_threads
+from .base import AsrOptions, AsrResult, ModelSettings, Progress, limit_torch_threads
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +47,7 @@ class OpenAIWhisperEngine:
 
         device = self.model.device
         if device == "cpu":
-            torch.set_num_threads(cpu_threads(self.model.cpu_threads))
+            limit_torch_threads(self.model.cpu_threads)
         model = load_checkpoint(self.store.openai_whisper_path(self.model.name), device)
         # Temperature fallback samples at random: seeded per recording, the same recording
         # gives the same transcript.
