@@ -2,7 +2,7 @@
 alone: `bench/speakers.py`).
 
 "Before" is the pipeline as pyannote loads it from its folder; "after" is what the product
-runs (diarize.load_pipeline: windows sliding by a fifth of their length on a CPU, silent
+runs (diarize.load_pipeline: windows sliding by a quarter of their length on a CPU, silent
 speakers not embedded, CAM++ with its batch norms folded, clustering on a bounded
 sample). Both are loaded once, as a worker does, and run in turn on each recording,
 repeated, so that other work on the machine weighs on both alike: seconds per minute of

@@ -141,7 +141,7 @@ def test_the_pipeline_is_loaded_once_per_process(store, monkeypatch):
         diarize_with_pyannote(samples, store.diarization_path(), max_speakers=2)
     assert loads == [str(store.diarization_path())]
     pipeline = load_pipeline(store.diarization_path(), "cpu")
-    assert pipeline._segmentation.step == pytest.approx(2.0)  # a fifth of 10 s, on a CPU
+    assert pipeline._segmentation.step == pytest.approx(2.5)  # a quarter of 10 s, on a CPU
 
 
 def synthetic_embeddings(count: int, dimension: int = 192):
