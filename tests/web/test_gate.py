@@ -1055,8 +1055,8 @@ def test_after_the_deadline_nothing_more_reaches_the_app_or_the_tab(tmp_path):
         now[0], _ = 1000.0, running.clear()
         with plain_socket(url, cookie) as tab:
             tab.send("later")  # answered once released
-            while running.received != ["later"]:
-                time.sleep(0.01)
+            # Bounded: a mutant that loses the message must fail here, not hang the run.
+            assert running.wait_for_received(1) == ["later"]
             now[0] = 2000.0
             running.release.set()
             with pytest.raises(ConnectionClosed) as closed:

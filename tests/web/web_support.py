@@ -123,6 +123,12 @@ class GateServer:
             time.sleep(0.01)
         return sorted(self.endings)
 
+    def wait_for_received(self, count: int, timeout: float = 10) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.received)
+
 
 @contextlib.contextmanager
 def gate_server(data: Path, env: dict[str, str] | None = None, **gate_options
