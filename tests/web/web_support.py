@@ -118,16 +118,19 @@ class GateServer:
         self.endings.clear()
 
     def wait_for_endings(self, count: int, timeout: float = 10) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.endings) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(self.endings, count, timeout)
         return sorted(self.endings)
 
     def wait_for_received(self, count: int, timeout: float = 10) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(self.received, count, timeout)
         return list(self.received)
+
+
+def _wait_for(items: list, count: int, timeout: float) -> None:
+    """Until `items` (filled by the server's thread) holds `count`, or `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while len(items) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @contextlib.contextmanager
