@@ -56,7 +56,7 @@ def cpu_threads(requested: int) -> int:
     return requested or available_cpus()
 
 
-def limit_torch_threads(requested: int) -> int:
+def limit_torch_threads(requested: int) -> None:
     """torch's CPU stages (VAD, alignment, pyannote) on the CPUs this process may use.
     torch's default counts the cores it sees: in a pod, the node's, not its CPU limit, and
     threads beyond the quota wait their turn (8 threads on 2 cores: pyannote 1.8 times
@@ -66,7 +66,6 @@ def limit_torch_threads(requested: int) -> int:
     threads = cpu_threads(requested)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    return threads
 
 
 def available_cpus() -> int:
